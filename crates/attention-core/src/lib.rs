@@ -1,0 +1,45 @@
+//! `attention-core`: the pure-math engine behind Attention Lab.
+//!
+//! Everything is `f64` and uses the row-vector convention: rows of a matrix
+//! are positions, so `Q = X W_Q` with `X` of shape `n x d_model` and `W_Q` of
+//! shape `d_model x d_k`. The crate has no web, thread, time or filesystem
+//! dependencies and compiles for `wasm32-unknown-unknown`.
+//!
+//! * [`attention_trace`] runs (multi-head) attention and returns every
+//!   intermediate matrix;
+//! * [`position`] holds the positional encodings (sinusoidal, RoPE, ALiBi,
+//!   learned);
+//! * [`stats`] measures attention rows (entropy, softmax Jacobian, ...);
+//! * [`spec`] is the JSON contract used by the `attention-trace` command.
+//!
+//! Every fallible function returns [`AttnError`], whose `Display` is one line
+//! naming the offending field and its shape.
+
+pub mod attention;
+pub mod embed;
+pub mod error;
+pub mod explain;
+pub mod position;
+pub mod rng;
+pub mod softmax;
+pub mod spec;
+pub mod stats;
+pub mod weights;
+
+pub use nalgebra::DMatrix;
+
+/// The matrix type used everywhere: dense, heap-allocated, `f64`.
+pub type Mat = DMatrix<f64>;
+
+pub use attention::{attention_trace, AttentionConfig, HeadTrace, Mask, Trace};
+pub use embed::{embed_tokens, word_embedding};
+pub use error::AttnError;
+pub use explain::contributions;
+pub use position::{alibi_bias, alibi_slopes, learned_table, rope_rotate, sinusoidal, Position};
+pub use rng::Rng;
+pub use softmax::{softmax, softmax_rows};
+pub use stats::{
+    dot_product_samples, entropy_bits, jacobian_norm, max_weight, row_stats, softmax_jacobian,
+    variance, RowStats,
+};
+pub use weights::{HeadWeights, MultiHeadWeights};

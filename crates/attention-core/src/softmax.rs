@@ -1,0 +1,111 @@
+//! Masked, numerically stable softmax.
+//!
+//! `f64::NEG_INFINITY` marks a masked entry: it gets a weight of exactly 0.
+//! The row maximum over unmasked entries is subtracted before `exp`, so
+//! logits like `1e4` or `-1e4` still give finite weights.
+
+use crate::{AttnError, Mat};
+
+/// Softmax of one row (length `n >= 1`). `NEG_INFINITY` entries are masked and
+/// get exactly 0. Err if the row is empty, fully masked, or contains NaN or
+/// `+inf`.
+pub fn softmax(row: &[f64]) -> Result<Vec<f64>, AttnError> {
+    softmax_named(row, "row")
+}
+
+fn softmax_named(row: &[f64], field: &str) -> Result<Vec<f64>, AttnError> {
+    if row.is_empty() {
+        return Err(AttnError::shape(field, "at least 1 entry", "0 entries"));
+    }
+    if let Some((j, v)) = row
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.is_nan() || **v == f64::INFINITY)
+    {
+        return Err(AttnError::value(
+            format!("{field}[{j}]"),
+            format!("logit is {v}; only finite values or -inf (masked) are allowed"),
+        ));
+    }
+    let max = row
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return Err(AttnError::value(
+            field,
+            "every entry is masked; softmax is undefined",
+        ));
+    }
+    let exps: Vec<f64> = row
+        .iter()
+        .map(|&v| if v.is_finite() { (v - max).exp() } else { 0.0 })
+        .collect();
+    // The max entry contributes exp(0) = 1, so sum >= 1.
+    let sum: f64 = exps.iter().sum();
+    Ok(exps.into_iter().map(|e| e / sum).collect())
+}
+
+/// Row-wise softmax of an `n x m` logits matrix (see [`softmax`]); returns an
+/// `n x m` matrix whose rows sum to 1. Err names the first bad row.
+pub fn softmax_rows(logits: &Mat) -> Result<Mat, AttnError> {
+    let mut out = Mat::zeros(logits.nrows(), logits.ncols());
+    for i in 0..logits.nrows() {
+        let row: Vec<f64> = logits.row(i).iter().copied().collect();
+        let w = softmax_named(&row, &format!("logits[{i}]"))?;
+        for (j, v) in w.into_iter().enumerate() {
+            out[(i, j)] = v;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const NEG: f64 = f64::NEG_INFINITY;
+
+    #[test]
+    fn hand_worked_two_entries() {
+        // softmax(0, ln 3) = (1, 3) / 4 = (0.25, 0.75)
+        let w = softmax(&[0.0, 3f64.ln()]).unwrap();
+        assert!((w[0] - 0.25).abs() < 1e-15 && (w[1] - 0.75).abs() < 1e-15);
+        // Equal logits -> uniform.
+        assert_eq!(softmax(&[2.0, 2.0]).unwrap(), vec![0.5, 0.5]);
+    }
+
+    #[test]
+    fn masked_entries_are_exactly_zero() {
+        // Causal row 0 of a 2x2: (1, -inf) -> (1, 0)
+        let m = Mat::from_row_slice(2, 2, &[1.0, NEG, 0.0, 0.0]);
+        let w = softmax_rows(&m).unwrap();
+        assert_eq!(w[(0, 0)], 1.0);
+        assert_eq!(w[(0, 1)], 0.0);
+        assert_eq!((w[(1, 0)], w[(1, 1)]), (0.5, 0.5));
+    }
+
+    #[test]
+    fn huge_logits_stay_finite() {
+        let w = softmax(&[1e4, -1e4, 0.0]).unwrap();
+        assert_eq!(w, vec![1.0, 0.0, 0.0]);
+        let w = softmax(&[1e308, -1e308]).unwrap();
+        assert!(w.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(softmax(&[]), Err(AttnError::Shape { .. })));
+        assert!(matches!(softmax(&[NEG, NEG]), Err(AttnError::Value { .. })));
+        assert!(matches!(
+            softmax(&[f64::NAN, 1.0]),
+            Err(AttnError::Value { .. })
+        ));
+        assert!(matches!(
+            softmax(&[f64::INFINITY]),
+            Err(AttnError::Value { .. })
+        ));
+        let e = softmax_rows(&Mat::from_row_slice(2, 1, &[0.0, NEG])).unwrap_err();
+        assert_eq!(e.field(), "logits[1]");
+    }
+}

@@ -1,0 +1,159 @@
+//! The app shell: router, header, navigation, landing page, themes.
+//!
+//! Routes come from [`crate::chapters::CHAPTERS`]: `/` is the landing page and
+//! `/{slug}` renders that chapter; anything else is a friendly "not found".
+//! Theme (light/dark) and large type for projectors are page preferences kept
+//! in localStorage and applied as classes on `<html>`.
+
+use crate::chapters::{find, CHAPTERS};
+use crate::charts::ChartTheme;
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::use_params_map;
+use leptos_router::path;
+
+const THEME_KEY: &str = "attention-lab-theme";
+const LARGE_KEY: &str = "attention-lab-large";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+fn stored(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok()?
+}
+
+fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    let dark = RwSignal::new(stored(THEME_KEY).map_or_else(prefers_dark, |v| v == "dark"));
+    let large = RwSignal::new(stored(LARGE_KEY).is_some_and(|v| v == "1"));
+    let chart_theme = Memo::new(move |_| ChartTheme::new(dark.get(), large.get()));
+    provide_context(chart_theme);
+    crate::canvas::use_device_pixel_ratio();
+
+    // Apply and remember the preferences (side effects only).
+    Effect::new(move |_| {
+        let (d, l) = (dark.get(), large.get());
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let classes = root.class_list();
+            let _ = classes.toggle_with_force("dark", d);
+            let _ = classes.toggle_with_force("large", l);
+        }
+        if let Some(s) = storage() {
+            let _ = s.set_item(THEME_KEY, if d { "dark" } else { "light" });
+            let _ = s.set_item(LARGE_KEY, if l { "1" } else { "0" });
+        }
+    });
+
+    view! {
+        <Router>
+            <a class="skip" href="#main">"Skip to content"</a>
+            <header class="site-head">
+                <A href="/" attr:class="brand">"Attention Lab"</A>
+                <nav class="chapters-nav" aria-label="Chapters">
+                    <ul>
+                        {CHAPTERS
+                            .iter()
+                            .map(|c| {
+                                view! {
+                                    <li>
+                                        <A href=format!("/{}", c.slug)>{format!("{}. {}", c.number, c.title)}</A>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </nav>
+                <div class="prefs" role="group" aria-label="Display">
+                    <button
+                        class="pref"
+                        aria-pressed=move || dark.get().to_string()
+                        on:click=move |_| dark.update(|d| *d = !*d)
+                    >
+                        "Dark theme"
+                    </button>
+                    <button
+                        class="pref"
+                        aria-pressed=move || large.get().to_string()
+                        on:click=move |_| large.update(|l| *l = !*l)
+                    >
+                        "Large type"
+                    </button>
+                </div>
+            </header>
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=Landing />
+                    <Route path=path!("/:slug") view=ChapterRoute />
+                </Routes>
+            </main>
+            <footer class="site-foot">
+                <p>"Every number on these pages is computed live in your browser by the Attention Lab engine."</p>
+            </footer>
+        </Router>
+    }
+}
+
+#[component]
+fn ChapterRoute() -> impl IntoView {
+    let params = use_params_map();
+    let slug = Memo::new(move |_| params.with(|p| p.get("slug").unwrap_or_default()));
+    move || match find(&slug.get()) {
+        Some(c) => (c.page)(),
+        None => view! { <NotFound /> }.into_any(),
+    }
+}
+
+#[component]
+fn Landing() -> impl IntoView {
+    view! {
+        <article class="landing">
+            <h1>"Learn attention by changing it"</h1>
+            <p class="lead">
+                "Attention Lab is a hands-on course on the attention mechanism behind transformers. "
+                "Edit the tokens, move the sliders, flip the switches: every matrix, weight and chart below is recomputed in your browser as you go, "
+                "and every view can be shared as a link."
+            </p>
+            <h2>"Chapters"</h2>
+            <ol class="chapter-list">
+                {CHAPTERS
+                    .iter()
+                    .map(|c| {
+                        view! {
+                            <li value=c.number.to_string()>
+                                <A href=format!("/{}", c.slug)>{c.title}</A>
+                                <p>{c.summary}</p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </article>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <article class="not-found">
+            <h1>"Page not found"</h1>
+            <p>"There is no chapter at this address. Pick one from the list:"</p>
+            <ul>
+                {CHAPTERS
+                    .iter()
+                    .map(|c| view! { <li><A href=format!("/{}", c.slug)>{c.title}</A></li> })
+                    .collect_view()}
+            </ul>
+        </article>
+    }
+}

@@ -1,0 +1,584 @@
+//! Matrix heatmap: one coloured cell per entry, token labels on rows and
+//! columns, a colour legend, an outlined highlighted row and focused cell.
+//!
+//! [`HeatmapLayout`] is the pure geometry (CSS pixels) used both to draw and to
+//! map a pointer position back to a cell; [`draw_heatmap`] paints it on any
+//! plotters backend at a given device-pixel scale. The cells are sent to the
+//! backend as one RGB bitmap (`blit_bitmap`), which the canvas bridge turns
+//! into a single `putImageData`, so a 64 x 64 matrix costs one call, not 4096.
+
+use super::colormap::{self, Rgb};
+use super::ChartTheme;
+use plotters::coord::Shift;
+use plotters::element::{Drawable, PointCollection};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters_backend::{BackendCoord, DrawingErrorKind};
+
+/// How values map to colours.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ColorScale {
+    /// Viridis from `min` (dark) to `max` (bright); used for weights in [0, 1].
+    Sequential { min: f64, max: f64 },
+    /// RdBu around zero, saturating at `abs_max`; used for signed values.
+    Diverging { abs_max: f64 },
+}
+
+impl ColorScale {
+    /// A diverging scale fitted to the largest finite magnitude in `values`.
+    pub fn diverging_for(values: &[f64]) -> Self {
+        let abs_max = values
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, |m, v| m.max(v.abs()));
+        ColorScale::Diverging {
+            abs_max: if abs_max > 0.0 { abs_max } else { 1.0 },
+        }
+    }
+
+    /// Colour of one value. Non-finite values (masked logits) are grey.
+    pub fn color(&self, v: f64) -> Rgb {
+        if !v.is_finite() {
+            return colormap::MASKED;
+        }
+        match *self {
+            ColorScale::Sequential { min, max } => {
+                let span = max - min;
+                let t = if span > 0.0 { (v - min) / span } else { 0.5 };
+                colormap::sequential(t)
+            }
+            ColorScale::Diverging { abs_max } => colormap::diverging(v / abs_max.max(1e-300)),
+        }
+    }
+
+    /// The two ends of the legend.
+    pub fn range(&self) -> (f64, f64) {
+        match *self {
+            ColorScale::Sequential { min, max } => (min, max),
+            ColorScale::Diverging { abs_max } => (-abs_max, abs_max),
+        }
+    }
+
+    fn color_at_fraction(&self, t: f64) -> Rgb {
+        let (lo, hi) = self.range();
+        self.color(lo + (hi - lo) * t)
+    }
+}
+
+/// A matrix ready to draw: values row-major, labels for each row and column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeatmapData {
+    pub rows: usize,
+    pub cols: usize,
+    /// Row-major, `rows * cols` entries. Non-finite means masked.
+    pub values: Vec<f64>,
+    pub row_labels: Vec<String>,
+    pub col_labels: Vec<String>,
+    pub scale: ColorScale,
+}
+
+impl HeatmapData {
+    /// Value at (row, col), if inside the matrix.
+    pub fn get(&self, row: usize, col: usize) -> Option<f64> {
+        if row < self.rows && col < self.cols {
+            self.values.get(row * self.cols + col).copied()
+        } else {
+            None
+        }
+    }
+}
+
+/// Longest label shown before it is cut with an ellipsis.
+pub const MAX_LABEL_CHARS: usize = 10;
+
+/// A label cut to [`MAX_LABEL_CHARS`] characters (not bytes: any Unicode is safe).
+pub fn short_label(s: &str) -> String {
+    if s.chars().count() <= MAX_LABEL_CHARS {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(MAX_LABEL_CHARS - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Where everything goes, in CSS pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeatmapLayout {
+    pub rows: usize,
+    pub cols: usize,
+    /// Side of one cell.
+    pub cell: f64,
+    /// Left edge of the grid (row labels sit left of it).
+    pub left: f64,
+    /// Top edge of the grid (column labels sit above it).
+    pub top: f64,
+    /// Whether column labels are drawn rotated (when they are wider than a cell).
+    pub rotate_col_labels: bool,
+    /// Top of the legend bar.
+    pub legend_top: f64,
+    /// Whole chart size.
+    pub width: f64,
+    pub height: f64,
+    /// Font size used for labels.
+    pub font_px: f64,
+}
+
+/// Cells are at least this big (so a 64 x 64 matrix stays clickable) ...
+pub const MIN_CELL: f64 = 10.0;
+/// ... and at most this big.
+pub const MAX_CELL: f64 = 46.0;
+/// Cells at least this big print their value inside.
+pub const VALUE_CELL: f64 = 40.0;
+
+impl HeatmapLayout {
+    /// Geometry for a matrix of `data`'s shape, aiming for a grid about
+    /// `target` CSS pixels across.
+    pub fn new(data: &HeatmapData, target: f64, font_px: f64) -> Self {
+        let longest = |labels: &[String]| {
+            labels
+                .iter()
+                .map(|l| short_label(l).chars().count())
+                .max()
+                .unwrap_or(1)
+                .max(1) as f64
+        };
+        let char_w = font_px * 0.62;
+        let big = data.rows.max(data.cols).max(1) as f64;
+        let cell = (target / big).floor().clamp(MIN_CELL, MAX_CELL);
+        let row_label_w = longest(&data.row_labels) * char_w + 10.0;
+        let col_label_w = longest(&data.col_labels) * char_w + 8.0;
+        let rotate = col_label_w > cell;
+        let top = if rotate {
+            col_label_w + 4.0
+        } else {
+            font_px + 10.0
+        };
+        let left = row_label_w.max(24.0);
+        let grid_w = cell * data.cols as f64;
+        let grid_h = cell * data.rows as f64;
+        let legend_top = top + grid_h + 10.0;
+        let height = legend_top + 12.0 + font_px + 8.0;
+        let width = (left + grid_w + 8.0).max(left + 200.0);
+        HeatmapLayout {
+            rows: data.rows,
+            cols: data.cols,
+            cell,
+            left,
+            top,
+            rotate_col_labels: rotate,
+            legend_top,
+            width: width.ceil(),
+            height: height.ceil(),
+            font_px,
+        }
+    }
+
+    /// The cell under a point (CSS pixels relative to the chart), if any.
+    pub fn cell_at(&self, x: f64, y: f64) -> Option<(usize, usize)> {
+        if !(x.is_finite() && y.is_finite()) || x < self.left || y < self.top {
+            return None;
+        }
+        let c = ((x - self.left) / self.cell).floor() as usize;
+        let r = ((y - self.top) / self.cell).floor() as usize;
+        (r < self.rows && c < self.cols).then_some((r, c))
+    }
+}
+
+/// What to emphasise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Highlight {
+    /// Outline this row (the selected query).
+    pub row: Option<usize>,
+    /// Outline this cell (hover or keyboard focus).
+    pub focus: Option<(usize, usize)>,
+}
+
+/// An RGB block sent to the backend in one `blit_bitmap` call.
+struct RgbBlock<'a> {
+    pos: BackendCoord,
+    size: (u32, u32),
+    data: &'a [u8],
+}
+
+impl<'a> PointCollection<'a, BackendCoord> for &'a RgbBlock<'a> {
+    type Point = &'a BackendCoord;
+    type IntoIter = std::iter::Once<&'a BackendCoord>;
+    fn point_iter(self) -> Self::IntoIter {
+        std::iter::once(&self.pos)
+    }
+}
+
+impl<DB: DrawingBackend> Drawable<DB> for RgbBlock<'_> {
+    fn draw<I: Iterator<Item = BackendCoord>>(
+        &self,
+        mut pos: I,
+        backend: &mut DB,
+        _parent_dim: (u32, u32),
+    ) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
+        match pos.next() {
+            Some(p) => backend.blit_bitmap(p, self.size, self.data),
+            None => Ok(()),
+        }
+    }
+}
+
+fn rgb(c: Rgb) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
+}
+
+/// Short number for labels and cells: 3 significant decimals, compact for big values.
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::NEG_INFINITY {
+        "masked".into()
+    } else if v.is_infinite() {
+        "∞".into()
+    } else if v != 0.0 && (v.abs() >= 1e4 || v.abs() < 1e-3) {
+        format!("{v:.2e}")
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Device-pixel edges of `n` cells of `cell` CSS px starting at `start`.
+fn edges(start: f64, cell: f64, n: usize, scale: f64) -> Vec<i32> {
+    (0..=n)
+        .map(|i| ((start + cell * i as f64) * scale).round() as i32)
+        .collect()
+}
+
+/// Paints `data` on `area` with geometry `layout`, at `scale` device pixels per
+/// CSS pixel. The area should be `layout.width * scale` by `layout.height * scale`.
+pub fn draw_heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &HeatmapData,
+    layout: &HeatmapLayout,
+    highlight: Highlight,
+    theme: &ChartTheme,
+    scale: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    area.fill(&rgb(theme.background))?;
+    if data.rows == 0 || data.cols == 0 {
+        return Ok(());
+    }
+    let xs = edges(layout.left, layout.cell, data.cols, scale);
+    let ys = edges(layout.top, layout.cell, data.rows, scale);
+    let (x0, y0) = (xs[0], ys[0]);
+    let w = (xs[data.cols] - x0).max(1) as usize;
+    let h = (ys[data.rows] - y0).max(1) as usize;
+
+    // Cells, as one bitmap.
+    let mut buf = vec![0_u8; w * h * 3];
+    let mut row_rgb = vec![0_u8; w * 3];
+    for r in 0..data.rows {
+        for c in 0..data.cols {
+            let color = data.scale.color(data.get(r, c).unwrap_or(f64::NAN));
+            for px in (xs[c] - x0) as usize..(xs[c + 1] - x0) as usize {
+                row_rgb[px * 3] = color.0;
+                row_rgb[px * 3 + 1] = color.1;
+                row_rgb[px * 3 + 2] = color.2;
+            }
+        }
+        for py in (ys[r] - y0) as usize..(ys[r + 1] - y0) as usize {
+            buf[py * w * 3..(py + 1) * w * 3].copy_from_slice(&row_rgb);
+        }
+    }
+    area.draw(&RgbBlock {
+        pos: (x0, y0),
+        size: (w as u32, h as u32),
+        data: &buf,
+    })?;
+
+    let font = theme.font_px * scale;
+    let text = rgb(theme.text);
+    let label_style = ("sans-serif", font).into_font().color(&text);
+
+    // Values inside big cells.
+    if layout.cell >= VALUE_CELL {
+        let small = ("sans-serif", (theme.font_px - 1.0).max(10.0) * scale).into_font();
+        for r in 0..data.rows {
+            for c in 0..data.cols {
+                let v = data.get(r, c).unwrap_or(f64::NAN);
+                let fg = colormap::text_on(data.scale.color(v));
+                let s = if v == f64::NEG_INFINITY {
+                    "−∞".to_string()
+                } else {
+                    format_value(v)
+                };
+                let style = small
+                    .clone()
+                    .color(&rgb(fg))
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                area.draw_text(
+                    &s,
+                    &style,
+                    ((xs[c] + xs[c + 1]) / 2, (ys[r] + ys[r + 1]) / 2),
+                )?;
+            }
+        }
+    }
+
+    // Row labels, right-aligned against the grid.
+    let row_style = label_style.clone().pos(Pos::new(HPos::Right, VPos::Center));
+    for (r, label) in data.row_labels.iter().enumerate().take(data.rows) {
+        let y = (ys[r] + ys[r + 1]) / 2;
+        area.draw_text(
+            &short_label(label),
+            &row_style,
+            (x0 - (6.0 * scale) as i32, y),
+        )?;
+    }
+    // Column labels, above the grid, rotated when they are wider than a cell.
+    let col_style = if layout.rotate_col_labels {
+        label_style
+            .clone()
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Left, VPos::Center))
+    } else {
+        label_style
+            .clone()
+            .pos(Pos::new(HPos::Center, VPos::Bottom))
+    };
+    for (c, label) in data.col_labels.iter().enumerate().take(data.cols) {
+        let x = (xs[c] + xs[c + 1]) / 2;
+        area.draw_text(
+            &short_label(label),
+            &col_style,
+            (x, y0 - (5.0 * scale) as i32),
+        )?;
+    }
+
+    // Highlighted row and focused cell.
+    let stroke = (2.0 * scale).round().max(1.0) as u32;
+    if let Some(r) = highlight.row.filter(|&r| r < data.rows) {
+        let outer = ShapeStyle::from(&rgb(theme.accent)).stroke_width(stroke + 1);
+        area.draw(&Rectangle::new(
+            [(x0 - 1, ys[r] - 1), (xs[data.cols] + 1, ys[r + 1] + 1)],
+            outer,
+        ))?;
+    }
+    if let Some((r, c)) = highlight
+        .focus
+        .filter(|&(r, c)| r < data.rows && c < data.cols)
+    {
+        let inner = ShapeStyle::from(&WHITE).stroke_width(stroke);
+        let outer = ShapeStyle::from(&BLACK).stroke_width(stroke);
+        area.draw(&Rectangle::new(
+            [(xs[c] - 1, ys[r] - 1), (xs[c + 1] + 1, ys[r + 1] + 1)],
+            outer,
+        ))?;
+        area.draw(&Rectangle::new(
+            [(xs[c] + 1, ys[r] + 1), (xs[c + 1] - 1, ys[r + 1] - 1)],
+            inner,
+        ))?;
+    }
+
+    // Legend: a gradient bar with its two ends labelled.
+    let lw = ((200.0_f64).min(layout.width - layout.left - 8.0).max(60.0) * scale) as usize;
+    let lh = ((10.0 * scale) as usize).max(1);
+    let ly = (layout.legend_top * scale).round() as i32;
+    let mut legend = vec![0_u8; lw * lh * 3];
+    for x in 0..lw {
+        let col = data
+            .scale
+            .color_at_fraction(x as f64 / (lw.max(2) - 1) as f64);
+        for y in 0..lh {
+            let i = (y * lw + x) * 3;
+            legend[i] = col.0;
+            legend[i + 1] = col.1;
+            legend[i + 2] = col.2;
+        }
+    }
+    area.draw(&RgbBlock {
+        pos: (x0, ly),
+        size: (lw as u32, lh as u32),
+        data: &legend,
+    })?;
+    let (lo, hi) = data.scale.range();
+    let ty = ly + lh as i32 + (3.0 * scale) as i32;
+    area.draw_text(
+        &format_value(lo),
+        &label_style.clone().pos(Pos::new(HPos::Left, VPos::Top)),
+        (x0, ty),
+    )?;
+    area.draw_text(
+        &format_value(hi),
+        &label_style.clone().pos(Pos::new(HPos::Right, VPos::Top)),
+        (x0 + lw as i32, ty),
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plotters::backend::SVGBackend;
+
+    fn sample() -> HeatmapData {
+        HeatmapData {
+            rows: 2,
+            cols: 3,
+            values: vec![0.1, 0.7, 0.2, 1.0, 0.0, f64::NEG_INFINITY],
+            row_labels: vec!["le".into(), "<b>chat</b>".into()],
+            col_labels: vec!["a".into(), "b".into(), "ünïcødé-lønger-than-ten".into()],
+            scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
+        }
+    }
+
+    fn render(data: &HeatmapData, hl: Highlight, scale: f64) -> (String, HeatmapLayout) {
+        let layout = HeatmapLayout::new(data, 120.0, 13.0);
+        let mut svg = String::new();
+        {
+            let w = (layout.width * scale) as u32;
+            let h = (layout.height * scale) as u32;
+            let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+            draw_heatmap(
+                &root,
+                data,
+                &layout,
+                hl,
+                &ChartTheme::new(false, false),
+                scale,
+            )
+            .expect("draws");
+            root.present().expect("presents");
+        }
+        (svg, layout)
+    }
+
+    fn hex(c: Rgb) -> String {
+        format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+    }
+
+    #[test]
+    fn cells_are_coloured_by_value_and_masked_is_grey() {
+        let data = sample();
+        let (svg, _) = render(&data, Highlight::default(), 1.0);
+        for c in [
+            colormap::sequential(0.7),
+            colormap::sequential(1.0),
+            colormap::sequential(0.0),
+            colormap::MASKED,
+        ] {
+            assert!(svg.contains(&hex(c)), "missing colour {}", hex(c));
+        }
+    }
+
+    #[test]
+    fn labels_are_drawn_escaped_and_shortened() {
+        let (svg, _) = render(&sample(), Highlight::default(), 1.0);
+        assert!(svg.contains("&lt;b&gt;chat&lt;/b") || svg.contains("&lt;b&gt;chat"));
+        assert!(!svg.contains("<b>chat"));
+        assert!(svg.contains("ünïcødé-l…"));
+    }
+
+    #[test]
+    fn big_cells_print_their_values() {
+        let (svg, layout) = render(&sample(), Highlight::default(), 1.0);
+        assert!(layout.cell >= VALUE_CELL);
+        assert!(
+            svg.contains("0.700"),
+            "value text missing: {}",
+            &svg[svg.len().saturating_sub(3000)..]
+        );
+        assert!(svg.contains("−∞"));
+    }
+
+    #[test]
+    fn hit_testing_matches_geometry_at_any_scale() {
+        let data = sample();
+        let layout = HeatmapLayout::new(&data, 120.0, 13.0);
+        let mid = |r: usize, c: usize| {
+            (
+                layout.left + layout.cell * (c as f64 + 0.5),
+                layout.top + layout.cell * (r as f64 + 0.5),
+            )
+        };
+        for r in 0..2 {
+            for c in 0..3 {
+                let (x, y) = mid(r, c);
+                assert_eq!(layout.cell_at(x, y), Some((r, c)));
+            }
+        }
+        assert_eq!(layout.cell_at(layout.left - 1.0, layout.top + 1.0), None);
+        assert_eq!(layout.cell_at(f64::NAN, 3.0), None);
+        assert_eq!(
+            layout.cell_at(layout.left + layout.cell * 3.0 + 1.0, layout.top + 1.0),
+            None
+        );
+        // At 2x the device canvas is twice as big but hit-testing is in CSS px.
+        let (svg2, l2) = render(&data, Highlight::default(), 2.0);
+        assert_eq!(l2, layout);
+        assert!(svg2.contains(&format!("width=\"{}\"", (layout.width * 2.0) as u32)));
+    }
+
+    #[test]
+    fn large_matrices_keep_a_minimum_cell_and_skip_values() {
+        let n = 64;
+        let data = HeatmapData {
+            rows: n,
+            cols: n,
+            values: (0..n * n).map(|i| i as f64 / (n * n) as f64).collect(),
+            row_labels: (0..n).map(|i| format!("t{i}")).collect(),
+            col_labels: (0..n).map(|i| format!("t{i}")).collect(),
+            scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
+        };
+        let layout = HeatmapLayout::new(&data, 480.0, 13.0);
+        assert_eq!(layout.cell, MIN_CELL);
+        assert!(layout.rotate_col_labels);
+        assert_eq!(
+            layout.cell_at(layout.left + 635.0, layout.top + 635.0),
+            Some((63, 63))
+        );
+    }
+
+    #[test]
+    fn highlight_draws_outlines() {
+        let data = sample();
+        let (plain, _) = render(&data, Highlight::default(), 1.0);
+        let (hl, _) = render(
+            &data,
+            Highlight {
+                row: Some(1),
+                focus: Some((0, 2)),
+            },
+            1.0,
+        );
+        assert!(hl.matches("<rect").count() > plain.matches("<rect").count());
+        // Out-of-range highlights are ignored, not a panic.
+        let (oob, _) = render(
+            &data,
+            Highlight {
+                row: Some(9),
+                focus: Some((7, 7)),
+            },
+            1.0,
+        );
+        assert_eq!(oob.matches("<rect").count(), plain.matches("<rect").count());
+    }
+
+    #[test]
+    fn diverging_scale_is_symmetric_and_ignores_masked() {
+        let s = ColorScale::diverging_for(&[-2.0, 1.0, f64::NEG_INFINITY]);
+        assert_eq!(s, ColorScale::Diverging { abs_max: 2.0 });
+        assert_eq!(s.color(0.0), colormap::diverging(0.0));
+        assert_eq!(s.color(-2.0), colormap::diverging(-1.0));
+        assert_eq!(
+            ColorScale::diverging_for(&[]),
+            ColorScale::Diverging { abs_max: 1.0 }
+        );
+    }
+
+    #[test]
+    fn format_value_is_compact() {
+        assert_eq!(format_value(0.12345), "0.123");
+        assert_eq!(format_value(-1234.5), "-1234.5");
+        assert_eq!(format_value(1e5), "1.00e5");
+        assert_eq!(format_value(f64::NEG_INFINITY), "masked");
+        assert_eq!(format_value(0.0), "0.000");
+    }
+}

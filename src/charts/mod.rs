@@ -1,0 +1,48 @@
+//! Chart drawing, generic over the plotters backend.
+//!
+//! Nothing here knows about the browser: every chart function takes a
+//! `plotters` [`DrawingArea`](plotters::drawing::DrawingArea) over any
+//! [`DrawingBackend`](plotters_backend::DrawingBackend), so the same code paints
+//! an HTML canvas in the app (through [`crate::canvas`]) and an SVG string in
+//! native tests. Geometry (where each cell is) is a pure function shared with the
+//! widgets' hit-testing.
+
+pub mod colormap;
+pub mod heatmap;
+
+use colormap::Rgb;
+
+/// Colours and type sizes a chart needs from the page theme.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChartTheme {
+    /// Canvas background.
+    pub background: Rgb,
+    /// Labels and legend text.
+    pub text: Rgb,
+    /// Outline for the highlighted row and the focused cell.
+    pub accent: Rgb,
+    /// Label font size in CSS pixels.
+    pub font_px: f64,
+}
+
+impl ChartTheme {
+    /// Theme for the light or dark page, normal or large type.
+    pub fn new(dark: bool, large: bool) -> Self {
+        let font_px = if large { 18.0 } else { 13.0 };
+        if dark {
+            ChartTheme {
+                background: (0x1b, 0x1d, 0x22),
+                text: (0xee, 0xee, 0xee),
+                accent: (0xff, 0xb0, 0x00),
+                font_px,
+            }
+        } else {
+            ChartTheme {
+                background: (0xff, 0xff, 0xff),
+                text: (0x1a, 0x1a, 0x1a),
+                accent: (0x00, 0x00, 0x00),
+                font_px,
+            }
+        }
+    }
+}

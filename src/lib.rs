@@ -1,0 +1,21 @@
+//! Attention Lab: an interactive course on attention, in Rust and WebAssembly.
+//!
+//! Layers point one way: `attention-core` (math) <- [`charts`] (drawing,
+//! generic over the plotters backend) <- [`canvas`] (the browser bridge) <-
+//! [`widgets`] <- [`chapters`] <- [`app`]. Pure helpers ([`text`], [`query`])
+//! hold the logic that is tested natively. See ARCHITECTURE.md.
+
+pub mod app;
+pub mod canvas;
+pub mod chapters;
+pub mod charts;
+pub mod panic;
+pub mod query;
+pub mod text;
+pub mod widgets;
+
+/// Entry point: installs the panic panel and mounts the app on `<body>`.
+pub fn start() {
+    panic::install();
+    leptos::mount::mount_to_body(app::App);
+}

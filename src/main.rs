@@ -1,0 +1,4 @@
+//! Binary entry point for trunk.
+fn main() {
+    attention_lab::start();
+}

@@ -1,0 +1,295 @@
+//! Canvas heatmap widget: a matrix with token labels, sharp at any
+//! device-pixel ratio, with the exact value of the cell under the pointer (or
+//! the keyboard focus: Tab to the chart, then arrow keys) read out as text, and
+//! every number available in a table for screen readers and copying.
+//!
+//! Data flow: `data` and the highlight are signals; the layout is a `Memo`; an
+//! `Effect` only paints, through [`crate::canvas::paint`].
+
+use super::unique_id;
+use crate::canvas::{paint, use_device_pixel_ratio};
+use crate::charts::heatmap::{draw_heatmap, HeatmapData, HeatmapLayout, Highlight};
+use crate::charts::ChartTheme;
+use leptos::html;
+use leptos::prelude::*;
+
+/// Width, in CSS pixels, a grid aims for before cells hit their size limits.
+pub const TARGET_GRID_PX: f64 = 440.0;
+
+/// Text read out for one cell.
+pub fn describe_cell(d: &HeatmapData, r: usize, c: usize) -> String {
+    let label = |v: &[String], i: usize| v.get(i).cloned().unwrap_or_else(|| i.to_string());
+    let value = match d.get(r, c) {
+        Some(v) if v == f64::NEG_INFINITY => {
+            "masked (−∞: this key is hidden from this query)".to_string()
+        }
+        Some(v) => format!("{v:.6}"),
+        None => "—".to_string(),
+    };
+    format!(
+        "row {} “{}”, column {} “{}”: {value}",
+        r + 1,
+        label(&d.row_labels, r),
+        c + 1,
+        label(&d.col_labels, c)
+    )
+}
+
+/// Moves a keyboard focus cell; `None` for keys the chart does not use.
+pub fn move_focus(
+    key: &str,
+    cur: (usize, usize),
+    rows: usize,
+    cols: usize,
+) -> Option<(usize, usize)> {
+    if rows == 0 || cols == 0 {
+        return None;
+    }
+    let (r, c) = (cur.0.min(rows - 1), cur.1.min(cols - 1));
+    Some(match key {
+        "ArrowUp" => (r.saturating_sub(1), c),
+        "ArrowDown" => ((r + 1).min(rows - 1), c),
+        "ArrowLeft" => (r, c.saturating_sub(1)),
+        "ArrowRight" => (r, (c + 1).min(cols - 1)),
+        "Home" => (r, 0),
+        "End" => (r, cols - 1),
+        "PageUp" => (0, c),
+        "PageDown" => (rows - 1, c),
+        _ => return None,
+    })
+}
+
+/// Numbers shown in the table (6 decimals; masked cells say so).
+pub fn table_value(v: f64) -> String {
+    if v == f64::NEG_INFINITY {
+        "masked".into()
+    } else {
+        format!("{v:.6}")
+    }
+}
+
+#[component]
+pub fn Heatmap(
+    /// Heading, e.g. "Attention weights".
+    #[prop(into)]
+    title: String,
+    /// Shape and formula note, e.g. "11 × 11 · softmax of each row".
+    #[prop(into)]
+    subtitle: Signal<String>,
+    #[prop(into)] data: Signal<HeatmapData>,
+    /// Row to outline (the selected query).
+    #[prop(optional, into)]
+    highlight_row: Signal<Option<usize>>,
+    /// Called with the row clicked or chosen with Enter.
+    #[prop(optional)]
+    on_select_row: Option<Callback<usize>>,
+    /// Per-row extra column in the table, e.g. ("row sum", values).
+    #[prop(optional, into)]
+    extra_column: Signal<Option<(String, Vec<f64>)>>,
+    #[prop(optional, into)] test_id: String,
+) -> impl IntoView {
+    let canvas_ref = NodeRef::<html::Canvas>::new();
+    let details_ref = NodeRef::<html::Details>::new();
+    let focus = RwSignal::new(None::<(usize, usize)>);
+    let table_open = RwSignal::new(false);
+    let theme = use_context::<Memo<ChartTheme>>();
+    let chart_theme = move || theme.map_or(ChartTheme::new(false, false), |t| t.get());
+    let dpr = use_device_pixel_ratio();
+    let layout = Memo::new(move |_| {
+        let font = chart_theme().font_px;
+        data.with(|d| HeatmapLayout::new(d, TARGET_GRID_PX, font))
+    });
+    let paint_error = RwSignal::new(None::<String>);
+
+    Effect::new(move |_| {
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
+        let hl = Highlight {
+            row: highlight_row.get(),
+            focus: focus.get(),
+        };
+        let l = layout.get();
+        let th = chart_theme();
+        let scale = dpr.get();
+        let result = data.with(|d| {
+            paint(&canvas, l.width, l.height, scale, |area, s| {
+                draw_heatmap(area, d, &l, hl, &th, s).map_err(|e| e.to_string())
+            })
+        });
+        let err = result.err();
+        if paint_error.get_untracked() != err {
+            paint_error.set(err);
+        }
+    });
+
+    let cell_from_mouse = move |ev: &web_sys::MouseEvent| {
+        layout
+            .get_untracked()
+            .cell_at(f64::from(ev.offset_x()), f64::from(ev.offset_y()))
+    };
+    let readout = move || {
+        focus
+            .get()
+            .map(|(r, c)| data.with(|d| describe_cell(d, r, c)))
+            .unwrap_or_else(|| {
+                "Point at a cell, or Tab here and use the arrow keys, to read its exact value."
+                    .into()
+            })
+    };
+    let caption_id = unique_id("heatmap");
+    let title_for_label = title.clone();
+    let aria = move || {
+        format!(
+            "{} heatmap, {}. Values are listed in the Numbers table below.",
+            title_for_label,
+            subtitle.get()
+        )
+    };
+
+    view! {
+        <figure class="heatmap" data-testid=test_id>
+            <figcaption id=caption_id.clone()>
+                <span class="title">{title.clone()}</span>
+                " "
+                <span class="shape">{move || subtitle.get()}</span>
+            </figcaption>
+            <div class="canvas-scroll">
+                <canvas
+                    node_ref=canvas_ref
+                    tabindex="0"
+                    role="img"
+                    aria-label=aria
+                    aria-describedby=caption_id
+                    on:mousemove=move |ev| {
+                        let cell = cell_from_mouse(&ev);
+                        if focus.get_untracked() != cell {
+                            focus.set(cell);
+                        }
+                    }
+                    on:mouseleave=move |_| focus.set(None)
+                    on:click=move |ev| {
+                        if let (Some((r, _)), Some(cb)) = (cell_from_mouse(&ev), on_select_row) {
+                            cb.run(r);
+                        }
+                    }
+                    on:focus=move |_| {
+                        if focus.get_untracked().is_none() {
+                            focus.set(Some((highlight_row.get_untracked().unwrap_or(0), 0)));
+                        }
+                    }
+                    on:blur=move |_| focus.set(None)
+                    on:keydown=move |ev| {
+                        let key = ev.key();
+                        let (rows, cols) = data.with_untracked(|d| (d.rows, d.cols));
+                        let cur = focus.get_untracked().unwrap_or((0, 0));
+                        if key == "Enter" || key == " " {
+                            if let Some(cb) = on_select_row {
+                                ev.prevent_default();
+                                cb.run(cur.0.min(rows.saturating_sub(1)));
+                            }
+                        } else if let Some(next) = move_focus(&key, cur, rows, cols) {
+                            ev.prevent_default();
+                            focus.set(Some(next));
+                        }
+                    }
+                ></canvas>
+            </div>
+            <p class="readout" aria-live="polite">{readout}</p>
+            {move || paint_error.get().map(|e| view! { <p class="error">"This chart could not be drawn: " {e}</p> })}
+            <details
+                class="numbers"
+                node_ref=details_ref
+                on:toggle=move |_| table_open.set(details_ref.get_untracked().is_some_and(|d| d.open()))
+            >
+                <summary>"Numbers"</summary>
+                {move || {
+                    table_open
+                        .get()
+                        .then(|| {
+                            let extra = extra_column.get();
+                            data.with(|d| number_table(d, extra))
+                        })
+                }}
+            </details>
+        </figure>
+    }
+}
+
+fn number_table(d: &HeatmapData, extra: Option<(String, Vec<f64>)>) -> AnyView {
+    let head_extra = extra
+        .as_ref()
+        .map(|(name, _)| view! { <th scope="col">{name.clone()}</th> });
+    let rows = (0..d.rows)
+        .map(|r| {
+            let cells = (0..d.cols)
+                .map(|c| view! { <td>{table_value(d.get(r, c).unwrap_or(f64::NAN))}</td> })
+                .collect_view();
+            let ex = extra
+                .as_ref()
+                .and_then(|(_, v)| v.get(r).copied())
+                .map(|v| view! { <td class="extra">{format!("{v:.6}")}</td> });
+            view! {
+                <tr>
+                    <th scope="row">{d.row_labels.get(r).cloned().unwrap_or_default()}</th>
+                    {cells}
+                    {ex}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col"></th>
+                        {d.col_labels.iter().map(|l| view! { <th scope="col">{l.clone()}</th> }).collect_view()}
+                        {head_extra}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::heatmap::ColorScale;
+
+    fn d() -> HeatmapData {
+        HeatmapData {
+            rows: 2,
+            cols: 2,
+            values: vec![0.25, f64::NEG_INFINITY, 1.0, 0.0],
+            row_labels: vec!["<b>".into(), "b".into()],
+            col_labels: vec!["x".into(), "y".into()],
+            scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
+        }
+    }
+
+    #[test]
+    fn describes_cells_and_masks() {
+        assert_eq!(
+            describe_cell(&d(), 0, 0),
+            "row 1 “<b>”, column 1 “x”: 0.250000"
+        );
+        assert!(describe_cell(&d(), 0, 1).contains("masked"));
+        assert!(describe_cell(&d(), 5, 5).ends_with("—"));
+    }
+
+    #[test]
+    fn keyboard_moves_stay_inside() {
+        assert_eq!(move_focus("ArrowUp", (0, 0), 3, 3), Some((0, 0)));
+        assert_eq!(move_focus("ArrowDown", (2, 1), 3, 3), Some((2, 1)));
+        assert_eq!(move_focus("ArrowRight", (1, 1), 3, 3), Some((1, 2)));
+        assert_eq!(move_focus("End", (1, 0), 3, 4), Some((1, 3)));
+        assert_eq!(move_focus("PageDown", (0, 2), 5, 3), Some((4, 2)));
+        assert_eq!(move_focus("x", (0, 0), 3, 3), None);
+        assert_eq!(move_focus("ArrowUp", (9, 9), 3, 3), Some((1, 2)));
+        assert_eq!(move_focus("ArrowUp", (0, 0), 0, 3), None);
+    }
+}

@@ -1,0 +1,21 @@
+//! Reusable widgets every chapter builds on: token editor, labelled slider
+//! and toggle, canvas heatmap with hover/keyboard readout and a numbers table,
+//! MathML formula, notes, and the end-of-chapter self-check.
+//!
+//! Widgets take signals in and report changes through callbacks; they never own
+//! chapter state (that lives in the URL).
+
+pub mod formula;
+pub mod heatmap;
+pub mod notes;
+pub mod self_check;
+pub mod slider;
+pub mod token_editor;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A page-unique id for pairing labels with controls.
+pub fn unique_id(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
