@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test of Attention Lab, installing whatever is missing first.
-# Native: fmt, clippy (native + wasm32), cargo test, numpy cross-check.
+# fmt, clippy (native + wasm32), native tests, numpy cross-check, widget tests
+# in headless Chromium, release build, bundle size, end-to-end tests.
 set -euo pipefail
 source "$(dirname "$0")/tools.sh"
 cd "$ROOT"
 ensure_rust_tools
-if ! python3 -c 'import numpy' 2>/dev/null; then
-  python3 -m pip install --quiet -r tests/reference/requirements.txt
-fi
+ensure_python_deps
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -15,8 +14,24 @@ log "clippy (native)"
 cargo clippy --workspace --all-targets -- -D warnings
 log "clippy (wasm32)"
 cargo clippy --workspace --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p attention-lab --target wasm32-unknown-unknown --tests -- -D warnings
 log "native tests"
 cargo test --workspace
 log "independent reference: numpy vs attention-trace"
 cargo build --quiet --release -p attention-core --bin attention-trace
 python3 tests/reference/check_trace.py target/release/attention-trace
+
+ensure_browser
+ensure_wasm_opt
+ensure_test_deps
+log "browser tests: widgets in headless Chromium (wasm-bindgen-test)"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p attention-lab --test browser
+
+log "release build with trunk"
+trunk build --release
+
+log "bundle size (gzip -9: wasm + js + css)"
+python3 scripts/bundle_size.py dist
+
+log "end-to-end: serve dist/ and drive Chromium like a learner"
+(cd tests/e2e && npm test)

@@ -61,12 +61,16 @@ ensure_browser() {
   fi
 }
 
-ensure_test_deps() {
-  command -v node >/dev/null || { log "Installing Node.js"; apt_install nodejs npm; }
+ensure_python_deps() {
   if ! python3 -c 'import numpy' 2>/dev/null; then
     log "Installing numpy for the independent reference check"
-    python3 -m pip install --quiet -r "$ROOT/tests/reference/requirements.txt"
+    python3 -m pip install --quiet -r "$ROOT/tests/reference/requirements.txt" \
+      || python3 -m pip install --quiet --break-system-packages -r "$ROOT/tests/reference/requirements.txt"
   fi
+}
+
+ensure_test_deps() {
+  command -v node >/dev/null || { log "Installing Node.js"; apt_install nodejs npm; }
   if [ ! -d "$ROOT/tests/e2e/node_modules/playwright-core" ]; then
     log "Installing the end-to-end test driver (playwright-core, uses Debian's Chromium)"
     (cd "$ROOT/tests/e2e" && npm ci --no-audit --no-fund)

@@ -1,0 +1,266 @@
+//! Widget tests in a real browser (headless Chromium through
+//! wasm-bindgen-test-runner): each test mounts a widget, acts on the DOM like
+//! a user (events, clicks, keys) and reads the DOM back.
+#![cfg(target_arch = "wasm32")]
+
+use attention_lab::charts::heatmap::{ColorScale, HeatmapData};
+use attention_lab::widgets::formula::Formula;
+use attention_lab::widgets::heatmap::Heatmap;
+use attention_lab::widgets::self_check::{Question, SelfCheck};
+use attention_lab::widgets::slider::{Slider, Toggle};
+use attention_lab::widgets::token_editor::TokenEditor;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlCanvasElement, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().and_then(|w| w.document()).expect("document")
+}
+
+/// A fresh container for one test.
+fn container() -> HtmlElement {
+    let div = document().create_element("div").expect("div");
+    document().body().expect("body").append_child(&div).expect("append");
+    div.unchecked_into()
+}
+
+/// Lets effects and the microtask queue run.
+async fn settle() {
+    for _ in 0..3 {
+        let p = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = web_sys::window()
+                .expect("window")
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    }
+}
+
+fn q(root: &Element, sel: &str) -> Element {
+    root.query_selector(sel).expect("valid selector").unwrap_or_else(|| panic!("no {sel}"))
+}
+
+fn all(root: &Element, sel: &str) -> Vec<Element> {
+    let list = root.query_selector_all(sel).expect("valid selector");
+    (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| n.dyn_into().ok()).collect()
+}
+
+fn fire(el: &Element, kind: &str) {
+    let ev = web_sys::Event::new_with_event_init_dict(kind, &{
+        let i = web_sys::EventInit::new();
+        i.set_bubbles(true);
+        i
+    })
+    .expect("event");
+    el.dispatch_event(&ev).expect("dispatch");
+}
+
+fn key(el: &Element, k: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(k);
+    init.set_bubbles(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("key");
+    el.dispatch_event(&ev).expect("dispatch");
+}
+
+fn sample(rows: usize, cols: usize) -> HeatmapData {
+    HeatmapData {
+        rows,
+        cols,
+        values: (0..rows * cols).map(|i| i as f64 / (rows * cols) as f64).collect(),
+        row_labels: (0..rows).map(|i| format!("<i>r{i}</i>")).collect(),
+        col_labels: (0..cols).map(|i| format!("c{i}")).collect(),
+        scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
+    }
+}
+
+#[wasm_bindgen_test]
+async fn heatmap_paints_sharp_reads_out_by_keyboard_and_lists_numbers() {
+    let root = container();
+    let data = RwSignal::new(sample(3, 4));
+    let selected = RwSignal::new(None::<usize>);
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <Heatmap
+                title="W"
+                subtitle="3 × 4"
+                data=data
+                highlight_row=Signal::derive(move || selected.get())
+                on_select_row=Callback::new(move |r| selected.set(Some(r)))
+            />
+        }
+    });
+    settle().await;
+    let canvas: HtmlCanvasElement = q(&root, "canvas").unchecked_into();
+    let dpr = web_sys::window().expect("w").device_pixel_ratio();
+    let css_w: f64 = canvas.get_attribute("style").unwrap_or_default().split("width:").nth(1).and_then(|s| s.split("px").next()).and_then(|s| s.parse().ok()).expect("css width");
+    assert!(css_w > 0.0);
+    assert!((f64::from(canvas.width()) - (css_w * dpr).round()).abs() <= 1.0, "backing store follows the device pixel ratio");
+
+    // Some pixel inside the grid is not the background.
+    let ctx: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").expect("ctx").expect("2d").unchecked_into();
+    let px = ctx.get_image_data(f64::from(canvas.width()) * 0.6, f64::from(canvas.height()) * 0.3, 1.0, 1.0).expect("pixels").data();
+    assert!(px[3] > 0, "canvas was painted");
+
+    // Keyboard: focus, move, read the exact value.
+    let readout = q(&root, "p.readout");
+    canvas.focus().expect("focus");
+    settle().await;
+    key(&canvas, "ArrowRight");
+    key(&canvas, "ArrowDown");
+    settle().await;
+    let text = readout.text_content().unwrap_or_default();
+    assert!(text.contains("row 2") && text.contains("column 2") && text.contains("0.416667"), "{text}");
+    key(&canvas, "Enter");
+    settle().await;
+    assert_eq!(selected.get_untracked(), Some(1));
+
+    // Numbers table appears when opened; labels are text, not HTML.
+    assert!(root.query_selector("table").expect("sel").is_none());
+    let details: web_sys::HtmlDetailsElement = q(&root, "details").unchecked_into();
+    details.set_open(true);
+    fire(&details, "toggle");
+    settle().await;
+    assert_eq!(all(&root, "tbody tr").len(), 3);
+    assert!(root.query_selector("tbody i").expect("sel").is_none());
+    assert_eq!(q(&root, "tbody th").text_content().as_deref(), Some("<i>r0</i>"));
+
+    // New data repaints and resizes.
+    let before = canvas.height();
+    data.set(sample(20, 4));
+    settle().await;
+    assert!(canvas.height() > before);
+    assert_eq!(all(&root, "tbody tr").len(), 20);
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn sliders_and_toggles_report_changes() {
+    let root = container();
+    let lin = RwSignal::new(4.0);
+    let log = RwSignal::new(1.0);
+    let on = RwSignal::new(true);
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <Slider label="d_k" test_id="lin" value=lin on_change=Callback::new(move |v| lin.set(v)) min=1.0 max=64.0 />
+            <Slider label="τ" test_id="log" log=true value=log on_change=Callback::new(move |v| log.set(v)) min=0.05 max=20.0 />
+            <Toggle label="scale" test_id="tog" checked=on on_change=Callback::new(move |v| on.set(v)) />
+        }
+    });
+    settle().await;
+    let lin_el: HtmlInputElement = q(&root, "[data-testid=lin]").unchecked_into();
+    assert_eq!(lin_el.value(), "4");
+    // The label is tied to the control.
+    let label = q(&root, "label");
+    assert_eq!(label.get_attribute("for"), lin_el.get_attribute("id"));
+    lin_el.set_value("17");
+    fire(&lin_el, "input");
+    settle().await;
+    assert_eq!(lin.get_untracked(), 17.0);
+    assert!(q(&root, "output").text_content().unwrap_or_default().contains("17"));
+
+    let log_el: HtmlInputElement = q(&root, "[data-testid=log]").unchecked_into();
+    assert_eq!(log_el.value(), "500", "τ = 1 sits in the middle of 0.05..20 on a log scale");
+    log_el.set_value("1000");
+    fire(&log_el, "input");
+    settle().await;
+    assert_eq!(log.get_untracked(), 20.0);
+
+    let tog: HtmlInputElement = q(&root, "[data-testid=tog]").unchecked_into();
+    assert!(tog.checked());
+    assert_eq!(tog.get_attribute("role").as_deref(), Some("switch"));
+    tog.click();
+    settle().await;
+    assert!(!on.get_untracked());
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn token_editor_edits_removes_and_shows_html_as_text() {
+    let root = container();
+    let text = RwSignal::new("The <b>cat</b> sat".to_string());
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <TokenEditor text=text on_text=Callback::new(move |t| text.set(t)) /> }
+    });
+    settle().await;
+    let chips = all(&root, "li.chip:not(.chip-add) input");
+    assert_eq!(chips.len(), 3);
+    let second: HtmlInputElement = chips[1].clone().unchecked_into();
+    assert_eq!(second.value(), "<b>cat</b>");
+    assert!(root.query_selector("b").expect("sel").is_none(), "no HTML element made from a token");
+
+    // Edit a chip.
+    second.set_value("dog");
+    fire(&second, "change");
+    settle().await;
+    assert_eq!(text.get_untracked(), "The dog sat");
+
+    // Remove the first token.
+    let rm: HtmlElement = all(&root, "button.chip-remove")[0].clone().unchecked_into();
+    rm.click();
+    settle().await;
+    assert_eq!(text.get_untracked(), "dog sat");
+
+    // Add one.
+    let add: HtmlInputElement = q(&root, "li.chip-add input").unchecked_into();
+    add.set_value("猫");
+    fire(&add, "input");
+    let plus: HtmlElement = q(&root, "button.chip-plus").unchecked_into();
+    plus.click();
+    settle().await;
+    assert_eq!(text.get_untracked(), "dog sat 猫");
+
+    // Too many tokens: a clear note, the first 64 kept.
+    text.set((0..80).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" "));
+    settle().await;
+    assert_eq!(all(&root, "li.chip:not(.chip-add)").len(), 64);
+    assert!(q(&root, ".notes").text_content().unwrap_or_default().contains("limit is 64"));
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn formula_is_mathml_and_self_check_gives_feedback() {
+    static QS: &[Question] = &[Question {
+        prompt: "Rows sum to?",
+        options: &["0", "1"],
+        answer: 1,
+        explain: "softmax normalises.",
+    }];
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <Formula mathml="<math><mi>x</mi></math>" alt="x" />
+            <SelfCheck questions=QS />
+        }
+    });
+    settle().await;
+    let math = q(&root, "math");
+    assert_eq!(math.namespace_uri().as_deref(), Some("http://www.w3.org/1998/Math/MathML"));
+    let radios = all(&root, "input[type=radio]");
+    let wrong: HtmlElement = radios[0].clone().unchecked_into();
+    wrong.click();
+    settle().await;
+    assert!(q(&root, ".feedback").text_content().unwrap_or_default().starts_with("Not quite."));
+    let right: HtmlElement = radios[1].clone().unchecked_into();
+    right.click();
+    settle().await;
+    assert!(q(&root, ".feedback .right").text_content().unwrap_or_default().starts_with("Right."));
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+fn panic_panel_offers_a_reload() {
+    attention_lab::panic::show_error_panel("boom <script>");
+    let panel = q(&document().document_element().expect("html"), "#panic-panel");
+    assert!(panel.text_content().unwrap_or_default().contains("boom <script>"));
+    assert!(panel.query_selector("script").expect("sel").is_none());
+    let button = q(&panel, "button");
+    assert_eq!(button.text_content().as_deref(), Some("Reload the page"));
+    // A second call does not stack panels.
+    attention_lab::panic::show_error_panel("again");
+    assert_eq!(document().query_selector_all("#panic-panel").expect("sel").length(), 1);
+    panel.remove();
+}

@@ -1,0 +1,135 @@
+// Shared helpers for the Attention Lab end-to-end tests, benchmark and screenshots.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import { chromium } from 'playwright-core';
+import { serve } from './serve.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const distDir = process.env.DIST_DIR
+  ? path.resolve(process.env.DIST_DIR)
+  : path.resolve(here, '../../dist');
+export const repoRoot = path.resolve(here, '../..');
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+
+/** Starts the static server on a random port and launches Chromium. */
+export async function start() {
+  if (!fs.existsSync(path.join(distDir, 'index.html'))) {
+    throw new Error(`no build in ${distDir}: run trunk build --release first (or set DIST_DIR)`);
+  }
+  const server = await serve(distDir, 0);
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
+  });
+  const stop = async () => {
+    await browser.close().catch(() => {});
+    await new Promise((r) => server.close(r));
+  };
+  return { server, base, browser, stop };
+}
+
+/**
+ * A fresh context + page that records console errors and page errors.
+ * `errors` is an array of strings; tests assert it is empty at the end.
+ */
+export async function openPage(browser, { viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme });
+  const page = await context.newPage();
+  const errors = [];
+  // Deep links are served through 404.html with HTTP status 404 (exactly like
+  // GitHub Pages), and Chromium logs "Failed to load resource: ... 404" for the
+  // *document* itself. That one message is expected hosting behaviour, not an
+  // app error, so it is set aside (in `ignored`); every other error counts.
+  const notFoundDocs = new Set();
+  const ignored = [];
+  page.on('response', (r) => {
+    if (r.status() === 404 && r.request().resourceType() === 'document') notFoundDocs.add(r.url());
+  });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = m.text();
+    const url = m.location()?.url ?? '';
+    if (/status of 404/.test(text) && notFoundDocs.has(url)) {
+      ignored.push(`${text} (${url})`);
+      return;
+    }
+    errors.push(`console.error: ${text}${url ? ` (${url})` : ''}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('crash', () => errors.push('page crashed'));
+  return { context, page, errors, ignored };
+}
+
+/** Waits until the app has mounted and, on /qkv, until paints have settled. */
+export async function waitForApp(page) {
+  await page.waitForSelector('header.site-head', { timeout: 15000 });
+}
+
+/**
+ * Waits until no canvas paint has happened for `quietMs` (and at least one
+ * paint happened if `needPaint`). Uses window.__attnPaint written by the app.
+ */
+export async function waitForPaintsToSettle(page, { quietMs = 150, needPaint = true, timeout = 15000 } = {}) {
+  await page.waitForFunction(
+    ({ quietMs, needPaint }) => {
+      const p = window.__attnPaint;
+      if (!p) return !needPaint;
+      return performance.now() - p.last >= quietMs;
+    },
+    { quietMs, needPaint },
+    { timeout, polling: 50 },
+  );
+}
+
+export async function paintCount(page) {
+  return page.evaluate(() => (window.__attnPaint ? window.__attnPaint.count : 0));
+}
+
+/** Opens the Numbers <details> of a heatmap (if closed) and returns its table locator. */
+export async function openNumbers(page, testId) {
+  const fig = page.locator(`figure[data-testid="${testId}"]`);
+  const details = fig.locator('details.numbers');
+  if (!(await details.evaluate((d) => d.open))) {
+    await details.locator('summary').click();
+  }
+  const table = details.locator('table');
+  await table.waitFor({ state: 'visible' });
+  return table;
+}
+
+/**
+ * Reads a rendered numbers table: { header: [...], rows: [{ label, cells: [text...] }] }.
+ */
+export async function readTable(table) {
+  return table.evaluate((t) => {
+    const header = [...t.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+    const rows = [...t.querySelectorAll('tbody tr')].map((tr) => ({
+      label: tr.querySelector('th')?.textContent ?? '',
+      cells: [...tr.querySelectorAll('td')].map((td) => td.textContent.trim()),
+    }));
+    return { header, rows };
+  });
+}
+
+/** Reads the weights table: rows of numbers (without the "row sum" column) plus the shown sums. */
+export async function readWeights(page) {
+  const table = await openNumbers(page, 'hm-weights');
+  const { header, rows } = await readTable(table);
+  return {
+    header,
+    labels: rows.map((r) => r.label),
+    weights: rows.map((r) => r.cells.slice(0, -1).map(Number)),
+    shownSums: rows.map((r) => Number(r.cells[r.cells.length - 1])),
+    raw: rows.map((r) => r.cells),
+  };
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,32 @@
+// Minimal static file server for dist/, behaving like GitHub Pages: unknown
+// paths get 404.html (a copy of index.html), so deep links work.
+// Usage: node serve.mjs [dir] [port]   (binds 127.0.0.1 only)
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
+  '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json',
+};
+
+export function serve(dir, port = 0) {
+  const root = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    let file = path.join(root, decodeURIComponent(url.pathname));
+    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    let status = 200;
+    if (!fs.existsSync(file)) { file = path.join(root, '404.html'); status = 404; }
+    res.writeHead(status, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const dir = process.argv[2] || 'dist';
+  const port = Number(process.argv[3] || 8080);
+  serve(dir, port).then((s) => console.log(`serving ${dir} on http://127.0.0.1:${s.address().port}`));
+}
