@@ -1,16 +1,15 @@
 //! The app shell: router, header, navigation, landing page, themes.
 //!
-//! Routes come from [`crate::chapters::CHAPTERS`]: `/` is the landing page and
-//! `/{slug}` renders that chapter; anything else is a friendly "not found".
+//! Pages come from [`crate::chapters::CHAPTERS`] through [`crate::router`]: `/`
+//! is the landing page and `/{slug}` renders that chapter; anything else is a
+//! friendly "not found".
 //! Theme (light/dark) and large type for projectors are page preferences kept
 //! in localStorage and applied as classes on `<html>`.
 
-use crate::chapters::{find, CHAPTERS};
+use crate::chapters::CHAPTERS;
 use crate::charts::ChartTheme;
+use crate::router::{chapter_of, resolve, Link, Page, Router};
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::hooks::use_params_map;
-use leptos_router::path;
 
 const THEME_KEY: &str = "attention-lab-theme";
 const LARGE_KEY: &str = "attention-lab-large";
@@ -37,6 +36,8 @@ pub fn App() -> impl IntoView {
     let chart_theme = Memo::new(move |_| ChartTheme::new(dark.get(), large.get()));
     provide_context(chart_theme);
     crate::canvas::use_device_pixel_ratio();
+    let router = Router::provide();
+    let page = Memo::new(move |_| resolve(&router.path()));
 
     // Apply and remember the preferences (side effects only).
     Effect::new(move |_| {
@@ -56,10 +57,9 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Router>
-            <a class="skip" href="#main">"Skip to content"</a>
+        <a class="skip" href="#main">"Skip to content"</a>
             <header class="site-head">
-                <A href="/" attr:class="brand">"Attention Lab"</A>
+                <Link href="/" class="brand">"Attention Lab"</Link>
                 <nav class="chapters-nav" aria-label="Chapters">
                     <ul>
                         {CHAPTERS
@@ -67,7 +67,7 @@ pub fn App() -> impl IntoView {
                             .map(|c| {
                                 view! {
                                     <li>
-                                        <A href=format!("/{}", c.slug)>{format!("{}. {}", c.number, c.title)}</A>
+                                        <Link href=format!("/{}", c.slug)>{format!("{}. {}", c.number, c.title)}</Link>
                                     </li>
                                 }
                             })
@@ -92,25 +92,17 @@ pub fn App() -> impl IntoView {
                 </div>
             </header>
             <main id="main" tabindex="-1">
-                <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=Landing />
-                    <Route path=path!("/:slug") view=ChapterRoute />
-                </Routes>
+                {move || match page.get() {
+                    Page::Landing => view! { <Landing /> }.into_any(),
+                    p => match chapter_of(p) {
+                        Some(c) => (c.page)(),
+                        None => view! { <NotFound /> }.into_any(),
+                    },
+                }}
             </main>
             <footer class="site-foot">
                 <p>"Every number on these pages is computed live in your browser by the Attention Lab engine."</p>
             </footer>
-        </Router>
-    }
-}
-
-#[component]
-fn ChapterRoute() -> impl IntoView {
-    let params = use_params_map();
-    let slug = Memo::new(move |_| params.with(|p| p.get("slug").unwrap_or_default()));
-    move || match find(&slug.get()) {
-        Some(c) => (c.page)(),
-        None => view! { <NotFound /> }.into_any(),
     }
 }
 
@@ -131,7 +123,7 @@ fn Landing() -> impl IntoView {
                     .map(|c| {
                         view! {
                             <li value=c.number.to_string()>
-                                <A href=format!("/{}", c.slug)>{c.title}</A>
+                                <Link href=format!("/{}", c.slug)>{c.title}</Link>
                                 <p>{c.summary}</p>
                             </li>
                         }
@@ -151,7 +143,7 @@ fn NotFound() -> impl IntoView {
             <ul>
                 {CHAPTERS
                     .iter()
-                    .map(|c| view! { <li><A href=format!("/{}", c.slug)>{c.title}</A></li> })
+                    .map(|c| view! { <li><Link href=format!("/{}", c.slug)>{c.title}</Link></li> })
                     .collect_view()}
             </ul>
         </article>

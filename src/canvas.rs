@@ -9,9 +9,11 @@
 //! that read it repaint. [`FastCanvas`] delegates to `CanvasBackend` but sends
 //! bitmaps with a single `putImageData` instead of one `fillRect` per pixel.
 
+use crate::charts::heatmap::CellBlit;
 use leptos::prelude::*;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
 use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
 };
@@ -19,10 +21,16 @@ use plotters_canvas::CanvasBackend;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
-/// A canvas backend whose `blit_bitmap` is one `putImageData`.
+/// A canvas backend that delegates to `CanvasBackend` but blits bitmaps with
+/// one `putImageData`, paints cell grids as one small image scaled up without
+/// smoothing, and skips redundant font / alignment / colour changes when
+/// drawing many labels.
 pub struct FastCanvas {
     inner: CanvasBackend,
     context: CanvasRenderingContext2d,
+    /// Last font, fill, alignment and baseline set by `draw_text`; the fill is
+    /// forgotten whenever the inner backend may have changed it.
+    text_state: (String, String, &'static str, &'static str),
 }
 
 impl FastCanvas {
@@ -34,7 +42,11 @@ impl FastCanvas {
             .dyn_into::<CanvasRenderingContext2d>()
             .ok()?;
         let inner = CanvasBackend::with_canvas_object(canvas)?;
-        Some(FastCanvas { inner, context })
+        Some(FastCanvas {
+            inner,
+            context,
+            text_state: Default::default(),
+        })
     }
 }
 
@@ -74,6 +86,7 @@ impl DrawingBackend for FastCanvas {
         point: BackendCoord,
         color: BackendColor,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.text_state.1.clear();
         self.inner.draw_pixel(point, color)
     }
     fn draw_line<S: BackendStyle>(
@@ -82,6 +95,7 @@ impl DrawingBackend for FastCanvas {
         to: BackendCoord,
         style: &S,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.text_state.1.clear();
         self.inner.draw_line(from, to, style)
     }
     fn draw_rect<S: BackendStyle>(
@@ -91,6 +105,7 @@ impl DrawingBackend for FastCanvas {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.text_state.1.clear();
         self.inner.draw_rect(upper_left, bottom_right, style, fill)
     }
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
@@ -98,6 +113,7 @@ impl DrawingBackend for FastCanvas {
         path: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.text_state.1.clear();
         self.inner.draw_path(path, style)
     }
     fn draw_circle<S: BackendStyle>(
@@ -107,6 +123,7 @@ impl DrawingBackend for FastCanvas {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.text_state.1.clear();
         self.inner.draw_circle(center, radius, style, fill)
     }
     fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
@@ -114,6 +131,7 @@ impl DrawingBackend for FastCanvas {
         vert: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.text_state.1.clear();
         self.inner.fill_polygon(vert, style)
     }
     fn draw_text<S: BackendTextStyle>(
@@ -122,7 +140,64 @@ impl DrawingBackend for FastCanvas {
         style: &S,
         pos: BackendCoord,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
-        self.inner.draw_text(text, style, pos)
+        let color = style.color();
+        if color.alpha == 0.0 {
+            return Ok(());
+        }
+        let degree: f64 = match style.transform() {
+            FontTransform::None => 0.0,
+            FontTransform::Rotate90 => 90.0,
+            FontTransform::Rotate180 => 180.0,
+            FontTransform::Rotate270 => 270.0,
+        };
+        let baseline = match style.anchor().v_pos {
+            VPos::Top => "top",
+            VPos::Center => "middle",
+            VPos::Bottom => "bottom",
+        };
+        let align = match style.anchor().h_pos {
+            HPos::Left => "start",
+            HPos::Right => "end",
+            HPos::Center => "center",
+        };
+        let font = format!(
+            "{} {}px {}",
+            style.style().as_str(),
+            style.size(),
+            style.family().as_str()
+        );
+        let (r, g, b) = color.rgb;
+        let fill = format!("rgba({r},{g},{b},{})", color.alpha);
+        let ctx = &self.context;
+        if self.text_state.0 != font {
+            ctx.set_font(&font);
+            self.text_state.0 = font;
+        }
+        if self.text_state.1 != fill {
+            ctx.set_fill_style_str(&fill);
+            self.text_state.1 = fill;
+        }
+        if self.text_state.2 != align {
+            ctx.set_text_align(align);
+            self.text_state.2 = align;
+        }
+        if self.text_state.3 != baseline {
+            ctx.set_text_baseline(baseline);
+            self.text_state.3 = baseline;
+        }
+        if degree == 0.0 {
+            return ctx
+                .fill_text(text, f64::from(pos.0), f64::from(pos.1))
+                .map_err(js_err);
+        }
+        // Rotate about the anchor with one transform call (cheaper than
+        // save/translate/rotate/restore for every label), then reset.
+        let (sin, cos) = degree.to_radians().sin_cos();
+        let result = ctx
+            .set_transform(cos, sin, -sin, cos, f64::from(pos.0), f64::from(pos.1))
+            .and_then(|_| ctx.fill_text(text, 0.0, 0.0));
+        let reset = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        result.and(reset).map_err(js_err)
     }
     fn estimate_text_size<S: BackendTextStyle>(
         &self,
@@ -151,6 +226,174 @@ impl DrawingBackend for FastCanvas {
             .put_image_data(&image, f64::from(pos.0), f64::from(pos.1))
             .map_err(js_err)
     }
+}
+
+impl CellBlit for FastCanvas {
+    /// One pixel per cell on a scratch canvas, drawn scaled up with smoothing
+    /// off: crisp cells at any device-pixel ratio for the cost of one image.
+    fn blit_cells(
+        &mut self,
+        pos: BackendCoord,
+        (w, h): (u32, u32),
+        (cols, rows): (u32, u32),
+        cells: &[u8],
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        let n = (cols as usize) * (rows as usize);
+        if n == 0 || w == 0 || h == 0 || cells.len() < n * 3 {
+            return Ok(());
+        }
+        let mut rgba = vec![255_u8; n * 4];
+        for (dst, px) in rgba.chunks_exact_mut(4).zip(cells.chunks_exact(3)) {
+            dst[..3].copy_from_slice(px);
+        }
+        // Everything that may allocate (and so grow wasm memory, which would
+        // detach an ImageData viewing it) happens before the ImageData exists.
+        let scratch = scratch_canvas(cols, rows)
+            .ok_or_else(|| js_err(JsValue::from_str("no scratch canvas")))?;
+        let sctx = scratch
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+            .ok_or_else(|| js_err(JsValue::from_str("no scratch context")))?;
+        let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), cols, rows)
+            .map_err(js_err)?;
+        sctx.put_image_data(&image, 0.0, 0.0).map_err(js_err)?;
+        self.context.set_image_smoothing_enabled(false);
+        self.context
+            .draw_image_with_html_canvas_element_and_dw_and_dh(
+                &scratch,
+                f64::from(pos.0),
+                f64::from(pos.1),
+                f64::from(w),
+                f64::from(h),
+            )
+            .map_err(js_err)
+    }
+}
+
+thread_local! {
+    /// Off-page canvases by size: resizing a canvas reallocates it, and a
+    /// paint alternates grid and legend sizes, so each size keeps its own.
+    static SCRATCH: std::cell::RefCell<Vec<((u32, u32), HtmlCanvasElement)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Most scratch canvases kept (the least recently used one is resized).
+const SCRATCH_KEEP: usize = 8;
+
+/// An off-page canvas of exactly `w x h` pixels.
+fn scratch_canvas(w: u32, h: u32) -> Option<HtmlCanvasElement> {
+    SCRATCH.with(|cell| {
+        let mut pool = cell.borrow_mut();
+        if let Some(i) = pool.iter().position(|(size, _)| *size == (w, h)) {
+            let entry = pool.remove(i);
+            let canvas = entry.1.clone();
+            pool.push(entry);
+            return Some(canvas);
+        }
+        let canvas = if pool.len() >= SCRATCH_KEEP {
+            pool.remove(0).1
+        } else {
+            web_sys::window()?
+                .document()?
+                .create_element("canvas")
+                .ok()?
+                .dyn_into::<HtmlCanvasElement>()
+                .ok()?
+        };
+        canvas.set_width(w);
+        canvas.set_height(h);
+        pool.push(((w, h), canvas.clone()));
+        Some(canvas)
+    })
+}
+
+thread_local! {
+    /// One observer for every chart: canvas id -> (canvas, "near the viewport").
+    static VISIBILITY: std::cell::RefCell<VisibilityState> = const {
+        std::cell::RefCell::new(VisibilityState { observer: None, watched: Vec::new(), next_id: 0 })
+    };
+}
+
+/// The shared observer and the callback it owns (kept alive with it).
+type Observer = (
+    web_sys::IntersectionObserver,
+    wasm_bindgen::closure::Closure<dyn FnMut(js_sys::Array)>,
+);
+
+struct VisibilityState {
+    observer: Option<Observer>,
+    watched: Vec<(usize, HtmlCanvasElement, RwSignal<bool>)>,
+    next_id: usize,
+}
+
+/// How far outside the viewport a chart still counts as visible, so it is
+/// already painted when it scrolls in.
+const VISIBLE_MARGIN: &str = "400px 0px";
+
+fn make_observer() -> Option<Observer> {
+    let callback = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
+        |entries: js_sys::Array| {
+            for entry in entries.iter() {
+                let Ok(entry) = entry.dyn_into::<web_sys::IntersectionObserverEntry>() else {
+                    continue;
+                };
+                let target = entry.target();
+                let near = entry.is_intersecting();
+                let signal = VISIBILITY.with(|v| {
+                    v.borrow()
+                        .watched
+                        .iter()
+                        .find(|(_, c, _)| AsRef::<web_sys::Element>::as_ref(c) == &target)
+                        .map(|(_, _, s)| *s)
+                });
+                if let Some(s) = signal {
+                    if s.get_untracked() != near {
+                        s.set(near);
+                    }
+                }
+            }
+        },
+    );
+    let init = web_sys::IntersectionObserverInit::new();
+    init.set_root_margin(VISIBLE_MARGIN);
+    let observer =
+        web_sys::IntersectionObserver::new_with_options(callback.as_ref().unchecked_ref(), &init)
+            .ok()?;
+    Some((observer, callback))
+}
+
+/// A signal that is `true` while `canvas` is on or near the screen. Painting
+/// effects skip hidden charts and paint them when they scroll in. Where the
+/// browser has no IntersectionObserver the signal simply stays `true`.
+pub fn use_visibility(canvas: &HtmlCanvasElement) -> RwSignal<bool> {
+    let visible = RwSignal::new(true);
+    let id = VISIBILITY.with(|v| {
+        let mut v = v.borrow_mut();
+        if v.observer.is_none() {
+            v.observer = make_observer();
+        }
+        let id = v.next_id;
+        v.next_id += 1;
+        if let Some((observer, _)) = &v.observer {
+            observer.observe(canvas);
+            v.watched.push((id, canvas.clone(), visible));
+        }
+        id
+    });
+    on_cleanup(move || {
+        VISIBILITY.with(|v| {
+            let mut v = v.borrow_mut();
+            if let Some(i) = v.watched.iter().position(|(w, _, _)| *w == id) {
+                let (_, canvas, _) = v.watched.remove(i);
+                if let Some((observer, _)) = &v.observer {
+                    observer.unobserve(&canvas);
+                }
+            }
+        });
+    });
+    visible
 }
 
 /// The window's current device-pixel ratio (1 when unknown), clamped to a sane range.

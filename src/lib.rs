@@ -11,6 +11,7 @@ pub mod chapters;
 pub mod charts;
 pub mod panic;
 pub mod query;
+pub mod router;
 pub mod text;
 pub mod widgets;
 

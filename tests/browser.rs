@@ -17,13 +17,19 @@ use web_sys::{Element, HtmlCanvasElement, HtmlElement, HtmlInputElement};
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn document() -> web_sys::Document {
-    web_sys::window().and_then(|w| w.document()).expect("document")
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document")
 }
 
 /// A fresh container for one test.
 fn container() -> HtmlElement {
     let div = document().create_element("div").expect("div");
-    document().body().expect("body").append_child(&div).expect("append");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&div)
+        .expect("append");
     div.unchecked_into()
 }
 
@@ -40,12 +46,17 @@ async fn settle() {
 }
 
 fn q(root: &Element, sel: &str) -> Element {
-    root.query_selector(sel).expect("valid selector").unwrap_or_else(|| panic!("no {sel}"))
+    root.query_selector(sel)
+        .expect("valid selector")
+        .unwrap_or_else(|| panic!("no {sel}"))
 }
 
 fn all(root: &Element, sel: &str) -> Vec<Element> {
     let list = root.query_selector_all(sel).expect("valid selector");
-    (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| n.dyn_into().ok()).collect()
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into().ok())
+        .collect()
 }
 
 fn fire(el: &Element, kind: &str) {
@@ -62,7 +73,8 @@ fn key(el: &Element, k: &str) {
     let init = web_sys::KeyboardEventInit::new();
     init.set_key(k);
     init.set_bubbles(true);
-    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("key");
+    let ev =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("key");
     el.dispatch_event(&ev).expect("dispatch");
 }
 
@@ -70,7 +82,9 @@ fn sample(rows: usize, cols: usize) -> HeatmapData {
     HeatmapData {
         rows,
         cols,
-        values: (0..rows * cols).map(|i| i as f64 / (rows * cols) as f64).collect(),
+        values: (0..rows * cols)
+            .map(|i| i as f64 / (rows * cols) as f64)
+            .collect(),
         row_labels: (0..rows).map(|i| format!("<i>r{i}</i>")).collect(),
         col_labels: (0..cols).map(|i| format!("c{i}")).collect(),
         scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
@@ -96,13 +110,35 @@ async fn heatmap_paints_sharp_reads_out_by_keyboard_and_lists_numbers() {
     settle().await;
     let canvas: HtmlCanvasElement = q(&root, "canvas").unchecked_into();
     let dpr = web_sys::window().expect("w").device_pixel_ratio();
-    let css_w: f64 = canvas.get_attribute("style").unwrap_or_default().split("width:").nth(1).and_then(|s| s.split("px").next()).and_then(|s| s.parse().ok()).expect("css width");
+    let css_w: f64 = canvas
+        .get_attribute("style")
+        .unwrap_or_default()
+        .split("width:")
+        .nth(1)
+        .and_then(|s| s.split("px").next())
+        .and_then(|s| s.parse().ok())
+        .expect("css width");
     assert!(css_w > 0.0);
-    assert!((f64::from(canvas.width()) - (css_w * dpr).round()).abs() <= 1.0, "backing store follows the device pixel ratio");
+    assert!(
+        (f64::from(canvas.width()) - (css_w * dpr).round()).abs() <= 1.0,
+        "backing store follows the device pixel ratio"
+    );
 
     // Some pixel inside the grid is not the background.
-    let ctx: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").expect("ctx").expect("2d").unchecked_into();
-    let px = ctx.get_image_data(f64::from(canvas.width()) * 0.6, f64::from(canvas.height()) * 0.3, 1.0, 1.0).expect("pixels").data();
+    let ctx: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .expect("ctx")
+        .expect("2d")
+        .unchecked_into();
+    let px = ctx
+        .get_image_data(
+            f64::from(canvas.width()) * 0.6,
+            f64::from(canvas.height()) * 0.3,
+            1.0,
+            1.0,
+        )
+        .expect("pixels")
+        .data();
     assert!(px[3] > 0, "canvas was painted");
 
     // Keyboard: focus, move, read the exact value.
@@ -113,7 +149,10 @@ async fn heatmap_paints_sharp_reads_out_by_keyboard_and_lists_numbers() {
     key(&canvas, "ArrowDown");
     settle().await;
     let text = readout.text_content().unwrap_or_default();
-    assert!(text.contains("row 2") && text.contains("column 2") && text.contains("0.416667"), "{text}");
+    assert!(
+        text.contains("row 2") && text.contains("column 2") && text.contains("0.416667"),
+        "{text}"
+    );
     key(&canvas, "Enter");
     settle().await;
     assert_eq!(selected.get_untracked(), Some(1));
@@ -126,7 +165,10 @@ async fn heatmap_paints_sharp_reads_out_by_keyboard_and_lists_numbers() {
     settle().await;
     assert_eq!(all(&root, "tbody tr").len(), 3);
     assert!(root.query_selector("tbody i").expect("sel").is_none());
-    assert_eq!(q(&root, "tbody th").text_content().as_deref(), Some("<i>r0</i>"));
+    assert_eq!(
+        q(&root, "tbody th").text_content().as_deref(),
+        Some("<i>r0</i>")
+    );
 
     // New data repaints and resizes.
     let before = canvas.height();
@@ -160,10 +202,17 @@ async fn sliders_and_toggles_report_changes() {
     fire(&lin_el, "input");
     settle().await;
     assert_eq!(lin.get_untracked(), 17.0);
-    assert!(q(&root, "output").text_content().unwrap_or_default().contains("17"));
+    assert!(q(&root, "output")
+        .text_content()
+        .unwrap_or_default()
+        .contains("17"));
 
     let log_el: HtmlInputElement = q(&root, "[data-testid=log]").unchecked_into();
-    assert_eq!(log_el.value(), "500", "τ = 1 sits in the middle of 0.05..20 on a log scale");
+    assert_eq!(
+        log_el.value(),
+        "500",
+        "τ = 1 sits in the middle of 0.05..20 on a log scale"
+    );
     log_el.set_value("1000");
     fire(&log_el, "input");
     settle().await;
@@ -190,7 +239,10 @@ async fn token_editor_edits_removes_and_shows_html_as_text() {
     assert_eq!(chips.len(), 3);
     let second: HtmlInputElement = chips[1].clone().unchecked_into();
     assert_eq!(second.value(), "<b>cat</b>");
-    assert!(root.query_selector("b").expect("sel").is_none(), "no HTML element made from a token");
+    assert!(
+        root.query_selector("b").expect("sel").is_none(),
+        "no HTML element made from a token"
+    );
 
     // Edit a chip.
     second.set_value("dog");
@@ -214,10 +266,18 @@ async fn token_editor_edits_removes_and_shows_html_as_text() {
     assert_eq!(text.get_untracked(), "dog sat 猫");
 
     // Too many tokens: a clear note, the first 64 kept.
-    text.set((0..80).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" "));
+    text.set(
+        (0..80)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     settle().await;
     assert_eq!(all(&root, "li.chip:not(.chip-add)").len(), 64);
-    assert!(q(&root, ".notes").text_content().unwrap_or_default().contains("limit is 64"));
+    assert!(q(&root, ".notes")
+        .text_content()
+        .unwrap_or_default()
+        .contains("limit is 64"));
     drop(handle);
 }
 
@@ -238,29 +298,50 @@ async fn formula_is_mathml_and_self_check_gives_feedback() {
     });
     settle().await;
     let math = q(&root, "math");
-    assert_eq!(math.namespace_uri().as_deref(), Some("http://www.w3.org/1998/Math/MathML"));
+    assert_eq!(
+        math.namespace_uri().as_deref(),
+        Some("http://www.w3.org/1998/Math/MathML")
+    );
     let radios = all(&root, "input[type=radio]");
     let wrong: HtmlElement = radios[0].clone().unchecked_into();
     wrong.click();
     settle().await;
-    assert!(q(&root, ".feedback").text_content().unwrap_or_default().starts_with("Not quite."));
+    assert!(q(&root, ".feedback")
+        .text_content()
+        .unwrap_or_default()
+        .starts_with("Not quite."));
     let right: HtmlElement = radios[1].clone().unchecked_into();
     right.click();
     settle().await;
-    assert!(q(&root, ".feedback .right").text_content().unwrap_or_default().starts_with("Right."));
+    assert!(q(&root, ".feedback .right")
+        .text_content()
+        .unwrap_or_default()
+        .starts_with("Right."));
     drop(handle);
 }
 
 #[wasm_bindgen_test]
 fn panic_panel_offers_a_reload() {
     attention_lab::panic::show_error_panel("boom <script>");
-    let panel = q(&document().document_element().expect("html"), "#panic-panel");
-    assert!(panel.text_content().unwrap_or_default().contains("boom <script>"));
+    let panel = q(
+        &document().document_element().expect("html"),
+        "#panic-panel",
+    );
+    assert!(panel
+        .text_content()
+        .unwrap_or_default()
+        .contains("boom <script>"));
     assert!(panel.query_selector("script").expect("sel").is_none());
     let button = q(&panel, "button");
     assert_eq!(button.text_content().as_deref(), Some("Reload the page"));
     // A second call does not stack panels.
     attention_lab::panic::show_error_panel("again");
-    assert_eq!(document().query_selector_all("#panic-panel").expect("sel").length(), 1);
+    assert_eq!(
+        document()
+            .query_selector_all("#panic-panel")
+            .expect("sel")
+            .length(),
+        1
+    );
     panel.remove();
 }

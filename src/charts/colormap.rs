@@ -62,6 +62,41 @@ pub fn diverging(t: f64) -> Rgb {
     interpolate(&RDBU_REVERSED, (t + 1.0) / 2.0)
 }
 
+/// Entries in the lookup tables used when painting many cells.
+pub const LUT_SIZE: usize = 1024;
+
+/// A colour map sampled at [`LUT_SIZE`] evenly spaced points of `[0, 1]`,
+/// for painting thousands of cells per frame. Adjacent entries differ by at
+/// most one step in each channel, below what the eye can tell apart.
+pub struct Lut(Vec<Rgb>);
+
+impl Lut {
+    fn build(f: impl Fn(f64) -> Rgb) -> Self {
+        Lut((0..LUT_SIZE)
+            .map(|i| f(i as f64 / (LUT_SIZE - 1) as f64))
+            .collect())
+    }
+
+    /// Colour at `t` in `[0, 1]` (clamped; NaN maps to the middle).
+    pub fn at(&self, t: f64) -> Rgb {
+        let t = if t.is_nan() { 0.5 } else { t.clamp(0.0, 1.0) };
+        let i = (t * (LUT_SIZE - 1) as f64).round() as usize;
+        self.0.get(i).copied().unwrap_or((0, 0, 0))
+    }
+}
+
+/// Viridis as a lookup table over `[0, 1]`.
+pub fn sequential_lut() -> &'static Lut {
+    static L: std::sync::OnceLock<Lut> = std::sync::OnceLock::new();
+    L.get_or_init(|| Lut::build(sequential))
+}
+
+/// RdBu (reversed) as a lookup table over `[0, 1]` (0 is -1, 1 is +1).
+pub fn diverging_lut() -> &'static Lut {
+    static L: std::sync::OnceLock<Lut> = std::sync::OnceLock::new();
+    L.get_or_init(|| Lut::build(|t| diverging(t * 2.0 - 1.0)))
+}
+
 /// Relative luminance (WCAG) of a colour, in `[0, 1]`.
 pub fn luminance(c: Rgb) -> f64 {
     let lin = |v: u8| {
@@ -116,6 +151,26 @@ mod tests {
             assert!(l >= last - 1e-9, "luminance fell at {i}");
             last = l;
         }
+    }
+
+    #[test]
+    fn lookup_tables_match_the_maps_within_one_step() {
+        for i in 0..=500 {
+            let t = f64::from(i) / 500.0;
+            for (a, b) in [
+                (sequential_lut().at(t), sequential(t)),
+                (diverging_lut().at(t), diverging(t * 2.0 - 1.0)),
+            ] {
+                let d = (i16::from(a.0) - i16::from(b.0))
+                    .abs()
+                    .max((i16::from(a.1) - i16::from(b.1)).abs())
+                    .max((i16::from(a.2) - i16::from(b.2)).abs());
+                assert!(d <= 1, "t={t}: {a:?} vs {b:?}");
+            }
+        }
+        assert_eq!(sequential_lut().at(0.0), sequential(0.0));
+        assert_eq!(sequential_lut().at(f64::NAN), sequential_lut().at(0.5));
+        assert_eq!(diverging_lut().at(9.0), diverging(1.0));
     }
 
     #[test]

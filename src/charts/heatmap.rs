@@ -45,9 +45,11 @@ impl ColorScale {
             ColorScale::Sequential { min, max } => {
                 let span = max - min;
                 let t = if span > 0.0 { (v - min) / span } else { 0.5 };
-                colormap::sequential(t)
+                colormap::sequential_lut().at(t)
             }
-            ColorScale::Diverging { abs_max } => colormap::diverging(v / abs_max.max(1e-300)),
+            ColorScale::Diverging { abs_max } => {
+                colormap::diverging_lut().at((v / abs_max.max(1e-300) + 1.0) / 2.0)
+            }
         }
     }
 
@@ -129,7 +131,10 @@ pub const MIN_CELL: f64 = 10.0;
 /// ... and at most this big.
 pub const MAX_CELL: f64 = 46.0;
 /// Cells at least this big print their value inside.
-pub const VALUE_CELL: f64 = 40.0;
+pub const VALUE_CELL: f64 = 36.0;
+/// The normal label size; the cell limits above are for this size and grow
+/// in proportion with larger type.
+pub const BASE_FONT_PX: f64 = 13.0;
 
 impl HeatmapLayout {
     /// Geometry for a matrix of `data`'s shape, aiming for a grid about
@@ -145,7 +150,12 @@ impl HeatmapLayout {
         };
         let char_w = font_px * 0.62;
         let big = data.rows.max(data.cols).max(1) as f64;
-        let cell = (target / big).floor().clamp(MIN_CELL, MAX_CELL);
+        // Larger type (projector mode) scales the cells with it.
+        let k = (font_px / BASE_FONT_PX).max(0.5);
+        let cell = (target * k / big)
+            .floor()
+            .clamp(MIN_CELL * k, MAX_CELL * k)
+            .floor();
         let row_label_w = longest(&data.row_labels) * char_w + 10.0;
         let col_label_w = longest(&data.col_labels) * char_w + 8.0;
         let rotate = col_label_w > cell;
@@ -194,14 +204,51 @@ pub struct Highlight {
     pub focus: Option<(usize, usize)>,
 }
 
-/// An RGB block sent to the backend in one `blit_bitmap` call.
-struct RgbBlock<'a> {
+/// Backends that can paint a grid of equal cells from one RGB value per cell.
+///
+/// The default expands the grid to full resolution and calls `blit_bitmap`
+/// (fine for SVG in tests); the canvas bridge overrides it with one small
+/// image scaled up by the GPU, which keeps a 64 x 64 matrix under a millisecond.
+pub trait CellBlit: DrawingBackend {
+    /// Paints `cells` (`cols x rows`, RGB, row-major) stretched over the
+    /// device-pixel rectangle at `pos` of size `size`.
+    fn blit_cells(
+        &mut self,
+        pos: BackendCoord,
+        size: (u32, u32),
+        (cols, rows): (u32, u32),
+        cells: &[u8],
+    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let (w, h) = (size.0 as usize, size.1 as usize);
+        let (cols, rows) = (cols.max(1) as usize, rows.max(1) as usize);
+        if cells.len() < cols * rows * 3 || w == 0 || h == 0 {
+            return Ok(());
+        }
+        let mut buf = vec![0_u8; w * h * 3];
+        for y in 0..h {
+            let r = (y * rows / h).min(rows - 1);
+            for x in 0..w {
+                let c = (x * cols / w).min(cols - 1);
+                let src = (r * cols + c) * 3;
+                buf[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&cells[src..src + 3]);
+            }
+        }
+        self.blit_bitmap(pos, size, &buf)
+    }
+}
+
+#[cfg(test)]
+impl CellBlit for plotters::backend::SVGBackend<'_> {}
+
+/// A grid of cells sent to the backend in one `blit_cells` call.
+struct CellBlock<'a> {
     pos: BackendCoord,
     size: (u32, u32),
+    grid: (u32, u32),
     data: &'a [u8],
 }
 
-impl<'a> PointCollection<'a, BackendCoord> for &'a RgbBlock<'a> {
+impl<'a> PointCollection<'a, BackendCoord> for &'a CellBlock<'a> {
     type Point = &'a BackendCoord;
     type IntoIter = std::iter::Once<&'a BackendCoord>;
     fn point_iter(self) -> Self::IntoIter {
@@ -209,7 +256,7 @@ impl<'a> PointCollection<'a, BackendCoord> for &'a RgbBlock<'a> {
     }
 }
 
-impl<DB: DrawingBackend> Drawable<DB> for RgbBlock<'_> {
+impl<DB: CellBlit> Drawable<DB> for CellBlock<'_> {
     fn draw<I: Iterator<Item = BackendCoord>>(
         &self,
         mut pos: I,
@@ -217,7 +264,7 @@ impl<DB: DrawingBackend> Drawable<DB> for RgbBlock<'_> {
         _parent_dim: (u32, u32),
     ) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
         match pos.next() {
-            Some(p) => backend.blit_bitmap(p, self.size, self.data),
+            Some(p) => backend.blit_cells(p, self.size, self.grid, self.data),
             None => Ok(()),
         }
     }
@@ -244,6 +291,38 @@ pub fn format_value(v: f64) -> String {
     }
 }
 
+/// Label every `k`-th row or column so labels of `font_px` never overlap on
+/// cells of `cell` CSS px.
+pub fn label_stride(cell: f64, font_px: f64) -> usize {
+    if cell <= 0.0 || !cell.is_finite() {
+        return 1;
+    }
+    ((font_px * 1.15) / cell).ceil().max(1.0) as usize
+}
+
+/// At most five characters for a value printed inside a cell: two decimals
+/// below 10, fewer above, powers of ten for huge magnitudes. The exact value
+/// is in the readout and the numbers table.
+pub fn format_cell(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() {
+        format_value(v)
+    } else if a < 9.995 {
+        let s = format!("{v:.2}");
+        if s == "-0.00" {
+            "0.00".into()
+        } else {
+            s
+        }
+    } else if a < 99.95 {
+        format!("{v:.1}")
+    } else if a < 9999.5 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
 /// Device-pixel edges of `n` cells of `cell` CSS px starting at `start`.
 fn edges(start: f64, cell: f64, n: usize, scale: f64) -> Vec<i32> {
     (0..=n)
@@ -253,7 +332,7 @@ fn edges(start: f64, cell: f64, n: usize, scale: f64) -> Vec<i32> {
 
 /// Paints `data` on `area` with geometry `layout`, at `scale` device pixels per
 /// CSS pixel. The area should be `layout.width * scale` by `layout.height * scale`.
-pub fn draw_heatmap<DB: DrawingBackend>(
+pub fn draw_heatmap<DB: CellBlit>(
     area: &DrawingArea<DB, Shift>,
     data: &HeatmapData,
     layout: &HeatmapLayout,
@@ -271,26 +350,19 @@ pub fn draw_heatmap<DB: DrawingBackend>(
     let w = (xs[data.cols] - x0).max(1) as usize;
     let h = (ys[data.rows] - y0).max(1) as usize;
 
-    // Cells, as one bitmap.
-    let mut buf = vec![0_u8; w * h * 3];
-    let mut row_rgb = vec![0_u8; w * 3];
+    // Cells: one RGB value per cell, stretched by the backend.
+    let mut cells = Vec::with_capacity(data.rows * data.cols * 3);
     for r in 0..data.rows {
         for c in 0..data.cols {
             let color = data.scale.color(data.get(r, c).unwrap_or(f64::NAN));
-            for px in (xs[c] - x0) as usize..(xs[c + 1] - x0) as usize {
-                row_rgb[px * 3] = color.0;
-                row_rgb[px * 3 + 1] = color.1;
-                row_rgb[px * 3 + 2] = color.2;
-            }
-        }
-        for py in (ys[r] - y0) as usize..(ys[r + 1] - y0) as usize {
-            buf[py * w * 3..(py + 1) * w * 3].copy_from_slice(&row_rgb);
+            cells.extend_from_slice(&[color.0, color.1, color.2]);
         }
     }
-    area.draw(&RgbBlock {
+    area.draw(&CellBlock {
         pos: (x0, y0),
         size: (w as u32, h as u32),
-        data: &buf,
+        grid: (data.cols as u32, data.rows as u32),
+        data: &cells,
     })?;
 
     let font = theme.font_px * scale;
@@ -298,7 +370,7 @@ pub fn draw_heatmap<DB: DrawingBackend>(
     let label_style = ("sans-serif", font).into_font().color(&text);
 
     // Values inside big cells.
-    if layout.cell >= VALUE_CELL {
+    if layout.cell >= VALUE_CELL * (theme.font_px / BASE_FONT_PX).max(0.5) {
         let small = ("sans-serif", (theme.font_px - 1.0).max(10.0) * scale).into_font();
         for r in 0..data.rows {
             for c in 0..data.cols {
@@ -307,7 +379,7 @@ pub fn draw_heatmap<DB: DrawingBackend>(
                 let s = if v == f64::NEG_INFINITY {
                     "−∞".to_string()
                 } else {
-                    format_value(v)
+                    format_cell(v)
                 };
                 let style = small
                     .clone()
@@ -324,7 +396,16 @@ pub fn draw_heatmap<DB: DrawingBackend>(
 
     // Row labels, right-aligned against the grid.
     let row_style = label_style.clone().pos(Pos::new(HPos::Right, VPos::Center));
-    for (r, label) in data.row_labels.iter().enumerate().take(data.rows) {
+    // When cells are smaller than the type, label every k-th row/column so
+    // labels never overlap (the readout and the table name every cell).
+    let every = label_stride(layout.cell, theme.font_px);
+    for (r, label) in data
+        .row_labels
+        .iter()
+        .enumerate()
+        .take(data.rows)
+        .step_by(every)
+    {
         let y = (ys[r] + ys[r + 1]) / 2;
         area.draw_text(
             &short_label(label),
@@ -343,7 +424,13 @@ pub fn draw_heatmap<DB: DrawingBackend>(
             .clone()
             .pos(Pos::new(HPos::Center, VPos::Bottom))
     };
-    for (c, label) in data.col_labels.iter().enumerate().take(data.cols) {
+    for (c, label) in data
+        .col_labels
+        .iter()
+        .enumerate()
+        .take(data.cols)
+        .step_by(every)
+    {
         let x = (xs[c] + xs[c + 1]) / 2;
         area.draw_text(
             &short_label(label),
@@ -381,21 +468,18 @@ pub fn draw_heatmap<DB: DrawingBackend>(
     let lw = ((200.0_f64).min(layout.width - layout.left - 8.0).max(60.0) * scale) as usize;
     let lh = ((10.0 * scale) as usize).max(1);
     let ly = (layout.legend_top * scale).round() as i32;
-    let mut legend = vec![0_u8; lw * lh * 3];
-    for x in 0..lw {
+    const LEGEND_STEPS: usize = 64;
+    let mut legend = Vec::with_capacity(LEGEND_STEPS * 3);
+    for x in 0..LEGEND_STEPS {
         let col = data
             .scale
-            .color_at_fraction(x as f64 / (lw.max(2) - 1) as f64);
-        for y in 0..lh {
-            let i = (y * lw + x) * 3;
-            legend[i] = col.0;
-            legend[i + 1] = col.1;
-            legend[i + 2] = col.2;
-        }
+            .color_at_fraction(x as f64 / (LEGEND_STEPS - 1) as f64);
+        legend.extend_from_slice(&[col.0, col.1, col.2]);
     }
-    area.draw(&RgbBlock {
+    area.draw(&CellBlock {
         pos: (x0, ly),
         size: (lw as u32, lh as u32),
+        grid: (LEGEND_STEPS as u32, 1),
         data: &legend,
     })?;
     let (lo, hi) = data.scale.range();
@@ -459,7 +543,7 @@ mod tests {
         let data = sample();
         let (svg, _) = render(&data, Highlight::default(), 1.0);
         for c in [
-            colormap::sequential(0.7),
+            data.scale.color(0.7),
             colormap::sequential(1.0),
             colormap::sequential(0.0),
             colormap::MASKED,
@@ -481,10 +565,10 @@ mod tests {
         let (svg, layout) = render(&sample(), Highlight::default(), 1.0);
         assert!(layout.cell >= VALUE_CELL);
         assert!(
-            svg.contains("0.700"),
-            "value text missing: {}",
-            &svg[svg.len().saturating_sub(3000)..]
+            svg.contains(">0.70<") || svg.contains("0.70\n"),
+            "value text missing"
         );
+        assert!(!svg.contains("0.700"), "cells use the short format");
         assert!(svg.contains("−∞"));
     }
 
@@ -562,15 +646,70 @@ mod tests {
     }
 
     #[test]
+    fn labels_thin_out_only_when_cells_are_smaller_than_the_type() {
+        assert_eq!(label_stride(46.0, 13.0), 1);
+        assert_eq!(label_stride(15.0, 13.0), 1);
+        assert_eq!(label_stride(10.0, 13.0), 2);
+        assert_eq!(label_stride(10.0, 18.0), 3);
+        assert_eq!(label_stride(0.0, 13.0), 1);
+    }
+
+    #[test]
+    fn sixty_four_rows_draw_every_other_label() {
+        let n = 64;
+        let data = HeatmapData {
+            rows: n,
+            cols: 2,
+            values: vec![0.5; n * 2],
+            row_labels: (0..n).map(|i| format!("tok{i}")).collect(),
+            col_labels: vec!["a".into(), "b".into()],
+            scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
+        };
+        let (svg, layout) = render(&data, Highlight::default(), 1.0);
+        assert_eq!(
+            layout.cell, 10.0,
+            "120 px target / 64 rows hits the minimum cell"
+        );
+        assert!(svg.contains(">tok0<") || svg.contains("tok0\n") || svg.contains("tok0"));
+        assert!(svg.contains("tok62"));
+        assert!(!svg.contains("tok63"), "odd rows are skipped at this size");
+    }
+
+    #[test]
     fn diverging_scale_is_symmetric_and_ignores_masked() {
         let s = ColorScale::diverging_for(&[-2.0, 1.0, f64::NEG_INFINITY]);
         assert_eq!(s, ColorScale::Diverging { abs_max: 2.0 });
-        assert_eq!(s.color(0.0), colormap::diverging(0.0));
+        assert_eq!(s.color(0.0), colormap::diverging_lut().at(0.5));
+        assert_eq!(s.color(2.0), colormap::diverging(1.0));
         assert_eq!(s.color(-2.0), colormap::diverging(-1.0));
         assert_eq!(
             ColorScale::diverging_for(&[]),
             ColorScale::Diverging { abs_max: 1.0 }
         );
+    }
+
+    #[test]
+    fn cell_values_fit_in_five_characters() {
+        for (v, want) in [
+            (0.12345, "0.12"),
+            (-0.0004, "0.00"),
+            (7.39e-4, "0.00"),
+            (9.999, "10.0"),
+            (-42.42, "-42.4"),
+            (1234.4, "1234"),
+            (123_456.0, "1e5"),
+        ] {
+            assert_eq!(format_cell(v), want);
+            assert!(format_cell(v).chars().count() <= 5);
+        }
+    }
+
+    #[test]
+    fn large_type_scales_the_cells() {
+        let d = sample();
+        let normal = HeatmapLayout::new(&d, 120.0, 13.0);
+        let large = HeatmapLayout::new(&d, 120.0, 18.0);
+        assert!(large.cell > normal.cell * 1.3);
     }
 
     #[test]

@@ -3,14 +3,14 @@
 
 use leptos::prelude::*;
 
-/// Renders `mathml` (a `<math>` element) with a plain-text `alt` for screen
-/// readers and copy-paste.
+/// Renders `mathml` (a `<math>` element) with a plain-text `alt` kept for
+/// screen readers (visually hidden).
 #[component]
 pub fn Formula(mathml: &'static str, alt: &'static str) -> impl IntoView {
     view! {
         <div class="formula">
             <div class="formula-math" inner_html=mathml></div>
-            <p class="formula-alt">{alt}</p>
+            <p class="sr-only">{alt}</p>
         </div>
     }
 }

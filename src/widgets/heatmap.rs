@@ -3,11 +3,11 @@
 //! the keyboard focus: Tab to the chart, then arrow keys) read out as text, and
 //! every number available in a table for screen readers and copying.
 //!
-//! Data flow: `data` and the highlight are signals; the layout is a `Memo`; an
-//! `Effect` only paints, through [`crate::canvas::paint`].
+//! Data flow: `data` and the highlight are signals; an `Effect` only paints,
+//! through [`crate::canvas::paint`]; a layout `Memo` serves pointer hit-testing.
 
 use super::unique_id;
-use crate::canvas::{paint, use_device_pixel_ratio};
+use crate::canvas::{paint, use_device_pixel_ratio, use_visibility};
 use crate::charts::heatmap::{draw_heatmap, HeatmapData, HeatmapLayout, Highlight};
 use crate::charts::ChartTheme;
 use leptos::html;
@@ -101,18 +101,35 @@ pub fn Heatmap(
     });
     let paint_error = RwSignal::new(None::<String>);
 
+    // The painting effect. It reads its inputs directly and computes the
+    // layout itself rather than reading the `layout` memo: an effect that
+    // reads both a memo and that memo's own source can miss an update in
+    // reactive_graph 0.2 (the source is refreshed while the memo is checked,
+    // then reports "unchanged" when the effect asks it).
+    // Charts far off screen are not repainted until they scroll into view.
+    let visibility = RwSignal::new(None::<RwSignal<bool>>);
+    Effect::new(move |_| {
+        if let Some(canvas) = canvas_ref.get() {
+            if visibility.get_untracked().is_none() {
+                visibility.set(Some(use_visibility(&canvas)));
+            }
+        }
+    });
     Effect::new(move |_| {
         let Some(canvas) = canvas_ref.get() else {
             return;
         };
+        if !visibility.get().is_none_or(|v| v.get()) {
+            return;
+        }
+        let th = chart_theme();
+        let scale = dpr.get();
         let hl = Highlight {
             row: highlight_row.get(),
             focus: focus.get(),
         };
-        let l = layout.get();
-        let th = chart_theme();
-        let scale = dpr.get();
         let result = data.with(|d| {
+            let l = HeatmapLayout::new(d, TARGET_GRID_PX, th.font_px);
             paint(&canvas, l.width, l.height, scale, |area, s| {
                 draw_heatmap(area, d, &l, hl, &th, s).map_err(|e| e.to_string())
             })

@@ -31,7 +31,18 @@ async function gotoQkv(page, query = '') {
   await waitForPaintsToSettle(page);
 }
 
-const param = (page, key) => new URL(page.url()).searchParams.get(key);
+// The app writes state changes to the address bar at most every 200 ms (the
+// latest always lands), so URL checks wait for the address to settle.
+async function settledUrl(page) {
+  await page.waitForFunction(() => {
+    const w = window;
+    const now = performance.now();
+    if (w.__lastHref !== location.href) { w.__lastHref = location.href; w.__hrefSince = now; }
+    return now - w.__hrefSince >= 300;
+  }, undefined, { polling: 50, timeout: 5000 });
+  return page.url();
+}
+const param = async (page, key) => new URL(await settledUrl(page)).searchParams.get(key);
 
 /** Displayed values have 6 decimals: each is within 5e-7 of the true value. */
 function assertRowsSumToOne(w, label = '') {
@@ -91,7 +102,7 @@ test('a. type a sentence, step 5, weights table rows sum to 1', async () => {
     const words = SENTENCE.split(' ');
     await page.waitForFunction((n) => document.querySelector('.token-count')?.textContent.startsWith(`${n} tokens`), words.length);
     assert.equal(await page.locator('[data-testid=sentence]').inputValue(), SENTENCE, 'input keeps what was typed (spaces included)');
-    assert.equal(param(page, 'text'), SENTENCE, 'URL carries the sentence');
+    assert.equal(await param(page, 'text'), SENTENCE, 'URL carries the sentence');
     const chips = await page.locator('ul.chips li.chip:not(.chip-add) input.chip-text').evaluateAll((els) => els.map((e) => e.value));
     assert.deepEqual(chips, words, 'one chip per word');
 
@@ -138,8 +149,8 @@ test('b. d_k by keyboard and scaling toggle change the weights, rows still sum t
     assert.equal(await scale.isChecked(), false);
     const w2 = await waitForWeightsChange(page, w1);
     assertRowsSumToOne(w2, '(unscaled)');
-    assert.equal(param(page, 'dk'), '7');
-    assert.equal(param(page, 'scale'), '0');
+    assert.equal(await param(page, 'dk'), '7');
+    assert.equal(await param(page, 'scale'), '0');
     // Without 1/sqrt(d_k) the logits are sqrt(7) times larger, so softmax is
     // sharper: every row's largest weight grows (or stays at 1).
     w2.weights.forEach((row, i) => {
@@ -236,7 +247,7 @@ test('d. reload and a fresh page from the copied URL show the same numbers and c
     assert.equal(original.query, 'all');
     // Causal mask: the first token can only attend to itself.
     assert.equal(original.weights[0][0], '1.000000');
-    const url = page.url();
+    const url = await settledUrl(page);
 
     await page.reload();
     await waitForApp(page);
@@ -307,6 +318,9 @@ test('f. more than 64 tokens: limit message, page stays responsive', async () =>
     await page.locator('input[data-testid=d-model]').focus();
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction(() => new URL(location.href).searchParams.get('dm') === '9');
+    // 70 chips push X below the fold, and charts off screen repaint only when
+    // they scroll in: bring it into view and expect a fresh paint.
+    await page.locator('figure[data-testid=hm-x] canvas').scrollIntoViewIfNeeded();
     await page.waitForFunction((n) => window.__attnPaint.count > n, before, { timeout: 5000 });
     await waitForPaintsToSettle(page);
     assert.match(await page.locator('figure[data-testid=hm-x] .shape').textContent(), /^64 × 9/);
@@ -464,7 +478,7 @@ const canvasCorner = (page) => page.evaluate(() => {
   return [...c.getContext('2d').getImageData(1, 1, 1, 1).data];
 });
 
-test('i2. the dark theme repaints the canvases dark', { todo: 'app bug: canvases keep the light background until something else repaints them' }, async () => {
+test('i2. the dark theme repaints the canvases dark', async () => {
   await withPage(async ({ page }) => {
     await gotoQkv(page, '?step=5');
     assert.deepEqual(await canvasCorner(page), [255, 255, 255, 255]);
@@ -477,5 +491,35 @@ test('i2. the dark theme repaints the canvases dark', { todo: 'app bug: canvases
       return d[0] < 128;
     }, null, { timeout: 3000, polling: 50 });
     await waitForPaintsToSettle(page);
+  });
+});
+
+test('k. a new seed repaints the logits heatmap', async () => {
+  await withPage(async ({ page }) => {
+    await gotoQkv(page, '?step=4');
+    const hash = () => page.evaluate(() => {
+      const c = document.querySelector('figure[data-testid=hm-logits] canvas');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let h = 0;
+      for (let i = 0; i < d.length; i += 3) h = (h * 31 + d[i]) | 0;
+      return h;
+    });
+    const table = await openNumbers(page, 'hm-logits');
+    const before = { pixels: await hash(), numbers: (await readTable(table)).rows };
+    const seed = page.locator('input[data-testid=seed]');
+    await seed.fill('8');
+    await seed.press('Enter');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('seed') === '8');
+    // The numbers change at once...
+    await page.waitForFunction((t) => document.querySelector('figure[data-testid=hm-logits] table tbody').textContent !== t,
+      before.numbers.map((r) => r.label + r.cells.join('')).join(''));
+    // ...and so must the picture.
+    await page.waitForFunction((h0) => {
+      const c = document.querySelector('figure[data-testid=hm-logits] canvas');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let h = 0;
+      for (let i = 0; i < d.length; i += 3) h = (h * 31 + d[i]) | 0;
+      return h !== h0;
+    }, before.pixels, { timeout: 3000, polling: 50 });
   });
 });

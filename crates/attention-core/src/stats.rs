@@ -40,8 +40,14 @@ pub fn softmax_jacobian(p: &[f64]) -> Mat {
 
 /// Frobenius norm of [`softmax_jacobian`]`(p)`: near 0 when `p` is one-hot
 /// (saturated softmax, vanishing gradient).
+///
+/// Computed in O(n) without building the matrix: with `s2 = Σ p_i²` and
+/// `s3 = Σ p_i³`, `‖diag(p) − p pᵀ‖²_F = s2 − 2·s3 + s2²`
+/// (diagonal `(p_i − p_i²)²`, off-diagonal `p_i² p_j²`).
 pub fn jacobian_norm(p: &[f64]) -> f64 {
-    softmax_jacobian(p).norm()
+    let s2: f64 = p.iter().map(|x| x * x).sum();
+    let s3: f64 = p.iter().map(|x| x * x * x).sum();
+    (s2 - 2.0 * s3 + s2 * s2).max(0.0).sqrt()
 }
 
 /// Population variance of `values`; 0 for an empty slice.
@@ -93,6 +99,27 @@ pub fn dot_product_samples(d_k: usize, samples: usize, scale: bool, seed: u64) -
     (0..samples)
         .map(|_| c * (0..d_k).map(|_| rng.normal() * rng.normal()).sum::<f64>())
         .collect()
+}
+
+#[cfg(test)]
+mod closed_form_tests {
+    use super::*;
+
+    #[test]
+    fn jacobian_norm_matches_the_explicit_matrix() {
+        let mut rng = Rng::new(3);
+        for n in [1_usize, 2, 3, 7, 64] {
+            for _ in 0..20 {
+                let raw: Vec<f64> = (0..n).map(|_| rng.normal() * 3.0).collect();
+                let p = crate::softmax(&raw).expect("finite");
+                let explicit = softmax_jacobian(&p).norm();
+                assert!((jacobian_norm(&p) - explicit).abs() < 1e-12, "n={n}");
+            }
+        }
+        assert_eq!(jacobian_norm(&[1.0, 0.0, 0.0]), 0.0);
+        // Uniform over 2: diag(.5) - .25 => entries ±.25, norm = sqrt(4 * .0625) = .5
+        assert!((jacobian_norm(&[0.5, 0.5]) - 0.5).abs() < 1e-15);
+    }
 }
 
 #[cfg(test)]

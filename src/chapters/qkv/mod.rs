@@ -14,6 +14,7 @@ pub mod state;
 
 use crate::charts::heatmap::{ColorScale, HeatmapData};
 use crate::query::Query;
+use crate::router::Router;
 use crate::widgets::formula::Formula;
 use crate::widgets::heatmap::Heatmap;
 use crate::widgets::notes::Notes;
@@ -21,9 +22,7 @@ use crate::widgets::self_check::{Question, SelfCheck};
 use crate::widgets::slider::{Slider, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
-use model::{breakdown, compute, dim_labels, signed, QkvModel};
+use model::{breakdown, dim_labels, signed, QkvModel};
 use state::{QkvState, Step, D_K_MAX, D_MODEL_MAX, HEADS_MAX, T_MAX, T_MIN};
 
 /// URL slug of this chapter.
@@ -84,30 +83,33 @@ fn fmt_shape(r: usize, c: usize) -> String {
 
 #[component]
 fn QkvChapter() -> impl IntoView {
-    let query = use_query_map();
+    let router = Router::get();
     let parsed = Memo::new(move |_| {
-        query.with(|q| {
-            let map: Query = q
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            QkvState::from_query(&map)
-        })
+        let q: Query = router.query();
+        QkvState::from_query(&q)
     });
     let state = Memo::new(move |_| parsed.with(|p| p.0.clone()));
     let url_notes = Signal::derive(move || parsed.with(|p| p.1.clone()));
-    let model = Memo::new(move |_| state.with(compute));
+    // Embeddings and weights change only with their own inputs; a temperature
+    // or scaling change reuses them and reruns attention alone.
+    let embed_key = Memo::new(move |_| state.with(|s| (s.text.clone(), s.d_model, s.seed)));
+    let weight_key = Memo::new(move |_| state.with(|s| (s.d_model, s.heads, s.d_k, s.seed)));
+    let embedded =
+        Memo::new(move |_| embed_key.with(|(text, dm, seed)| model::embed(text, *dm, *seed)));
+    let weights = Memo::new(move |_| {
+        weight_key.with(|&(dm, h, dk, seed)| model::projection_weights(dm, h, dk, seed))
+    });
+    let model = Memo::new(move |_| {
+        embedded.with(|e| {
+            weights.with(|w| match (e, w) {
+                (Ok(e), Ok(w)) => state.with(|s| model::run(s, e, w)),
+                (Err(msg), _) | (_, Err(msg)) => Err(msg.clone()),
+            })
+        })
+    });
 
-    let navigate = use_navigate();
     let commit = Callback::new(move |s: QkvState| {
-        navigate(
-            &format!("/{SLUG}?{}", s.to_query()),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        router.navigate(&format!("/{SLUG}?{}", s.to_query()), true);
     });
     let edit = move |f: Box<dyn FnOnce(&mut QkvState)>| {
         let mut s = state.get_untracked();
@@ -118,7 +120,12 @@ fn QkvChapter() -> impl IntoView {
     let head = Memo::new(move |_| state.with(|s| s.head));
     let selected = Memo::new(move |_| state.with(|s| s.query));
     let ok = move || model.with(|m| m.is_ok());
-    let tokens = move |m: &QkvModel| m.tokens.clone();
+    // Token and head lists change rarely: memos keep their buttons from being
+    // rebuilt on every slider move.
+    let token_list = Memo::new(move |_| {
+        model.with(|m| m.as_ref().map(|m| m.tokens.clone()).unwrap_or_default())
+    });
+    let head_count = Memo::new(move |_| state.with(|s| s.heads));
 
     // One memo per matrix: each repaints only when its numbers change.
     let from_model = move |f: fn(&QkvModel, usize) -> Option<HeatmapData>| {
@@ -319,12 +326,10 @@ fn QkvChapter() -> impl IntoView {
                             on:change=move |ev| {
                                 let raw = event_target_value(&ev);
                                 let seed = raw.trim().parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v.round().clamp(0.0, state::SEED_MAX as f64) as u64);
-                                if let Some(seed) = seed {
-                                    edit(Box::new(move |s| s.seed = seed));
-                                } else {
-                                    // Re-show the current seed rather than keeping garbage in the box.
-                                    commit.run(state.get_untracked());
-                                }
+                                let seed = seed.unwrap_or_else(|| state.get_untracked().seed);
+                                edit(Box::new(move |s| s.seed = seed));
+                                // Show what is used (clamped, or the old seed for garbage).
+                                event_target::<web_sys::HtmlInputElement>(&ev).set_value(&seed.to_string());
                             }
                         />
                         <button on:click=move |_| edit(Box::new(|s| s.seed = (s.seed + 1) % (state::SEED_MAX as u64 + 1)))>
@@ -396,7 +401,8 @@ fn QkvChapter() -> impl IntoView {
                 <div class="pick-query">
                     <span class="label">"Select a query token: "</span>
                     {move || {
-                        model.with(|m| m.as_ref().map(tokens).unwrap_or_default())
+                        token_list
+                            .get()
                             .into_iter()
                             .enumerate()
                             .map(|(i, t)| {
@@ -413,11 +419,11 @@ fn QkvChapter() -> impl IntoView {
                             .collect_view()
                     }}
                 </div>
-                <Show when=move || state.with(|s| s.heads > 1)>
+                <Show when=move || { head_count.get() > 1 }>
                     <div class="pick-head" role="group" aria-label="Head shown">
                         <span class="label">"Head shown: "</span>
                         {move || {
-                            (0..state.with(|s| s.heads))
+                            (0..head_count.get())
                                 .map(|h| {
                                     view! {
                                         <button

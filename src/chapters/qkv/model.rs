@@ -27,22 +27,48 @@ pub struct QkvModel {
     pub stats: Vec<RowStats>,
 }
 
-/// Runs the engine for `state`. `Err` carries a message for the learner.
-pub fn compute(state: &QkvState) -> Result<QkvModel, String> {
-    let tk = tokenize(&state.text);
+/// The token rows: tokens, tokenizer notes and X (n x d_model). Depends only
+/// on the text, d_model and the seed, so the chapter memoises it separately.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embedded {
+    pub tokens: Vec<String>,
+    pub notes: Vec<String>,
+    /// n x d_model.
+    pub x: Mat,
+}
+
+/// Tokenizes and embeds `text` with `d_model` dimensions and `seed`.
+pub fn embed(text: &str, d_model: usize, seed: u64) -> Result<Embedded, String> {
+    let tk = tokenize(text);
     if tk.tokens.is_empty() {
         return Err("Type at least one word to see attention at work.".into());
     }
-    let x = embed_tokens(&tk.tokens, state.d_model, state.seed).map_err(|e| e.to_string())?;
-    let weights = MultiHeadWeights::random(
-        state.d_model,
-        state.heads,
-        state.d_k,
-        state.d_k,
-        state.d_model,
-        state.seed ^ WEIGHT_SEED_SALT,
-    )
-    .map_err(|e| e.to_string())?;
+    let x = embed_tokens(&tk.tokens, d_model, seed).map_err(|e| e.to_string())?;
+    Ok(Embedded {
+        tokens: tk.tokens,
+        notes: tk.notes,
+        x,
+    })
+}
+
+/// Seeded projection weights: `heads` heads of width `d_k` (d_v = d_k) over
+/// `d_model`, and W_O back to `d_model`.
+pub fn projection_weights(
+    d_model: usize,
+    heads: usize,
+    d_k: usize,
+    seed: u64,
+) -> Result<MultiHeadWeights, String> {
+    MultiHeadWeights::random(d_model, heads, d_k, d_k, d_model, seed ^ WEIGHT_SEED_SALT)
+        .map_err(|e| e.to_string())
+}
+
+/// Runs attention for `state` on already embedded tokens and weights.
+pub fn run(
+    state: &QkvState,
+    emb: &Embedded,
+    weights: &MultiHeadWeights,
+) -> Result<QkvModel, String> {
     let cfg = AttentionConfig {
         scale: state.scale,
         temperature: state.temperature,
@@ -53,7 +79,7 @@ pub fn compute(state: &QkvState) -> Result<QkvModel, String> {
         },
         position: Position::None,
     };
-    let trace = attention_trace(&x, &weights, &cfg).map_err(|e| e.to_string())?;
+    let trace = attention_trace(&emb.x, weights, &cfg).map_err(|e| e.to_string())?;
     let head = state.head.min(trace.heads.len().saturating_sub(1));
     let stats = trace
         .heads
@@ -61,12 +87,19 @@ pub fn compute(state: &QkvState) -> Result<QkvModel, String> {
         .map(|h| row_stats(&h.weights))
         .unwrap_or_default();
     Ok(QkvModel {
-        tokens: tk.tokens,
-        token_notes: tk.notes,
-        weights,
+        tokens: emb.tokens.clone(),
+        token_notes: emb.notes.clone(),
+        weights: weights.clone(),
         trace,
         stats,
     })
+}
+
+/// Runs the engine for `state` from scratch. `Err` carries a message for the learner.
+pub fn compute(state: &QkvState) -> Result<QkvModel, String> {
+    let emb = embed(&state.text, state.d_model, state.seed)?;
+    let weights = projection_weights(state.d_model, state.heads, state.d_k, state.seed)?;
+    run(state, &emb, &weights)
 }
 
 /// Column labels `0..n` for feature dimensions.

@@ -1,0 +1,260 @@
+//! A small client-side router over the History API.
+//!
+//! The current location (path and parsed query) is one signal; [`Router::navigate`]
+//! pushes or replaces a history entry and updates it; the browser's back and
+//! forward buttons (`popstate`) update it too. [`Link`] renders a real `<a>`
+//! (so open-in-new-tab and copying links work) and turns plain clicks into
+//! in-app navigation. [`resolve`] maps a path to a page using the chapter
+//! registry. (Hand-written rather than `leptos_router` to keep the bundle
+//! inside its size budget; it does only what the app needs.)
+
+use crate::chapters::{find, Chapter};
+use crate::query::{parse, Query};
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+
+/// Where the app is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Location {
+    /// Path, always starting with `/`.
+    pub path: String,
+    /// Raw query without the leading `?`.
+    pub search: String,
+}
+
+impl Location {
+    /// Splits `"/qkv?dk=4#x"` into path and query (the fragment is dropped).
+    pub fn from_url(url: &str) -> Self {
+        let url = url.split('#').next().unwrap_or("");
+        let (path, search) = url.split_once('?').unwrap_or((url, ""));
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        Location {
+            path,
+            search: search.to_string(),
+        }
+    }
+}
+
+/// What a path shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    Landing,
+    Chapter(&'static str),
+    NotFound,
+}
+
+/// The page for `path`: `/` is the landing page, `/{slug}` (optionally with a
+/// trailing slash) a registered chapter, anything else not found.
+pub fn resolve(path: &str) -> Page {
+    let trimmed = path.trim_matches('/');
+    if trimmed.is_empty() {
+        return Page::Landing;
+    }
+    match find(trimmed) {
+        Some(c) => Page::Chapter(c.slug),
+        None => Page::NotFound,
+    }
+}
+
+/// The chapter for a page, if it is one.
+pub fn chapter_of(page: Page) -> Option<&'static Chapter> {
+    match page {
+        Page::Chapter(slug) => find(slug),
+        _ => None,
+    }
+}
+
+/// Longest delay between a state change and its URL reaching the address bar.
+pub const URL_WRITE_MS: u64 = 200;
+
+thread_local! {
+    /// The latest replacement URL not yet written, and whether a write is scheduled.
+    static PENDING_URL: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    static WRITE_SCHEDULED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn write_replace(url: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(url));
+    }
+}
+
+/// Writes a pending replacement now (before a push, so history stays in order).
+fn flush_pending_url() {
+    if let Some(url) = PENDING_URL.with(|p| p.borrow_mut().take()) {
+        write_replace(&url);
+    }
+}
+
+/// Writes at once when no write happened in the last [`URL_WRITE_MS`];
+/// otherwise keeps only the latest URL and writes it when the window ends.
+fn schedule_replace(url: String) {
+    if WRITE_SCHEDULED.with(|s| s.replace(true)) {
+        PENDING_URL.with(|p| *p.borrow_mut() = Some(url));
+        return;
+    }
+    write_replace(&url);
+    set_timeout(
+        || {
+            WRITE_SCHEDULED.with(|s| s.set(false));
+            flush_pending_url();
+        },
+        std::time::Duration::from_millis(URL_WRITE_MS),
+    );
+}
+
+/// Shared handle to the app's location (copyable).
+#[derive(Clone, Copy)]
+pub struct Router {
+    location: RwSignal<Location>,
+}
+
+fn browser_location() -> Location {
+    let Some(loc) = web_sys::window().map(|w| w.location()) else {
+        return Location::from_url("/");
+    };
+    let path = loc.pathname().unwrap_or_else(|_| "/".into());
+    let search = loc.search().unwrap_or_default();
+    Location {
+        path,
+        search: search.trim_start_matches('?').to_string(),
+    }
+}
+
+impl Router {
+    /// Creates the router for this page and provides it as context.
+    pub fn provide() -> Router {
+        let router = Router {
+            location: RwSignal::new(browser_location()),
+        };
+        let handle = window_event_listener(leptos::ev::popstate, move |_| {
+            PENDING_URL.with(|p| p.borrow_mut().take());
+            router.location.set(browser_location());
+        });
+        // Lives as long as the page.
+        std::mem::forget(handle);
+        provide_context(router);
+        router
+    }
+
+    /// The router provided by the app.
+    pub fn get() -> Router {
+        use_context::<Router>().unwrap_or_else(Router::provide)
+    }
+
+    /// Current location (tracked).
+    pub fn location(&self) -> Location {
+        self.location.get()
+    }
+
+    /// Current path (tracked).
+    pub fn path(&self) -> String {
+        self.location.with(|l| l.path.clone())
+    }
+
+    /// Current query, parsed (tracked).
+    pub fn query(&self) -> Query {
+        self.location.with(|l| parse(&l.search))
+    }
+
+    /// Goes to `url` (`/path?query`). `replace` rewrites the current history
+    /// entry (used for every state change inside a chapter, so Back leaves
+    /// the chapter instead of undoing slider moves one by one).
+    ///
+    /// The page updates at once. The address bar gets the first replacement at
+    /// once, then at most one per [`URL_WRITE_MS`] (the latest always lands):
+    /// dragging a slider
+    /// fires 60 events a second, and browsers throttle, then ignore, history
+    /// writes that come faster than a few per second.
+    pub fn navigate(&self, url: &str, replace: bool) {
+        let next = Location::from_url(url);
+        if self.location.with_untracked(|l| *l == next) {
+            return;
+        }
+        let full = if next.search.is_empty() {
+            next.path.clone()
+        } else {
+            format!("{}?{}", next.path, next.search)
+        };
+        if replace {
+            schedule_replace(full);
+        } else {
+            flush_pending_url();
+            if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+                let _ = history.push_state_with_url(&JsValue::NULL, "", Some(&full));
+            }
+        }
+        let new_page = self.location.with_untracked(|l| l.path != next.path);
+        self.location.set(next);
+        if new_page {
+            if let Some(w) = web_sys::window() {
+                w.scroll_to_with_x_and_y(0.0, 0.0);
+            }
+        }
+    }
+}
+
+/// An in-app link: a real `<a href>`, marked `aria-current="page"` when it is
+/// the current page; plain left clicks navigate without reloading.
+#[component]
+pub fn Link(
+    #[prop(into)] href: String,
+    children: Children,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
+    let router = Router::get();
+    let target = href.clone();
+    let target_path = Location::from_url(&href).path;
+    let current = move || (router.path() == target_path).then_some("page");
+    view! {
+        <a
+            href=href
+            class=class
+            aria-current=current
+            on:click=move |ev: web_sys::MouseEvent| {
+                if ev.button() == 0 && !(ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key()) {
+                    ev.prevent_default();
+                    router.navigate(&target, false);
+                }
+            }
+        >
+            {children()}
+        </a>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_urls() {
+        assert_eq!(
+            Location::from_url("/qkv?dk=4&t=1#top"),
+            Location {
+                path: "/qkv".into(),
+                search: "dk=4&t=1".into()
+            }
+        );
+        assert_eq!(Location::from_url("qkv").path, "/qkv");
+        assert_eq!(Location::from_url("").path, "/");
+        assert_eq!(Location::from_url("/?a").search, "a");
+    }
+
+    #[test]
+    fn resolves_pages_from_the_registry() {
+        assert_eq!(resolve("/"), Page::Landing);
+        assert_eq!(resolve(""), Page::Landing);
+        assert_eq!(resolve("/qkv"), Page::Chapter("qkv"));
+        assert_eq!(resolve("/qkv/"), Page::Chapter("qkv"));
+        assert_eq!(resolve("/nope"), Page::NotFound);
+        assert_eq!(resolve("/qkv/extra"), Page::NotFound);
+        assert_eq!(resolve("/%3Cscript%3E"), Page::NotFound);
+        assert!(chapter_of(resolve("/qkv")).is_some());
+        assert!(chapter_of(Page::Landing).is_none());
+    }
+}

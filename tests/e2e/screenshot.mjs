@@ -1,0 +1,76 @@
+// Screenshots for the README and for review.
+//
+// Usage: node tests/e2e/screenshot.mjs [--out-dir /tmp/shots] [--no-docs]
+// Writes docs/screenshot.png (1280x900, /qkv?step=5&q=8 once painting has
+// settled) and, for review, full-page PNGs in /tmp/shots: the landing page,
+// /qkv at each step, the dark theme and large type.
+import fs from 'node:fs';
+import path from 'node:path';
+import { start, openPage, waitForApp, waitForPaintsToSettle, repoRoot } from './helpers.mjs';
+
+const args = process.argv.slice(2);
+const outDir = args.includes('--out-dir') ? args[args.indexOf('--out-dir') + 1] : '/tmp/shots';
+const writeDocs = !args.includes('--no-docs');
+fs.mkdirSync(outDir, { recursive: true });
+
+const { base, browser, stop } = await start();
+const written = [];
+const problems = [];
+
+async function shot(url, file, { fullPage = true, before, scrollTo } = {}) {
+  const { page, errors, context } = await openPage(browser, { viewport: { width: 1280, height: 900 } });
+  try {
+    if (before) await context.addInitScript(before);
+    await page.goto(`${base}${url}`);
+    await waitForApp(page);
+    const isChapter = new URL(page.url()).pathname === '/qkv';
+    if (isChapter) {
+      await page.locator('[data-testid=sentence]').waitFor();
+      await waitForPaintsToSettle(page, { quietMs: 300 });
+    } else {
+      await page.locator('main h1').waitFor();
+    }
+    await page.evaluate(() => document.fonts.ready);
+    if (scrollTo) {
+      await page.evaluate((sel) => document.querySelector(sel)?.scrollIntoView({ block: 'start' }), scrollTo);
+      await waitForPaintsToSettle(page, { quietMs: 100 });
+    }
+    await page.screenshot({ path: file, fullPage });
+    written.push(file);
+    if (errors.length) problems.push(`${url}: ${errors.join('; ')}`);
+  } finally {
+    await context.close();
+  }
+}
+
+try {
+  if (writeDocs) {
+    const docs = path.join(repoRoot, 'docs');
+    fs.mkdirSync(docs, { recursive: true });
+    // Scrolled to the formula so the stepper, the weights and the selected
+    // query's row are in the picture (the top of the page is the controls).
+    await shot('/qkv?step=5&q=8', path.join(docs, 'screenshot.png'), { fullPage: false, scrollTo: '.formula-box' });
+  }
+  // Alternative README shot: same viewport, scrolled so the heatmap is visible
+  // (at 1280x900 the top of the page shows only the controls).
+  await shot('/qkv?step=5&q=8', path.join(outDir, 'readme-alt-scrolled.png'), { fullPage: false, scrollTo: '.formula-box' });
+  await shot('/', path.join(outDir, 'landing.png'));
+  for (const step of ['1', '2', '3', '4', '5', '6', 'all']) {
+    await shot(`/qkv?step=${step}&q=8`, path.join(outDir, `qkv-step-${step}.png`));
+  }
+  const prefs = (dark, large) => `localStorage.setItem('attention-lab-theme', '${dark ? 'dark' : 'light'}');`
+    + `localStorage.setItem('attention-lab-large', '${large ? '1' : '0'}');`;
+  await shot('/qkv?step=5&q=8', path.join(outDir, 'qkv-dark.png'), { before: prefs(true, false) });
+  await shot('/qkv?step=5&q=8', path.join(outDir, 'qkv-large.png'), { before: prefs(false, true) });
+  await shot('/qkv?step=5&q=8', path.join(outDir, 'qkv-dark-large.png'), { before: prefs(true, true) });
+  await shot('/', path.join(outDir, 'landing-dark.png'), { before: prefs(true, false) });
+  await shot('/nope', path.join(outDir, 'not-found.png'));
+  await shot('/qkv?dk=9999&t=abc&text=<b>hi</b> there', path.join(outDir, 'qkv-bad-link.png'));
+} finally {
+  await stop();
+}
+for (const f of written) console.log(f);
+if (problems.length) {
+  console.error(`console/page errors:\n${problems.join('\n')}`);
+  process.exitCode = 1;
+}
