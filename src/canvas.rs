@@ -396,6 +396,21 @@ pub fn use_visibility(canvas: &HtmlCanvasElement) -> RwSignal<bool> {
     visible
 }
 
+/// Whether the canvas behind `canvas_ref` is on or near the screen (`true`
+/// until it is mounted and observed). Painting effects return early while it
+/// is `false` and repaint when it turns `true`.
+pub fn use_on_screen(canvas_ref: NodeRef<leptos::html::Canvas>) -> Signal<bool> {
+    let visibility = RwSignal::new(None::<RwSignal<bool>>);
+    Effect::new(move |_| {
+        if let Some(canvas) = canvas_ref.get() {
+            if visibility.get_untracked().is_none() {
+                visibility.set(Some(use_visibility(&canvas)));
+            }
+        }
+    });
+    Signal::derive(move || visibility.get().is_none_or(|v| v.get()))
+}
+
 /// The window's current device-pixel ratio (1 when unknown), clamped to a sane range.
 pub fn device_pixel_ratio() -> f64 {
     let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());

@@ -2,8 +2,57 @@
 //! the landing page. A chapter is added here only once it works.
 
 pub mod qkv;
+pub mod scaling;
 
-use leptos::prelude::AnyView;
+use crate::query::Query;
+use crate::router::Router;
+use leptos::prelude::*;
+
+/// A chapter's state, kept in the URL query of `/{slug}`.
+pub struct UrlState<S: Send + Sync + 'static> {
+    /// The parsed, clamped state.
+    pub state: Memo<S>,
+    /// Notes about values in the link that had to be fixed.
+    pub notes: Signal<Vec<String>>,
+    /// Writes a new state to the URL (which is what updates `state`).
+    pub commit: Callback<S>,
+}
+
+impl<S: Send + Sync + 'static> Clone for UrlState<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S: Send + Sync + 'static> Copy for UrlState<S> {}
+
+impl<S: Clone + PartialEq + Send + Sync + 'static> UrlState<S> {
+    /// Binds a chapter's state to the URL: `parse` reads (and clamps) the query,
+    /// `to_query` writes it back. Every control calls [`UrlState::edit`].
+    pub fn new(
+        slug: &'static str,
+        parse: fn(&Query) -> (S, Vec<String>),
+        to_query: fn(&S) -> String,
+    ) -> Self {
+        let router = Router::get();
+        let parsed = Memo::new(move |_| parse(&router.query()));
+        let state = Memo::new(move |_| parsed.with(|p| p.0.clone()));
+        let notes = Signal::derive(move || parsed.with(|p| p.1.clone()));
+        let commit =
+            Callback::new(move |s: S| router.navigate(&format!("/{slug}?{}", to_query(&s)), true));
+        UrlState {
+            state,
+            notes,
+            commit,
+        }
+    }
+
+    /// Applies `f` to the current state and writes the result.
+    pub fn edit(&self, f: impl FnOnce(&mut S)) {
+        let mut s = self.state.get_untracked();
+        f(&mut s);
+        self.commit.run(s);
+    }
+}
 
 /// One chapter of the course.
 pub struct Chapter {
@@ -19,13 +68,22 @@ pub struct Chapter {
 }
 
 /// Every chapter that works, in course order.
-pub const CHAPTERS: &[Chapter] = &[Chapter {
-    number: 3,
-    slug: qkv::SLUG,
-    title: "Query, key, value",
-    summary: "Type a sentence and follow it through Q, K, V, the scores, the scaling, the softmax and the weighted sum.",
-    page: qkv::page,
-}];
+pub const CHAPTERS: &[Chapter] = &[
+    Chapter {
+        number: 3,
+        slug: qkv::SLUG,
+        title: "Query, key, value",
+        summary: "Type a sentence and follow it through Q, K, V, the scores, the scaling, the softmax and the weighted sum.",
+        page: qkv::page,
+    },
+    Chapter {
+        number: 4,
+        slug: scaling::SLUG,
+        title: "Why divide by √d_k",
+        summary: "Slide d_k up to 2048 and watch raw scores spread, the softmax saturate and its gradient vanish, and the scaling put it right.",
+        page: scaling::page,
+    },
+];
 
 /// The chapter at `slug`, if any.
 pub fn find(slug: &str) -> Option<&'static Chapter> {

@@ -9,6 +9,7 @@
 
 pub mod colormap;
 pub mod heatmap;
+pub mod plots;
 
 use colormap::Rgb;
 

@@ -7,7 +7,7 @@
 //! through [`crate::canvas::paint`]; a layout `Memo` serves pointer hit-testing.
 
 use super::unique_id;
-use crate::canvas::{paint, use_device_pixel_ratio, use_visibility};
+use crate::canvas::{paint, use_device_pixel_ratio, use_on_screen};
 use crate::charts::heatmap::{draw_heatmap, HeatmapData, HeatmapLayout, Highlight};
 use crate::charts::ChartTheme;
 use leptos::html;
@@ -107,19 +107,12 @@ pub fn Heatmap(
     // reactive_graph 0.2 (the source is refreshed while the memo is checked,
     // then reports "unchanged" when the effect asks it).
     // Charts far off screen are not repainted until they scroll into view.
-    let visibility = RwSignal::new(None::<RwSignal<bool>>);
-    Effect::new(move |_| {
-        if let Some(canvas) = canvas_ref.get() {
-            if visibility.get_untracked().is_none() {
-                visibility.set(Some(use_visibility(&canvas)));
-            }
-        }
-    });
+    let on_screen = use_on_screen(canvas_ref);
     Effect::new(move |_| {
         let Some(canvas) = canvas_ref.get() else {
             return;
         };
-        if !visibility.get().is_none_or(|v| v.get()) {
+        if !on_screen.get() {
             return;
         }
         let th = chart_theme();

@@ -5,6 +5,7 @@
 //! Widgets take signals in and report changes through callbacks; they never own
 //! chapter state (that lives in the URL).
 
+pub mod chart;
 pub mod formula;
 pub mod heatmap;
 pub mod notes;

@@ -10,7 +10,9 @@
 //! * [`position`] holds the positional encodings (sinusoidal, RoPE, ALiBi,
 //!   learned);
 //! * [`stats`] measures attention rows (entropy, softmax Jacobian, ...);
-//! * [`spec`] is the JSON contract used by the `attention-trace` command.
+//! * [`spec`] is the JSON contract used by the `attention-trace` command;
+//! * [`train`] is the training engine (layers with backpropagation,
+//!   optimizers, the associative-recall task and its model).
 //!
 //! Every fallible function returns [`AttnError`], whose `Display` is one line
 //! naming the offending field and its shape.
@@ -21,9 +23,11 @@ pub mod error;
 pub mod explain;
 pub mod position;
 pub mod rng;
+pub mod scaling;
 pub mod softmax;
 pub mod spec;
 pub mod stats;
+pub mod train;
 pub mod weights;
 
 pub use nalgebra::DMatrix;
@@ -42,4 +46,5 @@ pub use stats::{
     dot_product_samples, entropy_bits, jacobian_norm, max_weight, row_stats, softmax_jacobian,
     variance, RowStats,
 };
+pub use train::{Module, Optimizer, Param};
 pub use weights::{HeadWeights, MultiHeadWeights};

@@ -12,9 +12,8 @@
 pub mod model;
 pub mod state;
 
+use crate::chapters::UrlState;
 use crate::charts::heatmap::{ColorScale, HeatmapData};
-use crate::query::Query;
-use crate::router::Router;
 use crate::widgets::formula::Formula;
 use crate::widgets::heatmap::Heatmap;
 use crate::widgets::notes::Notes;
@@ -83,13 +82,8 @@ fn fmt_shape(r: usize, c: usize) -> String {
 
 #[component]
 fn QkvChapter() -> impl IntoView {
-    let router = Router::get();
-    let parsed = Memo::new(move |_| {
-        let q: Query = router.query();
-        QkvState::from_query(&q)
-    });
-    let state = Memo::new(move |_| parsed.with(|p| p.0.clone()));
-    let url_notes = Signal::derive(move || parsed.with(|p| p.1.clone()));
+    let url = UrlState::new(SLUG, QkvState::from_query, QkvState::to_query);
+    let (state, url_notes, commit) = (url.state, url.notes, url.commit);
     // Embeddings and weights change only with their own inputs; a temperature
     // or scaling change reuses them and reruns attention alone.
     let embed_key = Memo::new(move |_| state.with(|s| (s.text.clone(), s.d_model, s.seed)));
@@ -108,14 +102,7 @@ fn QkvChapter() -> impl IntoView {
         })
     });
 
-    let commit = Callback::new(move |s: QkvState| {
-        router.navigate(&format!("/{SLUG}?{}", s.to_query()), true);
-    });
-    let edit = move |f: Box<dyn FnOnce(&mut QkvState)>| {
-        let mut s = state.get_untracked();
-        f(&mut s);
-        commit.run(s);
-    };
+    let edit = move |f: Box<dyn FnOnce(&mut QkvState)>| url.edit(f);
 
     let head = Memo::new(move |_| state.with(|s| s.head));
     let selected = Memo::new(move |_| state.with(|s| s.query));

@@ -1,0 +1,354 @@
+//! Chapter 4: Why divide by sqrt(d_k).
+//!
+//! The learner slides d_k (log scale, 1 to 2048), toggles the scaling, moves
+//! the temperature and resamples. Live: histograms of raw and scaled dot
+//! products with measured vs theoretical variance; one query's weights over 16
+//! keys with entropy, peak weight and softmax-Jacobian norm; those three
+//! figures against d_k, scaled and unscaled, with the current d_k marked.
+//!
+//! Data flow: URL -> `Memo<ScalingState>` -> memos of engine experiments
+//! (`attention_core::scaling`) -> chart widgets that only paint.
+
+pub mod model;
+pub mod state;
+
+use crate::chapters::UrlState;
+use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
+use crate::widgets::chart::Chart;
+use crate::widgets::formula::Formula;
+use crate::widgets::notes::Notes;
+use crate::widgets::self_check::{Question, SelfCheck};
+use crate::widgets::slider::{Slider, Toggle};
+use leptos::prelude::*;
+use model::{one_query, spread, sweep_chart, sweep_points, sweep_samples, Metric};
+use state::{ScalingState, D_K_MAX, D_K_MIN, N_KEYS, SEED_MAX, T_MAX, T_MIN};
+use std::sync::Arc;
+
+/// URL slug of this chapter.
+pub const SLUG: &str = "scaling";
+
+const FORMULA: &str = r#"<math display="block"><mrow><mtext>Var</mtext><mo>(</mo><mi>q</mi><mo>·</mo><mi>k</mi><mo>)</mo><mo>=</mo><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><msub><mi>d</mi><mi>k</mi></msub></munderover><mtext>Var</mtext><mo>(</mo><msub><mi>q</mi><mi>i</mi></msub><msub><mi>k</mi><mi>i</mi></msub><mo>)</mo><mo>=</mo><msub><mi>d</mi><mi>k</mi></msub><mspace width="2em"/><mtext>Var</mtext><mrow><mo>(</mo><mfrac><mrow><mi>q</mi><mo>·</mo><mi>k</mi></mrow><msqrt><msub><mi>d</mi><mi>k</mi></msub></msqrt></mfrac><mo>)</mo></mrow><mo>=</mo><mn>1</mn></mrow></math>"#;
+
+const QUESTIONS: &[Question] = &[
+    Question {
+        prompt: "Set d_k to 512. About how large is the measured variance of the raw scores?",
+        options: &["About 1", "About 22.6 (√512)", "About 512"],
+        answer: 2,
+        explain: "Each of the d_k products q_i·k_i has variance 1 and they add up, so the variance of the sum is d_k (its spread, the standard deviation, is √d_k).",
+    },
+    Question {
+        prompt: "At d_k = 512 switch the scaling off, then on again. With scaling on, the entropy of the query's weights is…",
+        options: &["Higher: the weights are spread over several keys", "Lower: one key takes everything", "The same"],
+        answer: 0,
+        explain: "Unscaled scores are about √512 ≈ 23 times larger, so softmax puts nearly all weight on one key; dividing by √d_k brings the scores back to unit spread.",
+    },
+    Question {
+        prompt: "In the Jacobian chart, what happens to the unscaled curve as d_k grows, and why does it matter?",
+        options: &[
+            "It rises: learning speeds up",
+            "It falls towards 0: almost no gradient passes through the softmax, so learning stalls",
+            "It stays flat",
+        ],
+        answer: 1,
+        explain: "A nearly one-hot softmax barely changes when its inputs change, so the gradient that reaches the queries and keys shrinks towards zero.",
+    },
+];
+
+/// The chapter's page.
+pub fn page() -> AnyView {
+    view! { <ScalingChapter /> }.into_any()
+}
+
+fn fmt(v: f64) -> String {
+    format!("{v:.4}")
+}
+
+#[component]
+fn ScalingChapter() -> impl IntoView {
+    let url = UrlState::new(SLUG, ScalingState::from_query, ScalingState::to_query);
+    let state = url.state;
+
+    // Experiments, each keyed on what it depends on.
+    let spread_key = Memo::new(move |_| state.with(|s| (s.d_k, s.seed)));
+    let spread_m = Memo::new(move |_| spread_key.with(|&(dk, seed)| spread(dk, seed)));
+    let single = Memo::new(move |_| state.with(one_query));
+    let seed = Memo::new(move |_| state.with(|s| s.seed));
+    let samples = Memo::new(move |_| seed.with(|&s| sweep_samples(s)));
+    let temperature = Memo::new(move |_| state.with(|s| s.temperature));
+    let points = Memo::new(move |_| {
+        let t = temperature.get();
+        samples.with(|s| {
+            s.as_ref()
+                .map_err(Clone::clone)
+                .and_then(|s| sweep_points(s, t))
+        })
+    });
+    let d_k = Memo::new(move |_| state.with(|s| s.d_k));
+    let charts = Memo::new(move |_| {
+        let dk = d_k.get();
+        points.with(|p| {
+            p.as_ref()
+                .map(|p| Metric::ALL.map(|m| sweep_chart(p, m, dk)))
+                .map_err(Clone::clone)
+        })
+    });
+
+    let key_labels: Vec<String> = (1..=N_KEYS).map(|i| format!("k{i}")).collect();
+    let labels_for_bars = key_labels.clone();
+    let scaled_now = Memo::new(move |_| state.with(|s| s.scale));
+
+    let hist_draw = move |raw: bool| -> Arc<crate::widgets::chart::DrawFn> {
+        Arc::new(move |area, s, th| {
+            spread_m.with(|r| match r {
+                Ok(sp) => draw_histogram(area, if raw { &sp.raw } else { &sp.scaled }, th, s)
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
+            })
+        })
+    };
+    let bars_draw: Arc<crate::widgets::chart::DrawFn> = Arc::new(move |area, s, th| {
+        let color = if scaled_now.get() { SCALED } else { UNSCALED };
+        single.with(|r| match r {
+            Ok(q) => draw_weight_bars(area, &labels_for_bars, &q.weights, color, th, s)
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        })
+    });
+    let sweep_draw = move |i: usize| -> Arc<crate::widgets::chart::DrawFn> {
+        Arc::new(move |area, s, th| {
+            charts.with(|c| match c {
+                Ok(c) => draw_sweep(area, &c[i], th, s).map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
+            })
+        })
+    };
+
+    let stats_text = move || {
+        single.with(|r| match r {
+            Ok(q) => format!(
+                "Entropy {:.3} bits (uniform maximum {:.0} bits) · largest weight {:.3} · softmax Jacobian norm {:.4}",
+                q.summary.entropy_bits,
+                (N_KEYS as f64).log2(),
+                q.summary.max_weight,
+                q.summary.jacobian_norm
+            ),
+            Err(e) => e.clone(),
+        })
+    };
+    let variance_text = move || {
+        spread_m.with(|r| match r {
+            Ok(sp) => format!(
+                "Measured over {} random dot products at d_k = {}: variance of q·k = {:.2} (theory {}), of q·k/√d_k = {:.3} (theory 1).",
+                sp.samples,
+                d_k.get(),
+                sp.raw_variance,
+                d_k.get(),
+                sp.scaled_variance
+            ),
+            Err(e) => e.clone(),
+        })
+    };
+
+    view! {
+        <article class="chapter scaling">
+            <header class="chapter-head">
+                <p class="kicker">"Chapter 4"</p>
+                <h1>"Why divide by √d_k"</h1>
+                <p class="lead">
+                    "A dot product of two random vectors adds up d_k small products, so it grows with the width. "
+                    "Large scores push softmax towards picking a single key, and a softmax that has already decided passes almost no gradient back. "
+                    "Slide d_k and see it happen, measured."
+                </p>
+            </header>
+
+            <section class="controls" aria-label="Controls">
+                <div class="control-grid">
+                    <Slider
+                        label="d_k (width of queries and keys)"
+                        test_id="d-k"
+                        log=true
+                        value=Signal::derive(move || d_k.get() as f64)
+                        on_change=Callback::new(move |v: f64| url.edit(|s| s.d_k = v.round().clamp(D_K_MIN, D_K_MAX) as usize))
+                        min=D_K_MIN
+                        max=D_K_MAX
+                    />
+                    <Slider
+                        label="Temperature τ"
+                        test_id="temperature"
+                        log=true
+                        value=Signal::derive(move || temperature.get())
+                        on_change=Callback::new(move |v: f64| url.edit(|s| s.temperature = v))
+                        min=T_MIN
+                        max=T_MAX
+                    />
+                    <Toggle
+                        label="Divide scores by √d_k"
+                        test_id="scale"
+                        checked=Signal::derive(move || scaled_now.get())
+                        on_change=Callback::new(move |on: bool| url.edit(|s| s.scale = on))
+                    />
+                    <div class="control seed">
+                        <span class="label">{move || format!("Seed {}", seed.get())}</span>
+                        <button data-testid="resample" on:click=move |_| url.edit(|s| s.seed = (s.seed + 1) % (SEED_MAX as u64 + 1))>
+                            "Draw new random vectors"
+                        </button>
+                    </div>
+                </div>
+                <Notes notes=url.notes />
+            </section>
+
+            <section class="formula-box" aria-label="Formula">
+                <Formula mathml=FORMULA alt="Var(q·k) = sum over i of Var(q_i k_i) = d_k; Var(q·k / √d_k) = 1, for entries with mean 0 and variance 1." />
+            </section>
+
+            <section aria-labelledby="spread-title">
+                <h2 id="spread-title">"1 · The spread of the scores"</h2>
+                <p>"Queries and keys here have independent entries with mean 0 and variance 1. Left: the raw dot products. Right: the same numbers divided by √d_k."</p>
+                <p class="measure" data-testid="variance">{variance_text}</p>
+                <div class="row-of-maps">
+                    <Chart width=460.0 height=260.0 test_id="hist-raw" label=Signal::derive(move || format!("Histogram of raw dot products at d_k = {}", d_k.get())) draw=hist_draw(true)>
+                        <HistTable spread=spread_m raw=true />
+                    </Chart>
+                    <Chart width=460.0 height=260.0 test_id="hist-scaled" label=Signal::derive(move || format!("Histogram of scaled dot products at d_k = {}", d_k.get())) draw=hist_draw(false)>
+                        <HistTable spread=spread_m raw=false />
+                    </Chart>
+                </div>
+            </section>
+
+            <section aria-labelledby="one-title">
+                <h2 id="one-title">"2 · One query, sixteen keys"</h2>
+                <p>{move || if scaled_now.get() {
+                    "Scaling is on: the logits are q·k / (√d_k · τ)."
+                } else {
+                    "Scaling is off: the logits are q·k / τ. Push d_k up and watch one bar take over."
+                }}</p>
+                <p class="measure" data-testid="row-stats">{stats_text}</p>
+                <Chart width=620.0 height=240.0 test_id="bars" label=Signal::derive(move || format!("Attention weights of one query over {N_KEYS} keys")) draw=bars_draw>
+                    <SingleTable single=single labels=key_labels.clone() />
+                </Chart>
+            </section>
+
+            <section aria-labelledby="sweep-title">
+                <h2 id="sweep-title">"3 · Against d_k"</h2>
+                <p>{format!("Each point averages {} random queries over {N_KEYS} keys, with and without scaling (the same draws). The vertical line marks your d_k.", model::SWEEP_SAMPLES)}</p>
+                <div class="row-of-maps">
+                    {(0..3)
+                        .map(|i| {
+                            let m = Metric::ALL[i];
+                            view! {
+                                <Chart width=560.0 height=320.0 test_id=format!("sweep-{i}") label=Signal::derive(move || format!("{} against d_k, scaled and unscaled", m.title())) draw=sweep_draw(i)>
+                                    <SweepTable points=points metric=m />
+                                </Chart>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </section>
+
+            <SelfCheck questions=QUESTIONS />
+        </article>
+    }
+}
+
+#[component]
+fn HistTable(spread: Memo<Result<model::Spread, String>>, raw: bool) -> impl IntoView {
+    move || {
+        spread.with(|r| {
+            r.as_ref().ok().map(|sp| {
+                let h = if raw { &sp.raw } else { &sp.scaled };
+                let w = (h.hi - h.lo) / h.counts.len().max(1) as f64;
+                let rows = h
+                    .counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let lo = h.lo + w * i as f64;
+                        view! { <tr><td>{format!("{lo:.2} to {:.2}", lo + w)}</td><td>{*c}</td></tr> }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="table-scroll">
+                        <table><thead><tr><th scope="col">"bin"</th><th scope="col">"count"</th></tr></thead><tbody>{rows}</tbody></table>
+                    </div>
+                }
+            })
+        })
+    }
+}
+
+#[component]
+fn SingleTable(
+    single: Memo<Result<attention_core::scaling::SingleQuery, String>>,
+    labels: Vec<String>,
+) -> impl IntoView {
+    move || {
+        let labels = labels.clone();
+        single.with(|r| {
+            r.as_ref().ok().map(|q| {
+                let rows = (0..q.weights.len())
+                    .map(|j| {
+                        view! {
+                            <tr>
+                                <th scope="row">{labels.get(j).cloned().unwrap_or_default()}</th>
+                                <td>{fmt(q.raw[j])}</td>
+                                <td>{fmt(q.logits[j])}</td>
+                                <td>{format!("{:.6}", q.weights[j])}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="table-scroll">
+                        <table data-testid="single-table">
+                            <thead><tr><th scope="col">"key"</th><th scope="col">"q·k"</th><th scope="col">"logit"</th><th scope="col">"weight"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                }
+            })
+        })
+    }
+}
+
+#[component]
+fn SweepTable(
+    points: Memo<Result<Vec<attention_core::scaling::SweepPoint>, String>>,
+    metric: Metric,
+) -> impl IntoView {
+    move || {
+        points.with(|r| {
+            r.as_ref().ok().map(|pts| {
+                let rows = pts
+                    .iter()
+                    .map(|p| {
+                        let (s, u) = metric.values(p);
+                        view! { <tr><td>{p.d_k}</td><td>{fmt(s)}</td><td>{fmt(u)}</td><td>{format!("{:.1}", p.raw_variance)}</td></tr> }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="table-scroll">
+                        <table>
+                            <thead><tr><th scope="col">"d_k"</th><th scope="col">"scaled"</th><th scope="col">"unscaled"</th><th scope="col">"raw variance"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                }
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sweep_covers_the_slider_range() {
+        assert_eq!(
+            super::model::SWEEP_D_KS.first().copied(),
+            Some(super::D_K_MIN as usize)
+        );
+        assert_eq!(
+            super::model::SWEEP_D_KS.last().copied(),
+            Some(super::D_K_MAX as usize)
+        );
+    }
+}

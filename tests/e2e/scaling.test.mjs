@@ -1,0 +1,117 @@
+// End-to-end tests of chapter 4 (Why divide by sqrt(d_k)) in headless Chromium.
+// Every test fails on any console error or uncaught page error.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { start, openPage, waitForApp, waitForPaintsToSettle, readTable } from './helpers.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(async () => { if (env) await env.stop(); });
+
+async function withPage(fn) {
+  const p = await openPage(env.browser);
+  try {
+    await fn(p);
+    assert.deepEqual(p.errors, [], `console/page errors:\n${p.errors.join('\n')}`);
+  } finally {
+    await p.context.close();
+  }
+}
+
+async function open(page, query) {
+  await page.goto(`${env.base}/scaling${query}`);
+  await waitForApp(page);
+  await page.locator('[data-testid=row-stats]').waitFor();
+  await waitForPaintsToSettle(page);
+}
+
+/** Parses "Entropy 0.123 bits ... largest weight 0.456 ... norm 0.0789" from the screen. */
+async function rowStats(page) {
+  const t = await page.locator('[data-testid=row-stats]').textContent();
+  const m = t.match(/Entropy ([\d.]+) bits .* largest weight ([\d.]+) .* Jacobian norm ([\d.]+)/);
+  assert.ok(m, `stats text: ${t}`);
+  return { text: t, entropy: Number(m[1]), max: Number(m[2]), jac: Number(m[3]) };
+}
+
+test('at d_k = 512, switching scaling on raises the entropy and lowers the max weight', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?dk=512&scale=0');
+    const off = await rowStats(page);
+    assert.ok(off.max > 0.9, `unscaled at 512 should be nearly one-hot: ${off.text}`);
+    const toggle = page.locator('input[data-testid=scale]');
+    assert.equal(await toggle.isChecked(), false);
+    await toggle.click();
+    await page.waitForFunction((t) => document.querySelector('[data-testid=row-stats]').textContent !== t, off.text);
+    const on = await rowStats(page);
+    assert.ok(on.entropy > off.entropy, `${on.entropy} > ${off.entropy}`);
+    assert.ok(on.max < off.max, `${on.max} < ${off.max}`);
+    assert.ok(on.jac > off.jac, `${on.jac} > ${off.jac}`);
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('scale') === '1');
+    // The bars' numbers agree with the stats line: the largest weight matches.
+    const fig = page.locator('figure[data-testid=bars]');
+    await fig.locator('details summary').click();
+    const { rows } = await readTable(fig.locator('table'));
+    assert.equal(rows.length, 16);
+    const weights = rows.map((r) => Number(r.cells[2]));
+    const sum = weights.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 1) < 16e-6, `weights sum to ${sum}`);
+    assert.ok(Math.abs(Math.max(...weights) - on.max) < 1e-3);
+  });
+});
+
+test('sliding d_k with the keyboard updates the measured variance next to the theory', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?dk=4');
+    const slider = page.locator('input[data-testid=d-k]');
+    await slider.focus();
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('dk') === '2048');
+    const text = await page.locator('[data-testid=variance]').textContent();
+    const m = text.match(/variance of q·k = ([\d.]+) \(theory (\d+)\), of q·k\/√d_k = ([\d.]+)/);
+    assert.ok(m, text);
+    assert.equal(m[2], '2048');
+    assert.ok(Math.abs(Number(m[1]) / 2048 - 1) < 0.2, `raw variance ${m[1]}`);
+    assert.ok(Math.abs(Number(m[3]) - 1) < 0.2, `scaled variance ${m[3]}`);
+    // The histogram's numbers account for every sample.
+    const fig = page.locator('figure[data-testid=hist-raw]');
+    await fig.locator('details summary').click();
+    const { rows } = await readTable(fig.locator('table'));
+    assert.equal(rows.reduce((a, r) => a + Number(r.cells[1]), 0), 4096);
+  });
+});
+
+test('the sweep charts paint and their numbers show unscaled entropy collapsing', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?dk=64');
+    const fig = page.locator('figure[data-testid=sweep-0]');
+    await fig.scrollIntoViewIfNeeded();
+    await waitForPaintsToSettle(page);
+    const painted = await fig.locator('canvas').evaluate((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let blue = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] === 0 && d[i + 1] === 0x72 && d[i + 2] === 0xb2) blue++;
+      return blue;
+    });
+    assert.ok(painted > 50, `scaled series drawn (${painted} blue pixels)`);
+    await fig.locator('details summary').click();
+    const { rows } = await readTable(fig.locator('table'));
+    assert.equal(rows.length, 12);
+    const first = rows[0].cells.map(Number);
+    const last = rows[11].cells.map(Number);
+    assert.equal(last[0], 2048);
+    assert.ok(last[2] < first[2] / 3, `unscaled entropy falls: ${first[2]} -> ${last[2]}`);
+    assert.ok(last[1] > 3, `scaled entropy stays high: ${last[1]}`);
+  });
+});
+
+test('bad link values are clamped with a visible note', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?dk=99999&t=abc&scale=<i>x</i>');
+    const notes = await page.locator('ul.notes').textContent();
+    assert.match(notes, /d_k = 99999 is above the maximum 2048/);
+    assert.match(notes, /temperature/);
+    assert.match(notes, /<i>x<\/i>/);
+    assert.equal(await page.locator('ul.notes i').count(), 0, 'HTML shown as text');
+    assert.equal(await page.locator('input[data-testid=d-k]').getAttribute('aria-valuetext'), '2048');
+  });
+});
