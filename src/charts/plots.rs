@@ -4,6 +4,7 @@
 
 use super::colormap::Rgb;
 use super::ChartTheme;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -156,6 +157,138 @@ pub struct SweepChart {
     pub reference: Option<(String, f64)>,
 }
 
+/// Title at the top left and a legend naming each series with its colour and
+/// marker shape at the top right; charts leave `3 * font` free at the top.
+fn title_and_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    series: &[Series],
+    theme: &ChartTheme,
+    scale: f64,
+) -> DrawResult<DB> {
+    let font = theme.font_px * scale;
+    let text = rgb(theme.text);
+    let title_style = ("sans-serif", font * 1.05)
+        .into_font()
+        .color(&text)
+        .pos(Pos::new(HPos::Left, VPos::Top));
+    area.draw_text(
+        title,
+        &title_style,
+        ((8.0 * scale) as i32, (4.0 * scale) as i32),
+    )?;
+    let (w, _) = area.dim_in_pixel();
+    let mut x = w as i32 - (10.0 * scale) as i32;
+    for s in series.iter().rev() {
+        let marker = if s.square { "■" } else { "●" };
+        let label = format!("{marker} {}", s.name);
+        let style = ("sans-serif", font * 0.95)
+            .into_font()
+            .color(&rgb(s.color))
+            .pos(Pos::new(HPos::Right, VPos::Top));
+        area.draw_text(&label, &style, (x, (font * 1.6) as i32))?;
+        x -= (font * 0.62 * (label.chars().count() as f64 + 2.0)) as i32;
+    }
+    Ok(())
+}
+
+/// Draws each series as a line, with markers (circles or squares) when it has
+/// at most `max_markers` points; values are clamped into `y_range`.
+fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, RangedCoordf64>>,
+    series: &[Series],
+    (y_lo, y_hi): (f64, f64),
+    max_markers: usize,
+    scale: f64,
+) -> DrawResult<DB> {
+    let stroke = (2.0 * scale).max(1.0) as u32;
+    let r = (3.2 * scale) as i32;
+    for s in series {
+        let col = rgb(s.color);
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .map(|(x, y)| (x, y.clamp(y_lo, y_hi)))
+            .collect();
+        chart.draw_series(std::iter::once(PathElement::new(
+            pts.clone(),
+            ShapeStyle::from(col).stroke_width(stroke),
+        )))?;
+        if pts.len() > max_markers {
+            continue;
+        }
+        if s.square {
+            chart.draw_series(pts.iter().map(|&p| {
+                EmptyElement::at(p)
+                    + Rectangle::new([(-r, -r), (r, r)], ShapeStyle::from(col).filled())
+            }))?;
+        } else {
+            chart.draw_series(
+                pts.iter()
+                    .map(|&p| Circle::new(p, r, ShapeStyle::from(col).filled())),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Training curves: series against the step number (linear axis).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurveChart {
+    pub title: String,
+    pub y_label: String,
+    pub y_range: (f64, f64),
+    pub series: Vec<Series>,
+    /// Right end of the x axis (at least the last step).
+    pub x_max: f64,
+}
+
+/// Draws `c` filling `area`; markers only while there are few points.
+pub fn draw_curves<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    c: &CurveChart,
+    theme: &ChartTheme,
+    scale: f64,
+) -> DrawResult<DB> {
+    area.fill(&rgb(theme.background))?;
+    let font = theme.font_px * scale;
+    let text = rgb(theme.text);
+    title_and_legend(area, &c.title, &c.series, theme, scale)?;
+    let x_max = if c.x_max.is_finite() && c.x_max > 0.0 {
+        c.x_max
+    } else {
+        1.0
+    };
+    let (y_lo, y_hi) =
+        if c.y_range.1 > c.y_range.0 && c.y_range.0.is_finite() && c.y_range.1.is_finite() {
+            c.y_range
+        } else {
+            (0.0, 1.0)
+        };
+    let mut chart = ChartBuilder::on(area)
+        .margin((8.0 * scale) as u32)
+        .margin_top((font * 3.0) as u32)
+        .x_label_area_size((font * 2.6) as u32)
+        .y_label_area_size((font * 3.6) as u32)
+        .build_cartesian_2d(0.0..x_max, y_lo..y_hi)?;
+    chart
+        .configure_mesh()
+        .x_desc("training step")
+        .y_desc(c.y_label.as_str())
+        .x_labels(6)
+        .y_labels(5)
+        .label_style(("sans-serif", font * 0.95).into_font().color(&text))
+        .axis_desc_style(("sans-serif", font * 0.9).into_font().color(&text))
+        .axis_style(text)
+        .light_line_style(rgb(theme.text).mix(0.12))
+        .bold_line_style(rgb(theme.text).mix(0.2))
+        .draw()?;
+    draw_lines(&mut chart, &c.series, (y_lo, y_hi), 40, scale)?;
+    Ok(())
+}
+
 /// Draws `c` filling `area`.
 pub fn draw_sweep<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -184,28 +317,7 @@ pub fn draw_sweep<DB: DrawingBackend>(
     } else {
         (0.0, 1.0)
     };
-    // Title at the top left, legend at the top right, plot below both.
-    let title_style = ("sans-serif", font * 1.05)
-        .into_font()
-        .color(&text)
-        .pos(Pos::new(HPos::Left, VPos::Top));
-    area.draw_text(
-        &c.title,
-        &title_style,
-        ((8.0 * scale) as i32, (4.0 * scale) as i32),
-    )?;
-    let (w, _) = area.dim_in_pixel();
-    let mut x = w as i32 - (10.0 * scale) as i32;
-    for s in c.series.iter().rev() {
-        let marker = if s.square { "■" } else { "●" };
-        let label = format!("{marker} {}", s.name);
-        let style = ("sans-serif", font * 0.95)
-            .into_font()
-            .color(&rgb(s.color))
-            .pos(Pos::new(HPos::Right, VPos::Top));
-        area.draw_text(&label, &style, (x, (font * 1.6) as i32))?;
-        x -= (font * 0.62 * (label.chars().count() as f64 + 2.0)) as i32;
-    }
+    title_and_legend(area, &c.title, &c.series, theme, scale)?;
     let mut chart = ChartBuilder::on(area)
         .margin((8.0 * scale) as u32)
         .margin_top((font * 3.0) as u32)
@@ -218,7 +330,7 @@ pub fn draw_sweep<DB: DrawingBackend>(
         .y_desc(c.y_label.as_str())
         .x_labels(6)
         .y_labels(5)
-        .label_style(("sans-serif", font * 0.9).into_font().color(&text))
+        .label_style(("sans-serif", font * 0.95).into_font().color(&text))
         .axis_desc_style(("sans-serif", font * 0.9).into_font().color(&text))
         .axis_style(text)
         .light_line_style(rgb(theme.text).mix(0.12))
@@ -252,32 +364,7 @@ pub fn draw_sweep<DB: DrawingBackend>(
             style,
         )))?;
     }
-    let r = (3.5 * scale) as i32;
-    for s in &c.series {
-        let col = rgb(s.color);
-        let pts: Vec<(f64, f64)> = s
-            .points
-            .iter()
-            .copied()
-            .filter(|p| p.0 > 0.0 && p.0.is_finite() && p.1.is_finite())
-            .map(|(x, y)| (x, y.clamp(y_lo, y_hi)))
-            .collect();
-        chart.draw_series(std::iter::once(PathElement::new(
-            pts.clone(),
-            ShapeStyle::from(col).stroke_width(stroke),
-        )))?;
-        if s.square {
-            chart.draw_series(pts.iter().map(|&p| {
-                EmptyElement::at(p)
-                    + Rectangle::new([(-r, -r), (r, r)], ShapeStyle::from(col).filled())
-            }))?;
-        } else {
-            chart.draw_series(
-                pts.iter()
-                    .map(|&p| Circle::new(p, r, ShapeStyle::from(col).filled())),
-            )?;
-        }
-    }
+    draw_lines(&mut chart, &c.series, (y_lo, y_hi), usize::MAX, scale)?;
     Ok(())
 }
 
@@ -344,6 +431,42 @@ mod tests {
         for l in &labels {
             assert!(s.contains(&format!(">\n{l}\n")), "{l}");
         }
+    }
+
+    #[test]
+    fn curves_draw_lines_and_drop_markers_when_dense() {
+        let mk = |n: usize| CurveChart {
+            title: "loss".into(),
+            y_label: "loss".into(),
+            y_range: (0.0, 3.0),
+            series: vec![Series {
+                name: "scaled".into(),
+                points: (0..n)
+                    .map(|i| (i as f64 * 10.0, 2.0 / (1.0 + i as f64)))
+                    .collect(),
+                color: SCALED,
+                square: false,
+            }],
+            x_max: n as f64 * 10.0,
+        };
+        let few = svg(500, 300, |a| {
+            draw_curves(a, &mk(10), &ChartTheme::new(false, false), 1.0).expect("draws")
+        });
+        assert_eq!(few.matches("<circle").count(), 10);
+        assert!(few.contains("● scaled") && few.contains("training step"));
+        let many = svg(500, 300, |a| {
+            draw_curves(a, &mk(100), &ChartTheme::new(false, false), 1.0).expect("draws")
+        });
+        assert_eq!(many.matches("<circle").count(), 0);
+        let empty = CurveChart {
+            series: vec![],
+            x_max: 0.0,
+            y_range: (f64::NAN, 1.0),
+            ..mk(1)
+        };
+        svg(500, 300, |a| {
+            draw_curves(a, &empty, &ChartTheme::new(true, false), 2.0).expect("draws")
+        });
     }
 
     #[test]

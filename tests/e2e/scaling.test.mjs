@@ -115,3 +115,54 @@ test('bad link values are clamped with a visible note', async () => {
     assert.equal(await page.locator('input[data-testid=d-k]').getAttribute('aria-valuetext'), '2048');
   });
 });
+
+test('training: settings go to the URL, Start moves both curves, Pause stops, Reset clears', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?tdk=64&opt=adam');
+    await page.locator('[data-testid=tdk-16]').click();
+    await page.locator('[data-testid=opt-sgd]').click();
+    await page.waitForFunction(() => {
+      const p = new URL(location.href).searchParams;
+      return p.get('tdk') === '16' && p.get('opt') === 'sgd';
+    });
+    await page.locator('[data-testid=opt-adam]').click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('opt') === 'adam');
+    const stepOf = async () => Number((await page.locator('[data-testid=train-step]').textContent()).match(/Step (\d+)/)[1]);
+    assert.equal(await stepOf(), 0);
+    const toggle = page.locator('[data-testid=train-toggle]');
+    await toggle.scrollIntoViewIfNeeded();
+    await toggle.click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-step]').textContent.match(/Step (\d+)/)[1]) >= 150, null, { timeout: 60000 });
+    await toggle.click(); // pause
+    const paused = await stepOf();
+    const rate = await page.locator('[data-testid=train-rate]').textContent();
+    assert.match(rate, /^\d+ steps\/s/);
+    console.log(`# training rate in Chromium: ${rate}`);
+    // Paused means paused.
+    await page.waitForTimeout(300);
+    assert.equal(await stepOf(), paused);
+    // The curves' numbers: a point every 25 steps; the scaled loss fell.
+    const fig = page.locator('figure[data-testid=train-loss]');
+    await fig.locator('details summary').click();
+    const { rows } = await readTable(fig.locator('table'));
+    assert.ok(rows.length >= 7, `${rows.length} points`);
+    const first = rows[0].cells.map(Number);
+    const last = rows[rows.length - 1].cells.map(Number);
+    assert.ok(last[1] < first[1], `scaled loss fell: ${first[1]} -> ${last[1]}`);
+    assert.ok(last[2] < first[2], `unscaled loss fell: ${first[2]} -> ${last[2]}`);
+    assert.match(await page.locator('[data-testid=train-summary]').textContent(), /^After \d+ steps with Adam/);
+    // The accuracy chart is painted with the scaled colour.
+    const acc = page.locator('figure[data-testid=train-acc] canvas');
+    await acc.scrollIntoViewIfNeeded();
+    await waitForPaintsToSettle(page);
+    const blue = await acc.evaluate((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] === 0 && d[i + 1] === 0x72 && d[i + 2] === 0xb2) n++;
+      return n;
+    });
+    assert.ok(blue > 50, `${blue} blue pixels`);
+    await page.locator('[data-testid=train-reset]').click();
+    await page.waitForFunction(() => /Step 0\b/.test(document.querySelector('[data-testid=train-step]').textContent));
+  });
+});

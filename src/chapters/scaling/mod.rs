@@ -11,6 +11,7 @@
 
 pub mod model;
 pub mod state;
+pub mod training;
 
 use crate::chapters::UrlState;
 use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
@@ -245,8 +246,220 @@ fn ScalingChapter() -> impl IntoView {
                 </div>
             </section>
 
+            <TrainingSection url=url />
+
             <SelfCheck questions=QUESTIONS />
         </article>
+    }
+}
+
+/// Steps are taken until this much of each animation frame is used.
+const FRAME_BUDGET_MS: f64 = 10.0;
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Section 4: train the same model with and without scaling, live.
+#[component]
+fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
+    let state = url.state;
+    let cfg = Memo::new(move |_| {
+        state.with(|s| training::RunConfig {
+            d_k: s.train_d_k,
+            opt: s.opt,
+            seed: s.seed,
+        })
+    });
+    // The run is imperative (models being trained), kept outside the reactive
+    // graph; `history` and `status` are what the page shows of it.
+    let run = StoredValue::new_local(None::<training::Run>);
+    let history = RwSignal::new(Vec::<training::Point>::new());
+    let status = RwSignal::new(String::new());
+    let running = RwSignal::new(false);
+    let steps_per_sec = RwSignal::new(None::<f64>);
+    let reset = move |c: training::RunConfig| {
+        running.set(false);
+        steps_per_sec.set(None);
+        match training::Run::new(c) {
+            Ok(r) => {
+                history.set(r.history.clone());
+                status.set(training::summary(&r));
+                run.set_value(Some(r));
+            }
+            Err(e) => {
+                history.set(Vec::new());
+                status.set(format!("Could not build the models: {e}"));
+                run.set_value(None);
+            }
+        }
+    };
+    // A new optimiser, d_k or seed means a new experiment.
+    Effect::new(move |_| reset(cfg.get()));
+
+    fn frame(
+        run: StoredValue<Option<training::Run>, LocalStorage>,
+        history: RwSignal<Vec<training::Point>>,
+        status: RwSignal<String>,
+        running: RwSignal<bool>,
+        steps_per_sec: RwSignal<Option<f64>>,
+    ) {
+        if !running.get_untracked() {
+            return;
+        }
+        let t0 = now_ms();
+        let mut steps = 0usize;
+        let mut points = None;
+        let mut done = false;
+        run.update_value(|r| {
+            if let Some(r) = r.as_mut() {
+                let before = r.history.len();
+                while now_ms() - t0 < FRAME_BUDGET_MS && !r.finished() {
+                    r.step();
+                    steps += 1;
+                }
+                if r.history.len() != before {
+                    points = Some((r.history.clone(), training::summary(r)));
+                }
+                done = r.finished();
+            } else {
+                done = true;
+            }
+        });
+        let dt = now_ms() - t0;
+        if steps > 0 && dt > 0.0 {
+            let rate = steps as f64 / dt * 1000.0;
+            steps_per_sec.update(|s| *s = Some(s.map_or(rate, |old| old * 0.8 + rate * 0.2)));
+        }
+        if let Some((h, s)) = points {
+            history.set(h);
+            status.set(s);
+        }
+        if done {
+            running.set(false);
+            return;
+        }
+        request_animation_frame(move || frame(run, history, status, running, steps_per_sec));
+    }
+
+    let toggle = move |_| {
+        let start = !running.get_untracked();
+        running.set(start);
+        if start {
+            request_animation_frame(move || frame(run, history, status, running, steps_per_sec));
+        }
+    };
+    let charts = Memo::new(move |_| history.with(|h| training::charts(h)));
+    let curve_draw = move |i: usize| -> Arc<crate::widgets::chart::DrawFn> {
+        Arc::new(move |area, s, th| {
+            charts.with(|c| {
+                crate::charts::plots::draw_curves(area, &c[i], th, s).map_err(|e| e.to_string())
+            })
+        })
+    };
+    let steps_done = move || history.with(|h| h.last().map_or(0, |p| p.step));
+    view! {
+        <section aria-labelledby="train-title" class="training">
+            <h2 id="train-title">"4 · Train it both ways"</h2>
+            <p>
+                "Two copies of one small attention model (2 layers, 2 heads, d_model 32) start from the same random weights and see the same batches. "
+                "Their job is associative recall: read pairs like "<code>"K3 V7 K1 V2 …"</code>", then a query key, and name the value stored with it, which only works if attention finds the right position. "
+                "The only difference: one divides its scores by √d_k."
+            </p>
+            <div class="control-grid">
+                <div class="control" role="group" aria-label="d_k of the trained models">
+                    <span class="label">"d_k of both models"</span>
+                    {training::TRAIN_D_KS
+                        .iter()
+                        .map(|&dk| {
+                            view! {
+                                <button
+                                    data-testid=format!("tdk-{dk}")
+                                    aria-pressed=move || (state.with(|s| s.train_d_k) == dk).to_string()
+                                    on:click=move |_| url.edit(|s| s.train_d_k = dk)
+                                >
+                                    {dk}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <div class="control" role="group" aria-label="Optimizer">
+                    <span class="label">"Optimizer"</span>
+                    {[training::Opt::Adam, training::Opt::Sgd]
+                        .into_iter()
+                        .map(|o| {
+                            view! {
+                                <button
+                                    data-testid=format!("opt-{}", o.key())
+                                    aria-pressed=move || (state.with(|s| s.opt) == o).to_string()
+                                    on:click=move |_| url.edit(|s| s.opt = o)
+                                >
+                                    {o.label()}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <div class="control">
+                    <button class="primary" data-testid="train-toggle" on:click=toggle>
+                        {move || if running.get() { "Pause" } else if steps_done() > 0 { "Continue" } else { "Start training" }}
+                    </button>
+                    <button data-testid="train-reset" on:click=move |_| reset(cfg.get_untracked())>"Reset"</button>
+                </div>
+            </div>
+            <p class="measure" aria-live="polite">
+                <span data-testid="train-step">{move || format!("Step {}", steps_done())}</span>
+                " · "
+                <span data-testid="train-rate">
+                    {move || steps_per_sec.get().map_or("— steps/s".to_string(), |r| format!("{r:.0} steps/s (both models)"))}
+                </span>
+            </p>
+            <p class="measure" data-testid="train-summary">{move || status.get()}</p>
+            <div class="row-of-maps">
+                <Chart width=560.0 height=300.0 test_id="train-loss" label=Signal::derive(|| "Training loss of the scaled and unscaled models".to_string()) draw=curve_draw(0)>
+                    <TrainTable history=history />
+                </Chart>
+                <Chart width=560.0 height=300.0 test_id="train-acc" label=Signal::derive(|| "Held-out accuracy of the scaled and unscaled models".to_string()) draw=curve_draw(1)>
+                    <TrainTable history=history />
+                </Chart>
+            </div>
+            <p class="hint">
+                "What to expect is whatever the curves show: run both optimizers at each d_k and compare. "
+                "Adam rescales every update by its own running size, which can hide part of the damage done by large scores; plain SGD cannot."
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn TrainTable(history: RwSignal<Vec<training::Point>>) -> impl IntoView {
+    move || {
+        let rows = history.with(|h| {
+            h.iter()
+                .map(|p| {
+                    view! {
+                        <tr>
+                            <td>{p.step}</td>
+                            <td>{fmt(p.train_loss[0])}</td>
+                            <td>{fmt(p.train_loss[1])}</td>
+                            <td>{fmt(p.accuracy[0])}</td>
+                            <td>{fmt(p.accuracy[1])}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()
+        });
+        view! {
+            <div class="table-scroll">
+                <table data-testid="train-table">
+                    <thead><tr><th scope="col">"step"</th><th scope="col">"loss scaled"</th><th scope="col">"loss unscaled"</th><th scope="col">"accuracy scaled"</th><th scope="col">"accuracy unscaled"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        }
     }
 }
 
