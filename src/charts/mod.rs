@@ -13,6 +13,21 @@ pub mod plots;
 
 use colormap::Rgb;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ink_lightens_dark_colours_only_on_dark_backgrounds() {
+        let blue = (0x00, 0x72, 0xb2);
+        assert_eq!(ChartTheme::new(false, false).ink(blue), blue);
+        let on_dark = ChartTheme::new(true, false).ink(blue);
+        assert!(colormap::luminance(on_dark) > colormap::luminance(blue) * 1.5);
+        let orange = (0xe6, 0x9f, 0x00);
+        assert_eq!(ChartTheme::new(true, false).ink(orange), orange);
+    }
+}
+
 /// Colours and type sizes a chart needs from the page theme.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ChartTheme {
@@ -27,6 +42,18 @@ pub struct ChartTheme {
 }
 
 impl ChartTheme {
+    /// `c` adjusted to read well on this theme's background: on dark
+    /// backgrounds, dark series colours are mixed 40% towards white.
+    pub fn ink(&self, c: colormap::Rgb) -> colormap::Rgb {
+        let dark_bg = colormap::luminance(self.background) < 0.2;
+        if dark_bg && colormap::luminance(c) < 0.25 {
+            let mix = |v: u8| (f64::from(v) + (255.0 - f64::from(v)) * 0.4).round() as u8;
+            (mix(c.0), mix(c.1), mix(c.2))
+        } else {
+            c
+        }
+    }
+
     /// Theme for the light or dark page, normal or large type.
     pub fn new(dark: bool, large: bool) -> Self {
         let font_px = if large { 18.0 } else { 13.0 };

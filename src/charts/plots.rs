@@ -69,7 +69,7 @@ pub fn draw_histogram<DB: DrawingBackend>(
         .draw()?;
     let n = h.counts.len().max(1);
     let w = (hi - lo) / n as f64;
-    let fill = rgb(h.color).filled();
+    let fill = rgb(theme.ink(h.color)).filled();
     chart.draw_series(h.counts.iter().enumerate().map(|(i, &c)| {
         let x0 = lo + w * i as f64;
         Rectangle::new([(x0, 0.0), (x0 + w, c as f64)], fill)
@@ -106,7 +106,7 @@ pub fn draw_weight_bars<DB: DrawingBackend>(
         .axis_style(text)
         .light_line_style(rgb(theme.text).mix(0.15))
         .draw()?;
-    let fill = rgb(color).filled();
+    let fill = rgb(theme.ink(color)).filled();
     chart.draw_series(weights.iter().enumerate().map(|(i, &w)| {
         let w = if w.is_finite() {
             w.clamp(0.0, 1.0)
@@ -184,7 +184,7 @@ fn title_and_legend<DB: DrawingBackend>(
         let label = format!("{marker} {}", s.name);
         let style = ("sans-serif", font * 0.95)
             .into_font()
-            .color(&rgb(s.color))
+            .color(&rgb(theme.ink(s.color)))
             .pos(Pos::new(HPos::Right, VPos::Top));
         area.draw_text(&label, &style, (x, (font * 1.6) as i32))?;
         x -= (font * 0.62 * (label.chars().count() as f64 + 2.0)) as i32;
@@ -196,6 +196,7 @@ fn title_and_legend<DB: DrawingBackend>(
 /// at most `max_markers` points; values are clamped into `y_range`.
 fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<X, RangedCoordf64>>,
+    theme: &ChartTheme,
     series: &[Series],
     (y_lo, y_hi): (f64, f64),
     max_markers: usize,
@@ -204,7 +205,7 @@ fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
     let stroke = (2.0 * scale).max(1.0) as u32;
     let r = (3.2 * scale) as i32;
     for s in series {
-        let col = rgb(s.color);
+        let col = rgb(theme.ink(s.color));
         let pts: Vec<(f64, f64)> = s
             .points
             .iter()
@@ -285,7 +286,7 @@ pub fn draw_curves<DB: DrawingBackend>(
         .light_line_style(rgb(theme.text).mix(0.12))
         .bold_line_style(rgb(theme.text).mix(0.2))
         .draw()?;
-    draw_lines(&mut chart, &c.series, (y_lo, y_hi), 40, scale)?;
+    draw_lines(&mut chart, theme, &c.series, (y_lo, y_hi), 40, scale)?;
     Ok(())
 }
 
@@ -364,7 +365,14 @@ pub fn draw_sweep<DB: DrawingBackend>(
             style,
         )))?;
     }
-    draw_lines(&mut chart, &c.series, (y_lo, y_hi), usize::MAX, scale)?;
+    draw_lines(
+        &mut chart,
+        theme,
+        &c.series,
+        (y_lo, y_hi),
+        usize::MAX,
+        scale,
+    )?;
     Ok(())
 }
 
