@@ -163,8 +163,20 @@ impl Run {
             }
             match self.models[i].train_step(&batch, self.opts[i].as_mut()) {
                 Ok(s) if s.loss.is_finite() => self.loss_acc[i] += s.loss,
-                Ok(_) => self.failed[i] = Some((self.step, "the loss became infinite".into())),
-                Err(e) => self.failed[i] = Some((self.step, e.to_string())),
+                Ok(_) => {
+                    self.failed[i] = Some((
+                        self.step,
+                        "its loss became infinite, so training stopped".into(),
+                    ))
+                }
+                Err(e) => {
+                    self.failed[i] = Some((
+                        self.step,
+                        format!(
+                            "its numbers blew up (the engine reported: {e}), so training stopped"
+                        ),
+                    ))
+                }
             }
         }
         self.loss_n += 1;
