@@ -10,6 +10,7 @@ use super::unique_id;
 use crate::canvas::{paint, use_device_pixel_ratio, use_on_screen};
 use crate::charts::heatmap::{draw_heatmap, HeatmapData, HeatmapLayout, Highlight};
 use crate::charts::ChartTheme;
+use crate::widgets::table::{NumbersTable, TableData};
 use leptos::html;
 use leptos::prelude::*;
 
@@ -218,7 +219,8 @@ pub fn Heatmap(
                         .get()
                         .then(|| {
                             let extra = extra_column.get();
-                            data.with(|d| number_table(d, extra))
+                            let table = data.with(|d| heatmap_table(d, extra));
+                            view! { <NumbersTable data=table /> }
                         })
                 }}
             </details>
@@ -226,43 +228,29 @@ pub fn Heatmap(
     }
 }
 
-fn number_table(d: &HeatmapData, extra: Option<(String, Vec<f64>)>) -> AnyView {
-    let head_extra = extra
-        .as_ref()
-        .map(|(name, _)| view! { <th scope="col">{name.clone()}</th> });
+/// The numbers of a heatmap as a table: a row per matrix row, headed by its
+/// label, a column per matrix column, plus an optional extra column.
+pub fn heatmap_table(d: &HeatmapData, extra: Option<(String, Vec<f64>)>) -> TableData {
+    let mut header = vec![String::new()];
+    header.extend(d.col_labels.iter().cloned());
+    if let Some((name, _)) = &extra {
+        header.push(name.clone());
+    }
     let rows = (0..d.rows)
         .map(|r| {
-            let cells = (0..d.cols)
-                .map(|c| view! { <td>{table_value(d.get(r, c).unwrap_or(f64::NAN))}</td> })
-                .collect_view();
-            let ex = extra
-                .as_ref()
-                .and_then(|(_, v)| v.get(r).copied())
-                .map(|v| view! { <td class="extra">{format!("{v:.6}")}</td> });
-            view! {
-                <tr>
-                    <th scope="row">{d.row_labels.get(r).cloned().unwrap_or_default()}</th>
-                    {cells}
-                    {ex}
-                </tr>
+            let mut cells: Vec<String> = (0..d.cols)
+                .map(|c| table_value(d.get(r, c).unwrap_or(f64::NAN)))
+                .collect();
+            if let Some(v) = extra.as_ref().and_then(|(_, v)| v.get(r)) {
+                cells.push(format!("{v:.6}"));
             }
+            (
+                Some(d.row_labels.get(r).cloned().unwrap_or_default()),
+                cells,
+            )
         })
-        .collect_view();
-    view! {
-        <div class="table-scroll">
-            <table>
-                <thead>
-                    <tr>
-                        <th scope="col"></th>
-                        {d.col_labels.iter().map(|l| view! { <th scope="col">{l.clone()}</th> }).collect_view()}
-                        {head_extra}
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-    .into_any()
+        .collect();
+    TableData { header, rows }
 }
 
 #[cfg(test)]
@@ -289,6 +277,16 @@ mod tests {
         );
         assert!(describe_cell(&d(), 0, 1).contains("masked"));
         assert!(describe_cell(&d(), 5, 5).ends_with("—"));
+    }
+
+    #[test]
+    fn table_has_labels_values_and_the_extra_column() {
+        let t = heatmap_table(&d(), Some(("row sum".into(), vec![0.25, 1.0])));
+        assert_eq!(t.header, ["", "x", "y", "row sum"]);
+        assert_eq!(t.rows[0].0.as_deref(), Some("<b>"));
+        assert_eq!(t.rows[0].1, ["0.250000", "masked", "0.250000"]);
+        assert_eq!(t.rows[1].1, ["1.000000", "0.000000", "1.000000"]);
+        assert_eq!(heatmap_table(&d(), None).rows[1].1.len(), 2);
     }
 
     #[test]

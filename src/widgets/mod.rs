@@ -11,6 +11,7 @@ pub mod heatmap;
 pub mod notes;
 pub mod self_check;
 pub mod slider;
+pub mod table;
 pub mod token_editor;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

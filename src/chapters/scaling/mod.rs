@@ -20,6 +20,7 @@ use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
 use crate::widgets::self_check::{Question, SelfCheck};
 use crate::widgets::slider::{Slider, Toggle};
+use crate::widgets::table::{NumbersTable, TableData};
 use leptos::prelude::*;
 use model::{one_query, spread, sweep_chart, sweep_points, sweep_samples, Metric};
 use state::{ScalingState, D_K_MAX, D_K_MIN, N_KEYS, SEED_MAX, T_MAX, T_MIN};
@@ -435,55 +436,26 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
 }
 
 #[component]
-fn TrainTable(history: RwSignal<Vec<training::Point>>) -> impl IntoView {
-    move || {
-        let rows = history.with(|h| {
-            h.iter()
-                .map(|p| {
-                    view! {
-                        <tr>
-                            <td>{p.step}</td>
-                            <td>{fmt(p.train_loss[0])}</td>
-                            <td>{fmt(p.train_loss[1])}</td>
-                            <td>{fmt(p.accuracy[0])}</td>
-                            <td>{fmt(p.accuracy[1])}</td>
-                        </tr>
-                    }
-                })
-                .collect_view()
-        });
-        view! {
-            <div class="table-scroll">
-                <table data-testid="train-table">
-                    <thead><tr><th scope="col">"step"</th><th scope="col">"loss scaled"</th><th scope="col">"loss unscaled"</th><th scope="col">"accuracy scaled"</th><th scope="col">"accuracy unscaled"</th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
-        }
-    }
-}
-
-#[component]
 fn HistTable(spread: Memo<Result<model::Spread, String>>, raw: bool) -> impl IntoView {
     move || {
         spread.with(|r| {
             r.as_ref().ok().map(|sp| {
                 let h = if raw { &sp.raw } else { &sp.scaled };
                 let w = (h.hi - h.lo) / h.counts.len().max(1) as f64;
-                let rows = h
+                let mut t = TableData::new(&["bin", "count"]);
+                t.rows = h
                     .counts
                     .iter()
                     .enumerate()
                     .map(|(i, c)| {
                         let lo = h.lo + w * i as f64;
-                        view! { <tr><td>{format!("{lo:.2} to {:.2}", lo + w)}</td><td>{*c}</td></tr> }
+                        (
+                            None,
+                            vec![format!("{lo:.2} to {:.2}", lo + w), c.to_string()],
+                        )
                     })
-                    .collect_view();
-                view! {
-                    <div class="table-scroll">
-                        <table><thead><tr><th scope="col">"bin"</th><th scope="col">"count"</th></tr></thead><tbody>{rows}</tbody></table>
-                    </div>
-                }
+                    .collect();
+                view! { <NumbersTable data=t /> }
             })
         })
     }
@@ -495,29 +467,22 @@ fn SingleTable(
     labels: Vec<String>,
 ) -> impl IntoView {
     move || {
-        let labels = labels.clone();
         single.with(|r| {
             r.as_ref().ok().map(|q| {
-                let rows = (0..q.weights.len())
+                let mut t = TableData::new(&["key", "q·k", "logit", "weight"]);
+                t.rows = (0..q.weights.len())
                     .map(|j| {
-                        view! {
-                            <tr>
-                                <th scope="row">{labels.get(j).cloned().unwrap_or_default()}</th>
-                                <td>{fmt(q.raw[j])}</td>
-                                <td>{fmt(q.logits[j])}</td>
-                                <td>{format!("{:.6}", q.weights[j])}</td>
-                            </tr>
-                        }
+                        (
+                            Some(labels.get(j).cloned().unwrap_or_default()),
+                            vec![
+                                fmt(q.raw[j]),
+                                fmt(q.logits[j]),
+                                format!("{:.6}", q.weights[j]),
+                            ],
+                        )
                     })
-                    .collect_view();
-                view! {
-                    <div class="table-scroll">
-                        <table data-testid="single-table">
-                            <thead><tr><th scope="col">"key"</th><th scope="col">"q·k"</th><th scope="col">"logit"</th><th scope="col">"weight"</th></tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </div>
-                }
+                    .collect();
+                view! { <NumbersTable data=t test_id="single-table" /> }
             })
         })
     }
@@ -531,23 +496,55 @@ fn SweepTable(
     move || {
         points.with(|r| {
             r.as_ref().ok().map(|pts| {
-                let rows = pts
+                let mut t = TableData::new(&["d_k", "scaled", "unscaled", "raw variance"]);
+                t.rows = pts
                     .iter()
                     .map(|p| {
                         let (s, u) = metric.values(p);
-                        view! { <tr><td>{p.d_k}</td><td>{fmt(s)}</td><td>{fmt(u)}</td><td>{format!("{:.1}", p.raw_variance)}</td></tr> }
+                        (
+                            None,
+                            vec![
+                                p.d_k.to_string(),
+                                fmt(s),
+                                fmt(u),
+                                format!("{:.1}", p.raw_variance),
+                            ],
+                        )
                     })
-                    .collect_view();
-                view! {
-                    <div class="table-scroll">
-                        <table>
-                            <thead><tr><th scope="col">"d_k"</th><th scope="col">"scaled"</th><th scope="col">"unscaled"</th><th scope="col">"raw variance"</th></tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </div>
-                }
+                    .collect();
+                view! { <NumbersTable data=t /> }
             })
         })
+    }
+}
+
+#[component]
+fn TrainTable(history: RwSignal<Vec<training::Point>>) -> impl IntoView {
+    move || {
+        let mut t = TableData::new(&[
+            "step",
+            "loss scaled",
+            "loss unscaled",
+            "accuracy scaled",
+            "accuracy unscaled",
+        ]);
+        t.rows = history.with(|h| {
+            h.iter()
+                .map(|p| {
+                    (
+                        None,
+                        vec![
+                            p.step.to_string(),
+                            fmt(p.train_loss[0]),
+                            fmt(p.train_loss[1]),
+                            fmt(p.accuracy[0]),
+                            fmt(p.accuracy[1]),
+                        ],
+                    )
+                })
+                .collect()
+        });
+        view! { <NumbersTable data=t test_id="train-table" /> }
     }
 }
 

@@ -1,0 +1,54 @@
+//! The one table component behind every "Numbers" block: the numbers a
+//! canvas shows, as text for screen readers, copying and checking.
+
+use leptos::prelude::*;
+
+/// Column headings and rows; a row may start with a heading cell.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TableData {
+    pub header: Vec<String>,
+    /// (row heading, cells).
+    pub rows: Vec<(Option<String>, Vec<String>)>,
+}
+
+impl TableData {
+    /// A table with the given column headings.
+    pub fn new(header: &[&str]) -> Self {
+        TableData {
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// Renders `data` in a scrollable box. Text only: never HTML.
+#[component]
+pub fn NumbersTable(data: TableData, #[prop(optional, into)] test_id: String) -> impl IntoView {
+    let head = data
+        .header
+        .into_iter()
+        .map(|h| view! { <th scope="col">{h}</th> })
+        .collect_view();
+    let rows = data
+        .rows
+        .into_iter()
+        .map(|(label, cells)| {
+            view! {
+                <tr>
+                    {label.map(|l| view! { <th scope="row">{l}</th> })}
+                    {cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table data-testid=test_id>
+                <thead>
+                    <tr>{head}</tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
