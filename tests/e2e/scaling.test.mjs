@@ -166,3 +166,21 @@ test('training: settings go to the URL, Start moves both curves, Pause stops, Re
     await page.waitForFunction(() => /Step 0\b/.test(document.querySelector('[data-testid=train-step]').textContent));
   });
 });
+
+test('leaving the chapter while training runs stops cleanly (no panic, no errors)', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?tdk=16');
+    const toggle = page.locator('[data-testid=train-toggle]');
+    await toggle.scrollIntoViewIfNeeded();
+    await toggle.click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-step]').textContent.match(/Step (\d+)/)[1]) >= 20);
+    await page.locator('nav.chapters-nav a', { hasText: 'Query, key, value' }).click();
+    await page.locator('h1', { hasText: 'Query, key, value' }).waitFor();
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('#panic-panel').count(), 0);
+    // And back again: a fresh experiment at step 0.
+    await page.goBack();
+    await page.locator('[data-testid=train-step]').waitFor();
+    assert.match(await page.locator('[data-testid=train-step]').textContent(), /Step 0\b/);
+  });
+});

@@ -307,14 +307,16 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
         running: RwSignal<bool>,
         steps_per_sec: RwSignal<Option<f64>>,
     ) {
-        if !running.get_untracked() {
+        // The learner may have left the chapter: every access below is a
+        // `try_` so a disposed signal ends the loop instead of panicking.
+        if !running.try_get_untracked().unwrap_or(false) {
             return;
         }
         let t0 = now_ms();
         let mut steps = 0usize;
         let mut points = None;
         let mut done = false;
-        run.update_value(|r| {
+        let alive = run.try_update_value(|r| {
             if let Some(r) = r.as_mut() {
                 let before = r.history.len();
                 while now_ms() - t0 < FRAME_BUDGET_MS && !r.finished() {
@@ -329,17 +331,20 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
                 done = true;
             }
         });
+        if alive.is_none() {
+            return;
+        }
         let dt = now_ms() - t0;
         if steps > 0 && dt > 0.0 {
             let rate = steps as f64 / dt * 1000.0;
-            steps_per_sec.update(|s| *s = Some(s.map_or(rate, |old| old * 0.8 + rate * 0.2)));
+            steps_per_sec.try_update(|s| *s = Some(s.map_or(rate, |old| old * 0.8 + rate * 0.2)));
         }
         if let Some((h, s)) = points {
-            history.set(h);
-            status.set(s);
+            history.try_set(h);
+            status.try_set(s);
         }
         if done {
-            running.set(false);
+            running.try_set(false);
             return;
         }
         request_animation_frame(move || frame(run, history, status, running, steps_per_sec));
