@@ -10,12 +10,14 @@ use crate::{AttnError, Mat};
 /// get exactly 0. Err if the row is empty, fully masked, or contains NaN or
 /// `+inf`.
 pub fn softmax(row: &[f64]) -> Result<Vec<f64>, AttnError> {
-    softmax_named(row, "row")
+    softmax_named(row, || "row".to_string())
 }
 
-fn softmax_named(row: &[f64], field: &str) -> Result<Vec<f64>, AttnError> {
+/// `field` names the row in errors; it is only called when there is one
+/// (building it for every row of every head was a measurable cost).
+fn softmax_named(row: &[f64], field: impl Fn() -> String) -> Result<Vec<f64>, AttnError> {
     if row.is_empty() {
-        return Err(AttnError::shape(field, "at least 1 entry", "0 entries"));
+        return Err(AttnError::shape(field(), "at least 1 entry", "0 entries"));
     }
     if let Some((j, v)) = row
         .iter()
@@ -23,7 +25,7 @@ fn softmax_named(row: &[f64], field: &str) -> Result<Vec<f64>, AttnError> {
         .find(|(_, v)| v.is_nan() || **v == f64::INFINITY)
     {
         return Err(AttnError::value(
-            format!("{field}[{j}]"),
+            format!("{}[{j}]", field()),
             format!("logit is {v}; only finite values or -inf (masked) are allowed"),
         ));
     }
@@ -34,7 +36,7 @@ fn softmax_named(row: &[f64], field: &str) -> Result<Vec<f64>, AttnError> {
         .fold(f64::NEG_INFINITY, f64::max);
     if max == f64::NEG_INFINITY {
         return Err(AttnError::value(
-            field,
+            field(),
             "every entry is masked; softmax is undefined",
         ));
     }
@@ -53,7 +55,7 @@ pub fn softmax_rows(logits: &Mat) -> Result<Mat, AttnError> {
     let mut out = Mat::zeros(logits.nrows(), logits.ncols());
     for i in 0..logits.nrows() {
         let row: Vec<f64> = logits.row(i).iter().copied().collect();
-        let w = softmax_named(&row, &format!("logits[{i}]"))?;
+        let w = softmax_named(&row, || format!("logits[{i}]"))?;
         for (j, v) in w.into_iter().enumerate() {
             out[(i, j)] = v;
         }
