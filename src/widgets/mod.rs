@@ -1,6 +1,7 @@
 //! Reusable widgets every chapter builds on: token editor, labelled slider
-//! and toggle, canvas heatmap with hover/keyboard readout and a numbers table,
-//! MathML formula, notes, and the end-of-chapter self-check.
+//! and toggle, canvas heatmap with hover/keyboard readout, a canvas chart for
+//! any plot, the numbers table behind every canvas, MathML formula, notes,
+//! and the end-of-chapter self-check.
 //!
 //! Widgets take signals in and report changes through callbacks; they never own
 //! chapter state (that lives in the URL).
