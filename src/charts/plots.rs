@@ -4,6 +4,8 @@
 
 use super::colormap::Rgb;
 use super::ChartTheme;
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -192,6 +194,32 @@ fn title_and_legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The axis styling every line chart shares: descriptions, tick counts,
+/// themed labels and faint grid lines.
+fn themed_mesh<X, Y, XT, YT, DB>(
+    mesh: &mut MeshStyle<'_, '_, X, Y, DB>,
+    x_desc: &str,
+    y_desc: &str,
+    theme: &ChartTheme,
+    scale: f64,
+) where
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+    DB: DrawingBackend,
+{
+    let font = theme.font_px * scale;
+    let text = rgb(theme.text);
+    mesh.x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(6)
+        .y_labels(5)
+        .label_style(("sans-serif", font * 0.95).into_font().color(&text))
+        .axis_desc_style(("sans-serif", font * 0.9).into_font().color(&text))
+        .axis_style(text)
+        .light_line_style(rgb(theme.text).mix(0.12))
+        .bold_line_style(rgb(theme.text).mix(0.2));
+}
+
 /// Draws each series as a line, with markers (circles or squares) when it has
 /// at most `max_markers` points; values are clamped into `y_range`.
 fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
@@ -255,7 +283,6 @@ pub fn draw_curves<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     area.fill(&rgb(theme.background))?;
     let font = theme.font_px * scale;
-    let text = rgb(theme.text);
     title_and_legend(area, &c.title, &c.series, theme, scale)?;
     let x_max = if c.x_max.is_finite() && c.x_max > 0.0 {
         c.x_max
@@ -274,18 +301,9 @@ pub fn draw_curves<DB: DrawingBackend>(
         .x_label_area_size((font * 2.6) as u32)
         .y_label_area_size((font * 3.6) as u32)
         .build_cartesian_2d(0.0..x_max, y_lo..y_hi)?;
-    chart
-        .configure_mesh()
-        .x_desc("training step")
-        .y_desc(c.y_label.as_str())
-        .x_labels(6)
-        .y_labels(5)
-        .label_style(("sans-serif", font * 0.95).into_font().color(&text))
-        .axis_desc_style(("sans-serif", font * 0.9).into_font().color(&text))
-        .axis_style(text)
-        .light_line_style(rgb(theme.text).mix(0.12))
-        .bold_line_style(rgb(theme.text).mix(0.2))
-        .draw()?;
+    let mut mesh = chart.configure_mesh();
+    themed_mesh(&mut mesh, "training step", &c.y_label, theme, scale);
+    mesh.draw()?;
     draw_lines(&mut chart, theme, &c.series, (y_lo, y_hi), 40, scale)?;
     Ok(())
 }
@@ -325,18 +343,9 @@ pub fn draw_sweep<DB: DrawingBackend>(
         .x_label_area_size((font * 2.6) as u32)
         .y_label_area_size((font * 3.6) as u32)
         .build_cartesian_2d((x_lo..x_hi).log_scale(), y_lo..y_hi)?;
-    chart
-        .configure_mesh()
-        .x_desc("d_k (log scale)")
-        .y_desc(c.y_label.as_str())
-        .x_labels(6)
-        .y_labels(5)
-        .label_style(("sans-serif", font * 0.95).into_font().color(&text))
-        .axis_desc_style(("sans-serif", font * 0.9).into_font().color(&text))
-        .axis_style(text)
-        .light_line_style(rgb(theme.text).mix(0.12))
-        .bold_line_style(rgb(theme.text).mix(0.2))
-        .draw()?;
+    let mut mesh = chart.configure_mesh();
+    themed_mesh(&mut mesh, "d_k (log scale)", &c.y_label, theme, scale);
+    mesh.draw()?;
     let stroke = (2.0 * scale).max(1.0) as u32;
     if let Some((label, y)) = &c.reference {
         let style = ShapeStyle::from(rgb(theme.text).mix(0.5)).stroke_width(stroke.max(1) / 2 + 1);
