@@ -12,7 +12,7 @@
 //! * [`stats`] measures attention rows (entropy, softmax Jacobian, ...);
 //! * [`spec`] is the JSON contract used by the `attention-trace` command;
 //! * [`train`] is the training engine (layers with backpropagation,
-//!   optimizers, the associative-recall task and its model).
+//!   optimizers, the lessons' tasks, corpora and models).
 //!
 //! Every fallible function returns [`AttnError`], whose `Display` is one line
 //! naming the offending field and its shape.

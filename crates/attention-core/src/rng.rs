@@ -29,6 +29,12 @@ impl Rng {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
+    /// Uniform integer in `0..n` (`0` if `n == 0`); the modulo bias is
+    /// below `n / 2^64`, negligible for the small `n` used here.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
     /// Standard normal `N(0, 1)` by the Box-Muller transform.
     pub fn normal(&mut self) -> f64 {
         let u1 = 1.0 - self.uniform(); // in (0, 1], so ln is finite

@@ -181,6 +181,8 @@ fn attention_case(scale: bool, mask: Mask, cross: bool, seed: u64) {
         x_q.clone()
     };
     let r = rng.normal_matrix(n_q, 4, 1.0);
+    // Gates other than 1 so the gating itself is differentiated.
+    mha.gates.value = Mat::from_row_slice(1, 2, &[0.8, -1.3]);
     if cross {
         let (_, c) = mha.forward_cross(&x_q, &x_kv).unwrap();
         assert_eq!(c.head_weights()[1].shape(), (n_q, n_kv));
@@ -200,6 +202,46 @@ fn attention_case(scale: bool, mask: Mask, cross: bool, seed: u64) {
         assert_params(&label, &mut mha, |m| Ok(dot(&r, &m.forward_self(&x_q)?.0)));
         assert_input(&label, &dx, &x_q, |x| Ok(dot(&r, &mha.forward_self(x)?.0)));
     }
+    // The gate gradients (the head-importance scores).
+    let analytic = mha.gates.grad.clone();
+    let gates = mha.gates.value.clone();
+    let mut probe = mha.clone();
+    let numeric = numeric_grad(&gates, H, |g| {
+        probe.gates.value = g.clone();
+        let out = if cross {
+            probe.forward_cross(&x_q, &x_kv)?.0
+        } else {
+            probe.forward_self(&x_q)?.0
+        };
+        Ok(dot(&r, &out))
+    })
+    .unwrap();
+    let e = rel_error(&analytic, &numeric, FLOOR);
+    assert!(analytic.amax() > 1e-3, "{label}: gate grads ~0");
+    assert!(e < TOL, "{label}: gate rel error {e:e}");
+}
+
+#[test]
+fn a_head_gated_off_contributes_nothing_and_learns_nothing() {
+    let mut rng = Rng::new(40);
+    let mut mha = MultiHeadAttention::new(MhaConfig::self_attention(4, 2, 2), &mut rng).unwrap();
+    let x = rng.normal_matrix(3, 4, 1.0);
+    let r = rng.normal_matrix(3, 4, 1.0);
+    let (full, _) = mha.forward_self(&x).unwrap();
+    mha.gates.value[(0, 1)] = 0.0;
+    let (gated, c) = mha.forward_self(&x).unwrap();
+    // Head 1's value columns are 2..4 of W_V: their gradient must be exactly 0.
+    mha.backward_self(&c, &r).unwrap();
+    assert!(mha.w_v.weight.grad.columns(2, 2).iter().all(|&g| g == 0.0));
+    assert!(mha.w_v.weight.grad.columns(0, 2).amax() > 0.0);
+    assert!(
+        (full - &gated).amax() > 1e-6,
+        "switching a head off changes the output"
+    );
+    // The output equals head 0 alone through W_O's first two rows.
+    let head0 = &c.outputs[0] * mha.w_o.weight.value.rows(0, 2);
+    let expected = head0 + Mat::from_fn(3, 4, |_, j| mha.w_o.bias.value[(0, j)]);
+    assert!((gated - expected).amax() < 1e-12);
 }
 
 #[test]

@@ -11,10 +11,12 @@
 //! * per head: `S_h = c Q_h K_h^T` (`n_q x n_kv`, `c = 1/sqrt(d_k)` when
 //!   scaling, else 1; with the causal mask entries `j > i` are `-inf`),
 //!   `A_h = softmax_rows(S_h)`, `O_h = A_h V_h` (`n_q x d_v`);
-//! * `concat = [O_0 | ... | O_{H-1}]` (`n_q x H d_v`), output
-//!   `= concat W_O + b_O` (`n_q x d_out`).
+//! * `concat = [g_0 O_0 | ... | g_{H-1} O_{H-1}]` (`n_q x H d_v`), output
+//!   `= concat W_O + b_O` (`n_q x d_out`), where `g_h` is head h's gate
+//!   (1 unless a lesson switches the head off with 0).
 //!
-//! Backward, per head: `dV_h = A_h^T dO_h`, `dA_h = dO_h V_h^T`,
+//! Backward, per head: `dg_h = sum(dC_h ⊙ O_h)` (`dC_h` the gradient of
+//! head h's block of `concat`), `dO_h = g_h dC_h`, `dV_h = A_h^T dO_h`, `dA_h = dO_h V_h^T`,
 //! `dS_h = A_h ⊙ (dA_h - rowsum(dA_h ⊙ A_h))`, `dQ_h = c dS_h K_h`,
 //! `dK_h = c dS_h^T Q_h`.
 
@@ -76,6 +78,13 @@ pub struct MultiHeadAttention {
     pub w_v: Linear,
     /// Output projection, `(H d_v) x d_out`.
     pub w_o: Linear,
+    /// Head gates, `1 x H` (all 1 after [`MultiHeadAttention::new`]): head
+    /// h's output is multiplied by `gates.value[(0, h)]` before the concat,
+    /// so 0 switches the head off. Not trained (not listed by
+    /// [`Module::params`]); backward adds `dL/dg_h` into `gates.grad`, the
+    /// head-importance score of Michel, Levy & Neubig (2019) is its mean
+    /// absolute value over examples.
+    pub gates: Param,
 }
 
 /// Everything the backward pass needs, plus the attention weights of every
@@ -95,6 +104,9 @@ pub struct AttentionCache {
     /// One `n_q x n_kv` matrix of attention weights per head; each row sums
     /// to 1, masked entries are exactly 0.
     pub weights: Vec<Mat>,
+    /// Every head's output before its gate, `O_h = A_h V_h`, each
+    /// `n_q x d_v`.
+    pub outputs: Vec<Mat>,
     /// The factor c: `1/sqrt(d_k)` or 1.
     pub scale_factor: f64,
 }
@@ -135,6 +147,7 @@ impl MultiHeadAttention {
             w_k: Linear::new(cfg.d_kv_in, hk, rng)?,
             w_v: Linear::new(cfg.d_kv_in, hv, rng)?,
             w_o: Linear::new(hv, cfg.d_out, rng)?,
+            gates: Param::new(Mat::from_element(1, cfg.n_heads, 1.0)),
             cfg,
         })
     }
@@ -165,7 +178,9 @@ impl MultiHeadAttention {
         } else {
             1.0
         };
+        check_shape("attention.gates", &self.gates.value, 1, h_n)?;
         let mut weights = Vec::with_capacity(h_n);
+        let mut outputs = Vec::with_capacity(h_n);
         let mut concat = Mat::zeros(n_q, h_n * d_v);
         for h in 0..h_n {
             let qh = q.columns(h * d_k, d_k);
@@ -182,8 +197,11 @@ impl MultiHeadAttention {
             let a =
                 softmax_rows(&s).map_err(|e| rename(e, &format!("attention.head[{h}].scores")))?;
             let o = &a * v.columns(h * d_v, d_v);
-            concat.columns_mut(h * d_v, d_v).copy_from(&o);
+            concat
+                .columns_mut(h * d_v, d_v)
+                .copy_from(&(&o * self.gates.value[(0, h)]));
             weights.push(a);
+            outputs.push(o);
         }
         let (out, o_cache) = self.w_o.forward(&concat)?;
         Ok((
@@ -197,6 +215,7 @@ impl MultiHeadAttention {
                 k,
                 v,
                 weights,
+                outputs,
                 scale_factor: c,
             },
         ))
@@ -217,18 +236,23 @@ impl MultiHeadAttention {
         } = self.cfg;
         let (n_q, n_kv) = (cache.q.nrows(), cache.k.nrows());
         check_shape("attention.d_out", d_out, n_q, self.w_o.d_out())?;
+        check_shape("attention.gates", &self.gates.value, 1, h_n)?;
         let d_concat = self.w_o.backward(&cache.o_cache, d_out)?;
         let c = cache.scale_factor;
         let mut d_q = Mat::zeros(n_q, h_n * d_k);
         let mut d_k_all = Mat::zeros(n_kv, h_n * d_k);
         let mut d_v_all = Mat::zeros(n_kv, h_n * d_v);
         for (h, a) in cache.weights.iter().enumerate() {
-            let d_o = d_concat.columns(h * d_v, d_v);
+            let d_c = d_concat.columns(h * d_v, d_v);
+            if let Some(o) = cache.outputs.get(h) {
+                self.gates.grad[(0, h)] += d_c.component_mul(o).sum();
+            }
+            let d_o = d_c * self.gates.value[(0, h)];
             let vh = cache.v.columns(h * d_v, d_v);
             d_v_all
                 .columns_mut(h * d_v, d_v)
-                .copy_from(&(a.transpose() * d_o));
-            let d_a = d_o * vh.transpose();
+                .copy_from(&(a.transpose() * &d_o));
+            let d_a = &d_o * vh.transpose();
             let mut d_s = d_a.component_mul(a);
             for i in 0..n_q {
                 let dot: f64 = d_s.row(i).sum();

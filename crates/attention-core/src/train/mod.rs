@@ -24,11 +24,16 @@
 //! [`MultiHeadAttention`] (self or cross, scaled or not, causal or not),
 //! [`LayerNorm`], [`Mlp`], [`residual_add`], [`EncoderLayer`],
 //! [`DecoderLayer`], [`softmax_cross_entropy`]. The chapter-4 task is
-//! [`AssocRecall`] and its model is [`RecallModel`]. [`gradcheck`] holds the
+//! [`AssocRecall`] and its model is [`RecallModel`]. The self-attention
+//! chapter's corpus (coreference and agreement sentences with known answers)
+//! is [`coref`], its model [`EncoderClassifier`] (with head gates for
+//! pruning and head-importance scores). [`gradcheck`] holds the
 //! finite-difference helpers the tests use.
 
 mod attention;
 mod blocks;
+mod classifier;
+pub mod coref;
 mod embedding;
 pub mod gradcheck;
 mod linear;
@@ -43,6 +48,9 @@ mod task;
 pub use attention::{AttentionCache, AttentionGrads, MhaConfig, MultiHeadAttention};
 pub use blocks::{
     residual_add, DecoderCache, DecoderGrads, DecoderLayer, EncoderCache, EncoderLayer,
+};
+pub use classifier::{
+    argmax, Answer, ClassifierCache, ClassifierConfig, EncoderClassifier, Question,
 };
 pub use embedding::{Embedding, EmbeddingCache, PositionalCache, PositionalEmbedding};
 pub use linear::{Linear, LinearCache};

@@ -56,3 +56,29 @@ pub trait Module {
         self.params().iter().map(|p| p.value.len()).sum()
     }
 }
+
+/// Implements [`Module`] for a model made of an embedding, positions, a
+/// list of layers and a readout (in that parameter order):
+/// `stacked_module!(Type)` for a struct with fields `embed`, `pos`,
+/// `layers` and `readout`.
+macro_rules! stacked_module {
+    ($ty:ty) => {
+        impl Module for $ty {
+            fn params(&self) -> Vec<&Param> {
+                let mut v = self.embed.params();
+                v.extend(self.pos.params());
+                v.extend(self.layers.iter().flat_map(|l| l.params()));
+                v.extend(self.readout.params());
+                v
+            }
+            fn params_mut(&mut self) -> Vec<&mut Param> {
+                let mut v = self.embed.params_mut();
+                v.extend(self.pos.params_mut());
+                v.extend(self.layers.iter_mut().flat_map(|l| l.params_mut()));
+                v.extend(self.readout.params_mut());
+                v
+            }
+        }
+    };
+}
+pub(crate) use stacked_module;

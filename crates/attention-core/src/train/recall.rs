@@ -14,9 +14,9 @@
 //! query/key width `d_k` and value width `d_v`; the logits are `1 x vocab`.
 
 use super::{
-    softmax_cross_entropy, AssocRecall, AttentionCache, Batch, Embedding, EmbeddingCache, Linear,
-    LinearCache, MhaConfig, Module, MultiHeadAttention, Optimizer, Param, PositionalCache,
-    PositionalEmbedding,
+    softmax_cross_entropy, AssocRecall, AttentionCache, Batch, CrossEntropy, Embedding,
+    EmbeddingCache, Linear, LinearCache, MhaConfig, Module, MultiHeadAttention, Optimizer, Param,
+    PositionalCache, PositionalEmbedding,
 };
 use crate::{AttnError, Mask, Mat, Rng};
 
@@ -65,6 +65,16 @@ pub struct StepStats {
     pub loss: f64,
     /// Fraction of examples whose arg-max logit is the answer, in `[0, 1]`.
     pub accuracy: f64,
+}
+
+impl StepStats {
+    /// The mean loss and the fraction correct of a batch's cross-entropy.
+    pub fn of(ce: &CrossEntropy) -> Self {
+        StepStats {
+            loss: ce.loss,
+            accuracy: ce.correct as f64 / ce.d_logits.nrows().max(1) as f64,
+        }
+    }
 }
 
 /// The model; see the module docs.
@@ -176,18 +186,7 @@ impl RecallModel {
     /// The arg-max answer for `tokens`.
     pub fn predict(&self, tokens: &[usize]) -> Result<usize, AttnError> {
         let (logits, _) = self.forward(tokens)?;
-        Ok(logits
-            .row(0)
-            .iter()
-            .enumerate()
-            .fold((0, f64::NEG_INFINITY), |best, (j, &v)| {
-                if v > best.1 {
-                    (j, v)
-                } else {
-                    best
-                }
-            })
-            .0)
+        Ok(super::argmax(logits.as_slice())) // 1 x vocab: the storage is the row
     }
 
     /// Mean loss and accuracy on `batch` (no parameter changes).
@@ -239,34 +238,11 @@ impl RecallModel {
             caches.push(c);
         }
         let ce = softmax_cross_entropy(&logits, &batch.targets)?;
-        let stats = StepStats {
-            loss: ce.loss,
-            accuracy: ce.correct as f64 / batch.len() as f64,
-        };
-        Ok((stats, caches, ce.d_logits))
+        Ok((StepStats::of(&ce), caches, ce.d_logits))
     }
 }
 
-impl Module for RecallModel {
-    fn params(&self) -> Vec<&Param> {
-        let mut v = self.embed.params();
-        v.extend(self.pos.params());
-        for l in &self.layers {
-            v.extend(l.params());
-        }
-        v.extend(self.readout.params());
-        v
-    }
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut v = self.embed.params_mut();
-        v.extend(self.pos.params_mut());
-        for l in &mut self.layers {
-            v.extend(l.params_mut());
-        }
-        v.extend(self.readout.params_mut());
-        v
-    }
-}
+super::param::stacked_module!(RecallModel);
 
 fn prefix(e: AttnError, p: &str) -> AttnError {
     match e {

@@ -96,18 +96,18 @@ impl AssocRecall {
         // Partial Fisher-Yates over the key ids: the first n_pairs are distinct.
         let mut keys: Vec<usize> = (0..self.n_keys).collect();
         for i in 0..self.n_pairs {
-            let j = i + below(rng, self.n_keys - i);
+            let j = i + rng.below(self.n_keys - i);
             keys.swap(i, j);
         }
         let mut tokens = Vec::with_capacity(self.seq_len());
         let mut values = Vec::with_capacity(self.n_pairs);
         for &k in keys.iter().take(self.n_pairs) {
-            let v = self.n_keys + below(rng, self.n_values);
+            let v = self.n_keys + rng.below(self.n_values);
             tokens.push(k);
             tokens.push(v);
             values.push(v);
         }
-        let q = below(rng, self.n_pairs);
+        let q = rng.below(self.n_pairs);
         tokens.push(self.query_token());
         tokens.push(keys[q]);
         (tokens, values[q])
@@ -118,9 +118,4 @@ impl AssocRecall {
         let (tokens, targets) = (0..size).map(|_| self.sample(rng)).unzip();
         Batch { tokens, targets }
     }
-}
-
-/// Uniform integer in `0..n` (n >= 1); the modulo bias is below 2^-40 here.
-fn below(rng: &mut Rng, n: usize) -> usize {
-    (rng.next_u64() % n.max(1) as u64) as usize
 }
