@@ -9,6 +9,8 @@ pub mod app;
 pub mod canvas;
 pub mod chapters;
 pub mod charts;
+pub mod frames;
+pub mod models;
 pub mod panic;
 pub mod query;
 pub mod router;

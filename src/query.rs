@@ -27,6 +27,23 @@ fn show(raw: &str) -> String {
 }
 
 impl Notes {
+    /// A sentence: the text in the link (shortened, with a note, past
+    /// [`crate::text::MAX_TEXT_CHARS`]), or `default` when absent.
+    pub fn text(&mut self, q: &Query, key: &str, default: &str) -> String {
+        match q.get(key) {
+            Some(t) => {
+                let (t, cut) = crate::text::cap_text(t);
+                if cut {
+                    self.0.push(
+                        "The sentence in the link was too long and has been shortened.".into(),
+                    );
+                }
+                t
+            }
+            None => default.to_string(),
+        }
+    }
+
     /// An integer in `min..=max`.
     pub fn int(
         &mut self,

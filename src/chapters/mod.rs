@@ -3,6 +3,7 @@
 
 pub mod qkv;
 pub mod scaling;
+pub mod self_attention;
 
 use crate::query::Query;
 use crate::router::Router;
@@ -83,7 +84,28 @@ pub const CHAPTERS: &[Chapter] = &[
         summary: "Slide d_k up to 2048 and watch raw scores spread, the softmax saturate and its gradient vanish, and the scaling put it right.",
         page: scaling::page,
     },
+    Chapter {
+        number: 5,
+        slug: self_attention::SLUG,
+        title: "Self-attention",
+        summary: "Ask a model we trained who “it” is, swap “tired” for “wide”, and watch every head of every layer change where it looks.",
+        page: self_attention::page,
+    },
 ];
+
+/// A chapter page's heading: its number and title from [`CHAPTERS`], and
+/// the lead paragraph (`children`).
+#[component]
+pub fn ChapterHead(slug: &'static str, children: Children) -> impl IntoView {
+    let (number, title) = find(slug).map_or((0, ""), |c| (c.number, c.title));
+    view! {
+        <header class="chapter-head">
+            <p class="kicker">{format!("Chapter {number}")}</p>
+            <h1>{title}</h1>
+            <p class="lead">{children()}</p>
+        </header>
+    }
+}
 
 /// The chapter at `slug`, if any.
 pub fn find(slug: &str) -> Option<&'static Chapter> {

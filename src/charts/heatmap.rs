@@ -8,7 +8,8 @@
 //! into a single `putImageData`, so a 64 x 64 matrix costs one call, not 4096.
 
 use super::colormap::{self, Rgb};
-use super::ChartTheme;
+use super::{rgb, ChartTheme};
+use attention_core::Mat;
 use plotters::coord::Shift;
 use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
@@ -88,6 +89,42 @@ impl HeatmapData {
             None
         }
     }
+}
+
+/// Heatmap data for a matrix with signed values (diverging colours).
+pub fn signed(m: &Mat, rows: Vec<String>, cols: Vec<String>) -> HeatmapData {
+    let values = row_major(m);
+    HeatmapData {
+        rows: m.nrows(),
+        cols: m.ncols(),
+        scale: ColorScale::diverging_for(&values),
+        values,
+        row_labels: rows,
+        col_labels: cols,
+    }
+}
+
+/// Heatmap data for attention weights (sequential colours on a fixed 0..1 scale).
+pub fn weights(m: &Mat, tokens: &[String]) -> HeatmapData {
+    HeatmapData {
+        rows: m.nrows(),
+        cols: m.ncols(),
+        values: row_major(m),
+        row_labels: tokens.to_vec(),
+        col_labels: tokens.to_vec(),
+        scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
+    }
+}
+
+/// The entries of `m`, row by row.
+pub fn row_major(m: &Mat) -> Vec<f64> {
+    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
+    for r in 0..m.nrows() {
+        for c in 0..m.ncols() {
+            v.push(m[(r, c)]);
+        }
+    }
+    v
 }
 
 /// Longest label shown before it is cut with an ellipsis.
@@ -268,10 +305,6 @@ impl<DB: CellBlit> Drawable<DB> for CellBlock<'_> {
             None => Ok(()),
         }
     }
-}
-
-fn rgb(c: Rgb) -> RGBColor {
-    RGBColor(c.0, c.1, c.2)
 }
 
 /// Short number for labels and cells: 3 significant decimals, compact for big values.

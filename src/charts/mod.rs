@@ -9,9 +9,29 @@
 
 pub mod colormap;
 pub mod heatmap;
+pub mod lines;
 pub mod plots;
 
 use colormap::Rgb;
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingAreaErrorKind, RGBColor};
+use plotters_backend::DrawingBackend;
+
+/// A plotters colour from an `(r, g, b)` triple.
+pub fn rgb(c: Rgb) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
+}
+
+/// Starts a chart: fills `area` with the theme's background and returns
+/// the label font size in device pixels and the text colour.
+pub fn begin<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    theme: &ChartTheme,
+    scale: f64,
+) -> Result<(f64, RGBColor), DrawingAreaErrorKind<DB::ErrorType>> {
+    area.fill(&rgb(theme.background))?;
+    Ok((theme.font_px * scale, rgb(theme.text)))
+}
 
 #[cfg(test)]
 mod tests {

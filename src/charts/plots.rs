@@ -3,7 +3,7 @@
 //! backend like every chart here; sizes are CSS pixels times `scale`.
 
 use super::colormap::Rgb;
-use super::ChartTheme;
+use super::{begin, rgb, ChartTheme};
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
@@ -15,10 +15,6 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 pub const SCALED: Rgb = (0x00, 0x72, 0xb2);
 /// Okabe-Ito orange: the "unscaled" series everywhere.
 pub const UNSCALED: Rgb = (0xe6, 0x9f, 0x00);
-
-fn rgb(c: Rgb) -> RGBColor {
-    RGBColor(c.0, c.1, c.2)
-}
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
@@ -40,9 +36,7 @@ pub fn draw_histogram<DB: DrawingBackend>(
     theme: &ChartTheme,
     scale: f64,
 ) -> DrawResult<DB> {
-    area.fill(&rgb(theme.background))?;
-    let font = theme.font_px * scale;
-    let text = rgb(theme.text);
+    let (font, text) = begin(area, theme, scale)?;
     let max = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let (lo, hi) = if h.hi > h.lo && h.lo.is_finite() && h.hi.is_finite() {
         (h.lo, h.hi)
@@ -88,9 +82,7 @@ pub fn draw_weight_bars<DB: DrawingBackend>(
     theme: &ChartTheme,
     scale: f64,
 ) -> DrawResult<DB> {
-    area.fill(&rgb(theme.background))?;
-    let font = theme.font_px * scale;
-    let text = rgb(theme.text);
+    let (font, text) = begin(area, theme, scale)?;
     let n = weights.len().max(1);
     let mut chart = ChartBuilder::on(area)
         .margin((8.0 * scale) as u32)
@@ -315,9 +307,7 @@ pub fn draw_sweep<DB: DrawingBackend>(
     theme: &ChartTheme,
     scale: f64,
 ) -> DrawResult<DB> {
-    area.fill(&rgb(theme.background))?;
-    let font = theme.font_px * scale;
-    let text = rgb(theme.text);
+    let (font, text) = begin(area, theme, scale)?;
     let (x_lo, x_hi) = c
         .series
         .iter()

@@ -19,6 +19,13 @@ impl TableData {
             rows: Vec::new(),
         }
     }
+
+    /// A table of rows without row headings.
+    pub fn plain(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Self {
+        let mut t = TableData::new(header);
+        t.rows = rows.into_iter().map(|r| (None, r)).collect();
+        t
+    }
 }
 
 /// Renders `data` in a scrollable box. Text only: never HTML.

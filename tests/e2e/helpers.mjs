@@ -1,4 +1,5 @@
 // Shared helpers for the Attention Lab end-to-end tests, benchmark and screenshots.
+import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
@@ -128,6 +129,20 @@ export async function readWeights(page) {
     shownSums: rows.map((r) => Number(r.cells[r.cells.length - 1])),
     raw: rows.map((r) => r.cells),
   };
+}
+
+/**
+ * Runs `fn({ page, errors, context })` on a fresh page of `browser` and fails
+ * on any console error or uncaught page error it saw.
+ */
+export async function withPage(browser, fn, opts) {
+  const p = await openPage(browser, opts);
+  try {
+    await fn(p);
+    assert.deepEqual(p.errors, [], `console/page errors:\n${p.errors.join('\n')}`);
+  } finally {
+    await p.context.close();
+  }
 }
 
 export function sleep(ms) {

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  start, openPage, waitForApp, waitForPaintsToSettle, paintCount, openNumbers, readTable,
+  start, withPage as withPageOf, waitForApp, waitForPaintsToSettle, paintCount, openNumbers, readTable,
   readWeights,
 } from './helpers.mjs';
 
@@ -14,15 +14,7 @@ before(async () => { env = await start(); });
 after(async () => { if (env) await env.stop(); });
 
 /** Runs `fn` with a fresh page; asserts no console/page errors afterwards. */
-async function withPage(fn, opts) {
-  const p = await openPage(env.browser, opts);
-  try {
-    await fn(p);
-    assert.deepEqual(p.errors, [], `console/page errors:\n${p.errors.join('\n')}`);
-  } finally {
-    await p.context.close();
-  }
-}
+const withPage = (fn, opts) => withPageOf(env.browser, fn, opts);
 
 async function gotoQkv(page, query = '') {
   await page.goto(`${env.base}/qkv${query}`);

@@ -2,21 +2,13 @@
 // Every test fails on any console error or uncaught page error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, openPage, waitForApp, waitForPaintsToSettle, readTable } from './helpers.mjs';
+import { start, withPage as withPageOf, waitForApp, waitForPaintsToSettle, readTable } from './helpers.mjs';
 
 let env;
 before(async () => { env = await start(); });
 after(async () => { if (env) await env.stop(); });
 
-async function withPage(fn) {
-  const p = await openPage(env.browser);
-  try {
-    await fn(p);
-    assert.deepEqual(p.errors, [], `console/page errors:\n${p.errors.join('\n')}`);
-  } finally {
-    await p.context.close();
-  }
-}
+const withPage = (fn, opts) => withPageOf(env.browser, fn, opts);
 
 async function open(page, query) {
   await page.goto(`${env.base}/scaling${query}`);

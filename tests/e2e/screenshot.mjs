@@ -23,9 +23,10 @@ async function shot(url, file, { fullPage = true, before, scrollTo } = {}) {
     if (before) await context.addInitScript(before);
     await page.goto(`${base}${url}`);
     await waitForApp(page);
-    const isChapter = new URL(page.url()).pathname === '/qkv';
-    if (isChapter) {
+    const pathname = new URL(page.url()).pathname;
+    if (pathname === '/qkv' || pathname === '/self-attention') {
       await page.locator('[data-testid=sentence]').waitFor();
+      if (pathname === '/self-attention') await page.locator('[data-testid=answer]').first().waitFor();
       await waitForPaintsToSettle(page, { quietMs: 300 });
     } else {
       await page.locator('main h1').waitFor();
@@ -64,6 +65,11 @@ try {
   await shot('/qkv?step=5&q=8', path.join(outDir, 'qkv-large.png'), { before: prefs(false, true) });
   await shot('/qkv?step=5&q=8', path.join(outDir, 'qkv-dark-large.png'), { before: prefs(true, true) });
   await shot('/', path.join(outDir, 'landing-dark.png'), { before: prefs(true, false) });
+  await shot('/self-attention', path.join(outDir, 'self-attention.png'));
+  await shot('/self-attention?text=The+animal+didn%27t+cross+the+street+because+it+was+too+wide&layer=1', path.join(outDir, 'self-attention-wide-layer1.png'));
+  await shot('/self-attention?text=the+keys+to+the+cabinet+are+on+the+shelf', path.join(outDir, 'self-attention-agreement.png'));
+  await shot('/self-attention', path.join(outDir, 'self-attention-dark-large.png'), { before: prefs(true, true) });
+  await shot('/self-attention?text=<b>hi</b>+the+%F0%9F%99%82+is&w=99&layer=x', path.join(outDir, 'self-attention-bad.png'));
   await shot('/nope', path.join(outDir, 'not-found.png'));
   await shot('/qkv?dk=9999&t=abc&text=<b>hi</b> there', path.join(outDir, 'qkv-bad-link.png'));
 } finally {

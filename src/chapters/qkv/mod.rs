@@ -12,7 +12,8 @@
 pub mod model;
 pub mod state;
 
-use crate::chapters::UrlState;
+use crate::chapters::{ChapterHead, UrlState};
+use crate::charts::heatmap::{signed, weights as weight_map};
 use crate::charts::heatmap::{ColorScale, HeatmapData};
 use crate::widgets::formula::Formula;
 use crate::widgets::heatmap::Heatmap;
@@ -21,7 +22,7 @@ use crate::widgets::self_check::{Question, SelfCheck};
 use crate::widgets::slider::{Slider, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use leptos::prelude::*;
-use model::{breakdown, dim_labels, signed, QkvModel};
+use model::{breakdown, dim_labels, QkvModel};
 use state::{QkvState, Step, D_K_MAX, D_MODEL_MAX, HEADS_MAX, T_MAX, T_MIN};
 
 /// URL slug of this chapter.
@@ -167,7 +168,7 @@ fn QkvChapter() -> impl IntoView {
         m.trace
             .heads
             .get(h)
-            .map(|t| model::weights(&t.weights, &m.tokens))
+            .map(|t| weight_map(&t.weights, &m.tokens))
     });
     let o_data = from_model(|m, h| {
         m.trace
@@ -253,14 +254,10 @@ fn QkvChapter() -> impl IntoView {
 
     view! {
         <article class="chapter qkv">
-            <header class="chapter-head">
-                <p class="kicker">"Chapter 3"</p>
-                <h1>"Query, key, value"</h1>
-                <p class="lead">
+            <ChapterHead slug=SLUG>
                     "Every token asks a question (its query), advertises what it holds (its key) and carries something to hand over (its value). "
                     "All three are learned linear maps of the same token vector. Type below and watch each step recompute."
-                </p>
-            </header>
+            </ChapterHead>
 
             <section class="controls" aria-label="Controls">
                 <TokenEditor

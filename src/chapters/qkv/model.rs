@@ -5,7 +5,6 @@
 //! `attention-core`; this module only arranges it.
 
 use super::state::QkvState;
-use crate::charts::heatmap::{ColorScale, HeatmapData};
 use crate::text::tokenize;
 use attention_core::{
     attention_trace, embed_tokens, row_stats, AttentionConfig, Mask, Mat, MultiHeadWeights,
@@ -107,41 +106,6 @@ pub fn dim_labels(n: usize) -> Vec<String> {
     (0..n).map(|i| i.to_string()).collect()
 }
 
-/// Heatmap data for a matrix with signed values (diverging colours).
-pub fn signed(m: &Mat, rows: Vec<String>, cols: Vec<String>) -> HeatmapData {
-    let values = row_major(m);
-    HeatmapData {
-        rows: m.nrows(),
-        cols: m.ncols(),
-        scale: ColorScale::diverging_for(&values),
-        values,
-        row_labels: rows,
-        col_labels: cols,
-    }
-}
-
-/// Heatmap data for attention weights (sequential colours on a fixed 0..1 scale).
-pub fn weights(m: &Mat, tokens: &[String]) -> HeatmapData {
-    HeatmapData {
-        rows: m.nrows(),
-        cols: m.ncols(),
-        values: row_major(m),
-        row_labels: tokens.to_vec(),
-        col_labels: tokens.to_vec(),
-        scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
-    }
-}
-
-fn row_major(m: &Mat) -> Vec<f64> {
-    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
-    for r in 0..m.nrows() {
-        for c in 0..m.ncols() {
-            v.push(m[(r, c)]);
-        }
-    }
-    v
-}
-
 /// One query's view of one head: per key its raw score, scaled logit, weight,
 /// and the weighted value row it contributes (`weight * v_j`).
 #[derive(Clone, Debug, PartialEq)]
@@ -176,6 +140,7 @@ pub fn breakdown(trace: &Trace, head: usize, q: usize) -> Option<QueryBreakdown>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::charts::heatmap::{signed, ColorScale};
 
     #[test]
     fn default_state_computes_with_every_weight_row_summing_to_one() {

@@ -117,18 +117,7 @@ impl QkvState {
     pub fn from_query(q: &Query) -> (Self, Vec<String>) {
         let d = QkvState::default();
         let mut n = Notes::default();
-        let text = match q.get("text") {
-            Some(t) => {
-                let (t, cut) = cap_text(t);
-                if cut {
-                    n.0.push(
-                        "The sentence in the link was too long and has been shortened.".into(),
-                    );
-                }
-                t
-            }
-            None => d.text.clone(),
-        };
+        let text = n.text(q, "text", &d.text);
         let d_model = n.int(q, "dm", "d_model", 1, D_MODEL_MAX, d.d_model as i64) as usize;
         let d_k = n.int(q, "dk", "d_k", 1, D_K_MAX, d.d_k as i64) as usize;
         let heads = n.int(q, "h", "heads", 1, HEADS_MAX, d.heads as i64) as usize;

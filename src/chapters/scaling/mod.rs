@@ -13,8 +13,9 @@ pub mod model;
 pub mod state;
 pub mod training;
 
-use crate::chapters::UrlState;
+use crate::chapters::{ChapterHead, UrlState};
 use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
+use crate::frames::{drive, now_ms};
 use crate::widgets::chart::Chart;
 use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
@@ -153,15 +154,11 @@ fn ScalingChapter() -> impl IntoView {
 
     view! {
         <article class="chapter scaling">
-            <header class="chapter-head">
-                <p class="kicker">"Chapter 4"</p>
-                <h1>"Why divide by √d_k"</h1>
-                <p class="lead">
+            <ChapterHead slug=SLUG>
                     "A dot product of two random vectors adds up d_k small products, so it grows with the width. "
                     "Large scores push softmax towards picking a single key, and a softmax that has already decided passes almost no gradient back. "
                     "Slide d_k and see it happen, measured."
-                </p>
-            </header>
+            </ChapterHead>
 
             <section class="controls" aria-label="Controls">
                 <div class="control-grid">
@@ -257,12 +254,6 @@ fn ScalingChapter() -> impl IntoView {
 /// Steps are taken until this much of each animation frame is used.
 const FRAME_BUDGET_MS: f64 = 10.0;
 
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
-
 /// Section 4: train the same model with and without scaling, live.
 #[component]
 fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
@@ -300,62 +291,44 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
     // A new optimiser, d_k or seed means a new experiment.
     Effect::new(move |_| reset(cfg.get()));
 
-    fn frame(
-        run: StoredValue<Option<training::Run>, LocalStorage>,
-        history: RwSignal<Vec<training::Point>>,
-        status: RwSignal<String>,
-        running: RwSignal<bool>,
-        steps_per_sec: RwSignal<Option<f64>>,
-    ) {
-        // The learner may have left the chapter: every access below is a
-        // `try_` so a disposed signal ends the loop instead of panicking.
-        if !running.try_get_untracked().unwrap_or(false) {
-            return;
-        }
-        let t0 = now_ms();
-        let mut steps = 0usize;
-        let mut points = None;
-        let mut done = false;
-        let alive = run.try_update_value(|r| {
-            if let Some(r) = r.as_mut() {
-                let before = r.history.len();
-                while now_ms() - t0 < FRAME_BUDGET_MS && !r.finished() {
-                    r.step();
-                    steps += 1;
-                }
-                if r.history.len() != before {
-                    points = Some((r.history.clone(), training::summary(r)));
-                }
-                done = r.finished();
-            } else {
-                done = true;
-            }
-        });
-        if alive.is_none() {
-            return;
-        }
-        let dt = now_ms() - t0;
-        if steps > 0 && dt > 0.0 {
-            let rate = steps as f64 / dt * 1000.0;
-            steps_per_sec.try_update(|s| *s = Some(s.map_or(rate, |old| old * 0.8 + rate * 0.2)));
-        }
-        if let Some((h, s)) = points {
-            history.try_set(h);
-            status.try_set(s);
-        }
-        if done {
-            running.try_set(false);
-            return;
-        }
-        request_animation_frame(move || frame(run, history, status, running, steps_per_sec));
-    }
-
     let toggle = move |_| {
         let start = !running.get_untracked();
         running.set(start);
-        if start {
-            request_animation_frame(move || frame(run, history, status, running, steps_per_sec));
+        if !start {
+            return;
         }
+        drive(running, FRAME_BUDGET_MS, move |deadline| {
+            let t0 = now_ms();
+            let mut steps = 0usize;
+            let mut points = None;
+            let mut done = false;
+            run.try_update_value(|r| {
+                if let Some(r) = r.as_mut() {
+                    let before = r.history.len();
+                    while now_ms() < deadline && !r.finished() {
+                        r.step();
+                        steps += 1;
+                    }
+                    if r.history.len() != before {
+                        points = Some((r.history.clone(), training::summary(r)));
+                    }
+                    done = r.finished();
+                } else {
+                    done = true;
+                }
+            })?;
+            let dt = now_ms() - t0;
+            if steps > 0 && dt > 0.0 {
+                let rate = steps as f64 / dt * 1000.0;
+                steps_per_sec
+                    .try_update(|s| *s = Some(s.map_or(rate, |old| old * 0.8 + rate * 0.2)))?;
+            }
+            if let Some((h, s)) = points {
+                history.try_set(h);
+                status.try_set(s);
+            }
+            Some(done)
+        });
     };
     let charts = Memo::new(move |_| history.with(|h| training::charts(h)));
     let curve_draw = move |i: usize| -> Arc<crate::widgets::chart::DrawFn> {
@@ -526,30 +499,23 @@ fn SweepTable(
 #[component]
 fn TrainTable(history: RwSignal<Vec<training::Point>>) -> impl IntoView {
     move || {
-        let mut t = TableData::new(&[
+        let rows = history.with(|h| {
+            h.iter()
+                .map(|p| {
+                    let mut r = vec![p.step.to_string()];
+                    r.extend(p.train_loss.iter().chain(&p.accuracy).map(|v| fmt(*v)));
+                    r
+                })
+                .collect::<Vec<_>>()
+        });
+        let header = [
             "step",
             "loss scaled",
             "loss unscaled",
             "accuracy scaled",
             "accuracy unscaled",
-        ]);
-        t.rows = history.with(|h| {
-            h.iter()
-                .map(|p| {
-                    (
-                        None,
-                        vec![
-                            p.step.to_string(),
-                            fmt(p.train_loss[0]),
-                            fmt(p.train_loss[1]),
-                            fmt(p.accuracy[0]),
-                            fmt(p.accuracy[1]),
-                        ],
-                    )
-                })
-                .collect()
-        });
-        view! { <NumbersTable data=t test_id="train-table" /> }
+        ];
+        view! { <NumbersTable data=TableData::plain(&header, rows) test_id="train-table" /> }
     }
 }
 

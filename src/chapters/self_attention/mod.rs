@@ -1,0 +1,434 @@
+//! Chapter 5: Self-attention, on a model we trained.
+//!
+//! The learner edits a sentence; the shipped encoder (`public/models/
+//! coref.bin`, made by `train-coref`) reads it. The page shows its answer to
+//! each question in the sentence (who "it" is, "is" or "are"), where the
+//! selected word looks in every layer and head (line diagrams and matrices),
+//! a self- vs cross-attention picture, and lets the learner retrain the
+//! model from scratch in the browser.
+//!
+//! Data flow: URL -> `Memo<SelfAttnState>`; the model signal (shipped or
+//! retrained) + state -> `Memo<Analysis>` (`model::analyse`) -> charts that
+//! only paint.
+
+pub mod model;
+pub mod retrain;
+pub mod state;
+
+use crate::chapters::{ChapterHead, UrlState};
+use crate::charts::heatmap::HeatmapData;
+use crate::charts::lines::{draw_line_diagram, line_diagram_size};
+use crate::models::{coref_model, Load};
+use crate::widgets::chart::{Chart, DrawFn};
+use crate::widgets::heatmap::Heatmap;
+use crate::widgets::notes::Notes;
+use crate::widgets::self_check::{Question, SelfCheck};
+use crate::widgets::table::{NumbersTable, TableData};
+use crate::widgets::token_editor::TokenEditor;
+use attention_core::train::coref::{Corpus, Kind};
+use attention_core::train::EncoderClassifier;
+use leptos::prelude::*;
+use model::{analyse, swap_adjective, Analysis};
+use state::{SelfAttnState, LAYERS};
+use std::sync::Arc;
+
+/// URL slug of this chapter.
+pub const SLUG: &str = "self-attention";
+
+/// Heads per layer of the shipped model.
+pub const HEADS: usize = 4;
+/// CSS width of one head's line diagram.
+const LINES_WIDTH: f64 = 250.0;
+
+const QUESTIONS: &[Question] = &[
+    Question {
+        prompt: "Swap “tired” for “wide” (the Swap button does it). Who does the model now say “it” is?",
+        options: &["The animal", "The street", "It cannot tell"],
+        answer: 1,
+        explain: "Animals get tired and streets are wide: the adjective decides, and the model learned that from examples, not rules.",
+    },
+    Question {
+        prompt: "With the shipped model and “tired”, in which layer do the heads look from “it” straight at “animal”?",
+        options: &["Layer 1", "Layer 2", "Neither"],
+        answer: 1,
+        explain: "In layer 1 “it” mostly looks at the adjective at the end; only after that does layer 2 know which noun to fetch.",
+    },
+    Question {
+        prompt: "In self-attention, which positions can “it” attend to?",
+        options: &[
+            "Only the words before it",
+            "Every word of its own sentence, itself included",
+            "Only the words of another sentence",
+        ],
+        answer: 1,
+        explain: "Self-attention has no mask here: queries, keys and values all come from the same sentence, so every word is one step away. Reading another sentence is cross-attention.",
+    },
+];
+
+/// The chapter's page.
+pub fn page() -> AnyView {
+    view! { <SelfAttentionChapter /> }.into_any()
+}
+
+fn percent(p: f64) -> String {
+    if p >= 0.999 {
+        format!("{:.1}%", p * 100.0)
+    } else {
+        format!("{:.0}%", p * 100.0)
+    }
+}
+
+fn empty_heatmap() -> HeatmapData {
+    HeatmapData {
+        rows: 0,
+        cols: 0,
+        values: Vec::new(),
+        row_labels: Vec::new(),
+        col_labels: Vec::new(),
+        scale: crate::charts::heatmap::ColorScale::Sequential { min: 0.0, max: 1.0 },
+    }
+}
+
+#[component]
+fn SelfAttentionChapter() -> impl IntoView {
+    let url = UrlState::new(SLUG, SelfAttnState::from_query, SelfAttnState::to_query);
+    let state = url.state;
+    let corpus = Corpus::new();
+    let shipped = coref_model();
+    // A model retrained in this page replaces the shipped one until reset.
+    let retrained = RwSignal::new(None::<Arc<EncoderClassifier>>);
+    let shipped_for_model = shipped.clone();
+    let active = Memo::new(move |_| {
+        retrained.get().or_else(|| match shipped_for_model.get() {
+            Load::Ready(m) => Some(m),
+            _ => None,
+        })
+    });
+    let corpus_a = corpus.clone();
+    let analysis = Memo::new(move |_| {
+        let model = active.get();
+        state.with(|s| match model {
+            Some(m) => analyse(&m, &corpus_a, &s.text, s.word),
+            None => Err(String::new()),
+        })
+    });
+    let ok = Memo::new(move |_| analysis.with(|a| a.is_ok()));
+    let load_text = move || match shipped.get() {
+        Load::Loading => Some("Loading the trained model (96 KB)…".to_string()),
+        Load::Failed(e) => Some(e),
+        Load::Ready(_) => None,
+    };
+    let select = Callback::new(move |i: usize| url.edit(|s| s.word = Some(i)));
+    let text = Signal::derive(move || state.with(|s| s.text.clone()));
+    let set_text = Callback::new(move |t: String| {
+        let next = state.with_untracked(|s| s.with_text(t));
+        url.commit.run(next);
+    });
+
+    view! {
+        <article class="chapter self-attention">
+            <ChapterHead slug=SLUG>
+                    "In self-attention every word of a sentence looks at every word of the same sentence, itself included, and takes a weighted mix of what it finds. "
+                    "Below is a small transformer we trained to say who “it” is and whether a verb should be “is” or “are”. "
+                    "Change one word and watch where it looks."
+            </ChapterHead>
+
+            <section class="controls" aria-labelledby="sentence-title">
+                <h2 id="sentence-title">"1 · Your sentence"</h2>
+                <TokenEditor text=text on_text=set_text />
+                <div class="control-row">
+                    <button
+                        data-testid="swap"
+                        on:click=move |_| {
+                            if let Some(t) = swap_adjective(&state.get_untracked().text) {
+                                set_text.run(t);
+                            }
+                        }
+                        disabled=move || state.with(|s| swap_adjective(&s.text).is_none())
+                    >
+                        "Swap the adjective (tired ↔ wide, scared ↔ busy, …)"
+                    </button>
+                    <button data-testid="example-coref" on:click=move |_| set_text.run(state::DEFAULT_TEXT.to_string())>
+                        "Example: the tired animal"
+                    </button>
+                    <button data-testid="example-agreement" on:click=move |_| set_text.run("The keys to the cabinet are on the shelf".to_string())>
+                        "Example: the keys to the cabinet"
+                    </button>
+                </div>
+                <Notes notes=url.notes />
+                {move || load_text().map(|t| view! { <p class="status" role="status" data-testid="model-status">{t}</p> })}
+                {move || analysis.with(|a| match a {
+                    Err(e) if !e.is_empty() => Some(view! { <p class="notes" role="status">{e.clone()}</p> }.into_any()),
+                    Err(_) => None,
+                    Ok(a) => Some(view! { <WordPicker analysis=a.clone() on_select=select /> }.into_any()),
+                })}
+            </section>
+
+            <section aria-labelledby="answer-title">
+                <h2 id="answer-title">"2 · What the model answers"</h2>
+                {move || analysis.with(|a| a.as_ref().ok().map(answers_view))}
+            </section>
+
+            <section aria-labelledby="heads-title">
+                <h2 id="heads-title">"3 · Where the selected word looks, head by head"</h2>
+                <p>
+                    "Each panel is one attention head. Lines run from the selected word (left) to every word (right); thicker, darker lines carry more weight. "
+                    "Click a word above, or a row in a matrix below, to follow another word."
+                </p>
+                {move || ok.get().then(|| view! { <HeadGrid analysis=analysis /> })}
+            </section>
+
+            <section aria-labelledby="matrix-title">
+                <h2 id="matrix-title">"4 · The full matrices"</h2>
+                <p>"Row i is word i attending: each row is a softmax over the whole sentence, so it sums to 1. The outlined row is the selected word."</p>
+                <div class="control" role="group" aria-label="Layer">
+                    {(0..LAYERS)
+                        .map(|l| view! {
+                            <button
+                                data-testid=format!("layer-{}", l + 1)
+                                aria-pressed=move || (state.with(|s| s.layer) == l).to_string()
+                                on:click=move |_| url.edit(|s| s.layer = l)
+                            >
+                                {format!("Layer {}", l + 1)}
+                            </button>
+                        })
+                        .collect_view()}
+                </div>
+                {move || ok.get().then(|| view! { <LayerMatrices analysis=analysis layer=Signal::derive(move || state.with(|s| s.layer)) on_select=select /> })}
+            </section>
+
+            <section aria-labelledby="cross-title">
+                <h2 id="cross-title">"5 · Self-attention and cross-attention"</h2>
+                <CrossVsSelf />
+            </section>
+
+            <retrain::RetrainSection retrained=retrained corpus=corpus />
+
+            <SelfCheck questions=QUESTIONS />
+        </article>
+    }
+}
+
+/// The words as the model reads them, as buttons that select a word.
+#[component]
+fn WordPicker(analysis: Analysis, on_select: Callback<usize>) -> impl IntoView {
+    view! {
+        <div class="word-picker">
+            <span class="label" id="picker-label">"What the model reads (pick a word to follow):"</span>
+            <ul class="chips" aria-labelledby="picker-label" data-testid="words">
+                {analysis
+                    .words
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| {
+                        let known = analysis.known.get(i).copied().unwrap_or(false);
+                        let label = if known { w.clone() } else { format!("{w} (unknown)") };
+                        view! {
+                            <li>
+                                <button
+                                    class="word"
+                                    class:unknown=!known
+                                    aria-pressed=(analysis.selected == i).to_string()
+                                    title=if known { "In the model's vocabulary" } else { "Not in the model's vocabulary: read as [unk]" }
+                                    on:click=move |_| on_select.run(i)
+                                >
+                                    {label}
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <Notes notes=Signal::derive({
+                let n = analysis.notes.clone();
+                move || n.clone()
+            }) />
+        </div>
+    }
+}
+
+fn answers_view(a: &Analysis) -> AnyView {
+    let selected_word = a.words.get(a.selected).cloned().unwrap_or_default();
+    let attended = (0..LAYERS)
+        .filter_map(|l| {
+            a.most_attended(l)
+                .map(|(w, v)| format!("layer {}: “{w}” ({v:.2})", l + 1))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    view! {
+        <ul class="answers" data-testid="answers">
+            {a.answers
+                .iter()
+                .map(|q| {
+                    let (best, p) = q.best();
+                    let question = match q.kind {
+                        Kind::Coref => format!("Who is “{}” (word {})?", a.words.get(q.pos).map_or("it", |w| w.as_str()), q.pos + 1),
+                        Kind::Agreement => format!("Which verb fits at word {} (hidden from the model)?", q.pos + 1),
+                    };
+                    let others = q
+                        .top
+                        .iter()
+                        .skip(1)
+                        .map(|(w, p)| format!("{w} {}", percent(*p)))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    view! {
+                        <li data-testid="answer">
+                            <span class="asked">{question}</span>" "
+                            <strong class="best">{best.to_string()}</strong>
+                            <span class="confidence">{format!(" with {} confidence", percent(p))}</span>
+                            <span class="others">{format!(" (next: {others})")}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+        <p class="measure" data-testid="most-attended">
+            {format!("“{selected_word}” attends most to, averaged over each layer's {HEADS} heads: {attended}.")}
+        </p>
+    }
+    .into_any()
+}
+
+/// Every head's line diagram, layer by layer.
+#[component]
+fn HeadGrid(analysis: Memo<Result<Analysis, String>>) -> impl IntoView {
+    let font = use_context::<Memo<crate::charts::ChartTheme>>()
+        .map_or(crate::charts::heatmap::BASE_FONT_PX, |t| {
+            t.get_untracked().font_px
+        });
+    let max_rows = Corpus::new().max_len();
+    let (w, h) = line_diagram_size(max_rows, LINES_WIDTH, font);
+    let k = crate::charts::heatmap::BASE_FONT_PX / font;
+    (0..LAYERS)
+        .map(|l| {
+            view! {
+                <div class="row-of-maps head-grid">
+                    {(0..HEADS)
+                        .map(|hd| {
+                            let draw: Arc<DrawFn> = Arc::new(move |area, s, th| {
+                                analysis.with(|a| match a.as_ref().ok().and_then(|a| a.lines(l, hd)) {
+                                    Some(d) => draw_line_diagram(area, &d, th, s).map_err(|e| e.to_string()),
+                                    None => Ok(()),
+                                })
+                            });
+                            let label = Signal::derive(move || {
+                                analysis.with(|a| {
+                                    a.as_ref().ok().map_or(String::new(), |a| {
+                                        let w = a.words.get(a.selected).cloned().unwrap_or_default();
+                                        format!("Layer {} head {}: attention from “{w}” to each word", l + 1, hd + 1)
+                                    })
+                                })
+                            });
+                            view! {
+                                <Chart width=w * k height=h * k label=label draw=draw test_id=format!("lines-{}-{}", l + 1, hd + 1)>
+                                    <RowTable analysis=analysis layer=l head=hd />
+                                </Chart>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            }
+        })
+        .collect_view()
+}
+
+/// The selected word's weights in one head, as a table.
+#[component]
+fn RowTable(analysis: Memo<Result<Analysis, String>>, layer: usize, head: usize) -> impl IntoView {
+    move || {
+        analysis.with(|a| {
+            a.as_ref().ok().and_then(|a| {
+                let m = a.maps.get(layer)?.get(head)?;
+                let rows = a
+                    .words
+                    .iter()
+                    .enumerate()
+                    .map(|(j, w)| vec![w.clone(), format!("{:.4}", m[(a.selected, j)])]);
+                Some(view! { <NumbersTable data=TableData::plain(&["word", "weight"], rows) /> })
+            })
+        })
+    }
+}
+
+/// The four heads of one layer as heatmaps.
+#[component]
+fn LayerMatrices(
+    analysis: Memo<Result<Analysis, String>>,
+    layer: Signal<usize>,
+    on_select: Callback<usize>,
+) -> impl IntoView {
+    view! {
+        <div class="row-of-maps">
+            {(0..HEADS)
+                .map(|hd| {
+                    let data = Signal::derive(move || {
+                        let l = layer.get();
+                        analysis.with(|a| a.as_ref().ok().and_then(|a| a.heatmap(l, hd))).unwrap_or_else(empty_heatmap)
+                    });
+                    let subtitle = Signal::derive(move || {
+                        let n = analysis.with(|a| a.as_ref().map_or(0, |a| a.words.len()));
+                        format!("layer {} · {n} × {n} · rows sum to 1", layer.get() + 1)
+                    });
+                    let highlight = Signal::derive(move || analysis.with(|a| a.as_ref().ok().map(|a| a.selected)));
+                    view! {
+                        <Heatmap
+                            title=format!("Head {}", hd + 1)
+                            subtitle=subtitle
+                            data=data
+                            highlight_row=highlight
+                            on_select_row=on_select
+                            test_id=format!("matrix-{}", hd + 1)
+                        />
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// One picture: self-attention reads its own sentence, cross-attention
+/// another one. A schematic (no weights: those are what the panels above
+/// and chapter 2 measure).
+#[component]
+fn CrossVsSelf() -> impl IntoView {
+    const SELF_WORDS: [&str; 5] = ["the", "animal", "was", "it", "tired"];
+    const TARGET: [&str; 3] = ["the", "black", "cat"];
+    const SOURCE: [&str; 3] = ["le", "chat", "noir"];
+    let xs = |n: usize, x0: f64, dx: f64| (0..n).map(move |i| x0 + dx * i as f64);
+    let row = |words: &[&'static str], x0: f64, dx: f64, y: f64, class: &'static str| {
+        words
+            .iter()
+            .zip(xs(words.len(), x0, dx))
+            .map(|(w, x)| view! { <text x=x y=y class=class text-anchor="middle">{*w}</text> })
+            .collect_view()
+    };
+    let fan = |from: f64, to: Vec<f64>, y1: f64, y2: f64| {
+        to.into_iter()
+            .map(|x| view! { <line x1=from y1=y1 x2=x y2=y2 class="fan" /> })
+            .collect_view()
+    };
+    view! {
+        <figure class="cross-vs-self">
+            <svg viewBox="0 0 760 190" role="img" aria-labelledby="cvs-caption">
+                <text x="190" y="18" text-anchor="middle" class="head">"Self-attention: one sequence"</text>
+                {row(&SELF_WORDS, 50.0, 70.0, 50.0, "q")}
+                {fan(260.0, xs(5, 50.0, 70.0).collect(), 58.0, 132.0)}
+                {row(&SELF_WORDS, 50.0, 70.0, 150.0, "kv")}
+                <text x="190" y="180" text-anchor="middle" class="note">"queries, keys and values: the same words"</text>
+                <text x="570" y="18" text-anchor="middle" class="head">"Cross-attention: two sequences"</text>
+                {row(&TARGET, 490.0, 80.0, 50.0, "q")}
+                {fan(570.0, xs(3, 490.0, 80.0).collect(), 58.0, 132.0)}
+                {row(&SOURCE, 490.0, 80.0, 150.0, "kv")}
+                <text x="570" y="180" text-anchor="middle" class="note">"queries from the output, keys and values from the input"</text>
+            </svg>
+            <figcaption id="cvs-caption">
+                "Left: in self-attention “it” sends its query to the words of its own sentence. "
+                "Right: in cross-attention a word being written (“black”) sends its query to the words of another sentence, as a translator's decoder reads its encoder. "
+                "The mechanism is the same softmax of query·key scores; only where the keys and values come from differs. "
+                "The lines show who can be attended to, not learned weights."
+            </figcaption>
+        </figure>
+    }
+}
