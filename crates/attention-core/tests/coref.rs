@@ -334,3 +334,87 @@ fn the_shipped_model_answers_the_lesson_sentences() {
     let (verb, _) = ask("the key to the cabinets is on the shelf");
     assert_eq!(verb, "is");
 }
+
+#[test]
+fn head_study_matches_independent_measurements() {
+    use attention_core::train::head_study::HeadStudy;
+    let corpus = Corpus::new();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../public/models/coref.bin");
+    let model = EncoderClassifier::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+    let sentences = corpus.held_out(120, 21);
+    let mut study = HeadStudy::new(&model, sentences.clone()).unwrap();
+    assert!(study.report().is_none());
+    let mut steps = 0;
+    while !study.finished() {
+        study.step().unwrap();
+        steps += 1;
+    }
+    let heads = model.cfg.n_layers * model.cfg.n_heads;
+    // Baseline + one ablation per head + two curves of `heads` points each.
+    assert_eq!(steps, 120 * (1 + heads + 2 * heads));
+    assert!((study.progress() - 1.0).abs() < 1e-12);
+    let r = study.report().unwrap();
+    assert_eq!(r.baseline, accuracy(&model, &sentences).unwrap());
+    let questions: Vec<Question> = sentences.iter().map(Sentence::question).collect();
+    let importance = model.clone().head_importance(&questions).unwrap();
+    for info in &r.heads {
+        let mut off = model.clone();
+        off.set_head(info.layer, info.head, false).unwrap();
+        assert_eq!(info.without, accuracy(&off, &sentences).unwrap());
+        assert!((info.drop - (r.baseline.all - info.without.all)).abs() < 1e-12);
+        let expected = importance[info.layer][info.head];
+        assert!((info.importance - expected).abs() <= 1e-12 * expected.max(1.0));
+        // One pattern recomputed directly from the attention maps.
+        let coref: Vec<&Sentence> = sentences.iter().filter(|s| s.kind == Kind::Coref).collect();
+        let direct = coref
+            .iter()
+            .map(|s| {
+                let a = model.answer(&s.tokens, s.query).unwrap();
+                a.maps[info.layer][info.head][(s.query, s.referent)]
+            })
+            .sum::<f64>()
+            / coref.len() as f64;
+        assert!((info.pattern.it_to_referent - direct).abs() < 1e-12);
+    }
+    // Curves: k = 0 is the baseline; with every head off, the model is far
+    // worse; the orders are permutations of all heads.
+    assert_eq!(r.curve_gradient.len(), heads + 1);
+    assert_eq!(r.curve_drop.len(), heads + 1);
+    assert_eq!(r.curve_gradient[0], r.baseline.all);
+    assert!(r.curve_gradient[heads] < 0.7, "{:?}", r.curve_gradient);
+    assert!((r.curve_gradient[heads] - r.curve_drop[heads]).abs() < 1e-12);
+    let mut g = r.order_gradient.clone();
+    g.sort();
+    assert_eq!(g.len(), heads);
+    g.dedup();
+    assert_eq!(g.len(), heads);
+    // Labels come from the numbers: the head that looks hardest from "it" at
+    // the referent says so.
+    let top = r
+        .heads
+        .iter()
+        .max_by(|a, b| {
+            a.pattern
+                .it_to_referent
+                .total_cmp(&b.pattern.it_to_referent)
+        })
+        .unwrap();
+    assert!(top.pattern.it_to_referent > 0.5);
+    assert!(
+        top.pattern.label().contains("its referent"),
+        "{}",
+        top.pattern.label()
+    );
+    for info in &r.heads {
+        eprintln!(
+            "L{}H{}: drop {:+.3} importance {:.5}  {}",
+            info.layer + 1,
+            info.head + 1,
+            info.drop,
+            info.importance,
+            info.pattern.label()
+        );
+    }
+    eprintln!("curve (gradient order) {:?}", r.curve_gradient);
+    eprintln!("curve (drop order) {:?}", r.curve_drop);
+}

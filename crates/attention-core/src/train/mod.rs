@@ -27,7 +27,8 @@
 //! [`AssocRecall`] and its model is [`RecallModel`]. The self-attention
 //! chapter's corpus (coreference and agreement sentences with known answers)
 //! is [`coref`], its model [`EncoderClassifier`] (with head gates for
-//! pruning and head-importance scores). [`gradcheck`] holds the
+//! pruning and head-importance scores); [`head_study`] measures what each
+//! of its heads does and is worth. [`gradcheck`] holds the
 //! finite-difference helpers the tests use.
 
 mod attention;
@@ -36,6 +37,7 @@ mod classifier;
 pub mod coref;
 mod embedding;
 pub mod gradcheck;
+pub mod head_study;
 mod linear;
 mod loss;
 mod mlp;
