@@ -44,6 +44,23 @@ pub fn coref_model() -> ArcRwSignal<Load<Arc<EncoderClassifier>>> {
     COREF.with(Clone::clone)
 }
 
+/// A line for the learner while a model is loading or if it failed; `None`
+/// once it is ready.
+pub fn load_status<T>(load: &Load<T>) -> Option<String> {
+    match load {
+        Load::Loading => Some("Loading the trained model…".to_string()),
+        Load::Failed(e) => Some(e.clone()),
+        Load::Ready(_) => None,
+    }
+}
+
+/// The shipped self-attention model read from `public/` (native tests).
+#[cfg(test)]
+pub fn shipped_coref() -> EncoderClassifier {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/public/models/coref.bin");
+    EncoderClassifier::from_bytes(&std::fs::read(path).expect("shipped model")).expect("valid")
+}
+
 /// The bytes at `url` (relative to the page's base).
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let js = |e: wasm_bindgen::JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));

@@ -1,6 +1,7 @@
 //! The chapter registry: one list that drives the routes, the navigation and
 //! the landing page. A chapter is added here only once it works.
 
+pub mod multi_head;
 pub mod qkv;
 pub mod scaling;
 pub mod self_attention;
@@ -90,6 +91,13 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Self-attention",
         summary: "Ask a model we trained who “it” is, swap “tired” for “wide”, and watch every head of every layer change where it looks.",
         page: self_attention::page,
+    },
+    Chapter {
+        number: 7,
+        slug: multi_head::SLUG,
+        title: "Multi-head attention and head pruning",
+        summary: "Take a trained model apart head by head: switch heads off, measure what each was worth, and prune it.",
+        page: multi_head::page,
     },
 ];
 

@@ -255,10 +255,11 @@ fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
     Ok(())
 }
 
-/// Training curves: series against the step number (linear axis).
+/// Curves on a linear x axis from 0 (training steps, heads pruned, ...).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CurveChart {
     pub title: String,
+    pub x_label: String,
     pub y_label: String,
     pub y_range: (f64, f64),
     pub series: Vec<Series>,
@@ -273,8 +274,7 @@ pub fn draw_curves<DB: DrawingBackend>(
     theme: &ChartTheme,
     scale: f64,
 ) -> DrawResult<DB> {
-    area.fill(&rgb(theme.background))?;
-    let font = theme.font_px * scale;
+    let (font, _) = begin(area, theme, scale)?;
     title_and_legend(area, &c.title, &c.series, theme, scale)?;
     let x_max = if c.x_max.is_finite() && c.x_max > 0.0 {
         c.x_max
@@ -294,7 +294,7 @@ pub fn draw_curves<DB: DrawingBackend>(
         .y_label_area_size((font * 3.6) as u32)
         .build_cartesian_2d(0.0..x_max, y_lo..y_hi)?;
     let mut mesh = chart.configure_mesh();
-    themed_mesh(&mut mesh, "training step", &c.y_label, theme, scale);
+    themed_mesh(&mut mesh, &c.x_label, &c.y_label, theme, scale);
     mesh.draw()?;
     draw_lines(&mut chart, theme, &c.series, (y_lo, y_hi), 40, scale)?;
     Ok(())
@@ -444,6 +444,7 @@ mod tests {
     fn curves_draw_lines_and_drop_markers_when_dense() {
         let mk = |n: usize| CurveChart {
             title: "loss".into(),
+            x_label: "training step".into(),
             y_label: "loss".into(),
             y_range: (0.0, 3.0),
             series: vec![Series {

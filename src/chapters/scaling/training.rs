@@ -244,6 +244,7 @@ pub fn charts(history: &[Point]) -> [CurveChart; 2] {
     [
         CurveChart {
             title: "Training loss (cross-entropy)".into(),
+            x_label: "training step".into(),
             y_label: "loss".into(),
             y_range: (0.0, max_loss * 1.05),
             series: series(|p| p.train_loss),
@@ -251,6 +252,7 @@ pub fn charts(history: &[Point]) -> [CurveChart; 2] {
         },
         CurveChart {
             title: format!("Held-out accuracy ({EVAL_SIZE} sequences)"),
+            x_label: "training step".into(),
             y_label: "accuracy".into(),
             y_range: (0.0, 1.0),
             series: series(|p| p.accuracy),

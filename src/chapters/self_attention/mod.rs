@@ -18,7 +18,7 @@ pub mod state;
 use crate::chapters::{ChapterHead, UrlState};
 use crate::charts::heatmap::HeatmapData;
 use crate::charts::lines::{draw_line_diagram, line_diagram_size};
-use crate::models::{coref_model, Load};
+use crate::models::{coref_model, load_status, Load};
 use crate::widgets::chart::{Chart, DrawFn};
 use crate::widgets::heatmap::Heatmap;
 use crate::widgets::notes::Notes;
@@ -51,7 +51,7 @@ const QUESTIONS: &[Question] = &[
         prompt: "With the shipped model and “tired”, in which layer do the heads look from “it” straight at “animal”?",
         options: &["Layer 1", "Layer 2", "Neither"],
         answer: 1,
-        explain: "In layer 1 “it” mostly looks at the adjective at the end; only after that does layer 2 know which noun to fetch.",
+        explain: "In layer 1 the heads spread their weight from “it” (one leans on the adjective); in layer 2, once the adjective's meaning has reached “it”, heads put most of their weight on the noun it refers to.",
     },
     Question {
         prompt: "In self-attention, which positions can “it” attend to?",
@@ -78,7 +78,7 @@ fn percent(p: f64) -> String {
     }
 }
 
-fn empty_heatmap() -> HeatmapData {
+pub(crate) fn empty_heatmap() -> HeatmapData {
     HeatmapData {
         rows: 0,
         cols: 0,
@@ -113,11 +113,7 @@ fn SelfAttentionChapter() -> impl IntoView {
         })
     });
     let ok = Memo::new(move |_| analysis.with(|a| a.is_ok()));
-    let load_text = move || match shipped.get() {
-        Load::Loading => Some("Loading the trained model (96 KB)…".to_string()),
-        Load::Failed(e) => Some(e),
-        Load::Ready(_) => None,
-    };
+    let load_text = move || shipped.with(load_status);
     let select = Callback::new(move |i: usize| url.edit(|s| s.word = Some(i)));
     let text = Signal::derive(move || state.with(|s| s.text.clone()));
     let set_text = Callback::new(move |t: String| {
@@ -181,19 +177,11 @@ fn SelfAttentionChapter() -> impl IntoView {
             <section aria-labelledby="matrix-title">
                 <h2 id="matrix-title">"4 · The full matrices"</h2>
                 <p>"Row i is word i attending: each row is a softmax over the whole sentence, so it sums to 1. The outlined row is the selected word."</p>
-                <div class="control" role="group" aria-label="Layer">
-                    {(0..LAYERS)
-                        .map(|l| view! {
-                            <button
-                                data-testid=format!("layer-{}", l + 1)
-                                aria-pressed=move || (state.with(|s| s.layer) == l).to_string()
-                                on:click=move |_| url.edit(|s| s.layer = l)
-                            >
-                                {format!("Layer {}", l + 1)}
-                            </button>
-                        })
-                        .collect_view()}
-                </div>
+                <LayerPicker
+                    current=Signal::derive(move || state.with(|s| s.layer))
+                    on_pick=Callback::new(move |l| url.edit(|s| s.layer = l))
+                    test_prefix="layer"
+                />
                 {move || ok.get().then(|| view! { <LayerMatrices analysis=analysis layer=Signal::derive(move || state.with(|s| s.layer)) on_select=select /> })}
             </section>
 
@@ -206,6 +194,30 @@ fn SelfAttentionChapter() -> impl IntoView {
 
             <SelfCheck questions=QUESTIONS />
         </article>
+    }
+}
+
+/// One button per layer of the shipped model; the current one is pressed.
+#[component]
+pub fn LayerPicker(
+    #[prop(into)] current: Signal<usize>,
+    on_pick: Callback<usize>,
+    test_prefix: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="control" role="group" aria-label="Layer">
+            {(0..LAYERS)
+                .map(|l| view! {
+                    <button
+                        data-testid=format!("{test_prefix}-{}", l + 1)
+                        aria-pressed=move || (current.get() == l).to_string()
+                        on:click=move |_| on_pick.run(l)
+                    >
+                        {format!("Layer {}", l + 1)}
+                    </button>
+                })
+                .collect_view()}
+        </div>
     }
 }
 
@@ -247,7 +259,7 @@ fn WordPicker(analysis: Analysis, on_select: Callback<usize>) -> impl IntoView {
     }
 }
 
-fn answers_view(a: &Analysis) -> AnyView {
+pub(crate) fn answers_view(a: &Analysis) -> AnyView {
     let selected_word = a.words.get(a.selected).cloned().unwrap_or_default();
     let attended = (0..LAYERS)
         .filter_map(|l| {

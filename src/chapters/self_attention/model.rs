@@ -188,12 +188,7 @@ mod tests {
     use super::*;
     use attention_core::train::coref::CorefTraining;
 
-    /// A small trained model is slow in debug builds, so these tests use the
-    /// shipped weights (the same file the app loads).
-    fn shipped() -> EncoderClassifier {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/public/models/coref.bin");
-        EncoderClassifier::from_bytes(&std::fs::read(path).expect("shipped model")).expect("valid")
-    }
+    use crate::models::shipped_coref as shipped;
 
     #[test]
     fn tired_and_wide_flip_the_answer_and_the_attention() {

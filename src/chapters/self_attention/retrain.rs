@@ -113,6 +113,7 @@ pub fn chart(history: &[Point]) -> CurveChart {
         .filter(|v| v.is_finite())
         .fold(1.0_f64, f64::max);
     CurveChart {
+        x_label: "training step".into(),
         title: format!(
             "Held-out accuracy ({EVAL_SIZE} sentences) and training loss / {max_loss:.1}"
         ),
