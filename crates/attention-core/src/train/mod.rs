@@ -28,7 +28,8 @@
 //! chapter's corpus (coreference and agreement sentences with known answers)
 //! is [`coref`], its model [`EncoderClassifier`] (with head gates for
 //! pruning and head-importance scores); [`head_study`] measures what each
-//! of its heads does and is worth. [`gradcheck`] holds the
+//! of its heads does and is worth. [`TwoLookup`] is the task on which
+//! several heads are compared with one head of the same width. [`gradcheck`] holds the
 //! finite-difference helpers the tests use.
 
 mod attention;
@@ -46,6 +47,7 @@ mod optim;
 mod param;
 mod recall;
 mod task;
+mod two_lookup;
 
 pub use attention::{AttentionCache, AttentionGrads, MhaConfig, MultiHeadAttention};
 pub use blocks::{
@@ -63,6 +65,7 @@ pub use optim::{clip_grad_norm, Adam, Optimizer, Sgd};
 pub use param::{Module, Param};
 pub use recall::{RecallCache, RecallConfig, RecallModel, StepStats};
 pub use task::{AssocRecall, Batch};
+pub use two_lookup::TwoLookup;
 
 use crate::error::{dims, ensure_finite};
 use crate::{AttnError, Mat};
