@@ -94,3 +94,27 @@ test('a bad list of heads is ignored with a note; one layer is taken apart with 
     assert.ok((await page.locator('[data-testid=apart-weights-2]').textContent()).includes('switched off'));
   });
 });
+
+test('the heads race trains both models live; toggling a head does not restart it', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?seed=1');
+    await page.locator('[data-testid=race-toggle]').click();
+    await page.waitForFunction(() => /After (50|[1-9]\d{2,}|[5-9]\d) steps/.test(document.querySelector('[data-testid=race-summary]').textContent), null, { timeout: 60000 });
+    // Switching a head of the trained model off is unrelated to the race.
+    await page.locator('[data-testid=head-2-1] button.head-switch').click();
+    await page.waitForFunction(() => /With 7 of 8/.test(document.querySelector('[data-testid=live-accuracy]').textContent));
+    const t = await page.locator('[data-testid=race-summary]').textContent();
+    assert.ok(!t.startsWith('After 0 steps'), `race restarted: ${t}`);
+    await page.locator('[data-testid=race-toggle]').click(); // pause
+    const { header, rows } = await readTable(await openNumbers(page, 'race-chart'));
+    assert.deepEqual(header, ['step', '4 heads × 8', '1 head × 32']);
+    assert.ok(rows.length >= 3, JSON.stringify(rows));
+    for (const r of rows) {
+      for (const c of r.cells.slice(1)) assert.ok(Number(c) >= 0 && Number(c) <= 1, c);
+    }
+    // A new seed starts a new race from step 0.
+    await page.locator('[data-testid=race-seed]').click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('seed') === '2');
+    await page.waitForFunction(() => document.querySelector('[data-testid=race-summary]').textContent.startsWith('After 0 steps'));
+  });
+});

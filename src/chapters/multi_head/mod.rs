@@ -7,12 +7,15 @@
 //! labels every head from its measured attention, ranks the heads by
 //! accuracy drop and by gradient importance (Michel et al. 2019) and draws
 //! the accuracy as heads are pruned. One layer is also taken apart: each
-//! head's weights and output, the concatenation and W_O, with shapes.
+//! head's weights and output, the concatenation and W_O, with shapes. And
+//! a race: 4 heads of width 8 against 1 head of width 32 on a task that
+//! needs two lookups at once, trained live (`race`).
 //!
 //! Data flow: URL -> `Memo<MhState>`; model + heads off -> `Memo` of the
 //! masked model -> memos of accuracy, answers and layer parts -> widgets.
 
 pub mod model;
+pub mod race;
 pub mod state;
 
 use crate::chapters::self_attention::model::analyse;
@@ -152,6 +155,8 @@ fn MultiHeadChapter() -> impl IntoView {
     });
 
     let set_text = Callback::new(move |t: String| url.edit(|s| s.text = t));
+    // A memo, so the race restarts only when its seed changes.
+    let race_seed = Memo::new(move |_| state.with(|s| s.seed));
     let toggle = Callback::new(move |(l, h): (usize, usize)| url.edit(|s| s.toggle(l, h)));
     let load_text = move || shipped.with(load_status);
     let n_off = move || off.with(Vec::len);
@@ -242,6 +247,11 @@ fn MultiHeadChapter() -> impl IntoView {
             </section>
 
             <LayerApart state=state url=url current=current corpus=corpus />
+
+            <race::RaceSection
+                seed=race_seed
+                on_seed=Callback::new(move |v| url.edit(|s| s.seed = v))
+            />
 
             <SelfCheck questions=QUESTIONS />
         </article>

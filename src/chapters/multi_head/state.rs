@@ -1,7 +1,7 @@
 //! The multi-head chapter's state, as it lives in the URL query: `text`
 //! (the sentence), `off` (heads switched off, as `layer.head` 1-based and
 //! comma-separated, e.g. `1.1,2.3`) and `layer` (whose heads are shown side
-//! by side, 1-based). Bad values are dropped or clamped, with notes.
+//! by side, 1-based) and `seed` (of the heads race, 1-999). Bad values are dropped or clamped, with notes.
 
 use crate::chapters::self_attention::state::{DEFAULT_TEXT, LAYERS};
 use crate::chapters::self_attention::HEADS;
@@ -14,7 +14,11 @@ pub struct MhState {
     pub off: Vec<(usize, usize)>,
     /// 0-based layer shown side by side.
     pub layer: usize,
+    /// Seed of the several-heads-or-one race.
+    pub seed: u64,
 }
+
+pub const SEED_MAX: i64 = 999;
 
 impl Default for MhState {
     fn default() -> Self {
@@ -22,6 +26,7 @@ impl Default for MhState {
             text: DEFAULT_TEXT.to_string(),
             off: Vec::new(),
             layer: 0,
+            seed: 1,
         }
     }
 }
@@ -63,7 +68,16 @@ impl MhState {
         off.sort_unstable();
         off.dedup();
         let layer = n.int(q, "layer", "layer", 1, LAYERS as i64, 1) as usize - 1;
-        (MhState { text, off, layer }, n.0)
+        let seed = n.int(q, "seed", "seed", 1, SEED_MAX, d.seed as i64) as u64;
+        (
+            MhState {
+                text,
+                off,
+                layer,
+                seed,
+            },
+            n.0,
+        )
     }
 
     pub fn to_query(&self) -> String {
@@ -77,6 +91,7 @@ impl MhState {
             ("text", self.text.clone()),
             ("off", off),
             ("layer", (self.layer + 1).to_string()),
+            ("seed", self.seed.to_string()),
         ])
     }
 
@@ -110,16 +125,18 @@ mod tests {
             text: "the keys to the cabinet are here".into(),
             off: vec![(0, 0), (1, 3)],
             layer: 1,
+            seed: 42,
         };
         assert_eq!(MhState::from_query(&parse(&s.to_query())), (s, vec![]));
     }
 
     #[test]
     fn bad_heads_are_dropped_with_a_note() {
-        let (s, notes) = MhState::from_query(&parse("off=2.1,9.9,x,1.1,2.1,1.0,%3Cb%3E&layer=7"));
+        let (s, notes) =
+            MhState::from_query(&parse("off=2.1,9.9,x,1.1,2.1,1.0,%3Cb%3E&layer=7&seed=0"));
         assert_eq!(s.off, vec![(0, 0), (1, 0)]);
-        assert_eq!(s.layer, 1);
-        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert_eq!((s.layer, s.seed), (1, 1));
+        assert_eq!(notes.len(), 3, "{notes:?}");
         assert!(notes[0].contains("“9.9”") && notes[0].contains("“<b>”"));
     }
 
