@@ -59,3 +59,17 @@ pub fn NumbersTable(data: TableData, #[prop(optional, into)] test_id: String) ->
         </div>
     }
 }
+
+/// A live table of `items` (e.g. a training history), one row per item
+/// made by `row`, under `header`.
+pub fn items_table<T: Send + Sync + 'static>(
+    items: RwSignal<Vec<T>>,
+    header: &'static [&'static str],
+    row: fn(&T) -> Vec<String>,
+    test_id: &'static str,
+) -> impl IntoView {
+    move || {
+        let rows = items.with(|v| v.iter().map(row).collect::<Vec<_>>());
+        view! { <NumbersTable data=TableData::plain(header, rows) test_id=test_id /> }
+    }
+}

@@ -8,7 +8,7 @@
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
 use crate::frames::{drive, now_ms};
 use crate::widgets::chart::{Chart, DrawFn};
-use crate::widgets::table::{NumbersTable, TableData};
+use crate::widgets::table::items_table;
 use attention_core::train::{Adam, EncoderClassifier, Optimizer, Question, TwoLookup};
 use attention_core::Rng;
 use leptos::prelude::*;
@@ -254,28 +254,11 @@ pub fn RaceSection(#[prop(into)] seed: Signal<u64>, on_seed: Callback<u64>) -> i
             <p class="measure" data-testid="race-summary" aria-live="polite">{move || history.with(|h| summary(h))}</p>
             {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
             <Chart width=560.0 height=300.0 test_id="race-chart" label=Signal::derive(|| "Held-out accuracy of the 4-head and the 1-head model".to_string()) draw=draw>
-                <RaceTable history=history />
+                {items_table(history, &["step", "4 heads × 8", "1 head × 32"], |p| {
+                    vec![p.step.to_string(), format!("{:.3}", p.accuracy[0]), format!("{:.3}", p.accuracy[1])]
+                }, "race-table")}
             </Chart>
         </section>
-    }
-}
-
-#[component]
-fn RaceTable(history: RwSignal<Vec<Point>>) -> impl IntoView {
-    move || {
-        let rows = history.with(|h| {
-            h.iter()
-                .map(|p| {
-                    vec![
-                        p.step.to_string(),
-                        format!("{:.3}", p.accuracy[0]),
-                        format!("{:.3}", p.accuracy[1]),
-                    ]
-                })
-                .collect::<Vec<_>>()
-        });
-        let header = ["step", "4 heads × 8", "1 head × 32"];
-        view! { <NumbersTable data=TableData::plain(&header, rows) /> }
     }
 }
 

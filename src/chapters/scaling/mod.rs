@@ -21,7 +21,7 @@ use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
 use crate::widgets::self_check::{Question, SelfCheck};
 use crate::widgets::slider::{Slider, Toggle};
-use crate::widgets::table::{NumbersTable, TableData};
+use crate::widgets::table::{items_table, NumbersTable, TableData};
 use leptos::prelude::*;
 use model::{one_query, spread, sweep_chart, sweep_points, sweep_samples, Metric};
 use state::{ScalingState, D_K_MAX, D_K_MIN, N_KEYS, SEED_MAX, T_MAX, T_MIN};
@@ -399,10 +399,10 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
             <p class="measure" data-testid="train-summary">{move || status.get()}</p>
             <div class="row-of-maps">
                 <Chart width=560.0 height=300.0 test_id="train-loss" label=Signal::derive(|| "Training loss of the scaled and unscaled models".to_string()) draw=curve_draw(0)>
-                    <TrainTable history=history />
+                    {train_table(history)}
                 </Chart>
                 <Chart width=560.0 height=300.0 test_id="train-acc" label=Signal::derive(|| "Held-out accuracy of the scaled and unscaled models".to_string()) draw=curve_draw(1)>
-                    <TrainTable history=history />
+                    {train_table(history)}
                 </Chart>
             </div>
             <p class="hint">
@@ -496,27 +496,25 @@ fn SweepTable(
     }
 }
 
-#[component]
-fn TrainTable(history: RwSignal<Vec<training::Point>>) -> impl IntoView {
-    move || {
-        let rows = history.with(|h| {
-            h.iter()
-                .map(|p| {
-                    let mut r = vec![p.step.to_string()];
-                    r.extend(p.train_loss.iter().chain(&p.accuracy).map(|v| fmt(*v)));
-                    r
-                })
-                .collect::<Vec<_>>()
-        });
-        let header = [
-            "step",
-            "loss scaled",
-            "loss unscaled",
-            "accuracy scaled",
-            "accuracy unscaled",
-        ];
-        view! { <NumbersTable data=TableData::plain(&header, rows) test_id="train-table" /> }
-    }
+/// The training history of both models as a table.
+fn train_table(history: RwSignal<Vec<training::Point>>) -> impl IntoView {
+    let header: &'static [&'static str] = &[
+        "step",
+        "loss scaled",
+        "loss unscaled",
+        "accuracy scaled",
+        "accuracy unscaled",
+    ];
+    items_table(
+        history,
+        header,
+        |p| {
+            let mut r = vec![p.step.to_string()];
+            r.extend(p.train_loss.iter().chain(&p.accuracy).map(|v| fmt(*v)));
+            r
+        },
+        "train-table",
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
 use crate::frames::{drive, now_ms};
 use crate::widgets::chart::{Chart, DrawFn};
-use crate::widgets::table::{NumbersTable, TableData};
+use crate::widgets::table::items_table;
 use attention_core::train::coref::{accuracy, CorefTrainer, CorefTraining, Corpus, Sentence};
 use attention_core::train::EncoderClassifier;
 use leptos::prelude::*;
@@ -255,29 +255,12 @@ pub fn RetrainSection(
             <p class="measure">{move || status.get()}</p>
             {move || (!history.with(Vec::is_empty)).then(|| view! {
                 <Chart width=560.0 height=280.0 test_id="retrain-chart" label=Signal::derive(|| "Held-out accuracy and training loss of the model being trained".to_string()) draw=draw.clone()>
-                    <HistoryTable history=history />
+                    {items_table(history, &["step", "training loss", "held-out accuracy"], |p| {
+                        vec![p.step.to_string(), format!("{:.4}", p.loss), format!("{:.3}", p.accuracy)]
+                    }, "retrain-table")}
                 </Chart>
             })}
         </section>
-    }
-}
-
-#[component]
-fn HistoryTable(history: RwSignal<Vec<Point>>) -> impl IntoView {
-    move || {
-        let rows = history.with(|h| {
-            h.iter()
-                .map(|p| {
-                    vec![
-                        p.step.to_string(),
-                        format!("{:.4}", p.loss),
-                        format!("{:.3}", p.accuracy),
-                    ]
-                })
-                .collect::<Vec<_>>()
-        });
-        let t = TableData::plain(&["step", "training loss", "held-out accuracy"], rows);
-        view! { <NumbersTable data=t /> }
     }
 }
 
