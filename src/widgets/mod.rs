@@ -1,5 +1,5 @@
 //! Reusable widgets every chapter builds on: token editor, labelled slider
-//! and toggle, canvas heatmap with hover/keyboard readout, a canvas chart for
+//! and toggle, a group of number buttons, canvas heatmap with hover/keyboard readout, a canvas chart for
 //! any plot, the numbers table behind every canvas, MathML formula, notes,
 //! and the end-of-chapter self-check.
 //!
@@ -7,6 +7,7 @@
 //! chapter state (that lives in the URL).
 
 pub mod chart;
+pub mod choice;
 pub mod formula;
 pub mod heatmap;
 pub mod notes;

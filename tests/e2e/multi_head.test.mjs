@@ -92,6 +92,19 @@ test('a bad list of heads is ignored with a note; one layer is taken apart with 
     assert.ok(subtitle.includes('11 × 32'), subtitle);
     assert.ok((await page.locator('[data-testid=apart-wo]').textContent()).includes('32 × 32'));
     assert.ok((await page.locator('[data-testid=apart-weights-2]').textContent()).includes('switched off'));
+    // Random weights: 8 heads of width 2 give an 11 × 16 concatenation and 8 matrices.
+    await page.locator('[data-testid=apart-random]').click();
+    await page.locator('[data-testid=rh-8]').click();
+    await page.locator('[data-testid=rw-2]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=apart-concat]')?.textContent.includes('11 × 16'));
+    assert.equal(await page.locator('[data-testid^=apart-weights-]').count(), 8);
+    assert.ok((await page.locator('[data-testid=apart-wo]').textContent()).includes('16 × 32'));
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('src') === 'random');
+    // Keyboard: the head-count buttons are reachable and pressable.
+    await page.locator('[data-testid=rh-2]').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid=apart-concat]')?.textContent.includes('11 × 4'));
+    assert.equal(await page.locator('[data-testid^=apart-weights-]').count(), 2);
   });
 });
 

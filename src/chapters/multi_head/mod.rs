@@ -26,6 +26,7 @@ use crate::charts::plots::draw_curves;
 use crate::frames::drive;
 use crate::models::{coref_model, load_status, Load};
 use crate::widgets::chart::{Chart, DrawFn};
+use crate::widgets::choice::ChoiceGroup;
 use crate::widgets::heatmap::Heatmap;
 use crate::widgets::notes::Notes;
 use crate::widgets::self_check::{Question, SelfCheck};
@@ -331,10 +332,21 @@ fn LayerApart(
     corpus: Corpus,
 ) -> impl IntoView {
     let layer = Memo::new(move |_| state.with(|s| s.layer));
+    let random = Memo::new(move |_| state.with(|s| (s.random, s.random_heads, s.random_width)));
     let parts = Memo::new(move |_| {
+        let (rand, heads, width) = random.get();
+        if rand {
+            return Some(state.with(|s| model::layer_parts_random(&s.text, heads, width)));
+        }
         let m = current.get()?;
         let l = layer.get();
         Some(state.with(|s| layer_parts(&m, &corpus, &s.text, l)))
+    });
+    let n_heads = Memo::new(move |_| {
+        parts.with(|p| match p {
+            Some(Ok(p)) => p.weights.len(),
+            _ => 0,
+        })
     });
     let ok = Memo::new(move |_| parts.with(|p| matches!(p, Some(Ok(_)))));
     let with_parts = move |f: fn(&model::LayerParts) -> crate::charts::heatmap::HeatmapData| {
@@ -364,10 +376,35 @@ fn LayerApart(
                 "The outputs sit side by side in the concatenation, n × 32, and W_O, 32 × 32, mixes them into the n × 32 the layer adds to its input. "
                 "A head that is switched off contributes a block of zeros."
             </p>
-            <LayerPicker current=layer on_pick=Callback::new(move |l| url.edit(|s| s.layer = l)) test_prefix="apart-layer" />
+            <div class="control-row">
+                <div class="control" role="group" aria-label="Weights">
+                    <button data-testid="apart-trained" aria-pressed=move || (!random.get().0).to_string() on:click=move |_| url.edit(|s| s.random = false)>
+                        "Trained model"
+                    </button>
+                    <button data-testid="apart-random" aria-pressed=move || random.get().0.to_string() on:click=move |_| url.edit(|s| s.random = true)>
+                        "Random weights"
+                    </button>
+                </div>
+                {move || if random.get().0 {
+                    view! {
+                        <ChoiceGroup label="Heads" test_prefix="rh" options=&[1, 2, 4, 8] current=Signal::derive(move || random.get().1) on_pick=Callback::new(move |v| url.edit(|s| s.random_heads = v)) />
+                        <ChoiceGroup label="Width per head" test_prefix="rw" options=&[2, 4, 8, 16] current=Signal::derive(move || random.get().2) on_pick=Callback::new(move |v| url.edit(|s| s.random_width = v)) />
+                    }.into_any()
+                } else {
+                    view! { <LayerPicker current=layer on_pick=Callback::new(move |l| url.edit(|s| s.layer = l)) test_prefix="apart-layer" /> }.into_any()
+                }}
+            </div>
+            <p class="hint">{move || {
+                let (rand, h, w) = random.get();
+                if rand {
+                    format!("Random weights: {h} head{} of width {w} on seeded random word vectors of width {}; the concatenation is n × {}, W_O is {} × {}.", if h == 1 { "" } else { "s" }, model::RANDOM_D_MODEL, h * w, h * w, model::RANDOM_D_MODEL)
+                } else {
+                    "The trained model: 4 heads of width 8 in each of its 2 layers.".to_string()
+                }
+            }}</p>
             {move || ok.get().then(|| view! {
                 <div class="row-of-maps">
-                    {(0..HEADS)
+                    {move || (0..n_heads.get())
                         .map(|h| {
                             let data = Signal::derive(move || parts.with(|p| match p {
                                 Some(Ok(p)) => p.weight_map(h).unwrap_or_else(crate::chapters::self_attention::empty_heatmap),

@@ -83,6 +83,35 @@ pub fn layer_parts(
     })
 }
 
+/// Width of the random-weights layer (as the trained model's).
+pub const RANDOM_D_MODEL: usize = 32;
+/// Seed of the random embeddings and weights.
+pub const RANDOM_SEED: u64 = 7;
+
+/// The same picture with random weights: `heads` heads of width `width`
+/// (d_k = d_v) over seeded random word vectors of width
+/// [`RANDOM_D_MODEL`], W_O back to that width. Err (for the learner) on an
+/// empty sentence or a zero size.
+pub fn layer_parts_random(text: &str, heads: usize, width: usize) -> Result<LayerParts, String> {
+    use crate::chapters::qkv::model::{embed, projection_weights};
+    use attention_core::{attention_trace, AttentionConfig};
+    let emb = embed(text, RANDOM_D_MODEL, RANDOM_SEED)?;
+    let w = projection_weights(RANDOM_D_MODEL, heads, width, RANDOM_SEED)?;
+    let t = attention_trace(&emb.x, &w, &AttentionConfig::default()).map_err(|e| e.to_string())?;
+    Ok(LayerParts {
+        words: emb.tokens,
+        weights: t.heads.iter().map(|h| h.weights.clone()).collect(),
+        outputs: t.heads.iter().map(|h| h.output.clone()).collect(),
+        w_o: w
+            .w_o
+            .clone()
+            .unwrap_or_else(|| Mat::identity(t.concat.ncols(), t.concat.ncols())),
+        concat: t.concat,
+        out: t.output,
+        on: vec![true; heads],
+    })
+}
+
 /// Column labels `h1.1 … h4.8`: head and dimension within the head.
 pub fn head_dims(h_n: usize, d_v: usize) -> Vec<String> {
     (0..h_n)
@@ -259,6 +288,19 @@ mod tests {
         assert_eq!(p.concat_map().col_labels[8], "h2.1");
         assert!(layer_parts(&m, &c, "  ", 0).is_err());
         assert!(layer_parts(&m, &c, text, 5).is_err());
+    }
+
+    #[test]
+    fn random_layers_have_the_chosen_shape() {
+        let p = layer_parts_random("the cat sat on the mat", 8, 3).unwrap();
+        assert_eq!(p.weights.len(), 8);
+        assert_eq!(p.concat.shape(), (6, 24));
+        assert_eq!(p.w_o.shape(), (24, RANDOM_D_MODEL));
+        assert_eq!(p.out.shape(), (6, RANDOM_D_MODEL));
+        assert!((&p.concat * &p.w_o - &p.out).amax() < 1e-12);
+        assert_eq!(p.concat.columns(3, 3), p.outputs[1].columns(0, 3));
+        assert!(layer_parts_random("", 2, 2).is_err());
+        assert!(layer_parts_random("a b", 0, 2).is_err());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The multi-head chapter's state, as it lives in the URL query: `text`
 //! (the sentence), `off` (heads switched off, as `layer.head` 1-based and
 //! comma-separated, e.g. `1.1,2.3`) and `layer` (whose heads are shown side
-//! by side, 1-based) and `seed` (of the heads race, 1-999). Bad values are dropped or clamped, with notes.
+//! by side, 1-based), `seed` (of the heads race, 1-999), `src`
+//! (`trained` or `random` weights in the layer view) and `rh`/`rw` (heads
+//! and per-head width of the random layer). Bad values are dropped or clamped, with notes.
 
 use crate::chapters::self_attention::state::{DEFAULT_TEXT, LAYERS};
 use crate::chapters::self_attention::HEADS;
@@ -16,7 +18,15 @@ pub struct MhState {
     pub layer: usize,
     /// Seed of the several-heads-or-one race.
     pub seed: u64,
+    /// Section 4 shows random weights instead of the trained model.
+    pub random: bool,
+    /// Heads and per-head width of the random layer.
+    pub random_heads: usize,
+    pub random_width: usize,
 }
+
+pub const RANDOM_HEADS_MAX: i64 = 8;
+pub const RANDOM_WIDTH_MAX: i64 = 16;
 
 pub const SEED_MAX: i64 = 999;
 
@@ -27,6 +37,9 @@ impl Default for MhState {
             off: Vec::new(),
             layer: 0,
             seed: 1,
+            random: false,
+            random_heads: 4,
+            random_width: 8,
         }
     }
 }
@@ -69,12 +82,26 @@ impl MhState {
         off.dedup();
         let layer = n.int(q, "layer", "layer", 1, LAYERS as i64, 1) as usize - 1;
         let seed = n.int(q, "seed", "seed", 1, SEED_MAX, d.seed as i64) as u64;
+        let random = n.choice(q, "src", "weights", &["trained", "random"], "trained") == "random";
+        let random_heads =
+            n.int(q, "rh", "heads", 1, RANDOM_HEADS_MAX, d.random_heads as i64) as usize;
+        let random_width = n.int(
+            q,
+            "rw",
+            "head width",
+            1,
+            RANDOM_WIDTH_MAX,
+            d.random_width as i64,
+        ) as usize;
         (
             MhState {
                 text,
                 off,
                 layer,
                 seed,
+                random,
+                random_heads,
+                random_width,
             },
             n.0,
         )
@@ -92,6 +119,12 @@ impl MhState {
             ("off", off),
             ("layer", (self.layer + 1).to_string()),
             ("seed", self.seed.to_string()),
+            (
+                "src",
+                if self.random { "random" } else { "trained" }.to_string(),
+            ),
+            ("rh", self.random_heads.to_string()),
+            ("rw", self.random_width.to_string()),
         ])
     }
 
@@ -126,17 +159,22 @@ mod tests {
             off: vec![(0, 0), (1, 3)],
             layer: 1,
             seed: 42,
+            random: true,
+            random_heads: 8,
+            random_width: 2,
         };
         assert_eq!(MhState::from_query(&parse(&s.to_query())), (s, vec![]));
     }
 
     #[test]
     fn bad_heads_are_dropped_with_a_note() {
-        let (s, notes) =
-            MhState::from_query(&parse("off=2.1,9.9,x,1.1,2.1,1.0,%3Cb%3E&layer=7&seed=0"));
+        let (s, notes) = MhState::from_query(&parse(
+            "off=2.1,9.9,x,1.1,2.1,1.0,%3Cb%3E&layer=7&seed=0&src=x&rh=99&rw=-3",
+        ));
         assert_eq!(s.off, vec![(0, 0), (1, 0)]);
         assert_eq!((s.layer, s.seed), (1, 1));
-        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert_eq!((s.random, s.random_heads, s.random_width), (false, 8, 1));
+        assert_eq!(notes.len(), 6, "{notes:?}");
         assert!(notes[0].contains("“9.9”") && notes[0].contains("“<b>”"));
     }
 
