@@ -24,7 +24,10 @@ async function shot(url, file, { fullPage = true, before, scrollTo } = {}) {
     await page.goto(`${base}${url}`);
     await waitForApp(page);
     const pathname = new URL(page.url()).pathname;
-    if (pathname === '/qkv' || pathname === '/self-attention') {
+    if (pathname === '/multi-head') {
+      await page.waitForFunction(() => document.querySelector('[data-testid=study-status]')?.textContent.startsWith('Each head'), null, { timeout: 60000 });
+      await waitForPaintsToSettle(page, { quietMs: 300 });
+    } else if (pathname === '/qkv' || pathname === '/self-attention') {
       await page.locator('[data-testid=sentence]').waitFor();
       if (pathname === '/self-attention') await page.locator('[data-testid=answer]').first().waitFor();
       await waitForPaintsToSettle(page, { quietMs: 300 });
@@ -70,6 +73,9 @@ try {
   await shot('/self-attention?text=the+keys+to+the+cabinet+are+on+the+shelf', path.join(outDir, 'self-attention-agreement.png'));
   await shot('/self-attention', path.join(outDir, 'self-attention-dark-large.png'), { before: prefs(true, true) });
   await shot('/self-attention?text=<b>hi</b>+the+%F0%9F%99%82+is&w=99&layer=x', path.join(outDir, 'self-attention-bad.png'));
+  await shot('/multi-head?off=1.1', path.join(outDir, 'multi-head.png'));
+  await shot('/multi-head?src=random&rh=8&rw=2', path.join(outDir, 'multi-head-random.png'));
+  await shot('/multi-head', path.join(outDir, 'multi-head-dark-large.png'), { before: prefs(true, true) });
   await shot('/nope', path.join(outDir, 'not-found.png'));
   await shot('/qkv?dk=9999&t=abc&text=<b>hi</b> there', path.join(outDir, 'qkv-bad-link.png'));
 } finally {
