@@ -4,6 +4,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use attention_lab::charts::heatmap::{ColorScale, HeatmapData};
+use attention_lab::charts::lines::{draw_line_diagram, LineDiagram};
+use attention_lab::widgets::chart::{Chart, DrawFn};
+use attention_lab::widgets::choice::ChoiceGroup;
 use attention_lab::widgets::formula::Formula;
 use attention_lab::widgets::heatmap::Heatmap;
 use attention_lab::widgets::self_check::{Question, SelfCheck};
@@ -224,6 +227,90 @@ async fn sliders_and_toggles_report_changes() {
     tog.click();
     settle().await;
     assert!(!on.get_untracked());
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn choice_group_presses_one_button_and_reports_picks() {
+    let root = container();
+    let heads = RwSignal::new(4usize);
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <ChoiceGroup label="Heads" test_prefix="h" options=&[1, 2, 4, 8] current=heads on_pick=Callback::new(move |v| heads.set(v)) />
+        }
+    });
+    settle().await;
+    let pressed = |root: &Element| {
+        all(root, "button[aria-pressed=true]")
+            .iter()
+            .map(|b| b.text_content().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pressed(&root), vec!["4"]);
+    assert_eq!(
+        q(&root, "[role=group]")
+            .get_attribute("aria-label")
+            .as_deref(),
+        Some("Heads")
+    );
+    let b8: HtmlElement = q(&root, "[data-testid=h-8]").unchecked_into();
+    b8.click();
+    settle().await;
+    assert_eq!(heads.get_untracked(), 8);
+    assert_eq!(pressed(&root), vec!["8"]);
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn line_diagram_chart_paints_and_repaints_when_the_selection_moves() {
+    let root = container();
+    let selected = RwSignal::new(0usize);
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let draw: std::sync::Arc<DrawFn> = std::sync::Arc::new(move |area, s, th| {
+            let d = LineDiagram {
+                title: "Layer 1 · head 1".into(),
+                left: vec!["the".into(), "cat".into()],
+                right: vec!["the".into(), "cat".into()],
+                weights: vec![vec![0.9, 0.1], vec![0.2, 0.8]],
+                selected: Some(selected.get()),
+                flagged: vec![false, false],
+                color: (0, 0x72, 0xb2),
+            };
+            draw_line_diagram(area, &d, th, s).map_err(|e| e.to_string())
+        });
+        view! { <Chart width=240.0 height=120.0 label="lines" draw=draw test_id="lines" /> }
+    });
+    settle().await;
+    let canvas: HtmlCanvasElement = q(&root, "canvas").unchecked_into();
+    assert!(canvas.width() >= 240 && canvas.height() >= 120);
+    let ctx: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .expect("ctx")
+        .expect("2d")
+        .unchecked_into();
+    let pixels = |ctx: &web_sys::CanvasRenderingContext2d| {
+        ctx.get_image_data(
+            0.0,
+            0.0,
+            f64::from(canvas.width()),
+            f64::from(canvas.height()),
+        )
+        .expect("pixels")
+        .data()
+        .to_vec()
+    };
+    let before = pixels(&ctx);
+    assert!(
+        before.chunks(4).any(|p| p[2] > 150 && p[0] < 100),
+        "blue lines drawn"
+    );
+    selected.set(1);
+    settle().await;
+    assert_ne!(
+        pixels(&ctx),
+        before,
+        "another row's lines after the selection moved"
+    );
     drop(handle);
 }
 
