@@ -306,13 +306,9 @@ pub(crate) fn answers_view(a: &Analysis) -> AnyView {
 /// Every head's line diagram, layer by layer.
 #[component]
 fn HeadGrid(analysis: Memo<Result<Analysis, String>>) -> impl IntoView {
-    let font = use_context::<Memo<crate::charts::ChartTheme>>()
-        .map_or(crate::charts::heatmap::BASE_FONT_PX, |t| {
-            t.get_untracked().font_px
-        });
+    // Sized at the base font: the Chart scales the canvas with the type size.
     let max_rows = Corpus::new().max_len();
-    let (w, h) = line_diagram_size(max_rows, LINES_WIDTH, font);
-    let k = crate::charts::heatmap::BASE_FONT_PX / font;
+    let (w, h) = line_diagram_size(max_rows, LINES_WIDTH, crate::charts::heatmap::BASE_FONT_PX);
     (0..LAYERS)
         .map(|l| {
             view! {
@@ -334,7 +330,7 @@ fn HeadGrid(analysis: Memo<Result<Analysis, String>>) -> impl IntoView {
                                 })
                             });
                             view! {
-                                <Chart width=w * k height=h * k label=label draw=draw test_id=format!("lines-{}-{}", l + 1, hd + 1)>
+                                <Chart width=w height=h label=label draw=draw test_id=format!("lines-{}-{}", l + 1, hd + 1)>
                                     <RowTable analysis=analysis layer=l head=hd />
                                 </Chart>
                             }
