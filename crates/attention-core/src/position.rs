@@ -42,6 +42,16 @@ pub fn sinusoidal(n: usize, d_model: usize) -> Mat {
 /// `(a, b) -> (a cos - b sin, a sin + b cos)`. Returns an `n x d` matrix.
 /// Err if `d` is odd.
 pub fn rope_rotate(m: &Mat, start: usize) -> Result<Mat, AttnError> {
+    rope_apply(m, start, 1.0)
+}
+
+/// The inverse of [`rope_rotate`] (each pair rotated by `-angle`); also the
+/// backward pass of the rotation, which is orthogonal. Err if `d` is odd.
+pub fn rope_unrotate(m: &Mat, start: usize) -> Result<Mat, AttnError> {
+    rope_apply(m, start, -1.0)
+}
+
+fn rope_apply(m: &Mat, start: usize, sign: f64) -> Result<Mat, AttnError> {
     let d = m.ncols();
     if !d.is_multiple_of(2) {
         return Err(AttnError::shape(
@@ -54,7 +64,7 @@ pub fn rope_rotate(m: &Mat, start: usize) -> Result<Mat, AttnError> {
     for r in 0..m.nrows() {
         let p = (start + r) as f64;
         for i in 0..d / 2 {
-            let angle = p * 10000f64.powf(-((2 * i) as f64) / d as f64);
+            let angle = sign * p * 10000f64.powf(-((2 * i) as f64) / d as f64);
             let (s, c) = angle.sin_cos();
             let a = m[(r, 2 * i)];
             let b = m[(r, 2 * i + 1)];

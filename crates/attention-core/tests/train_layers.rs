@@ -243,3 +243,72 @@ fn recall_task_sequences_are_well_formed() {
     assert_eq!(b, task.batch(&mut Rng::new(6), 200));
     assert_ne!(b, task.batch(&mut Rng::new(7), 200));
 }
+
+#[test]
+fn rope_and_alibi_inside_trainable_attention() {
+    use attention_core::position::{rope_rotate, rope_unrotate};
+    let mut rng = Rng::new(50);
+    let m = rng.normal_matrix(5, 6, 1.0);
+    let back = rope_unrotate(&rope_rotate(&m, 3).unwrap(), 3).unwrap();
+    assert!((back - &m).amax() < 1e-12);
+    assert!(rope_unrotate(&Mat::zeros(2, 3), 0).is_err());
+
+    // Every position holds the same token: without position all weights are
+    // uniform; with ALiBi each row peaks on itself and falls with distance;
+    // with RoPE the scores depend only on the offset i - j.
+    let row = rng.normal_matrix(1, 8, 1.0);
+    let x = Mat::from_fn(6, 8, |_, j| row[(0, j)]);
+    let mut cfg = MhaConfig::self_attention(8, 2, 4);
+    let mha = MultiHeadAttention::new(cfg.clone(), &mut Rng::new(51)).unwrap();
+    let (_, plain) = mha.forward_self(&x).unwrap();
+    assert!(plain.weights[0]
+        .iter()
+        .all(|w| (w - 1.0 / 6.0).abs() < 1e-12));
+
+    cfg.relative = Relative::Alibi;
+    let alibi = MultiHeadAttention::new(cfg.clone(), &mut Rng::new(51)).unwrap();
+    let (_, c) = alibi.forward_self(&x).unwrap();
+    for a in &c.weights {
+        for i in 0..6 {
+            for j in 0..6 {
+                if j + 1 < 6 && j >= i {
+                    assert!(a[(i, j)] > a[(i, j + 1)], "falls to the right of {i}");
+                }
+                if j > 0 && j <= i {
+                    assert!(a[(i, j)] > a[(i, j - 1)], "falls to the left of {i}");
+                }
+            }
+        }
+    }
+    // The second head has the smaller slope, so it spreads further.
+    assert!(c.weights[1][(0, 5)] > c.weights[0][(0, 5)]);
+
+    cfg.relative = Relative::Rope;
+    let rope = MultiHeadAttention::new(cfg, &mut Rng::new(51)).unwrap();
+    let (_, c) = rope.forward_self(&x).unwrap();
+    for h in 0..2 {
+        let q = rope_rotate(&c.q.columns(h * 4, 4).into_owned(), 0).unwrap();
+        let k = rope_rotate(&c.k.columns(h * 4, 4).into_owned(), 0).unwrap();
+        let s = &q * k.transpose();
+        for i in 1..6 {
+            for j in 1..6 {
+                assert!(
+                    (s[(i, j)] - s[(i - 1, j - 1)]).abs() < 1e-9,
+                    "Toeplitz at ({i}, {j})"
+                );
+            }
+        }
+        // ... and these rotated scores are the ones the layer used.
+        let expected = attention_core::softmax_rows(&(s * c.scale_factor)).unwrap();
+        assert!((&expected - &c.weights[h]).amax() < 1e-12);
+        assert!(
+            (&c.weights[h] - &plain.weights[h]).amax() > 1e-3,
+            "position matters"
+        );
+    }
+    // An odd d_k cannot be rotated: a clear error, not a panic.
+    let mut odd = MhaConfig::self_attention(6, 2, 3);
+    odd.relative = Relative::Rope;
+    let m = MultiHeadAttention::new(odd, &mut Rng::new(52)).unwrap();
+    assert!(m.forward_self(&Mat::zeros(3, 6)).is_err());
+}

@@ -15,6 +15,10 @@
 //!   `= concat W_O + b_O` (`n_q x d_out`), where `g_h` is head h's gate
 //!   (1 unless a lesson switches the head off with 0).
 //!
+//! With [`Relative::Rope`] each head's query and key rows are rotated by
+//! their position (0-based in each sequence) before the scores; with
+//! [`Relative::Alibi`] head h adds `-m_h |i - j|` to its scores.
+//!
 //! Backward, per head: `dg_h = sum(dC_h ⊙ O_h)` (`dC_h` the gradient of
 //! head h's block of `concat`), `dO_h = g_h dC_h`, `dV_h = A_h^T dO_h`, `dA_h = dO_h V_h^T`,
 //! `dS_h = A_h ⊙ (dA_h - rowsum(dA_h ⊙ A_h))`, `dQ_h = c dS_h K_h`,
@@ -22,6 +26,21 @@
 
 use super::{check_shape, nonzero, Linear, LinearCache, Module, Param};
 use crate::{softmax_rows, AttnError, Mask, Mat, Rng};
+
+/// Position information inside the attention (on top of whatever the input
+/// rows carry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relative {
+    /// Scores are plain dot products.
+    None,
+    /// RoPE: each head's query and key rows are rotated by their position
+    /// before the dot product (`d_k` must be even), so scores depend on
+    /// the offset `i - j`.
+    Rope,
+    /// ALiBi: head h adds `-m_h |i - j|` to its scores, with the geometric
+    /// slopes `m_h = 2^(-8 (h+1) / H)`.
+    Alibi,
+}
 
 /// Sizes and options of a [`MultiHeadAttention`] layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,6 +62,8 @@ pub struct MhaConfig {
     pub scale: bool,
     /// [`Mask::Causal`] hides key positions `j > i` from query `i`.
     pub mask: Mask,
+    /// RoPE, ALiBi or neither.
+    pub relative: Relative,
 }
 
 impl MhaConfig {
@@ -58,6 +79,7 @@ impl MhaConfig {
             d_v: d_head,
             scale: true,
             mask: Mask::None,
+            relative: Relative::None,
         }
     }
 }
@@ -179,14 +201,21 @@ impl MultiHeadAttention {
             1.0
         };
         check_shape("attention.gates", &self.gates.value, 1, h_n)?;
+        let slopes = crate::alibi_slopes(h_n);
         let mut weights = Vec::with_capacity(h_n);
         let mut outputs = Vec::with_capacity(h_n);
         let mut concat = Mat::zeros(n_q, h_n * d_v);
-        for h in 0..h_n {
-            let qh = q.columns(h * d_k, d_k);
-            let kh = k.columns(h * d_k, d_k);
-            let mut s = qh * kh.transpose();
+        for (h, &slope) in slopes.iter().enumerate() {
+            let (qh, kh) = self.head_qk(&q, &k, h)?;
+            let mut s = &qh * kh.transpose();
             s *= c;
+            if self.cfg.relative == Relative::Alibi {
+                for i in 0..n_q {
+                    for j in 0..n_kv {
+                        s[(i, j)] -= slope * i.abs_diff(j) as f64;
+                    }
+                }
+            }
             if self.cfg.mask == Mask::Causal {
                 for i in 0..n_q {
                     for j in (i + 1)..n_kv {
@@ -261,12 +290,15 @@ impl MultiHeadAttention {
                 }
             }
             d_s *= c;
-            let qh = cache.q.columns(h * d_k, d_k);
-            let kh = cache.k.columns(h * d_k, d_k);
-            d_q.columns_mut(h * d_k, d_k).copy_from(&(&d_s * kh));
-            d_k_all
-                .columns_mut(h * d_k, d_k)
-                .copy_from(&(d_s.transpose() * qh));
+            let (qh, kh) = self.head_qk(&cache.q, &cache.k, h)?;
+            let mut d_qh = &d_s * kh;
+            let mut d_kh = d_s.transpose() * qh;
+            if self.cfg.relative == Relative::Rope {
+                d_qh = crate::position::rope_unrotate(&d_qh, 0)?;
+                d_kh = crate::position::rope_unrotate(&d_kh, 0)?;
+            }
+            d_q.columns_mut(h * d_k, d_k).copy_from(&d_qh);
+            d_k_all.columns_mut(h * d_k, d_k).copy_from(&d_kh);
         }
         let d_x_q = self.w_q.backward(&cache.q_cache, &d_q)?;
         let mut d_x_kv = self.w_k.backward(&cache.k_cache, &d_k_all)?;
@@ -286,6 +318,24 @@ impl MultiHeadAttention {
             ));
         }
         Ok(g.d_x_q + g.d_x_kv)
+    }
+}
+
+impl MultiHeadAttention {
+    /// Head h's query and key rows as the scores use them (rotated by
+    /// position under RoPE), `n_q x d_k` and `n_kv x d_k`.
+    fn head_qk(&self, q: &Mat, k: &Mat, h: usize) -> Result<(Mat, Mat), AttnError> {
+        let d_k = self.cfg.d_k;
+        let qh = q.columns(h * d_k, d_k).into_owned();
+        let kh = k.columns(h * d_k, d_k).into_owned();
+        if self.cfg.relative == Relative::Rope {
+            Ok((
+                crate::position::rope_rotate(&qh, 0)?,
+                crate::position::rope_rotate(&kh, 0)?,
+            ))
+        } else {
+            Ok((qh, kh))
+        }
     }
 }
 

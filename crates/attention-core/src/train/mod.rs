@@ -49,7 +49,7 @@ mod recall;
 mod task;
 mod two_lookup;
 
-pub use attention::{AttentionCache, AttentionGrads, MhaConfig, MultiHeadAttention};
+pub use attention::{AttentionCache, AttentionGrads, MhaConfig, MultiHeadAttention, Relative};
 pub use blocks::{
     residual_add, DecoderCache, DecoderGrads, DecoderLayer, EncoderCache, EncoderLayer,
 };

@@ -16,7 +16,7 @@
 use super::{
     softmax_cross_entropy, AssocRecall, AttentionCache, Batch, CrossEntropy, Embedding,
     EmbeddingCache, Linear, LinearCache, MhaConfig, Module, MultiHeadAttention, Optimizer, Param,
-    PositionalCache, PositionalEmbedding,
+    PositionalCache, PositionalEmbedding, Relative,
 };
 use crate::{AttnError, Mask, Mat, Rng};
 
@@ -123,6 +123,7 @@ impl RecallModel {
             d_v: cfg.d_v,
             scale: cfg.scale,
             mask: Mask::None,
+            relative: Relative::None,
         };
         let layers = (0..cfg.n_layers)
             .map(|_| MultiHeadAttention::new(mha.clone(), &mut rng))
