@@ -29,7 +29,8 @@
 //! is [`coref`], its model [`EncoderClassifier`] (with head gates for
 //! pruning and head-importance scores); [`head_study`] measures what each
 //! of its heads does and is worth. [`TwoLookup`] is the task on which
-//! several heads are compared with one head of the same width. [`gradcheck`] holds the
+//! several heads are compared with one head of the same width.
+//! [`position_task`] is the position chapter's extrapolation experiment. [`gradcheck`] holds the
 //! finite-difference helpers the tests use.
 
 mod attention;
@@ -45,6 +46,7 @@ mod mlp;
 mod norm;
 mod optim;
 mod param;
+pub mod position_task;
 mod recall;
 mod task;
 mod two_lookup;

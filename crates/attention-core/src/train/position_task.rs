@@ -1,0 +1,282 @@
+//! The position chapter's extrapolation experiment: a causal transformer
+//! that must copy the token `k` steps back, trained on sequences up to length
+//! L and measured on longer ones, once per way of giving it position.
+//!
+//! * [`Scheme::None`]: no position information (only the causal mask).
+//! * [`Scheme::Learned`]: a trained table of L position vectors added to the
+//!   token vectors. Past L there is no row: positions `>= L` reuse the last
+//!   row (what "the table ends at the trained length" means in practice).
+//! * [`Scheme::Sinusoidal`]: the fixed sin/cos vectors added to the tokens.
+//! * [`Scheme::Rope`]: queries and keys rotated by position in every head.
+//! * [`Scheme::Alibi`]: a distance penalty with per-head slopes on the scores.
+//!
+//! Shapes: a sequence of n ids gives `x` of `n x d_model`, attention maps
+//! `n x n` (causal) and logits `n x vocab`, one row per position. Positions
+//! `i < k` have no target.
+
+use super::{
+    softmax_cross_entropy, Embedding, EmbeddingCache, EncoderCache, EncoderLayer, Linear,
+    LinearCache, Module, Optimizer, Param, PositionalEmbedding, Relative, StepStats,
+};
+use crate::{sinusoidal, AttnError, Mask, Mat, Rng};
+
+/// How the model knows where a token is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    None,
+    Learned,
+    Sinusoidal,
+    Rope,
+    Alibi,
+}
+
+impl Scheme {
+    pub const ALL: [Scheme; 5] = [
+        Scheme::None,
+        Scheme::Learned,
+        Scheme::Sinusoidal,
+        Scheme::Rope,
+        Scheme::Alibi,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::None => "none",
+            Scheme::Learned => "learned absolute",
+            Scheme::Sinusoidal => "sinusoidal",
+            Scheme::Rope => "RoPE",
+            Scheme::Alibi => "ALiBi",
+        }
+    }
+}
+
+/// "Copy the token `k` steps back" over `vocab` symbols.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CopyBack {
+    pub k: usize,
+    pub vocab: usize,
+}
+
+/// One sequence and its targets (`None` where there is nothing to copy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Labelled {
+    pub tokens: Vec<usize>,
+    pub targets: Vec<Option<usize>>,
+}
+
+impl CopyBack {
+    /// A random sequence of length `len` (uniform symbols) with its targets.
+    pub fn sample(&self, rng: &mut Rng, len: usize) -> Labelled {
+        let tokens: Vec<usize> = (0..len).map(|_| rng.below(self.vocab)).collect();
+        let targets = (0..len)
+            .map(|i| i.checked_sub(self.k).map(|j| tokens[j]))
+            .collect();
+        Labelled { tokens, targets }
+    }
+}
+
+/// Sizes and options of a [`SeqModel`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeqConfig {
+    pub scheme: Scheme,
+    pub vocab: usize,
+    /// The longest training sequence, L (rows of the learned table).
+    pub max_len: usize,
+    pub d_model: usize,
+    pub n_heads: usize,
+    pub d_hidden: usize,
+    pub n_layers: usize,
+    pub seed: u64,
+}
+
+/// The model; see the module docs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeqModel {
+    pub cfg: SeqConfig,
+    pub embed: Embedding,
+    /// The learned table (`max_len x d_model`); unused unless the scheme is
+    /// [`Scheme::Learned`], kept so every scheme has the same parameters
+    /// list shape.
+    pub pos: PositionalEmbedding,
+    pub layers: Vec<EncoderLayer>,
+    pub readout: Linear,
+}
+
+/// What the backward pass needs; `layers[l].attn.weights` are the maps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeqCache {
+    embed: EmbeddingCache,
+    /// Which table row each position used (learned scheme).
+    rows: Vec<usize>,
+    pub layers: Vec<EncoderCache>,
+    readout: LinearCache,
+}
+
+impl SeqModel {
+    /// Seeded model; causal layers, with RoPE or ALiBi inside the attention
+    /// for those schemes. Err on a zero size, `n_heads` not dividing
+    /// `d_model`, or an odd head width with RoPE.
+    pub fn new(cfg: SeqConfig) -> Result<Self, AttnError> {
+        super::nonzero("max_len", cfg.max_len)?;
+        super::nonzero("n_layers", cfg.n_layers)?;
+        let mut rng = Rng::new(cfg.seed);
+        let std = 0.5f64.sqrt();
+        let embed = Embedding::new(cfg.vocab, cfg.d_model, std, &mut rng)?;
+        let pos = PositionalEmbedding::new(cfg.max_len, cfg.d_model, std, &mut rng)?;
+        let relative = match cfg.scheme {
+            Scheme::Rope => Relative::Rope,
+            Scheme::Alibi => Relative::Alibi,
+            _ => Relative::None,
+        };
+        let mut layers = Vec::with_capacity(cfg.n_layers);
+        for _ in 0..cfg.n_layers {
+            let mut l = EncoderLayer::new(
+                cfg.d_model,
+                cfg.n_heads,
+                cfg.d_hidden,
+                true,
+                Mask::Causal,
+                &mut rng,
+            )?;
+            l.attn.cfg.relative = relative;
+            layers.push(l);
+        }
+        if relative == Relative::Rope && !(cfg.d_model / cfg.n_heads).is_multiple_of(2) {
+            return Err(AttnError::value(
+                "n_heads",
+                "RoPE needs an even head width (d_model / n_heads)",
+            ));
+        }
+        let readout = Linear::new(cfg.d_model, cfg.vocab, &mut rng)?;
+        Ok(SeqModel {
+            cfg,
+            embed,
+            pos,
+            layers,
+            readout,
+        })
+    }
+
+    /// `tokens` (n ids, any n >= 1) -> logits `n x vocab` and the cache.
+    pub fn forward(&self, tokens: &[usize]) -> Result<(Mat, SeqCache), AttnError> {
+        let (mut x, embed) = self.embed.forward(tokens)?;
+        let n = x.nrows();
+        let last = self.cfg.max_len - 1;
+        let rows: Vec<usize> = (0..n).map(|i| i.min(last)).collect();
+        match self.cfg.scheme {
+            Scheme::Learned => {
+                for (i, &r) in rows.iter().enumerate() {
+                    let mut row = x.row_mut(i);
+                    row += self.pos.table.value.row(r);
+                }
+            }
+            Scheme::Sinusoidal => x += sinusoidal(n, self.cfg.d_model),
+            _ => {}
+        }
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let (y, c) = layer.forward(&x)?;
+            x = y;
+            layers.push(c);
+        }
+        let (logits, readout) = self.readout.forward(&x)?;
+        Ok((
+            logits,
+            SeqCache {
+                embed,
+                rows,
+                layers,
+                readout,
+            },
+        ))
+    }
+
+    /// `d_logits` (`n x vocab`) -> adds every parameter's gradient.
+    pub fn backward(&mut self, cache: &SeqCache, d_logits: &Mat) -> Result<(), AttnError> {
+        let mut d_x = self.readout.backward(&cache.readout, d_logits)?;
+        for (layer, c) in self.layers.iter_mut().zip(&cache.layers).rev() {
+            d_x = layer.backward(c, &d_x)?;
+        }
+        if self.cfg.scheme == Scheme::Learned {
+            for (i, &r) in cache.rows.iter().enumerate() {
+                let mut g = self.pos.table.grad.row_mut(r);
+                g += d_x.row(i);
+            }
+        }
+        self.embed.backward(&cache.embed, &d_x)
+    }
+
+    /// Cross-entropy over the targeted positions of one sequence: the loss
+    /// summed over them, the count right, the count targeted, and
+    /// `d_logits` of the summed loss (`n x vocab`, zero rows where there is
+    /// no target).
+    fn loss(
+        &self,
+        logits: &Mat,
+        targets: &[Option<usize>],
+    ) -> Result<(f64, usize, usize, Mat), AttnError> {
+        let rows: Vec<usize> = (0..targets.len())
+            .filter(|&i| targets[i].is_some())
+            .collect();
+        let mut d = Mat::zeros(logits.nrows(), logits.ncols());
+        if rows.is_empty() {
+            return Ok((0.0, 0, 0, d));
+        }
+        let picked = Mat::from_fn(rows.len(), logits.ncols(), |r, c| logits[(rows[r], c)]);
+        let t: Vec<usize> = rows.iter().filter_map(|&i| targets[i]).collect();
+        let ce = softmax_cross_entropy(&picked, &t)?;
+        let m = rows.len() as f64;
+        for (r, &i) in rows.iter().enumerate() {
+            // softmax_cross_entropy averages over its rows; undo that.
+            d.row_mut(i).copy_from(&(ce.d_logits.row(r) * m));
+        }
+        Ok((ce.loss * m, ce.correct, rows.len(), d))
+    }
+
+    /// One optimisation step on `batch` (the loss is the mean over every
+    /// targeted position). Returns the batch's loss and accuracy before
+    /// the update.
+    pub fn train_step(
+        &mut self,
+        batch: &[Labelled],
+        opt: &mut dyn Optimizer,
+    ) -> Result<StepStats, AttnError> {
+        self.zero_grad();
+        let (mut loss, mut right, mut count) = (0.0, 0, 0);
+        let mut work = Vec::with_capacity(batch.len());
+        for s in batch {
+            let (logits, cache) = self.forward(&s.tokens)?;
+            let (l, r, c, d) = self.loss(&logits, &s.targets)?;
+            loss += l;
+            right += r;
+            count += c;
+            work.push((cache, d));
+        }
+        if count == 0 {
+            return Err(AttnError::value("batch", "no position has a target"));
+        }
+        let scale = 1.0 / count as f64;
+        for (cache, d) in &work {
+            self.backward(cache, &(d * scale))?;
+        }
+        opt.step(self.params_mut())?;
+        Ok(StepStats {
+            loss: loss * scale,
+            accuracy: right as f64 / count as f64,
+        })
+    }
+
+    /// Fraction of targeted positions answered right over `seqs`.
+    pub fn accuracy(&self, seqs: &[Labelled]) -> Result<f64, AttnError> {
+        let (mut right, mut count) = (0, 0);
+        for s in seqs {
+            let (logits, _) = self.forward(&s.tokens)?;
+            let (_, r, c, _) = self.loss(&logits, &s.targets)?;
+            right += r;
+            count += c;
+        }
+        Ok(right as f64 / count.max(1) as f64)
+    }
+}
+
+super::param::stacked_module!(SeqModel);
