@@ -67,7 +67,7 @@ pub fn App() -> impl IntoView {
                             .map(|c| {
                                 view! {
                                     <li>
-                                        <Link href=format!("/{}", c.slug)>{format!("{}. {}", c.number, c.title)}</Link>
+                                        <Link href=format!("/{}", c.slug)>{format!("{}. {}", c.number, c.nav)}</Link>
                                     </li>
                                 }
                             })

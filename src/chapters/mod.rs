@@ -63,6 +63,8 @@ pub struct Chapter {
     /// URL path segment: the chapter lives at `/{slug}`.
     pub slug: &'static str,
     pub title: &'static str,
+    /// Short title for the header navigation.
+    pub nav: &'static str,
     /// One line for the landing page.
     pub summary: &'static str,
     /// Builds the chapter's page.
@@ -75,6 +77,7 @@ pub const CHAPTERS: &[Chapter] = &[
         number: 3,
         slug: qkv::SLUG,
         title: "Query, key, value",
+        nav: "Query, key, value",
         summary: "Type a sentence and follow it through Q, K, V, the scores, the scaling, the softmax and the weighted sum.",
         page: qkv::page,
     },
@@ -82,6 +85,7 @@ pub const CHAPTERS: &[Chapter] = &[
         number: 4,
         slug: scaling::SLUG,
         title: "Why divide by √d_k",
+        nav: "Why √d_k",
         summary: "Slide d_k up to 2048 and watch raw scores spread, the softmax saturate and its gradient vanish, and the scaling put it right.",
         page: scaling::page,
     },
@@ -89,6 +93,7 @@ pub const CHAPTERS: &[Chapter] = &[
         number: 5,
         slug: self_attention::SLUG,
         title: "Self-attention",
+        nav: "Self-attention",
         summary: "Ask a model we trained who “it” is, swap “tired” for “wide”, and watch every head of every layer change where it looks.",
         page: self_attention::page,
     },
@@ -96,6 +101,7 @@ pub const CHAPTERS: &[Chapter] = &[
         number: 7,
         slug: multi_head::SLUG,
         title: "Multi-head attention and head pruning",
+        nav: "Multi-head",
         summary: "Take a trained model apart head by head: switch heads off, measure what each was worth, and prune it.",
         page: multi_head::page,
     },
