@@ -7,6 +7,7 @@
 //!
 //! * [`attention_trace`] runs (multi-head) attention and returns every
 //!   intermediate matrix;
+//! * [`permutation`] measures permutation equivariance (reorder, compare rows);
 //! * [`position`] holds the positional encodings (sinusoidal, RoPE, ALiBi,
 //!   learned);
 //! * [`stats`] measures attention rows (entropy, softmax Jacobian, ...);
@@ -21,6 +22,7 @@ pub mod attention;
 pub mod embed;
 pub mod error;
 pub mod explain;
+pub mod permutation;
 pub mod position;
 pub mod rng;
 pub mod scaling;

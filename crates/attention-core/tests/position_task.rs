@@ -4,7 +4,7 @@
 
 use attention_core::train::gradcheck::{numeric_param_grads, rel_error};
 use attention_core::train::position_task::*;
-use attention_core::train::{Adam, Module, Sgd};
+use attention_core::train::{Module, Sgd};
 use attention_core::Rng;
 
 #[test]
@@ -78,55 +78,117 @@ fn every_scheme_backpropagates_correctly_even_past_the_trained_length() {
     assert!(SeqModel::new(odd).is_err());
 }
 
-/// Trains `scheme` on lengths 4..=16 for `steps` and measures accuracy at
-/// lengths 16, 32, 48 and 64.
-fn extrapolation(scheme: Scheme, k: usize, steps: usize) -> [f64; 4] {
-    let task = CopyBack { k, vocab: 8 };
-    let l = 16;
-    let mut m = SeqModel::new(SeqConfig {
-        scheme,
-        vocab: 8,
-        max_len: l,
-        d_model: 32,
-        n_heads: 2,
-        d_hidden: 64,
-        n_layers: 2,
-        seed: 1,
-    })
-    .unwrap();
-    let mut opt = Adam::new(3e-3);
-    let mut rng = Rng::new(2);
-    for _ in 0..steps {
-        let batch: Vec<Labelled> = (0..16)
-            .map(|_| {
-                let n = 4 + rng.below(l - 3);
-                task.sample(&mut rng, n)
+/// Trains every scheme with the experiment's defaults (k = 3, L = 16, 600
+/// steps) on 5 threads and measures accuracy at lengths 16, 32, 48 and 64.
+fn run_experiment() -> Vec<(Scheme, [f64; 4])> {
+    let exp = Experiment::new(ExperimentConfig::default()).unwrap();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..exp.runs.len())
+            .map(|r| {
+                let mut e = exp.clone();
+                s.spawn(move || {
+                    // Only run r matters on this thread: drop the others' work.
+                    let keep = e.runs.swap_remove(r);
+                    e.runs = vec![keep];
+                    while !e.finished() {
+                        e.step().unwrap();
+                    }
+                    let acc = [16, 32, 48, 64]
+                        .map(|n| e.runs[0].model.accuracy(&e.test_set(n, 40)).unwrap());
+                    (e.runs[0].scheme, acc)
+                })
             })
             .collect();
-        m.train_step(&batch, &mut opt).unwrap();
-    }
-    let mut erng = Rng::new(9);
-    [l, 2 * l, 3 * l, 4 * l].map(|n| {
-        let seqs: Vec<Labelled> = (0..40).map(|_| task.sample(&mut erng, n)).collect();
-        m.accuracy(&seqs).unwrap()
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
     })
 }
 
 #[test]
+fn experiment_lengths_and_test_sets_are_fixed() {
+    let exp = Experiment::new(ExperimentConfig::default()).unwrap();
+    assert_eq!(exp.lengths(), vec![16, 24, 32, 40, 48, 56, 64]);
+    assert_eq!(exp.test_set(20, 3), exp.test_set(20, 3));
+    assert_ne!(exp.test_set(20, 3), exp.test_set(21, 3)[..].to_vec());
+    assert!(exp.test_set(20, 3).iter().all(|s| s.tokens.len() == 20));
+    for bad in [
+        ExperimentConfig {
+            k: 0,
+            ..Default::default()
+        },
+        ExperimentConfig {
+            max_len: 4,
+            ..Default::default()
+        },
+        ExperimentConfig {
+            max_len: 1000,
+            ..Default::default()
+        },
+        ExperimentConfig {
+            steps: 0,
+            ..Default::default()
+        },
+    ] {
+        assert!(Experiment::new(bad).is_err(), "{bad:?}");
+    }
+    // Every model starts from the same token embeddings and sees the same batches.
+    let e = Experiment::new(ExperimentConfig {
+        steps: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    let first = &e.runs[0].model.embed.table.value;
+    assert!(e.runs.iter().all(|r| &r.model.embed.table.value == first));
+}
+
+#[test]
+fn accuracy_by_position_counts_only_targets() {
+    let exp = Experiment::new(ExperimentConfig::default()).unwrap();
+    let m = &exp.runs[0].model;
+    let seqs = vec![exp.test_set(5, 1)[0].clone(), exp.test_set(8, 1)[0].clone()];
+    let by_pos = m.accuracy_by_position(&seqs).unwrap();
+    assert_eq!(by_pos.len(), 8);
+    assert!(
+        by_pos[..3].iter().all(Option::is_none),
+        "k = 3: no target before position 3"
+    );
+    assert!(by_pos[3..].iter().all(Option::is_some));
+    // The overall accuracy is the target-weighted mean of the positions.
+    let (mut right, mut count) = (0.0, 0.0);
+    for (i, a) in by_pos.iter().enumerate() {
+        if let Some(a) = a {
+            let c = seqs
+                .iter()
+                .filter(|s| s.targets.get(i).is_some_and(Option::is_some))
+                .count() as f64;
+            right += a * c;
+            count += c;
+        }
+    }
+    assert!((right / count - m.accuracy(&seqs).unwrap()).abs() < 1e-12);
+}
+
+#[test]
 fn rope_extrapolates_and_the_learned_table_does_not() {
-    let (rope, learned) = std::thread::scope(|s| {
-        let r = s.spawn(|| extrapolation(Scheme::Rope, 3, 600));
-        let l = s.spawn(|| extrapolation(Scheme::Learned, 3, 600));
-        (r.join().unwrap(), l.join().unwrap())
-    });
-    eprintln!("copy 3 back, trained on lengths <= 16, accuracy at 16/32/48/64: RoPE {rope:.3?}, learned {learned:.3?}");
+    let results = run_experiment();
+    for (s, acc) in &results {
+        eprintln!(
+            "copy 3 back, trained on lengths <= 16, accuracy at 16/32/48/64: {} {acc:.3?}",
+            s.name()
+        );
+    }
+    let get = |s: Scheme| results.iter().find(|r| r.0 == s).unwrap().1;
+    let (rope, learned, none) = (get(Scheme::Rope), get(Scheme::Learned), get(Scheme::None));
     assert!(
         rope[0] > 0.95 && learned[0] > 0.95,
-        "both learn the trained lengths"
+        "both learn the trained lengths: {rope:?} {learned:?}"
     );
     assert!(rope[3] > 0.8, "RoPE holds up at 4L: {rope:?}");
     assert!(
         learned[1] < 0.7,
         "the learned table fails past L: {learned:?}"
+    );
+    assert!(
+        none[0] < 0.6,
+        "without position the task cannot be learned: {none:?}"
     );
 }

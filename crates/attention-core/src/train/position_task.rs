@@ -280,3 +280,173 @@ impl SeqModel {
 }
 
 super::param::stacked_module!(SeqModel);
+
+impl SeqModel {
+    /// Accuracy at each position over `seqs` (which may differ in length):
+    /// entry `i` is `None` where no sequence has a target at `i`.
+    pub fn accuracy_by_position(&self, seqs: &[Labelled]) -> Result<Vec<Option<f64>>, AttnError> {
+        let longest = seqs.iter().map(|s| s.tokens.len()).max().unwrap_or(0);
+        let (mut right, mut count) = (vec![0usize; longest], vec![0usize; longest]);
+        for s in seqs {
+            let (logits, _) = self.forward(&s.tokens)?;
+            for (i, t) in s.targets.iter().enumerate() {
+                if let Some(t) = *t {
+                    count[i] += 1;
+                    if super::classifier::argmax(&logits.row(i).iter().copied().collect::<Vec<_>>())
+                        == t
+                    {
+                        right[i] += 1;
+                    }
+                }
+            }
+        }
+        Ok(right
+            .iter()
+            .zip(&count)
+            .map(|(&r, &c)| (c > 0).then(|| r as f64 / c as f64))
+            .collect())
+    }
+}
+
+/// The extrapolation experiment's settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExperimentConfig {
+    /// The task: copy the token `k` steps back.
+    pub k: usize,
+    /// Longest training sequence L (also the learned table's length).
+    pub max_len: usize,
+    /// Adam steps per model.
+    pub steps: usize,
+    /// Sequences per step.
+    pub batch: usize,
+    pub seed: u64,
+}
+
+impl Default for ExperimentConfig {
+    /// k = 3, L = 16, 600 steps of 16 sequences, seed 1.
+    fn default() -> Self {
+        ExperimentConfig {
+            k: 3,
+            max_len: 16,
+            steps: 600,
+            batch: 16,
+            seed: 1,
+        }
+    }
+}
+
+/// Token ids of the experiment.
+pub const EXPERIMENT_VOCAB: usize = 8;
+
+/// One model of the experiment.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub scheme: Scheme,
+    pub model: SeqModel,
+    opt: super::Adam,
+    /// Training loss after each step.
+    pub losses: Vec<f64>,
+}
+
+/// Five models, one per [`Scheme`], same architecture (2 causal layers, 2
+/// heads, d_model 32, MLP 64), same initial weights where shapes match, the
+/// same batches in the same order: only the positional scheme differs.
+/// Training takes one step of every model at a time (so a page can spread it
+/// over animation frames); sequences have lengths 4 to L.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    pub cfg: ExperimentConfig,
+    pub task: CopyBack,
+    pub runs: Vec<Run>,
+    rng: Rng,
+    /// Steps taken by every model so far.
+    pub step: usize,
+}
+
+impl Experiment {
+    /// Err if `k` is 0 or L is below `k + 2` or above 256, or `steps` or
+    /// `batch` is 0.
+    pub fn new(cfg: ExperimentConfig) -> Result<Self, AttnError> {
+        if cfg.k == 0 || cfg.max_len < cfg.k + 2 || cfg.max_len > 256 {
+            return Err(AttnError::value(
+                "max_len",
+                format!(
+                    "L must be between k + 2 and 256 with k >= 1, got L = {} and k = {}",
+                    cfg.max_len, cfg.k
+                ),
+            ));
+        }
+        super::nonzero("steps", cfg.steps)?;
+        super::nonzero("batch", cfg.batch)?;
+        let runs = Scheme::ALL
+            .iter()
+            .map(|&scheme| {
+                Ok(Run {
+                    scheme,
+                    model: SeqModel::new(SeqConfig {
+                        scheme,
+                        vocab: EXPERIMENT_VOCAB,
+                        max_len: cfg.max_len,
+                        d_model: 32,
+                        n_heads: 2,
+                        d_hidden: 64,
+                        n_layers: 2,
+                        seed: cfg.seed,
+                    })?,
+                    opt: super::Adam::new(3e-3),
+                    losses: Vec::with_capacity(cfg.steps),
+                })
+            })
+            .collect::<Result<Vec<_>, AttnError>>()?;
+        Ok(Experiment {
+            cfg,
+            task: CopyBack {
+                k: cfg.k,
+                vocab: EXPERIMENT_VOCAB,
+            },
+            runs,
+            rng: Rng::new(cfg.seed.wrapping_add(1)),
+            step: 0,
+        })
+    }
+
+    /// Whether every model has taken `cfg.steps` steps.
+    pub fn finished(&self) -> bool {
+        self.step >= self.cfg.steps
+    }
+
+    /// One training step of every model on one new batch (no-op once finished).
+    pub fn step(&mut self) -> Result<(), AttnError> {
+        if self.finished() {
+            return Ok(());
+        }
+        let l = self.cfg.max_len;
+        let lo = (self.cfg.k + 1).min(4);
+        let batch: Vec<Labelled> = (0..self.cfg.batch)
+            .map(|_| {
+                let n = lo + self.rng.below(l - lo + 1);
+                self.task.sample(&mut self.rng, n)
+            })
+            .collect();
+        for run in &mut self.runs {
+            let stats = run.model.train_step(&batch, &mut run.opt)?;
+            run.losses.push(stats.loss);
+        }
+        self.step += 1;
+        Ok(())
+    }
+
+    /// Test lengths: L, 1.5 L, 2 L, ... 4 L.
+    pub fn lengths(&self) -> Vec<usize> {
+        (2..=8).map(|h| self.cfg.max_len * h / 2).collect()
+    }
+
+    /// `count` seeded held-out sequences of length `len` (the same for every
+    /// model and every call).
+    pub fn test_set(&self, len: usize, count: usize) -> Vec<Labelled> {
+        let mut rng = Rng::new(self.cfg.seed ^ 0x7E57_0000 ^ (len as u64) << 20);
+        (0..count)
+            .map(|_| self.task.sample(&mut rng, len))
+            .collect()
+    }
+}
