@@ -5,6 +5,7 @@
 
 use attention_lab::charts::heatmap::{ColorScale, HeatmapData};
 use attention_lab::charts::lines::{draw_line_diagram, LineDiagram};
+use attention_lab::charts::position::{draw_matrix_image, MatrixImage};
 use attention_lab::widgets::chart::{Chart, DrawFn};
 use attention_lab::widgets::choice::ChoiceGroup;
 use attention_lab::widgets::formula::Formula;
@@ -310,6 +311,72 @@ async fn line_diagram_chart_paints_and_repaints_when_the_selection_moves() {
         pixels(&ctx),
         before,
         "another row's lines after the selection moved"
+    );
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn matrix_image_paints_every_cell_through_the_canvas_and_follows_its_data() {
+    let root = container();
+    // Two columns: +1 everywhere (dark red), then -1 or +1 by row.
+    let rows = RwSignal::new(4usize);
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let draw: std::sync::Arc<DrawFn> = std::sync::Arc::new(move |area, s, th| {
+            let n = rows.get();
+            let m = MatrixImage {
+                title: "image".into(),
+                rows: n,
+                cols: 2,
+                values: (0..n)
+                    .flat_map(|r| [1.0, if r < 2 { -1.0 } else { 1.0 }])
+                    .collect(),
+                scale: ColorScale::Diverging { abs_max: 1.0 },
+                row_label: "position".into(),
+                col_label: "dimension".into(),
+            };
+            draw_matrix_image(area, &m, th, s).map_err(|e| e.to_string())
+        });
+        view! { <Chart width=300.0 height=300.0 label="image" draw=draw test_id="img" /> }
+    });
+    settle().await;
+    let canvas: HtmlCanvasElement = q(&root, "canvas").unchecked_into();
+    let ctx: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .expect("ctx")
+        .expect("2d")
+        .unchecked_into();
+    let count = |ctx: &web_sys::CanvasRenderingContext2d, blue: bool| {
+        let d = ctx
+            .get_image_data(
+                0.0,
+                0.0,
+                f64::from(canvas.width()),
+                f64::from(canvas.height()),
+            )
+            .expect("pixels")
+            .data()
+            .to_vec();
+        d.chunks(4)
+            .filter(|p| {
+                if blue {
+                    p[2] > 80 && p[0] < 40
+                } else {
+                    p[0] > 80 && p[2] < 40
+                }
+            })
+            .count()
+    };
+    let (blue, red) = (count(&ctx, true), count(&ctx, false));
+    assert!(
+        blue > 1000 && red > 1000,
+        "both ends of the scale painted: {blue} {red}"
+    );
+    // All rows +1 except the first two: the blue area shrinks to the legend.
+    rows.set(40);
+    settle().await;
+    assert!(
+        count(&ctx, true) < blue / 4,
+        "fewer -1 cells after the data changed"
     );
     drop(handle);
 }

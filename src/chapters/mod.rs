@@ -2,6 +2,7 @@
 //! the landing page. A chapter is added here only once it works.
 
 pub mod multi_head;
+pub mod position;
 pub mod qkv;
 pub mod scaling;
 pub mod self_attention;
@@ -104,6 +105,14 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Multi-head",
         summary: "Take a trained model apart head by head: switch heads off, measure what each was worth, and prune it.",
         page: multi_head::page,
+    },
+    Chapter {
+        number: 8,
+        slug: position::SLUG,
+        title: "Position: order, sinusoids, RoPE and ALiBi",
+        nav: "Position",
+        summary: "Shuffle a sentence with position off and on, turn RoPE's arrows, bend attention with ALiBi, and train five models to see which one reaches past its training length.",
+        page: position::page,
     },
 ];
 

@@ -277,6 +277,23 @@ pub trait CellBlit: DrawingBackend {
 #[cfg(test)]
 impl CellBlit for plotters::backend::SVGBackend<'_> {}
 
+/// Paints `cells` (`cols x rows`, RGB, row-major) stretched over the
+/// device-pixel rectangle at `pos` of size `size`, in one backend call.
+pub fn draw_cells<DB: CellBlit>(
+    area: &DrawingArea<DB, Shift>,
+    pos: BackendCoord,
+    size: (u32, u32),
+    grid: (u32, u32),
+    cells: &[u8],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    area.draw(&CellBlock {
+        pos,
+        size,
+        grid,
+        data: cells,
+    })
+}
+
 /// A grid of cells sent to the backend in one `blit_cells` call.
 struct CellBlock<'a> {
     pos: BackendCoord,

@@ -11,6 +11,7 @@ pub mod colormap;
 pub mod heatmap;
 pub mod lines;
 pub mod plots;
+pub mod position;
 
 use colormap::Rgb;
 use plotters::coord::Shift;

@@ -274,12 +274,25 @@ pub fn draw_curves<DB: DrawingBackend>(
     theme: &ChartTheme,
     scale: f64,
 ) -> DrawResult<DB> {
+    draw_curves_from(area, c, 0.0, theme, scale)
+}
+
+/// [`draw_curves`] with the x axis starting at `x_min` (e.g. a negative
+/// offset) instead of 0.
+pub fn draw_curves_from<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    c: &CurveChart,
+    x_min: f64,
+    theme: &ChartTheme,
+    scale: f64,
+) -> DrawResult<DB> {
     let (font, _) = begin(area, theme, scale)?;
     title_and_legend(area, &c.title, &c.series, theme, scale)?;
-    let x_max = if c.x_max.is_finite() && c.x_max > 0.0 {
+    let x_min = if x_min.is_finite() { x_min } else { 0.0 };
+    let x_max = if c.x_max.is_finite() && c.x_max > x_min {
         c.x_max
     } else {
-        1.0
+        x_min + 1.0
     };
     let (y_lo, y_hi) =
         if c.y_range.1 > c.y_range.0 && c.y_range.0.is_finite() && c.y_range.1.is_finite() {
@@ -292,7 +305,7 @@ pub fn draw_curves<DB: DrawingBackend>(
         .margin_top((font * 3.0) as u32)
         .x_label_area_size((font * 2.6) as u32)
         .y_label_area_size((font * 3.6) as u32)
-        .build_cartesian_2d(0.0..x_max, y_lo..y_hi)?;
+        .build_cartesian_2d(x_min..x_max, y_lo..y_hi)?;
     let mut mesh = chart.configure_mesh();
     themed_mesh(&mut mesh, &c.x_label, &c.y_label, theme, scale);
     mesh.draw()?;
@@ -474,6 +487,36 @@ mod tests {
         };
         svg(500, 300, |a| {
             draw_curves(a, &empty, &ChartTheme::new(true, false), 2.0).expect("draws")
+        });
+    }
+
+    #[test]
+    fn curves_can_start_at_a_negative_x() {
+        let c = CurveChart {
+            title: "score".into(),
+            x_label: "offset".into(),
+            y_label: "q·k".into(),
+            y_range: (-1.0, 1.0),
+            series: vec![Series {
+                name: "score".into(),
+                points: (-32..=32)
+                    .map(|i| (f64::from(i), (f64::from(i) / 5.0).cos()))
+                    .collect(),
+                color: SCALED,
+                square: false,
+            }],
+            x_max: 32.0,
+        };
+        let th = ChartTheme::new(false, false);
+        let s = svg(500, 300, |a| {
+            draw_curves_from(a, &c, -32.0, &th, 1.0).expect("draws")
+        });
+        assert!(s.contains("-20") || s.contains("-30"), "negative ticks");
+        let plain = svg(500, 300, |a| draw_curves(a, &c, &th, 1.0).expect("draws"));
+        assert!(!plain.contains(">-20") && !plain.contains(">-30"));
+        // A bad x_min falls back to 0.
+        svg(500, 300, |a| {
+            draw_curves_from(a, &c, f64::NAN, &th, 1.0).expect("draws")
         });
     }
 

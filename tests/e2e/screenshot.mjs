@@ -27,6 +27,9 @@ async function shot(url, file, { fullPage = true, before, scrollTo } = {}) {
     if (pathname === '/multi-head') {
       await page.waitForFunction(() => document.querySelector('[data-testid=study-status]')?.textContent.startsWith('Each head'), null, { timeout: 60000 });
       await waitForPaintsToSettle(page, { quietMs: 300 });
+    } else if (pathname === '/position') {
+      await page.locator('[data-testid=perm-verdict]').waitFor();
+      await waitForPaintsToSettle(page, { quietMs: 300 });
     } else if (pathname === '/qkv' || pathname === '/self-attention') {
       await page.locator('[data-testid=sentence]').waitFor();
       if (pathname === '/self-attention') await page.locator('[data-testid=answer]').first().waitFor();
@@ -76,6 +79,9 @@ try {
   await shot('/multi-head?off=1.1', path.join(outDir, 'multi-head.png'));
   await shot('/multi-head?src=random&rh=8&rw=2', path.join(outDir, 'multi-head-random.png'));
   await shot('/multi-head', path.join(outDir, 'multi-head-dark-large.png'), { before: prefs(true, true) });
+  await shot('/position', path.join(outDir, 'position.png'));
+  await shot('/position?pos=rope&sn=512&sd=512&rd=16&shift=200&ah=16&causal=0', path.join(outDir, 'position-big.png'));
+  await shot('/position', path.join(outDir, 'position-dark-large.png'), { before: prefs(true, true) });
   await shot('/nope', path.join(outDir, 'not-found.png'));
   await shot('/qkv?dk=9999&t=abc&text=<b>hi</b> there', path.join(outDir, 'qkv-bad-link.png'));
 } finally {

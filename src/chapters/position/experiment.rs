@@ -1,0 +1,404 @@
+//! The extrapolation experiment as the page runs it: five models trained in
+//! the browser, one unit of work at a time (a training step of all five, or
+//! one evaluation), and what the charts need of it.
+//!
+//! After training, each model is tested on [`TEST_SEQS`] held-out sequences
+//! at each length L, 1.5 L, ... 4 L, then position by position at 4 L.
+
+use crate::charts::colormap::Rgb;
+use crate::charts::heatmap::ColorScale;
+use crate::charts::plots::{CurveChart, Series};
+use crate::charts::position::MatrixImage;
+use attention_core::train::position_task::{Experiment, ExperimentConfig, Scheme};
+
+/// Held-out sequences per length.
+pub const TEST_SEQS: usize = 32;
+/// The trained length L.
+pub const L: usize = 16;
+/// Loss points kept per model (the curve is sampled evenly).
+const LOSS_EVERY: usize = 5;
+
+/// Okabe–Ito colours, one per scheme (in [`Scheme::ALL`] order).
+pub fn color(s: Scheme) -> Rgb {
+    match s {
+        Scheme::None => (0x55, 0x55, 0x55),
+        Scheme::Learned => (0xe6, 0x9f, 0x00),
+        Scheme::Sinusoidal => (0x56, 0xb4, 0xe9),
+        Scheme::Rope => (0x00, 0x9e, 0x73),
+        Scheme::Alibi => (0xcc, 0x79, 0xa7),
+    }
+}
+
+/// What the page shows of a run.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Progress {
+    pub step: usize,
+    pub steps: usize,
+    pub lengths: Vec<usize>,
+    /// Per scheme: (step, training loss) samples.
+    pub losses: Vec<Vec<(f64, f64)>>,
+    /// Per scheme, per length: held-out accuracy once measured.
+    pub accuracy: Vec<Vec<Option<f64>>>,
+    /// Per scheme: accuracy at each position of 4 L sequences, once measured.
+    pub by_position: Vec<Option<Vec<Option<f64>>>>,
+    /// The learned model's position vectors for positions 0..4L as used
+    /// (rows past L repeat row L - 1), row-major `4L x d_model`.
+    pub learned_rows: Vec<f64>,
+    pub d_model: usize,
+    /// Evaluation finished too.
+    pub done: bool,
+}
+
+/// A run of the experiment.
+pub struct Session {
+    exp: Experiment,
+    accuracy: Vec<Vec<Option<f64>>>,
+    by_position: Vec<Option<Vec<Option<f64>>>>,
+    /// Next evaluation: (run, length index), with index == lengths.len()
+    /// meaning the by-position test.
+    next_eval: (usize, usize),
+}
+
+impl Session {
+    pub fn new(k: usize, steps: usize, seed: u64) -> Result<Self, String> {
+        let exp = Experiment::new(ExperimentConfig {
+            k,
+            max_len: L,
+            steps,
+            batch: 16,
+            seed,
+        })
+        .map_err(|e| e.to_string())?;
+        let (runs, lengths) = (exp.runs.len(), exp.lengths().len());
+        Ok(Session {
+            exp,
+            accuracy: vec![vec![None; lengths]; runs],
+            by_position: vec![None; runs],
+            next_eval: (0, 0),
+        })
+    }
+
+    /// Training steps taken by every model.
+    pub fn step(&self) -> usize {
+        self.exp.step
+    }
+
+    /// Whether training and every evaluation are done.
+    pub fn done(&self) -> bool {
+        self.next_eval.0 >= self.exp.runs.len()
+    }
+
+    /// One unit of work. Returns whether everything is done.
+    pub fn work(&mut self) -> Result<bool, String> {
+        if !self.exp.finished() {
+            self.exp.step().map_err(|e| e.to_string())?;
+            return Ok(false);
+        }
+        if self.done() {
+            return Ok(true);
+        }
+        let lengths = self.exp.lengths();
+        let (r, li) = self.next_eval;
+        let model = &self.exp.runs[r].model;
+        if li < lengths.len() {
+            let set = self.exp.test_set(lengths[li], TEST_SEQS);
+            self.accuracy[r][li] = Some(model.accuracy(&set).map_err(|e| e.to_string())?);
+            self.next_eval = (r, li + 1);
+        } else {
+            let set = self.exp.test_set(4 * L, TEST_SEQS);
+            self.by_position[r] = Some(
+                model
+                    .accuracy_by_position(&set)
+                    .map_err(|e| e.to_string())?,
+            );
+            self.next_eval = (r + 1, 0);
+        }
+        Ok(self.done())
+    }
+
+    pub fn progress(&self) -> Progress {
+        let learned = self
+            .exp
+            .runs
+            .iter()
+            .find(|r| r.scheme == Scheme::Learned)
+            .map(|r| &r.model);
+        let (learned_rows, d_model) = learned.map_or((Vec::new(), 0), |m| {
+            let t = &m.pos.table.value;
+            let rows = (0..4 * L)
+                .flat_map(|p| {
+                    let r = p.min(t.nrows().saturating_sub(1));
+                    (0..t.ncols()).map(move |c| t[(r, c)])
+                })
+                .collect();
+            (rows, t.ncols())
+        });
+        Progress {
+            step: self.exp.step,
+            steps: self.exp.cfg.steps,
+            lengths: self.exp.lengths(),
+            losses: self
+                .exp
+                .runs
+                .iter()
+                .map(|r| {
+                    r.losses
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| (i + 1) % LOSS_EVERY == 0 || i + 1 == r.losses.len())
+                        .map(|(i, l)| ((i + 1) as f64, *l))
+                        .collect()
+                })
+                .collect(),
+            accuracy: self.accuracy.clone(),
+            by_position: self.by_position.clone(),
+            learned_rows,
+            d_model,
+            done: self.done(),
+        }
+    }
+}
+
+fn series(s: Scheme, points: Vec<(f64, f64)>) -> Series {
+    Series {
+        name: s.name().to_string(),
+        points,
+        color: color(s),
+        square: matches!(s, Scheme::Learned | Scheme::Rope),
+    }
+}
+
+/// Held-out accuracy against test length, one line per scheme.
+pub fn accuracy_chart(p: &Progress) -> CurveChart {
+    CurveChart {
+        title: format!("Accuracy by length (trained on lengths ≤ {L})"),
+        x_label: "sequence length".into(),
+        y_label: "held-out accuracy".into(),
+        y_range: (0.0, 1.0),
+        series: Scheme::ALL
+            .iter()
+            .zip(&p.accuracy)
+            .map(|(&s, acc)| {
+                let pts = p
+                    .lengths
+                    .iter()
+                    .zip(acc)
+                    .filter_map(|(&n, a)| a.map(|a| (n as f64, a)))
+                    .collect();
+                series(s, pts)
+            })
+            .collect(),
+        x_max: (4 * L) as f64,
+    }
+}
+
+/// Training loss of each model.
+pub fn loss_chart(p: &Progress) -> CurveChart {
+    let hi = p
+        .losses
+        .iter()
+        .flatten()
+        .map(|x| x.1)
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    CurveChart {
+        title: "Training loss".into(),
+        x_label: "step".into(),
+        y_label: "cross-entropy".into(),
+        y_range: (0.0, hi.max(0.1) * 1.05),
+        series: Scheme::ALL
+            .iter()
+            .zip(&p.losses)
+            .map(|(&s, l)| series(s, l.clone()))
+            .collect(),
+        x_max: p.steps as f64,
+    }
+}
+
+/// Accuracy at each position of 4 L sequences for the given schemes.
+pub fn by_position_chart(p: &Progress, schemes: &[Scheme]) -> CurveChart {
+    let mut out = Vec::new();
+    for (&s, bp) in Scheme::ALL.iter().zip(&p.by_position) {
+        if !schemes.contains(&s) {
+            continue;
+        }
+        let pts = bp
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, a)| a.map(|a| (i as f64, a)))
+            .collect();
+        out.push(series(s, pts));
+    }
+    out.push(Series {
+        name: format!("L = {L}"),
+        points: vec![(L as f64 - 0.5, 0.0), (L as f64 - 0.5, 1.0)],
+        color: (0x99, 0x99, 0x99),
+        square: false,
+    });
+    CurveChart {
+        title: format!("Accuracy at each position of length-{} sequences", 4 * L),
+        x_label: "position".into(),
+        y_label: "accuracy".into(),
+        y_range: (0.0, 1.0),
+        series: out,
+        x_max: (4 * L - 1) as f64,
+    }
+}
+
+/// The learned model's position vectors as used, positions 0..4L.
+pub fn learned_image(p: &Progress) -> MatrixImage {
+    let rows = p.learned_rows.len().checked_div(p.d_model).unwrap_or(0);
+    let abs_max = p
+        .learned_rows
+        .iter()
+        .fold(0.0_f64, |m, v| m.max(v.abs()))
+        .max(1e-9);
+    let when = if p.step == 0 {
+        "untrained".to_string()
+    } else {
+        format!("after {} steps", p.step)
+    };
+    MatrixImage {
+        title: format!(
+            "Learned position vectors, {when}; rows from {L} on repeat row {}",
+            L - 1
+        ),
+        rows,
+        cols: p.d_model,
+        values: p.learned_rows.clone(),
+        scale: ColorScale::Diverging { abs_max },
+        row_label: "position".into(),
+        col_label: "dimension".into(),
+    }
+}
+
+/// One line for the page.
+pub fn summary(p: &Progress) -> String {
+    if p.step < p.steps {
+        return format!("Training: step {} of {}.", p.step, p.steps);
+    }
+    if !p.done {
+        let measured = p.accuracy.iter().flatten().filter(|a| a.is_some()).count();
+        return format!(
+            "Trained. Measuring held-out accuracy: {measured} of {} lengths × models.",
+            p.lengths.len() * p.accuracy.len()
+        );
+    }
+    let best_at_4l = Scheme::ALL
+        .iter()
+        .zip(&p.accuracy)
+        .filter_map(|(s, a)| a.last().copied().flatten().map(|v| (s, v)))
+        .fold(None::<(&Scheme, f64)>, |b, x| match b {
+            Some(b) if b.1 >= x.1 => Some(b),
+            _ => Some(x),
+        });
+    match best_at_4l {
+        Some((s, v)) => format!(
+            "Done. Best at length {}: {} with {:.1}% correct.",
+            4 * L,
+            s.name(),
+            v * 100.0
+        ),
+        None => "Done.".into(),
+    }
+}
+
+/// What this run measured, in words: each scheme's accuracy at L and at
+/// 4 L, best first at 4 L. Empty until every model is measured.
+pub fn reading(p: &Progress) -> String {
+    if !p.done {
+        return String::new();
+    }
+    let mut rows: Vec<(Scheme, f64, f64)> = Scheme::ALL
+        .iter()
+        .zip(&p.accuracy)
+        .filter_map(|(&s, a)| Some((s, a.first().copied()??, a.last().copied()??)))
+        .collect();
+    rows.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let parts: Vec<String> = rows
+        .iter()
+        .map(|(s, at_l, at_4l)| {
+            format!("{} {:.1}% → {:.1}%", s.name(), at_l * 100.0, at_4l * 100.0)
+        })
+        .collect();
+    format!(
+        "This run, accuracy at length {L} → length {}: {}.",
+        4 * L,
+        parts.join("; ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_run_trains_then_measures_everything() {
+        let mut s = Session::new(2, 3, 1).unwrap();
+        let mut units = 0;
+        while !s.work().unwrap() {
+            units += 1;
+            assert!(units < 1000);
+        }
+        // 3 steps, then 5 models x (7 lengths + 1 by-position test).
+        assert_eq!(units + 1, 3 + 5 * 8);
+        let p = s.progress();
+        assert!(p.done && p.step == 3);
+        assert_eq!(p.lengths, vec![16, 24, 32, 40, 48, 56, 64]);
+        assert!(p
+            .accuracy
+            .iter()
+            .flatten()
+            .all(|a| a.is_some_and(|v| (0.0..=1.0).contains(&v))));
+        let bp = p.by_position[1].as_ref().unwrap();
+        assert_eq!(bp.len(), 64);
+        assert!(bp[0].is_none() && bp[2].is_some(), "k = 2");
+        assert_eq!(p.losses[0].len(), 1, "one sample: the last step");
+        // The learned table as used: 64 rows, rows past L repeat row L - 1.
+        assert_eq!((p.learned_rows.len(), p.d_model), (64 * 32, 32));
+        assert_eq!(
+            p.learned_rows[15 * 32..16 * 32],
+            p.learned_rows[63 * 32..64 * 32]
+        );
+        assert_ne!(
+            p.learned_rows[14 * 32..15 * 32],
+            p.learned_rows[15 * 32..16 * 32]
+        );
+        let img = learned_image(&p);
+        assert_eq!((img.rows, img.cols), (64, 32));
+        assert_eq!(accuracy_chart(&p).series.len(), 5);
+        assert_eq!(accuracy_chart(&p).series[3].points.len(), 7);
+        assert_eq!(
+            by_position_chart(&p, &[Scheme::Learned, Scheme::Rope])
+                .series
+                .len(),
+            3
+        );
+        assert!(summary(&p).starts_with("Done. Best at length 64"));
+        let r = reading(&p);
+        assert!(
+            r.starts_with("This run, accuracy at length 16 → length 64: "),
+            "{r}"
+        );
+        for s in Scheme::ALL {
+            assert!(r.contains(s.name()), "{r}");
+        }
+        assert!(Session::new(0, 3, 1).is_err());
+    }
+
+    #[test]
+    fn progress_before_training_has_no_measurements() {
+        let s = Session::new(3, 600, 1).unwrap();
+        let p = s.progress();
+        assert!(!p.done && p.step == 0);
+        assert!(p.accuracy.iter().flatten().all(Option::is_none));
+        assert!(accuracy_chart(&p)
+            .series
+            .iter()
+            .all(|s| s.points.is_empty()));
+        assert_eq!(summary(&p), "Training: step 0 of 600.");
+        assert_eq!(reading(&p), "");
+        assert!(learned_image(&p).title.contains("untrained"));
+    }
+}
