@@ -146,6 +146,16 @@ test('RoPE: moving both positions keeps the score, changing the offset changes i
     const c = await score();
     assert.notEqual(c.at, a.at);
     assert.equal(c.at, c.shifted);
+    // Animate the shift: it keeps growing, and the score never moves.
+    await page.locator('[data-testid=rope-animate]').click();
+    await page.waitForFunction(() => Number(new URL(location.href).searchParams.get('shift')) >= 40, null, { timeout: 20000 });
+    await page.locator('[data-testid=rope-animate]').click();
+    const d = await score();
+    assert.equal(d.shifted, c.at);
+    const pairs = await readTable(await openNumbers(page, 'rope-pairs-chart'));
+    assert.equal(pairs.rows.length, 4);
+    const sum = pairs.rows.reduce((acc, r) => acc + Number(r.cells[4]), 0);
+    assert.ok(Math.abs(sum - d.shifted) < 1e-5, `pair shares add up to the score: ${sum} vs ${d.shifted}`);
   });
 });
 

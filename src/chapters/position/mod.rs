@@ -606,7 +606,12 @@ fn learned_and_experiment(url: UrlState<PosState>) -> (impl IntoView, impl IntoV
                     {bypos_table}
                 </Chart>
             </div>
-            <p class="hint">"The right-hand chart fills in once the models of section 6 are trained: the grey line marks L."</p>
+            <p class="hint">
+                "The right-hand chart fills in once the models of section 6 are trained (about half a minute); the grey line marks L. "
+                <button data-testid="exp-toggle-learned" disabled=move || progress.with(|p| p.done) on:click=toggle>{button_text}</button>
+                " "
+                <span aria-live="polite">{move || progress.with(experiment::summary)}</span>
+            </p>
         </section>
     };
     let experiment = view! {
@@ -715,6 +720,26 @@ fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
             })
         })
     };
+    // "Move both" animation: the shift grows by one about 30 times a second.
+    let animating = RwSignal::new(false);
+    let animate = move |_| {
+        let start = !animating.get_untracked();
+        animating.set(start);
+        if !start {
+            return;
+        }
+        let mut last = 0.0;
+        drive(animating, 1.0, move |_| {
+            let now = now_ms();
+            if now - last >= 33.0 {
+                last = now;
+                let mut s = state.try_get_untracked()?;
+                s.shift = (s.shift + 1) % (state::SHIFT_MAX as usize + 1);
+                url.commit.run(s);
+            }
+            Some(false)
+        });
+    };
     let set = move |f: fn(&mut PosState, usize)| {
         Callback::new(move |v: f64| url.edit(|s| f(s, v.round().max(0.0) as usize)))
     };
@@ -732,6 +757,9 @@ fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
                 <Slider label="Move both by" test_id="rope-shift" value=Signal::derive(move || pos.get().2 as f64) on_change=set(|s, v| s.shift = v.min(state::SHIFT_MAX as usize)) min=0.0 max=state::SHIFT_MAX as f64 />
                 <Slider label="Head width d" test_id="rope-d" step=2.0 value=Signal::derive(move || pos.get().3 as f64) on_change=set(|s, v| s.rope_d = v.clamp(2, state::ROPE_D_MAX as usize).div_ceil(2) * 2) min=2.0 max=state::ROPE_D_MAX as f64 />
                 <div class="control">
+                    <button data-testid="rope-animate" aria-pressed=move || animating.get().to_string() on:click=animate>
+                        {move || if animating.get() { "⏸ Stop moving" } else { "▶ Move both, continuously" }}
+                    </button>
                     <button data-testid="rope-seed" on:click=move |_| url.edit(|s| s.rope_seed = (s.rope_seed + 1) % (state::SEED_MAX as u64 + 1))>
                         {move || format!("New q and k (seed {})", pos.get().4)}
                     </button>

@@ -221,9 +221,24 @@ pub fn rope_panels(v: &RopeView) -> Vec<PairPanel> {
             title: format!("pair {} · ω = {}", i + 1, short(p.omega)),
             q: p.q_rot,
             k: p.k_rot,
-            caption: format!("share of score {:+.3}", p.contribution),
+            caption: format!(
+                "angle {:.0}° · share {:+.3}",
+                angle_between(p.q_rot, p.k_rot),
+                p.contribution
+            ),
         })
         .collect()
+}
+
+/// The angle from `a` to `b` in degrees, in (-180, 180].
+pub fn angle_between(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let d = (b.1.atan2(b.0) - a.1.atan2(a.0)).to_degrees();
+    let d = d.rem_euclid(360.0);
+    if d > 180.0 {
+        d - 360.0
+    } else {
+        d
+    }
 }
 
 fn short(v: f64) -> String {
@@ -445,6 +460,13 @@ mod tests {
         let at_offset = r.offsets.iter().find(|o| o.0 == 4).unwrap().1;
         assert!((at_offset - r.at.score).abs() < 1e-9, "m - n = 7 - 3 = 4");
         assert_eq!(rope_panels(&r.at).len(), 4);
+        // The angle between q and k in each pair survives the shift.
+        for (a, b) in rope_panels(&r.at).iter().zip(rope_panels(&r.shifted)) {
+            assert_eq!(a.caption, b.caption);
+        }
+        assert!((angle_between((1.0, 0.0), (0.0, 1.0)) - 90.0).abs() < 1e-12);
+        assert!((angle_between((0.0, 1.0), (1.0, 0.0)) + 90.0).abs() < 1e-12);
+        assert!((angle_between((-1.0, 0.1), (-1.0, -0.1)).abs() - 11.42).abs() < 0.01);
         let chart = rope_chart(&r, 4);
         assert_eq!(chart.series.len(), 2);
         assert_eq!(chart.series[1].points[0].0, 4.0);
