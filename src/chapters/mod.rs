@@ -1,6 +1,8 @@
 //! The chapter registry: one list that drives the routes, the navigation and
 //! the landing page. A chapter is added here only once it works.
 
+pub mod alignment;
+pub mod bottleneck;
 pub mod multi_head;
 pub mod position;
 pub mod qkv;
@@ -74,6 +76,22 @@ pub struct Chapter {
 
 /// Every chapter that works, in course order.
 pub const CHAPTERS: &[Chapter] = &[
+    Chapter {
+        number: 1,
+        slug: bottleneck::SLUG,
+        title: "The bottleneck",
+        nav: "Bottleneck",
+        summary: "Two translators we trained: one squeezes the sentence into a single vector, one may look back at every word. Watch the first fall apart on long sentences.",
+        page: bottleneck::page,
+    },
+    Chapter {
+        number: 2,
+        slug: alignment::SLUG,
+        title: "Attention as alignment",
+        nav: "Alignment",
+        summary: "See where a translator looks while it writes each word, compare it with the true word alignment, and watch that alignment emerge as a model trains in your browser.",
+        page: alignment::page,
+    },
     Chapter {
         number: 3,
         slug: qkv::SLUG,

@@ -152,6 +152,106 @@ pub fn draw_line_diagram<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Alignment as lines between two rows of words: the source on top, the
+/// target below, one line per (target, source) pair whose thickness and
+/// opacity grow with `weights[t][s]`; `truth` links, if given, are drawn as
+/// thin dashed-looking grey guides under them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowDiagram {
+    pub title: String,
+    pub top: Vec<String>,
+    pub bottom: Vec<String>,
+    /// `weights[t][s]`: bottom word t to top word s.
+    pub weights: Vec<Vec<f64>>,
+    pub truth: Vec<(usize, usize)>,
+    pub color: Rgb,
+}
+
+/// CSS height of a [`RowDiagram`].
+pub fn row_diagram_height(font_px: f64) -> f64 {
+    font_px * 12.0
+}
+
+/// Draws `d` filling `area`; words are spaced evenly along each row, with
+/// labels rotated when the row is crowded.
+pub fn draw_row_diagram<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    d: &RowDiagram,
+    theme: &ChartTheme,
+    scale: f64,
+) -> DrawResult<DB> {
+    let (font, text) = begin(area, theme, scale)?;
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (f64::from(w), f64::from(h));
+    area.draw_text(
+        &d.title,
+        &("sans-serif", font)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&text)
+            .pos(Pos::new(HPos::Left, VPos::Top)),
+        ((font * 0.3) as i32, (font * 0.3) as i32),
+    )?;
+    let x = |i: usize, n: usize| font + (i as f64 + 0.5) * (w - 2.0 * font) / n.max(1) as f64;
+    let (top_y, bottom_y) = (h * 0.36, h * 0.72);
+    let grey = rgb(theme.text).mix(0.3);
+    for &(t, s) in &d.truth {
+        if t < d.bottom.len() && s < d.top.len() {
+            area.draw(&PathElement::new(
+                vec![
+                    (x(s, d.top.len()) as i32, top_y as i32),
+                    (x(t, d.bottom.len()) as i32, bottom_y as i32),
+                ],
+                grey.stroke_width(1),
+            ))?;
+        }
+    }
+    let ink = rgb(theme.ink(d.color));
+    for (t, row) in d.weights.iter().enumerate().take(d.bottom.len()) {
+        for (s, &wt) in row.iter().enumerate().take(d.top.len()) {
+            if !wt.is_finite() || wt < MIN_DRAWN {
+                continue;
+            }
+            let wt = wt.min(1.0);
+            let style = ShapeStyle {
+                color: ink.mix(0.15 + 0.85 * wt),
+                filled: false,
+                stroke_width: ((1.0 + 6.0 * wt) * scale).round().max(1.0) as u32,
+            };
+            area.draw(&PathElement::new(
+                vec![
+                    (x(s, d.top.len()) as i32, (top_y + font * 0.3) as i32),
+                    (x(t, d.bottom.len()) as i32, (bottom_y - font * 0.3) as i32),
+                ],
+                style,
+            ))?;
+        }
+    }
+    let crowded = |n: usize| (w - 2.0 * font) / (n.max(1) as f64) < font * 4.5;
+    for (words, y, above) in [(&d.top, top_y, true), (&d.bottom, bottom_y, false)] {
+        let rotate = crowded(words.len());
+        for (i, word) in words.iter().enumerate() {
+            let pos = match (rotate, above) {
+                (false, true) => Pos::new(HPos::Center, VPos::Bottom),
+                (false, false) => Pos::new(HPos::Center, VPos::Top),
+                (true, true) => Pos::new(HPos::Left, VPos::Center),
+                (true, false) => Pos::new(HPos::Right, VPos::Center),
+            };
+            let mut style = ("sans-serif", font).into_font().color(&text).pos(pos);
+            if rotate {
+                style = style.transform(FontTransform::Rotate270);
+            }
+            let dy = if above { -font * 0.4 } else { font * 0.4 };
+            area.draw_text(
+                &short_label(word),
+                &style,
+                (x(i, words.len()) as i32, (y + dy) as i32),
+            )?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +308,35 @@ mod tests {
         let (_, h3) = line_diagram_size(3, 240.0, 13.0);
         let (_, h12) = line_diagram_size(12, 240.0, 13.0);
         assert!(h12 > h3 * 2.0);
+    }
+
+    #[test]
+    fn row_diagram_draws_lines_for_weights_and_guides_for_truth() {
+        let d = RowDiagram {
+            title: "alignment".into(),
+            top: vec!["le".into(), "chat".into(), "noir".into()],
+            bottom: vec!["the".into(), "black".into(), "cat".into()],
+            weights: vec![
+                vec![0.9, 0.05, 0.05],
+                vec![0.0, 0.1, 0.9],
+                vec![0.0, 0.8, 0.2],
+            ],
+            truth: vec![(0, 0), (1, 2), (2, 1)],
+            color: (0, 0x72, 0xb2),
+        };
+        let th = ChartTheme::new(false, false);
+        let mut out = String::new();
+        {
+            let area = plotters::backend::SVGBackend::with_string(&mut out, (600, 160))
+                .into_drawing_area();
+            draw_row_diagram(&area, &d, &th, 1.0).unwrap();
+            area.present().unwrap();
+        }
+        assert!(out.contains("noir") && out.contains("black") && out.contains("alignment"));
+        // 3 guides + 8 weight lines (every weight >= MIN_DRAWN).
+        assert_eq!(
+            out.matches("<polyline").count() + out.matches("<line").count(),
+            3 + 7
+        );
     }
 }

@@ -317,11 +317,7 @@ impl EncoderClassifier {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out.extend_from_slice(&c.seed.to_le_bytes());
-        for p in self.params() {
-            for v in p.value.iter() {
-                out.extend_from_slice(&(*v as f32).to_le_bytes());
-            }
-        }
+        super::param::write_f32_params(self, &mut out);
         out
     }
 
@@ -371,26 +367,7 @@ impl EncoderClassifier {
             seed: u64::from_le_bytes(seed),
         };
         let mut model = EncoderClassifier::new(cfg)?;
-        let expected = 48 + 4 * model.num_params();
-        if bytes.len() != expected {
-            return Err(bad(format!(
-                "{} bytes, expected {expected} for these sizes",
-                bytes.len()
-            )));
-        }
-        let mut at = 48;
-        for p in model.params_mut() {
-            for v in p.value.iter_mut() {
-                let mut b = [0u8; 4];
-                b.copy_from_slice(&bytes[at..at + 4]);
-                let f = f32::from_le_bytes(b);
-                if !f.is_finite() {
-                    return Err(bad(format!("non-finite weight at byte {at}")));
-                }
-                *v = f64::from(f);
-                at += 4;
-            }
-        }
+        super::param::read_f32_params(&mut model, bytes, 48)?;
         Ok(model)
     }
 

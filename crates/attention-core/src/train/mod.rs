@@ -30,8 +30,10 @@
 //! pruning and head-importance scores); [`head_study`] measures what each
 //! of its heads does and is worth. [`TwoLookup`] is the task on which
 //! several heads are compared with one head of the same width.
-//! [`position_task`] is the position chapter's extrapolation experiment. [`gradcheck`] holds the
-//! finite-difference helpers the tests use.
+//! [`position_task`] is the position chapter's extrapolation experiment.
+//! [`translate`] is the toy parallel corpus with known alignments and
+//! [`seq2seq`] the encoder-decoder (attention or a bottleneck) trained on it.
+//! [`gradcheck`] holds the finite-difference helpers the tests use.
 
 mod attention;
 mod blocks;
@@ -48,7 +50,10 @@ mod optim;
 mod param;
 pub mod position_task;
 mod recall;
+pub mod seq2seq;
 mod task;
+pub mod translate;
+pub mod translator;
 mod two_lookup;
 
 pub use attention::{AttentionCache, AttentionGrads, MhaConfig, MultiHeadAttention, Relative};

@@ -57,6 +57,47 @@ pub trait Module {
     }
 }
 
+/// Appends every parameter of `m` to `out` as little-endian `f32`, in
+/// [`Module::params`] order (the body of the model files).
+pub(crate) fn write_f32_params(m: &dyn Module, out: &mut Vec<u8>) {
+    for p in m.params() {
+        for v in p.value.iter() {
+            out.extend_from_slice(&(*v as f32).to_le_bytes());
+        }
+    }
+}
+
+/// Reads [`write_f32_params`]'s body from `bytes[at..]` into `m`. Err (field
+/// `file`) unless exactly the remaining bytes are used, or on a non-finite
+/// weight.
+pub(crate) fn read_f32_params(
+    m: &mut dyn Module,
+    bytes: &[u8],
+    mut at: usize,
+) -> Result<(), crate::AttnError> {
+    let bad = |msg: String| crate::AttnError::value("file", msg);
+    let expected = at + 4 * m.num_params();
+    if bytes.len() != expected {
+        return Err(bad(format!(
+            "{} bytes, expected {expected} for these sizes",
+            bytes.len()
+        )));
+    }
+    for p in m.params_mut() {
+        for v in p.value.iter_mut() {
+            let mut b = [0u8; 4];
+            b.copy_from_slice(&bytes[at..at + 4]);
+            let f = f32::from_le_bytes(b);
+            if !f.is_finite() {
+                return Err(bad(format!("non-finite weight at byte {at}")));
+            }
+            *v = f64::from(f);
+            at += 4;
+        }
+    }
+    Ok(())
+}
+
 /// Implements [`Module`] for a model made of an embedding, positions, a
 /// list of layers and a readout (in that parameter order):
 /// `stacked_module!(Type)` for a struct with fields `embed`, `pos`,

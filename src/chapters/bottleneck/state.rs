@@ -1,0 +1,73 @@
+//! The bottleneck chapter's state in the URL query: `text` (the French-like
+//! sentence) and `c` (the bottleneck's context width, 8 or 32).
+
+use crate::models::CONTEXTS;
+use crate::query::{build, Notes, Query};
+
+pub const DEFAULT_TEXT: &str =
+    "le chien petit qui suit la femme mange le gâteau blanc et la souris noire ne dort pas";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BottleneckState {
+    pub text: String,
+    pub context: usize,
+}
+
+impl Default for BottleneckState {
+    fn default() -> Self {
+        BottleneckState {
+            text: DEFAULT_TEXT.into(),
+            context: 32,
+        }
+    }
+}
+
+impl BottleneckState {
+    pub fn from_query(q: &Query) -> (Self, Vec<String>) {
+        let d = BottleneckState::default();
+        let mut n = Notes::default();
+        let text = n.text(q, "text", &d.text);
+        let context = match q.get("c") {
+            None => d.context,
+            Some(raw) => match raw.trim().parse::<usize>() {
+                Ok(c) if CONTEXTS.contains(&c) => c,
+                _ => {
+                    n.0.push(format!(
+                        "Context width “{}” is not one of 8, 32; using {}.",
+                        raw.chars().take(24).collect::<String>(),
+                        d.context
+                    ));
+                    d.context
+                }
+            },
+        };
+        (BottleneckState { text, context }, n.0)
+    }
+
+    pub fn to_query(&self) -> String {
+        build(&[("text", self.text.clone()), ("c", self.context.to_string())])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse;
+
+    #[test]
+    fn round_trip_and_garbage() {
+        let (d, notes) = BottleneckState::from_query(&parse(""));
+        assert_eq!((d, notes.len()), (BottleneckState::default(), 0));
+        let s = BottleneckState {
+            text: "la <b>fille</b> dort 猫".into(),
+            context: 8,
+        };
+        assert_eq!(
+            BottleneckState::from_query(&parse(&s.to_query())),
+            (s, vec![])
+        );
+        let (s, notes) = BottleneckState::from_query(&parse("c=7&text=le+chat+dort"));
+        assert_eq!((s.context, s.text.as_str()), (32, "le chat dort"));
+        assert_eq!(notes.len(), 1);
+    }
+}
