@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use attention_lab::charts::heatmap::{ColorScale, HeatmapData};
-use attention_lab::charts::lines::{draw_line_diagram, LineDiagram};
+use attention_lab::charts::lines::{draw_line_diagram, draw_row_diagram, LineDiagram, RowDiagram};
 use attention_lab::charts::position::{draw_matrix_image, MatrixImage};
 use attention_lab::widgets::chart::{Chart, DrawFn};
 use attention_lab::widgets::choice::ChoiceGroup;
@@ -312,6 +312,58 @@ async fn line_diagram_chart_paints_and_repaints_when_the_selection_moves() {
         before,
         "another row's lines after the selection moved"
     );
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn row_diagram_repaints_when_soft_weights_turn_hard() {
+    let root = container();
+    let hard = RwSignal::new(false);
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let draw: std::sync::Arc<DrawFn> = std::sync::Arc::new(move |area, s, th| {
+            let w = if hard.get() {
+                vec![vec![1.0, 0.0], vec![0.0, 1.0]]
+            } else {
+                vec![vec![0.5, 0.5], vec![0.5, 0.5]]
+            };
+            let d = RowDiagram {
+                title: "alignment".into(),
+                top: vec!["chat".into(), "noir".into()],
+                bottom: vec!["black".into(), "cat".into()],
+                weights: w,
+                truth: vec![(0, 1), (1, 0)],
+                color: (0, 0x72, 0xb2),
+            };
+            draw_row_diagram(area, &d, th, s).map_err(|e| e.to_string())
+        });
+        view! { <Chart width=300.0 height=160.0 label="rows" draw=draw test_id="rows" /> }
+    });
+    settle().await;
+    let canvas: HtmlCanvasElement = q(&root, "canvas").unchecked_into();
+    let ctx: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .expect("ctx")
+        .expect("2d")
+        .unchecked_into();
+    let pixels = || {
+        ctx.get_image_data(
+            0.0,
+            0.0,
+            f64::from(canvas.width()),
+            f64::from(canvas.height()),
+        )
+        .expect("pixels")
+        .data()
+        .to_vec()
+    };
+    let soft = pixels();
+    assert!(
+        soft.chunks(4).any(|p| p[2] > 150 && p[0] < 100),
+        "blue lines drawn"
+    );
+    hard.set(true);
+    settle().await;
+    assert_ne!(pixels(), soft, "the hard alignment is drawn differently");
     drop(handle);
 }
 

@@ -27,6 +27,9 @@ async function shot(url, file, { fullPage = true, before, scrollTo } = {}) {
     if (pathname === '/multi-head') {
       await page.waitForFunction(() => document.querySelector('[data-testid=study-status]')?.textContent.startsWith('Each head'), null, { timeout: 60000 });
       await waitForPaintsToSettle(page, { quietMs: 300 });
+    } else if (pathname === '/bottleneck' || pathname === '/alignment') {
+      await page.locator('[data-testid=out-attention]').waitFor({ timeout: 30000 });
+      await waitForPaintsToSettle(page, { quietMs: 300 });
     } else if (pathname === '/position') {
       await page.locator('[data-testid=perm-verdict]').waitFor();
       await waitForPaintsToSettle(page, { quietMs: 300 });
@@ -79,6 +82,10 @@ try {
   await shot('/multi-head?off=1.1', path.join(outDir, 'multi-head.png'));
   await shot('/multi-head?src=random&rh=8&rw=2', path.join(outDir, 'multi-head-random.png'));
   await shot('/multi-head', path.join(outDir, 'multi-head-dark-large.png'), { before: prefs(true, true) });
+  await shot('/bottleneck', path.join(outDir, 'bottleneck.png'));
+  await shot('/bottleneck?c=8&text=le+<b>zorglub</b>+dort', path.join(outDir, 'bottleneck-bad.png'));
+  await shot('/alignment?hard=1&layer=1&head=2', path.join(outDir, 'alignment-hard.png'));
+  await shot('/alignment', path.join(outDir, 'alignment-dark-large.png'), { before: prefs(true, true) });
   await shot('/position', path.join(outDir, 'position.png'));
   await shot('/position?pos=rope&sn=512&sd=512&rd=16&shift=200&ah=16&causal=0', path.join(outDir, 'position-big.png'));
   await shot('/position', path.join(outDir, 'position-dark-large.png'), { before: prefs(true, true) });
