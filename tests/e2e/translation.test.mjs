@@ -124,3 +124,19 @@ test('alignment: training from scratch records snapshots the scrubber moves thro
     assert.ok(Math.max(...row) < 0.6, `untrained attention is spread: ${row}`);
   });
 });
+
+test('bottleneck: both small translators train in the page and are measured by length', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, 'bottleneck', '?steps=50&c=8');
+    const toggle = page.locator('[data-testid=retrain-toggle]');
+    await toggle.scrollIntoViewIfNeeded();
+    await toggle.click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=retrain-status]').textContent.startsWith('Done.'), null, { timeout: 180000 });
+    assert.match(await text(page, 'retrain-status'), /On 40 held-out sentences of 3 to 20 words: attention \d+\.\d% .* bottleneck \d+\.\d%/);
+    const { rows } = await readTable(await openNumbers(page, 'retrain-accuracy'));
+    assert.deepEqual(rows.map((r) => r.cells[0]), ['3–6 words', '7–10 words', '11–15 words', '16–20 words']);
+    for (const r of rows) for (const c of r.cells.slice(1)) assert.match(c, /^\d+\.\d%$/);
+    const loss = await readTable(await openNumbers(page, 'retrain-loss'));
+    assert.equal(loss.rows.length, 5, 'a loss point every 10 steps');
+  });
+});

@@ -11,6 +11,7 @@
 //! (a [`model::Measurer`] stepped by `drive`) and published in a signal.
 
 pub mod model;
+pub mod retrain;
 pub mod state;
 
 use crate::chapters::{ChapterHead, UrlState};
@@ -271,6 +272,7 @@ fn BottleneckChapter() -> impl IntoView {
                 <Heatmap title="Context vector" subtitle=Signal::derive(move || format!("1 × {}", context.get())) data=context_map test_id="context-vector" />
             </section>
             <LengthSection models=models vocab=vocab.clone() aer=false />
+            <RetrainSection url=url />
             <SelfCheck questions=QUESTIONS />
         </article>
     }
@@ -396,6 +398,175 @@ pub fn LengthSection(
             <Chart width=620.0 height=340.0 test_id=if aer { "aer-chart" } else { "length-chart" } label=Signal::derive(move || if aer { "Held-out alignment error rate against source length".to_string() } else { "Held-out token accuracy against source length for attention and two bottleneck widths".to_string() }) draw=draw>
                 {table}
             </Chart>
+        </section>
+    }
+}
+
+/// Section 4: train small versions of both translators in the page.
+#[component]
+fn RetrainSection(url: UrlState<BottleneckState>) -> impl IntoView {
+    let state = url.state;
+    let cfg = Memo::new(move |_| state.with(|s| (s.context, s.steps, s.seed)));
+    let duel = StoredValue::new_local(None::<retrain::Duel>);
+    let progress = RwSignal::new(retrain::Progress::default());
+    let running = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let rate = RwSignal::new(None::<f64>);
+    let reset = move |(c, steps, seed): (usize, usize, u64)| {
+        running.set(false);
+        rate.set(None);
+        match retrain::Duel::new(c, steps, seed) {
+            Ok(d) => {
+                progress.set(d.progress());
+                duel.set_value(Some(d));
+                error.set(None);
+            }
+            Err(e) => {
+                duel.set_value(None);
+                error.set(Some(e));
+            }
+        }
+    };
+    Effect::new(move |_| reset(cfg.get()));
+    let toggle = move |_| {
+        let start = !running.get_untracked();
+        running.set(start);
+        if !start {
+            return;
+        }
+        let mut last_push = 0.0;
+        drive(running, FRAME_BUDGET_MS, move |deadline| {
+            let t0 = now_ms();
+            let (mut snapshot, mut done, mut failed, mut steps) = (None, false, None, 0usize);
+            duel.try_update_value(|d| {
+                let Some(d) = d.as_mut() else {
+                    done = true;
+                    return;
+                };
+                let before = d.step();
+                while now_ms() < deadline && !done {
+                    match d.work() {
+                        Ok(x) => done = x,
+                        Err(e) => {
+                            failed = Some(e);
+                            done = true;
+                        }
+                    }
+                }
+                steps = d.step() - before;
+                if done || now_ms() - last_push > 200.0 {
+                    last_push = now_ms();
+                    snapshot = Some(d.progress());
+                }
+            })?;
+            let dt = now_ms() - t0;
+            if steps > 0 && dt > 0.0 {
+                let r = steps as f64 / dt * 1000.0;
+                rate.try_update(|x| *x = Some(x.map_or(r, |o| o * 0.8 + r * 0.2)))?;
+            }
+            if let Some(p) = snapshot {
+                progress.try_set(p);
+            }
+            if let Some(e) = failed {
+                error.try_set(Some(e));
+            }
+            Some(done)
+        });
+    };
+    let charts = Memo::new(move |_| {
+        let c = cfg.get().0;
+        progress.with(|p| {
+            let mut by_length = model::length_chart(
+                &p.tallies,
+                &["attention".to_string(), format!("bottleneck, {c} numbers")],
+                &COLORS,
+                false,
+            );
+            by_length.x_max = retrain::MAX_LEN as f64 + 2.0;
+            (retrain::loss_chart(p, c), by_length)
+        })
+    });
+    let loss_draw: Arc<crate::widgets::chart::DrawFn> = Arc::new(move |a, s, th| {
+        charts.with(|c| draw_curves(a, &c.0, th, s).map_err(|e| e.to_string()))
+    });
+    let acc_draw: Arc<crate::widgets::chart::DrawFn> = Arc::new(move |a, s, th| {
+        charts.with(|c| draw_curves(a, &c.1, th, s).map_err(|e| e.to_string()))
+    });
+    let status = move || {
+        if let Some(e) = error.get() {
+            return e;
+        }
+        progress.with(|p| {
+            if p.done {
+                let acc = |i: usize| p.tallies.get(i).and_then(|t| t.overall().0).unwrap_or(0.0) * 100.0;
+                format!(
+                    "Done. On {} held-out sentences of 3 to {} words: attention {:.1}% of words in place, bottleneck {:.1}%.",
+                    p.measured.1,
+                    retrain::MAX_LEN,
+                    acc(0),
+                    acc(1)
+                )
+            } else if p.step >= p.steps {
+                format!("Trained. Translating held-out sentences: {} of {}.", p.measured.0, p.measured.1)
+            } else {
+                format!("Step {} of {}", p.step, p.steps)
+            }
+        })
+    };
+    let table = move || {
+        progress.with(|p| {
+            let rows = (0..retrain::BUCKETS_MEASURED).map(|b| {
+                let mut r = vec![model::bucket_label(b)];
+                r.extend(p.tallies.iter().map(|t| t.accuracy(b).map_or("—".into(), |v| format!("{:.1}%", v * 100.0))));
+                r
+            });
+            view! { <NumbersTable data=TableData::plain(&["source length", "attention", "bottleneck"], rows) test_id="retrain-table" /> }
+        })
+    };
+    let loss_table = move || {
+        progress.with(|p| {
+            let rows = p.losses[0].iter().zip(&p.losses[1]).map(|(a, b)| vec![format!("{}", a.0), format!("{:.4}", a.1), format!("{:.4}", b.1)]);
+            view! { <NumbersTable data=TableData::plain(&["step", "attention", "bottleneck"], rows) /> }
+        })
+    };
+    let button = move || {
+        if running.get() {
+            "Pause"
+        } else if progress.with(|p| p.done) {
+            "Done"
+        } else if progress.with(|p| p.step > 0) {
+            "Continue"
+        } else {
+            "Train both"
+        }
+    };
+    view! {
+        <section aria-labelledby="retrain-title" class="training">
+            <h2 id="retrain-title">"4 · Train both yourself"</h2>
+            <p>
+                {format!("Two small translators (one encoder and one decoder layer, sentences of 3 to {} words) start from the same weights and see the same batches; one reads the source with attention, the other through the context vector of the width chosen above. After training, both translate the same {} held-out sentences per length group.", retrain::MAX_LEN, retrain::PER_BUCKET)}
+            </p>
+            <div class="control-grid">
+                <crate::widgets::slider::Slider label="Training steps" test_id="retrain-steps" step=50.0 value=Signal::derive(move || cfg.get().1 as f64) on_change=Callback::new(move |v: f64| url.edit(|s| s.steps = (v.round() as usize).clamp(state::STEPS_MIN as usize, state::STEPS_MAX as usize))) min=state::STEPS_MIN as f64 max=state::STEPS_MAX as f64 />
+                <div class="control">
+                    <button class="primary" data-testid="retrain-toggle" disabled=move || progress.with(|p| p.done) on:click=toggle>{button}</button>
+                    <button data-testid="retrain-reset" on:click=move |_| reset(cfg.get_untracked())>"Reset"</button>
+                    <button data-testid="retrain-seed" on:click=move |_| url.edit(|s| s.seed = (s.seed + 1) % (state::SEED_MAX as u64 + 1))>{move || format!("New seed (now {})", cfg.get().2)}</button>
+                </div>
+            </div>
+            <p class="measure" aria-live="polite">
+                <span data-testid="retrain-status">{status}</span>
+                " · "
+                <span>{move || rate.get().map_or("—".to_string(), |r| format!("{r:.0} steps/s (both models)"))}</span>
+            </p>
+            <div class="row-of-maps">
+                <Chart width=520.0 height=300.0 test_id="retrain-loss" label=Signal::derive(|| "Training loss of the two small translators".to_string()) draw=loss_draw>
+                    {loss_table}
+                </Chart>
+                <Chart width=520.0 height=300.0 test_id="retrain-accuracy" label=Signal::derive(|| "Held-out token accuracy of the two small translators by length".to_string()) draw=acc_draw>
+                    {table}
+                </Chart>
+            </div>
         </section>
     }
 }

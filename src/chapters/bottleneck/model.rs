@@ -156,6 +156,12 @@ impl Measurer {
     /// For `models` models, on the shipped models' held-out sets.
     pub fn new(models: usize) -> Self {
         let (_, sets) = held_out(HELD_OUT_PER_BUCKET);
+        Measurer::with_sets(models, sets)
+    }
+
+    /// For `models` models on the given sets (one per bucket, in
+    /// [`BUCKETS`] order; fewer sets measure fewer buckets).
+    pub fn with_sets(models: usize, sets: Vec<Vec<Pair>>) -> Self {
         Measurer {
             tallies: vec![
                 Tally {

@@ -1,5 +1,6 @@
 //! The bottleneck chapter's state in the URL query: `text` (the French-like
-//! sentence) and `c` (the bottleneck's context width, 8 or 32).
+//! sentence), `c` (the bottleneck's context width, 8 or 32), and for
+//! training the small models in the page `steps` (50-1500) and `seed`.
 
 use crate::models::CONTEXTS;
 use crate::query::{build, Notes, Query};
@@ -11,13 +12,21 @@ pub const DEFAULT_TEXT: &str =
 pub struct BottleneckState {
     pub text: String,
     pub context: usize,
+    pub steps: usize,
+    pub seed: u64,
 }
+
+pub const STEPS_MIN: i64 = 50;
+pub const STEPS_MAX: i64 = 1500;
+pub const SEED_MAX: i64 = 999_999;
 
 impl Default for BottleneckState {
     fn default() -> Self {
         BottleneckState {
             text: DEFAULT_TEXT.into(),
             context: 32,
+            steps: 400,
+            seed: 1,
         }
     }
 }
@@ -41,11 +50,33 @@ impl BottleneckState {
                 }
             },
         };
-        (BottleneckState { text, context }, n.0)
+        let steps = n.int(
+            q,
+            "steps",
+            "training steps",
+            STEPS_MIN,
+            STEPS_MAX,
+            d.steps as i64,
+        ) as usize;
+        let seed = n.int(q, "seed", "seed", 0, SEED_MAX, 1) as u64;
+        (
+            BottleneckState {
+                text,
+                context,
+                steps,
+                seed,
+            },
+            n.0,
+        )
     }
 
     pub fn to_query(&self) -> String {
-        build(&[("text", self.text.clone()), ("c", self.context.to_string())])
+        build(&[
+            ("text", self.text.clone()),
+            ("c", self.context.to_string()),
+            ("steps", self.steps.to_string()),
+            ("seed", self.seed.to_string()),
+        ])
     }
 }
 
@@ -61,13 +92,19 @@ mod tests {
         let s = BottleneckState {
             text: "la <b>fille</b> dort 猫".into(),
             context: 8,
+            steps: 50,
+            seed: 9,
         };
         assert_eq!(
             BottleneckState::from_query(&parse(&s.to_query())),
             (s, vec![])
         );
-        let (s, notes) = BottleneckState::from_query(&parse("c=7&text=le+chat+dort"));
-        assert_eq!((s.context, s.text.as_str()), (32, "le chat dort"));
-        assert_eq!(notes.len(), 1);
+        let (s, notes) =
+            BottleneckState::from_query(&parse("c=7&text=le+chat+dort&steps=9&seed=x"));
+        assert_eq!(
+            (s.context, s.text.as_str(), s.steps, s.seed),
+            (32, "le chat dort", 50, 1)
+        );
+        assert_eq!(notes.len(), 3, "{notes:?}");
     }
 }
