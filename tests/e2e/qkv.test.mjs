@@ -345,7 +345,7 @@ test('g. landing page links to the chapter; unknown paths say "Page not found"',
       const back = page.locator('article.not-found a', { hasText: 'Query, key, value' });
       assert.equal(await back.count(), 1, `${bad}: a link back to the chapter`);
     }
-    await page.locator('article.not-found a').first().click();
+    await page.locator('article.not-found a', { hasText: 'Query, key, value' }).click();
     await page.waitForURL((u) => u.pathname === '/qkv');
     await waitForPaintsToSettle(page);
   });
