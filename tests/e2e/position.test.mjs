@@ -204,5 +204,11 @@ test('the experiment trains five models in the browser and fills the accuracy ta
     assert.equal(bp.rows.length, 64);
     assert.equal(bp.rows[0].cells[1], '—', 'k = 2: position 0 has no target');
     assert.match(bp.rows[10].cells[1], /^\d\.\d{3}$/);
+    // The learned table as used: 64 rows of 32 numbers, rows from L = 16 on repeat row 15.
+    const lt = await readTable(await openNumbers(page, 'learned-table'));
+    assert.equal(lt.rows.length, 64);
+    assert.equal(lt.rows[0].cells.length, 33);
+    assert.deepEqual(lt.rows[40].cells.slice(1), lt.rows[15].cells.slice(1));
+    assert.notDeepEqual(lt.rows[14].cells.slice(1), lt.rows[15].cells.slice(1));
   });
 });

@@ -565,15 +565,19 @@ fn learned_and_experiment(url: UrlState<PosState>) -> (impl IntoView, impl IntoV
     let learned_numbers = move || {
         progress.with(|p| {
             let d = p.d_model;
+            let mut header = vec!["position".to_string()];
+            header.extend((0..d).map(|j| format!("d{j}")));
+            let h: Vec<&str> = header.iter().map(String::as_str).collect();
             let rows = (0..p.learned_rows.len().checked_div(d).unwrap_or(0)).map(|r| {
                 let mut v = vec![r.to_string()];
-                v.extend(p.learned_rows[r * d..(r + 1) * d].iter().take(8).map(|x| format!("{x:.4}")));
+                v.extend(
+                    p.learned_rows[r * d..(r + 1) * d]
+                        .iter()
+                        .map(|x| format!("{x:.4}")),
+                );
                 v
             });
-            view! {
-                <p>"The first 8 of the 32 dimensions of each position vector."</p>
-                <NumbersTable data=TableData::plain(&["position", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7"], rows) />
-            }
+            view! { <NumbersTable data=TableData::plain(&h, rows) test_id="learned-values" /> }
         })
     };
     let controls = view! {
