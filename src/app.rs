@@ -60,20 +60,6 @@ pub fn App() -> impl IntoView {
         <a class="skip" href="#main">"Skip to content"</a>
             <header class="site-head">
                 <Link href="/" class="brand">"Attention Lab"</Link>
-                <nav class="chapters-nav" aria-label="Chapters">
-                    <ul>
-                        {CHAPTERS
-                            .iter()
-                            .map(|c| {
-                                view! {
-                                    <li>
-                                        <Link href=format!("/{}", c.slug)>{format!("{}. {}", c.number, c.nav)}</Link>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                </nav>
                 <div class="prefs" role="group" aria-label="Display">
                     <button
                         class="pref"
@@ -90,6 +76,20 @@ pub fn App() -> impl IntoView {
                         "Large type"
                     </button>
                 </div>
+                <nav class="chapters-nav" aria-label="Chapters">
+                    <ul>
+                        {CHAPTERS
+                            .iter()
+                            .map(|c| {
+                                view! {
+                                    <li>
+                                        <Link href=format!("/{}", c.slug)>{format!("{}. {}", c.number, c.nav)}</Link>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </nav>
             </header>
             <main id="main" tabindex="-1">
                 {move || match page.get() {
