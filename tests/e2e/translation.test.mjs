@@ -140,3 +140,21 @@ test('bottleneck: both small translators train in the page and are measured by l
     assert.equal(loss.rows.length, 5, 'a loss point every 10 steps');
   });
 });
+
+test('garbage in the links of both chapters is clamped with notes, and the pages still work', async () => {
+  await withPage(async ({ page }) => {
+    await page.goto(`${env.base}/alignment?layer=9&head=%3Cb%3E&hard=maybe&steps=1e9&seed=-4&text=`);
+    await waitForApp(page);
+    await page.locator('[data-testid=reference]').waitFor();
+    // No sentence: a message where the translation goes, not a crash.
+    await page.waitForFunction(() => document.querySelector('.card .error')?.textContent.includes('Type a sentence'));
+    const notes = await page.locator('.notes li').allTextContents();
+    assert.ok(notes.length >= 5, notes.join('\n'));
+    assert.match(await text(page, 'reference'), /Type a sentence/);
+    await page.locator('input[data-testid=sentence]').fill('le chat dort');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=out-attention] .word')].map((e) => e.textContent).join(' ') === 'the cat is sleeping');
+    await open(page, 'bottleneck', `?c=%3Cscript%3E&steps=abc&text=${'le+chat+dort+et+'.repeat(30)}`);
+    const n2 = await page.locator('.notes li').allTextContents();
+    assert.ok(n2.some((n) => n.includes('Context width')) && n2.some((n) => n.includes('at most 40')), n2.join('\n'));
+  });
+});
