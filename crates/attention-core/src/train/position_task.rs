@@ -394,7 +394,7 @@ impl Experiment {
                         seed: cfg.seed,
                     })?,
                     opt: super::Adam::new(3e-3),
-                    losses: Vec::with_capacity(cfg.steps),
+                    losses: Vec::with_capacity(cfg.steps.min(10_000)),
                 })
             })
             .collect::<Result<Vec<_>, AttnError>>()?;
