@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent cross-check of the `attention-trace` command.
 
-A numpy implementation written from shared/specs/attention-trace.md (not from
+A numpy implementation written from docs/attention-trace.md (not from
 the Rust code). It generates random specs with a fixed seed covering every
 combination of scale / mask / position / with-and-without w_o, with
 temperature != 1 and several heads, runs the binary on each, and compares every

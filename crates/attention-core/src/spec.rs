@@ -1,5 +1,5 @@
 //! The JSON contract of the `attention-trace` command
-//! (`shared/specs/attention-trace.md`): parse a spec into
+//! (`docs/attention-trace.md`): parse a spec into
 //! `(x, weights, config)`, and render a [`Trace`] as JSON.
 //!
 //! Matrices are JSON arrays of rows (rows are positions). Parsing never

@@ -1,6 +1,6 @@
 //! `attention-trace SPEC.json` (or `-` for stdin): prints every intermediate
 //! of one attention computation as JSON (see
-//! `shared/specs/attention-trace.md`). On any error: exit status 2, one line
+//! `docs/attention-trace.md`). On any error: exit status 2, one line
 //! on stderr naming the field and shape, nothing on stdout.
 
 use std::io::{Read, Write};
