@@ -6,9 +6,9 @@
 //! Theme (light/dark) and large type for projectors are page preferences kept
 //! in localStorage and applied as classes on `<html>`.
 
-use crate::chapters::CHAPTERS;
+use crate::chapters::{chapter_of, resolve, Page, CHAPTERS};
 use crate::charts::ChartTheme;
-use crate::router::{chapter_of, resolve, Link, Page, Router};
+use crate::router::{Link, Router};
 use leptos::prelude::*;
 
 const THEME_KEY: &str = "attention-lab-theme";

@@ -216,16 +216,21 @@ impl DrawingBackend for FastCanvas {
         if w == 0 || h == 0 || src.len() < n * 3 {
             return Ok(());
         }
-        let mut rgba = vec![255_u8; n * 4];
-        for (dst, px) in rgba.chunks_exact_mut(4).zip(src.chunks_exact(3)) {
-            dst[..3].copy_from_slice(px);
-        }
+        let rgba = rgb_to_rgba(src, n);
         let image =
             ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w, h).map_err(js_err)?;
         self.context
             .put_image_data(&image, f64::from(pos.0), f64::from(pos.1))
             .map_err(js_err)
     }
+}
+
+/// `n` RGB pixels as opaque RGBA.
+fn rgb_to_rgba(rgb: &[u8], n: usize) -> Vec<u8> {
+    rgb.chunks_exact(3)
+        .take(n)
+        .flat_map(|px| px.iter().copied().chain(std::iter::once(255)))
+        .collect()
 }
 
 impl CellBlit for FastCanvas {
@@ -242,10 +247,7 @@ impl CellBlit for FastCanvas {
         if n == 0 || w == 0 || h == 0 || cells.len() < n * 3 {
             return Ok(());
         }
-        let mut rgba = vec![255_u8; n * 4];
-        for (dst, px) in rgba.chunks_exact_mut(4).zip(cells.chunks_exact(3)) {
-            dst[..3].copy_from_slice(px);
-        }
+        let rgba = rgb_to_rgba(cells, n);
         // Everything that may allocate (and so grow wasm memory, which would
         // detach an ImageData viewing it) happens before the ImageData exists.
         let scratch = scratch_canvas(cols, rows)

@@ -15,6 +15,7 @@ pub mod panic;
 pub mod query;
 pub mod router;
 pub mod text;
+pub mod training;
 pub mod widgets;
 
 /// Entry point: installs the panic panel and mounts the app on `<body>`.

@@ -175,6 +175,295 @@ impl Notes {
     }
 }
 
+/// The largest seed any chapter takes; seeds run from 0 to this.
+pub const SEED_MAX: i64 = 999_999;
+
+/// One whole-number parameter of a chapter's URL: its key, the name notes
+/// use, its range and default. Parsing, writing and the slider that sets it
+/// all read this one definition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntParam {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub min: i64,
+    pub max: i64,
+    pub default: i64,
+}
+
+impl IntParam {
+    pub const fn new(
+        key: &'static str,
+        label: &'static str,
+        min: i64,
+        max: i64,
+        default: i64,
+    ) -> Self {
+        IntParam {
+            key,
+            label,
+            min,
+            max,
+            default,
+        }
+    }
+
+    /// A seed: 0 to [`SEED_MAX`].
+    pub const fn seed(key: &'static str, label: &'static str, default: i64) -> Self {
+        IntParam::new(key, label, 0, SEED_MAX, default)
+    }
+
+    /// The value in the link, clamped and explained (see [`Notes::int`]).
+    pub fn read(&self, n: &mut Notes, q: &Query) -> i64 {
+        n.int(q, self.key, self.label, self.min, self.max, self.default)
+    }
+
+    /// [`IntParam::read`] for counts and sizes (the range is never negative).
+    pub fn read_usize(&self, n: &mut Notes, q: &Query) -> usize {
+        usize::try_from(self.read(n, q)).unwrap_or(0)
+    }
+
+    /// [`IntParam::read`] for seeds.
+    pub fn read_u64(&self, n: &mut Notes, q: &Query) -> u64 {
+        u64::try_from(self.read(n, q)).unwrap_or(0)
+    }
+
+    /// The default as a count.
+    pub fn default_usize(&self) -> usize {
+        usize::try_from(self.default).unwrap_or(0)
+    }
+
+    /// The default as a seed.
+    pub fn default_u64(&self) -> u64 {
+        u64::try_from(self.default).unwrap_or(0)
+    }
+
+    /// A slider's value (any float) rounded into the range.
+    pub fn clamp(&self, v: f64) -> i64 {
+        if v.is_finite() {
+            (v.round() as i64).clamp(self.min, self.max)
+        } else {
+            self.default
+        }
+    }
+
+    /// [`IntParam::clamp`] as a count.
+    pub fn clamp_usize(&self, v: f64) -> usize {
+        usize::try_from(self.clamp(v)).unwrap_or(0)
+    }
+
+    /// The slider's ends.
+    pub fn min_f64(&self) -> f64 {
+        self.min as f64
+    }
+    pub fn max_f64(&self) -> f64 {
+        self.max as f64
+    }
+
+    /// The value after `v`, wrapping past the maximum to the minimum (the
+    /// "new seed" buttons).
+    pub fn next(&self, v: u64) -> u64 {
+        let next = i64::try_from(v).map_or(self.min, |v| v.saturating_add(1));
+        let next = if (self.min..=self.max).contains(&next) {
+            next
+        } else {
+            self.min
+        };
+        u64::try_from(next).unwrap_or(0)
+    }
+
+    /// The `(key, value)` pair for [`build`].
+    pub fn pair(&self, v: impl std::fmt::Display) -> (&'static str, String) {
+        (self.key, v.to_string())
+    }
+}
+
+/// One real-number parameter: key, note name, range and default.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FloatParam {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+}
+
+impl FloatParam {
+    pub const fn new(
+        key: &'static str,
+        label: &'static str,
+        min: f64,
+        max: f64,
+        default: f64,
+    ) -> Self {
+        FloatParam {
+            key,
+            label,
+            min,
+            max,
+            default,
+        }
+    }
+
+    /// The value in the link, clamped and explained (see [`Notes::float`]).
+    pub fn read(&self, n: &mut Notes, q: &Query) -> f64 {
+        n.float(q, self.key, self.label, self.min, self.max, self.default)
+    }
+
+    /// A slider's value put into the range.
+    pub fn clamp(&self, v: f64) -> f64 {
+        if v.is_finite() {
+            v.clamp(self.min, self.max)
+        } else {
+            self.default
+        }
+    }
+
+    pub fn pair(&self, v: f64) -> (&'static str, String) {
+        (self.key, v.to_string())
+    }
+}
+
+/// One on/off parameter, written as 1 or 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlagParam {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub default: bool,
+}
+
+impl FlagParam {
+    pub const fn new(key: &'static str, label: &'static str, default: bool) -> Self {
+        FlagParam {
+            key,
+            label,
+            default,
+        }
+    }
+
+    pub fn read(&self, n: &mut Notes, q: &Query) -> bool {
+        n.flag(q, self.key, self.label, self.default)
+    }
+
+    pub fn pair(&self, v: bool) -> (&'static str, String) {
+        (self.key, if v { "1" } else { "0" }.to_string())
+    }
+}
+
+/// One sentence parameter: key and default text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextParam {
+    pub key: &'static str,
+    pub default: &'static str,
+}
+
+impl TextParam {
+    pub const fn new(key: &'static str, default: &'static str) -> Self {
+        TextParam { key, default }
+    }
+
+    /// The sentence in the link (see [`Notes::text`]).
+    pub fn read(&self, n: &mut Notes, q: &Query) -> String {
+        n.text(q, self.key, self.default)
+    }
+
+    pub fn pair(&self, v: &str) -> (&'static str, String) {
+        (self.key, v.to_string())
+    }
+}
+
+/// One of a few whole numbers (a bottleneck width, a trained d_k).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SetParam {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub options: &'static [usize],
+    pub default: usize,
+}
+
+impl SetParam {
+    pub const fn new(
+        key: &'static str,
+        label: &'static str,
+        options: &'static [usize],
+        default: usize,
+    ) -> Self {
+        SetParam {
+            key,
+            label,
+            options,
+            default,
+        }
+    }
+
+    /// The value in the link if it is one of the options, else the default
+    /// and a note.
+    pub fn read(&self, n: &mut Notes, q: &Query) -> usize {
+        let Some(raw) = q.get(self.key) else {
+            return self.default;
+        };
+        match raw.trim().parse::<usize>() {
+            Ok(v) if self.options.contains(&v) => v,
+            _ => {
+                let list: Vec<String> = self.options.iter().map(usize::to_string).collect();
+                n.0.push(format!(
+                    "{} = {} is not one of {}; using {}.",
+                    self.label,
+                    show(raw),
+                    list.join(", "),
+                    self.default
+                ));
+                self.default
+            }
+        }
+    }
+
+    pub fn pair(&self, v: usize) -> (&'static str, String) {
+        (self.key, v.to_string())
+    }
+}
+
+/// A fixed set of named options (an enum) written by key in the URL.
+pub trait Choice: Copy + PartialEq + Send + Sync + 'static {
+    /// Every option, in the order the page offers them.
+    const ALL: &'static [Self];
+    /// The option's word in the URL.
+    fn key(self) -> &'static str;
+}
+
+/// A parameter whose value is one of a [`Choice`]'s options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChoiceParam<T: Choice> {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub default: T,
+}
+
+impl<T: Choice> ChoiceParam<T> {
+    pub const fn new(key: &'static str, label: &'static str, default: T) -> Self {
+        ChoiceParam {
+            key,
+            label,
+            default,
+        }
+    }
+
+    /// The option named in the link (case-insensitive), else the default
+    /// and a note.
+    pub fn read(&self, n: &mut Notes, q: &Query) -> T {
+        let keys: Vec<&'static str> = T::ALL.iter().map(|c| c.key()).collect();
+        let picked = n.choice(q, self.key, self.label, &keys, self.default.key());
+        T::ALL
+            .iter()
+            .copied()
+            .find(|c| c.key() == picked)
+            .unwrap_or(self.default)
+    }
+
+    pub fn pair(&self, v: T) -> (&'static str, String) {
+        (self.key, v.key().to_string())
+    }
+}
+
 /// Percent-encodes a value (unreserved characters stay as they are).
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -194,23 +483,26 @@ pub fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
+    while let Some(&b) = bytes.get(i) {
+        let escaped = (b == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (escaped, b) {
+            (Some(v), _) => {
+                out.push(v);
+                i += 3;
             }
-            b'+' => out.push(b' '),
-            other => out.push(other),
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, other) => {
+                out.push(other);
+                i += 1;
+            }
         }
-        i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
 }
@@ -307,6 +599,80 @@ mod tests {
         assert_eq!(decode("%E2%82"), "\u{FFFD}");
         assert_eq!(decode("a+b%20c"), "a b c");
         assert_eq!(decode("ab%4"), "ab%4");
+    }
+
+    #[test]
+    fn an_int_param_is_read_clamped_and_wrapped_from_one_definition() {
+        const STEPS: IntParam = IntParam::new("steps", "training steps", 50, 1500, 400);
+        const SEED: IntParam = IntParam::seed("seed", "seed", 1);
+        let mut n = Notes::default();
+        assert_eq!(STEPS.read_usize(&mut n, &q("")), 400);
+        assert_eq!(STEPS.read_usize(&mut n, &q("steps=9")), 50);
+        assert_eq!(STEPS.read_usize(&mut n, &q("steps=1e9")), 1500);
+        assert_eq!(n.0.len(), 2);
+        assert!(n.0[0].contains("training steps"));
+        assert_eq!(
+            (STEPS.clamp(49.6), STEPS.clamp(1e12), STEPS.clamp(f64::NAN)),
+            (50, 1500, 400)
+        );
+        assert_eq!(
+            (
+                SEED.next(5),
+                SEED.next(SEED_MAX as u64),
+                SEED.next(u64::MAX)
+            ),
+            (6, 0, 0)
+        );
+        assert_eq!(build(&[STEPS.pair(60), SEED.pair(3)]), "steps=60&seed=3");
+        assert_eq!((STEPS.min_f64(), STEPS.max_f64()), (50.0, 1500.0));
+    }
+
+    #[test]
+    fn float_flag_and_text_params_round_trip() {
+        const T: FloatParam = FloatParam::new("t", "temperature", 0.05, 20.0, 1.0);
+        const S: FlagParam = FlagParam::new("scale", "scaling", true);
+        const X: TextParam = TextParam::new("text", "the cat");
+        let mut n = Notes::default();
+        let built = build(&[T.pair(2.5), S.pair(false), X.pair("猫 <b>")]);
+        let query = q(&built);
+        assert_eq!(T.read(&mut n, &query), 2.5);
+        assert!(!S.read(&mut n, &query));
+        assert_eq!(X.read(&mut n, &query), "猫 <b>");
+        assert_eq!(
+            (X.read(&mut n, &q("")), T.clamp(99.0), T.clamp(f64::NAN)),
+            ("the cat".to_string(), 20.0, 1.0)
+        );
+        assert!(n.0.is_empty());
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Opt {
+        Adam,
+        Sgd,
+    }
+    impl Choice for Opt {
+        const ALL: &'static [Self] = &[Opt::Adam, Opt::Sgd];
+        fn key(self) -> &'static str {
+            match self {
+                Opt::Adam => "adam",
+                Opt::Sgd => "sgd",
+            }
+        }
+    }
+
+    #[test]
+    fn set_and_choice_params_take_only_their_options() {
+        const C: SetParam = SetParam::new("c", "context width", &[8, 32], 32);
+        const O: ChoiceParam<Opt> = ChoiceParam::new("opt", "optimizer", Opt::Adam);
+        let mut n = Notes::default();
+        assert_eq!(C.read(&mut n, &q("c=8")), 8);
+        assert_eq!(O.read(&mut n, &q("opt=SGD")), Opt::Sgd);
+        assert!(n.0.is_empty());
+        assert_eq!(C.read(&mut n, &q("c=7")), 32);
+        assert_eq!(O.read(&mut n, &q("opt=%3Cb%3E")), Opt::Adam);
+        assert_eq!(n.0.len(), 2);
+        assert!(n.0[0].contains("not one of 8, 32"), "{:?}", n.0);
+        assert_eq!(build(&[C.pair(8), O.pair(Opt::Sgd)]), "c=8&opt=sgd");
     }
 
     #[test]

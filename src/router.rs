@@ -4,11 +4,10 @@
 //! pushes or replaces a history entry and updates it; the browser's back and
 //! forward buttons (`popstate`) update it too. [`Link`] renders a real `<a>`
 //! (so open-in-new-tab and copying links work) and turns plain clicks into
-//! in-app navigation. [`resolve`] maps a path to a page using the chapter
-//! registry. (Hand-written rather than `leptos_router` to keep the bundle
+//! in-app navigation. The router knows nothing of chapters: what a path
+//! shows is the registry's business (`chapters::resolve`). (Hand-written rather than `leptos_router` to keep the bundle
 //! inside its size budget; it does only what the app needs.)
 
-use crate::chapters::{find, Chapter};
 use crate::query::{parse, Query};
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
@@ -36,35 +35,6 @@ impl Location {
             path,
             search: search.to_string(),
         }
-    }
-}
-
-/// What a path shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Page {
-    Landing,
-    Chapter(&'static str),
-    NotFound,
-}
-
-/// The page for `path`: `/` is the landing page, `/{slug}` (optionally with a
-/// trailing slash) a registered chapter, anything else not found.
-pub fn resolve(path: &str) -> Page {
-    let trimmed = path.trim_matches('/');
-    if trimmed.is_empty() {
-        return Page::Landing;
-    }
-    match find(trimmed) {
-        Some(c) => Page::Chapter(c.slug),
-        None => Page::NotFound,
-    }
-}
-
-/// The chapter for a page, if it is one.
-pub fn chapter_of(page: Page) -> Option<&'static Chapter> {
-    match page {
-        Page::Chapter(slug) => find(slug),
-        _ => None,
     }
 }
 
@@ -243,18 +213,5 @@ mod tests {
         assert_eq!(Location::from_url("qkv").path, "/qkv");
         assert_eq!(Location::from_url("").path, "/");
         assert_eq!(Location::from_url("/?a").search, "a");
-    }
-
-    #[test]
-    fn resolves_pages_from_the_registry() {
-        assert_eq!(resolve("/"), Page::Landing);
-        assert_eq!(resolve(""), Page::Landing);
-        assert_eq!(resolve("/qkv"), Page::Chapter("qkv"));
-        assert_eq!(resolve("/qkv/"), Page::Chapter("qkv"));
-        assert_eq!(resolve("/nope"), Page::NotFound);
-        assert_eq!(resolve("/qkv/extra"), Page::NotFound);
-        assert_eq!(resolve("/%3Cscript%3E"), Page::NotFound);
-        assert!(chapter_of(resolve("/qkv")).is_some());
-        assert!(chapter_of(Page::Landing).is_none());
     }
 }

@@ -148,6 +148,35 @@ pub fn ChapterHead(slug: &'static str, children: Children) -> impl IntoView {
     }
 }
 
+/// What a path shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    Landing,
+    Chapter(&'static str),
+    NotFound,
+}
+
+/// The page for `path`: `/` is the landing page, `/{slug}` (optionally with a
+/// trailing slash) a registered chapter, anything else not found.
+pub fn resolve(path: &str) -> Page {
+    let trimmed = path.trim_matches('/');
+    if trimmed.is_empty() {
+        return Page::Landing;
+    }
+    match find(trimmed) {
+        Some(c) => Page::Chapter(c.slug),
+        None => Page::NotFound,
+    }
+}
+
+/// The chapter for a page, if it is one.
+pub fn chapter_of(page: Page) -> Option<&'static Chapter> {
+    match page {
+        Page::Chapter(slug) => find(slug),
+        _ => None,
+    }
+}
+
 /// The chapter at `slug`, if any.
 pub fn find(slug: &str) -> Option<&'static Chapter> {
     CHAPTERS.iter().find(|c| c.slug == slug)
@@ -156,6 +185,19 @@ pub fn find(slug: &str) -> Option<&'static Chapter> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolves_pages_from_the_registry() {
+        assert_eq!(resolve("/"), Page::Landing);
+        assert_eq!(resolve(""), Page::Landing);
+        assert_eq!(resolve("/qkv"), Page::Chapter("qkv"));
+        assert_eq!(resolve("/qkv/"), Page::Chapter("qkv"));
+        assert_eq!(resolve("/nope"), Page::NotFound);
+        assert_eq!(resolve("/qkv/extra"), Page::NotFound);
+        assert_eq!(resolve("/%3Cscript%3E"), Page::NotFound);
+        assert!(chapter_of(resolve("/qkv")).is_some());
+        assert!(chapter_of(Page::Landing).is_none());
+    }
 
     #[test]
     fn slugs_are_unique_and_url_safe() {

@@ -12,10 +12,53 @@ use leptos::html;
 use leptos::prelude::*;
 use plotters::coord::Shift;
 use plotters::prelude::DrawingArea;
+use std::sync::Arc;
+
+/// The canvas area a chart paints into.
+pub type Area = DrawingArea<FastCanvas, Shift>;
 
 /// Paints into a drawing area at a device-pixel scale with a theme.
-pub type DrawFn =
-    dyn Fn(&DrawingArea<FastCanvas, Shift>, f64, &ChartTheme) -> Result<(), String> + Send + Sync;
+pub type DrawFn = dyn Fn(&Area, f64, &ChartTheme) -> Result<(), String> + Send + Sync;
+
+/// The draw closure of a [`Chart`]: paints `source`'s current value with
+/// `f` (a chart function from [`crate::charts`], called as
+/// `f(area, data, scale, theme)`). `source` is read inside the painting
+/// effect, so the chart repaints when it changes.
+pub fn draw_from<S, T, E>(
+    source: S,
+    f: impl Fn(&Area, &T, f64, &ChartTheme) -> Result<(), E> + Send + Sync + 'static,
+) -> Arc<DrawFn>
+where
+    S: With<Value = T> + Send + Sync + 'static,
+    T: 'static,
+    E: std::fmt::Display,
+{
+    Arc::new(move |area, scale, theme| {
+        source
+            .try_with(|data| f(area, data, scale, theme).map_err(|e| e.to_string()))
+            .unwrap_or(Ok(()))
+    })
+}
+
+/// [`draw_from`] for a source that may hold an error (shown in place of
+/// the chart) or nothing yet (`Ok(None)`: an empty canvas).
+pub fn draw_from_result<S, T, E>(
+    source: S,
+    f: impl Fn(&Area, &T, f64, &ChartTheme) -> Result<(), E> + Send + Sync + 'static,
+) -> Arc<DrawFn>
+where
+    S: With<Value = Result<T, String>> + Send + Sync + 'static,
+    T: 'static,
+    E: std::fmt::Display,
+{
+    draw_from(
+        source,
+        move |area, data: &Result<T, String>, scale, theme| match data {
+            Ok(d) => f(area, d, scale, theme).map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        },
+    )
+}
 
 #[component]
 pub fn Chart(
@@ -25,7 +68,7 @@ pub fn Chart(
     /// What the chart shows, for screen readers.
     #[prop(into)]
     label: Signal<String>,
-    draw: std::sync::Arc<DrawFn>,
+    draw: Arc<DrawFn>,
     #[prop(optional, into)] test_id: String,
     /// The numbers behind the chart (rendered inside a closed `<details>`).
     #[prop(optional)]

@@ -18,6 +18,19 @@ use leptos::prelude::*;
 pub const TARGET_GRID_PX: f64 = 440.0;
 
 /// Text read out for one cell.
+/// A heatmap with nothing to show (while a model loads, or when the input
+/// has nothing to draw); the widget then paints an empty canvas.
+pub fn empty_heatmap() -> HeatmapData {
+    HeatmapData {
+        rows: 0,
+        cols: 0,
+        values: Vec::new(),
+        row_labels: Vec::new(),
+        col_labels: Vec::new(),
+        scale: crate::charts::heatmap::ColorScale::Sequential { min: 0.0, max: 1.0 },
+    }
+}
+
 pub fn describe_cell(d: &HeatmapData, r: usize, c: usize) -> String {
     let label = |v: &[String], i: usize| v.get(i).cloned().unwrap_or_else(|| i.to_string());
     let value = match d.get(r, c) {

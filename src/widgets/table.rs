@@ -63,7 +63,7 @@ pub fn NumbersTable(data: TableData, #[prop(optional, into)] test_id: String) ->
 /// A live table of `items` (e.g. a training history), one row per item
 /// made by `row`, under `header`.
 pub fn items_table<T: Send + Sync + 'static>(
-    items: RwSignal<Vec<T>>,
+    items: impl With<Value = Vec<T>> + Send + Sync + 'static,
     header: &'static [&'static str],
     row: fn(&T) -> Vec<String>,
     test_id: &'static str,

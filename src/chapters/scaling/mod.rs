@@ -14,9 +14,11 @@ pub mod state;
 pub mod training;
 
 use crate::chapters::{ChapterHead, UrlState};
+use crate::charts::plots::draw_curves;
 use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
-use crate::frames::{drive, now_ms};
-use crate::widgets::chart::Chart;
+use crate::query::Choice;
+use crate::training::Runner;
+use crate::widgets::chart::{draw_from, draw_from_result, Chart, DrawFn};
 use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
 use crate::widgets::self_check::{Question, SelfCheck};
@@ -24,7 +26,7 @@ use crate::widgets::slider::{Slider, Toggle};
 use crate::widgets::table::{items_table, NumbersTable, TableData};
 use leptos::prelude::*;
 use model::{one_query, spread, sweep_chart, sweep_points, sweep_samples, Metric};
-use state::{ScalingState, D_K_MAX, D_K_MIN, N_KEYS, SEED_MAX, T_MAX, T_MIN};
+use state::{ScalingState, D_K, N_KEYS, SEED, TEMPERATURE};
 use std::sync::Arc;
 
 /// URL slug of this chapter.
@@ -69,12 +71,186 @@ fn fmt(v: f64) -> String {
 #[component]
 fn ScalingChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, ScalingState::from_query, ScalingState::to_query);
-    let state = url.state;
+    view! {
+        <article class="chapter scaling">
+            <ChapterHead slug=SLUG>
+                "A dot product of two random vectors adds up d_k small products, so it grows with the width. "
+                "Large scores push softmax towards picking a single key, and a softmax that has already decided passes almost no gradient back. "
+                "Slide d_k and see it happen, measured."
+            </ChapterHead>
+            <Controls url=url />
+            <section class="formula-box" aria-label="Formula">
+                <Formula
+                    mathml=FORMULA
+                    alt="Var(q·k) = sum over i of Var(q_i k_i) = d_k; Var(q·k / √d_k) = 1, for entries with mean 0 and variance 1."
+                />
+            </section>
+            <SpreadSection url=url />
+            <OneQuerySection url=url />
+            <SweepSection url=url />
+            <TrainingSection url=url />
+            <SelfCheck questions=QUESTIONS />
+        </article>
+    }
+}
 
-    // Experiments, each keyed on what it depends on.
-    let spread_key = Memo::new(move |_| state.with(|s| (s.d_k, s.seed)));
-    let spread_m = Memo::new(move |_| spread_key.with(|&(dk, seed)| spread(dk, seed)));
+/// d_k, temperature, scaling and seed: every section reads them.
+#[component]
+fn Controls(url: UrlState<ScalingState>) -> impl IntoView {
+    let state = url.state;
+    let seed = Memo::new(move |_| state.with(|s| s.seed));
+    view! {
+        <section class="controls" aria-label="Controls">
+            <div class="control-grid">
+                <Slider
+                    label="d_k (width of queries and keys)"
+                    test_id="d-k"
+                    log=true
+                    value=move || state.with(|s| s.d_k as f64)
+                    on_change=Callback::new(move |v: f64| url.edit(|s| s.d_k = D_K.clamp_usize(v)))
+                    min=D_K.min_f64()
+                    max=D_K.max_f64()
+                />
+                <Slider
+                    label="Temperature τ"
+                    test_id="temperature"
+                    log=true
+                    value=move || state.with(|s| s.temperature)
+                    on_change=Callback::new(move |v: f64| url.edit(|s| s.temperature = TEMPERATURE.clamp(v)))
+                    min=TEMPERATURE.min
+                    max=TEMPERATURE.max
+                />
+                <Toggle
+                    label="Divide scores by √d_k"
+                    test_id="scale"
+                    checked=move || state.with(|s| s.scale)
+                    on_change=Callback::new(move |on: bool| url.edit(|s| s.scale = on))
+                />
+                <div class="control seed">
+                    <span class="label">{move || format!("Seed {}", seed.get())}</span>
+                    <button data-testid="resample" on:click=move |_| url.edit(|s| s.seed = SEED.next(s.seed))>
+                        "Draw new random vectors"
+                    </button>
+                </div>
+            </div>
+            <Notes notes=url.notes />
+        </section>
+    }
+}
+
+/// Section 1: histograms of raw and scaled dot products.
+#[component]
+fn SpreadSection(url: UrlState<ScalingState>) -> impl IntoView {
+    let state = url.state;
+    let key = Memo::new(move |_| state.with(|s| (s.d_k, s.seed)));
+    let spread_m = Memo::new(move |_| key.with(|&(dk, seed)| spread(dk, seed)));
+    let d_k = move || key.get().0;
+    let variance_text = move || {
+        spread_m.with(|r| match r {
+            Ok(sp) => format!(
+                "Measured over {} random dot products at d_k = {}: variance of q·k = {:.2} (theory {}), of q·k/√d_k = {:.3} (theory 1).",
+                sp.samples,
+                d_k(),
+                sp.raw_variance,
+                d_k(),
+                sp.scaled_variance
+            ),
+            Err(e) => e.clone(),
+        })
+    };
+    let hist_draw = move |raw: bool| {
+        draw_from_result(spread_m, move |area, sp: &model::Spread, s, th| {
+            draw_histogram(area, if raw { &sp.raw } else { &sp.scaled }, th, s)
+        })
+    };
+    view! {
+        <section aria-labelledby="spread-title">
+            <h2 id="spread-title">"1 · The spread of the scores"</h2>
+            <p>"Queries and keys here have independent entries with mean 0 and variance 1. Left: the raw dot products. Right: the same numbers divided by √d_k."</p>
+            <p class="measure" data-testid="variance">{variance_text}</p>
+            <div class="row-of-maps">
+                <Chart
+                    width=460.0
+                    height=260.0
+                    test_id="hist-raw"
+                    label=move || format!("Histogram of raw dot products at d_k = {}", d_k())
+                    draw=hist_draw(true)
+                >
+                    <HistTable spread=spread_m raw=true />
+                </Chart>
+                <Chart
+                    width=460.0
+                    height=260.0
+                    test_id="hist-scaled"
+                    label=move || format!("Histogram of scaled dot products at d_k = {}", d_k())
+                    draw=hist_draw(false)
+                >
+                    <HistTable spread=spread_m raw=false />
+                </Chart>
+            </div>
+        </section>
+    }
+}
+
+/// Section 2: one query's weights over sixteen keys.
+#[component]
+fn OneQuerySection(url: UrlState<ScalingState>) -> impl IntoView {
+    let state = url.state;
     let single = Memo::new(move |_| state.with(one_query));
+    let scaled_now = Memo::new(move |_| state.with(|s| s.scale));
+    let key_labels: Vec<String> = (1..=N_KEYS).map(|i| format!("k{i}")).collect();
+    let labels = key_labels.clone();
+    let bars_draw: Arc<DrawFn> = Arc::new(move |area, s, th| {
+        let color = if scaled_now.get() { SCALED } else { UNSCALED };
+        single.with(|r| match r {
+            Ok(q) => {
+                draw_weight_bars(area, &labels, &q.weights, color, th, s).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.clone()),
+        })
+    });
+    let stats_text = move || {
+        single.with(|r| match r {
+            Ok(q) => format!(
+                "Entropy {:.3} bits (uniform maximum {:.0} bits) · largest weight {:.3} · softmax Jacobian norm {:.4}",
+                q.summary.entropy_bits,
+                (N_KEYS as f64).log2(),
+                q.summary.max_weight,
+                q.summary.jacobian_norm
+            ),
+            Err(e) => e.clone(),
+        })
+    };
+    view! {
+        <section aria-labelledby="one-title">
+            <h2 id="one-title">"2 · One query, sixteen keys"</h2>
+            <p>
+                {move || {
+                    if scaled_now.get() {
+                        "Scaling is on: the logits are q·k / (√d_k · τ)."
+                    } else {
+                        "Scaling is off: the logits are q·k / τ. Push d_k up and watch one bar take over."
+                    }
+                }}
+            </p>
+            <p class="measure" data-testid="row-stats">{stats_text}</p>
+            <Chart
+                width=620.0
+                height=240.0
+                test_id="bars"
+                label=format!("Attention weights of one query over {N_KEYS} keys")
+                draw=bars_draw
+            >
+                <SingleTable single=single labels=key_labels.clone() />
+            </Chart>
+        </section>
+    }
+}
+
+/// Section 3: entropy, peak weight and Jacobian norm against d_k.
+#[component]
+fn SweepSection(url: UrlState<ScalingState>) -> impl IntoView {
+    let state = url.state;
     let seed = Memo::new(move |_| state.with(|s| s.seed));
     let samples = Memo::new(move |_| seed.with(|&s| sweep_samples(s)));
     let temperature = Memo::new(move |_| state.with(|s| s.temperature));
@@ -95,313 +271,127 @@ fn ScalingChapter() -> impl IntoView {
                 .map_err(Clone::clone)
         })
     });
-
-    let key_labels: Vec<String> = (1..=N_KEYS).map(|i| format!("k{i}")).collect();
-    let labels_for_bars = key_labels.clone();
-    let scaled_now = Memo::new(move |_| state.with(|s| s.scale));
-
-    let hist_draw = move |raw: bool| -> Arc<crate::widgets::chart::DrawFn> {
-        Arc::new(move |area, s, th| {
-            spread_m.with(|r| match r {
-                Ok(sp) => draw_histogram(area, if raw { &sp.raw } else { &sp.scaled }, th, s)
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.clone()),
-            })
-        })
-    };
-    let bars_draw: Arc<crate::widgets::chart::DrawFn> = Arc::new(move |area, s, th| {
-        let color = if scaled_now.get() { SCALED } else { UNSCALED };
-        single.with(|r| match r {
-            Ok(q) => draw_weight_bars(area, &labels_for_bars, &q.weights, color, th, s)
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.clone()),
-        })
-    });
-    let sweep_draw = move |i: usize| -> Arc<crate::widgets::chart::DrawFn> {
-        Arc::new(move |area, s, th| {
-            charts.with(|c| match c {
-                Ok(c) => draw_sweep(area, &c[i], th, s).map_err(|e| e.to_string()),
-                Err(e) => Err(e.clone()),
-            })
-        })
-    };
-
-    let stats_text = move || {
-        single.with(|r| match r {
-            Ok(q) => format!(
-                "Entropy {:.3} bits (uniform maximum {:.0} bits) · largest weight {:.3} · softmax Jacobian norm {:.4}",
-                q.summary.entropy_bits,
-                (N_KEYS as f64).log2(),
-                q.summary.max_weight,
-                q.summary.jacobian_norm
-            ),
-            Err(e) => e.clone(),
-        })
-    };
-    let variance_text = move || {
-        spread_m.with(|r| match r {
-            Ok(sp) => format!(
-                "Measured over {} random dot products at d_k = {}: variance of q·k = {:.2} (theory {}), of q·k/√d_k = {:.3} (theory 1).",
-                sp.samples,
-                d_k.get(),
-                sp.raw_variance,
-                d_k.get(),
-                sp.scaled_variance
-            ),
-            Err(e) => e.clone(),
-        })
-    };
-
     view! {
-        <article class="chapter scaling">
-            <ChapterHead slug=SLUG>
-                    "A dot product of two random vectors adds up d_k small products, so it grows with the width. "
-                    "Large scores push softmax towards picking a single key, and a softmax that has already decided passes almost no gradient back. "
-                    "Slide d_k and see it happen, measured."
-            </ChapterHead>
-
-            <section class="controls" aria-label="Controls">
-                <div class="control-grid">
-                    <Slider
-                        label="d_k (width of queries and keys)"
-                        test_id="d-k"
-                        log=true
-                        value=Signal::derive(move || d_k.get() as f64)
-                        on_change=Callback::new(move |v: f64| url.edit(|s| s.d_k = v.round().clamp(D_K_MIN, D_K_MAX) as usize))
-                        min=D_K_MIN
-                        max=D_K_MAX
-                    />
-                    <Slider
-                        label="Temperature τ"
-                        test_id="temperature"
-                        log=true
-                        value=Signal::derive(move || temperature.get())
-                        on_change=Callback::new(move |v: f64| url.edit(|s| s.temperature = v))
-                        min=T_MIN
-                        max=T_MAX
-                    />
-                    <Toggle
-                        label="Divide scores by √d_k"
-                        test_id="scale"
-                        checked=Signal::derive(move || scaled_now.get())
-                        on_change=Callback::new(move |on: bool| url.edit(|s| s.scale = on))
-                    />
-                    <div class="control seed">
-                        <span class="label">{move || format!("Seed {}", seed.get())}</span>
-                        <button data-testid="resample" on:click=move |_| url.edit(|s| s.seed = (s.seed + 1) % (SEED_MAX as u64 + 1))>
-                            "Draw new random vectors"
-                        </button>
-                    </div>
-                </div>
-                <Notes notes=url.notes />
-            </section>
-
-            <section class="formula-box" aria-label="Formula">
-                <Formula mathml=FORMULA alt="Var(q·k) = sum over i of Var(q_i k_i) = d_k; Var(q·k / √d_k) = 1, for entries with mean 0 and variance 1." />
-            </section>
-
-            <section aria-labelledby="spread-title">
-                <h2 id="spread-title">"1 · The spread of the scores"</h2>
-                <p>"Queries and keys here have independent entries with mean 0 and variance 1. Left: the raw dot products. Right: the same numbers divided by √d_k."</p>
-                <p class="measure" data-testid="variance">{variance_text}</p>
-                <div class="row-of-maps">
-                    <Chart width=460.0 height=260.0 test_id="hist-raw" label=Signal::derive(move || format!("Histogram of raw dot products at d_k = {}", d_k.get())) draw=hist_draw(true)>
-                        <HistTable spread=spread_m raw=true />
-                    </Chart>
-                    <Chart width=460.0 height=260.0 test_id="hist-scaled" label=Signal::derive(move || format!("Histogram of scaled dot products at d_k = {}", d_k.get())) draw=hist_draw(false)>
-                        <HistTable spread=spread_m raw=false />
-                    </Chart>
-                </div>
-            </section>
-
-            <section aria-labelledby="one-title">
-                <h2 id="one-title">"2 · One query, sixteen keys"</h2>
-                <p>{move || if scaled_now.get() {
-                    "Scaling is on: the logits are q·k / (√d_k · τ)."
-                } else {
-                    "Scaling is off: the logits are q·k / τ. Push d_k up and watch one bar take over."
-                }}</p>
-                <p class="measure" data-testid="row-stats">{stats_text}</p>
-                <Chart width=620.0 height=240.0 test_id="bars" label=Signal::derive(move || format!("Attention weights of one query over {N_KEYS} keys")) draw=bars_draw>
-                    <SingleTable single=single labels=key_labels.clone() />
-                </Chart>
-            </section>
-
-            <section aria-labelledby="sweep-title">
-                <h2 id="sweep-title">"3 · Against d_k"</h2>
-                <p>{format!("Each point averages {} random queries over {N_KEYS} keys, with and without scaling (the same draws). The vertical line marks your d_k.", model::SWEEP_SAMPLES)}</p>
-                <div class="row-of-maps">
-                    {(0..3)
-                        .map(|i| {
-                            let m = Metric::ALL[i];
-                            view! {
-                                <Chart width=560.0 height=320.0 test_id=format!("sweep-{i}") label=Signal::derive(move || format!("{} against d_k, scaled and unscaled", m.title())) draw=sweep_draw(i)>
-                                    <SweepTable points=points metric=m />
-                                </Chart>
-                            }
-                        })
-                        .collect_view()}
-                </div>
-            </section>
-
-            <TrainingSection url=url />
-
-            <SelfCheck questions=QUESTIONS />
-        </article>
+        <section aria-labelledby="sweep-title">
+            <h2 id="sweep-title">"3 · Against d_k"</h2>
+            <p>
+                {format!(
+                    "Each point averages {} random queries over {N_KEYS} keys, with and without scaling (the same draws). The vertical line marks your d_k.",
+                    model::SWEEP_SAMPLES,
+                )}
+            </p>
+            <div class="row-of-maps">
+                {Metric::ALL
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        let draw = draw_from_result(charts, move |area, c: &[_; 3], s, th| {
+                            c.get(i).map_or(Ok(()), |c| draw_sweep(area, c, th, s))
+                        });
+                        view! {
+                            <Chart
+                                width=560.0
+                                height=320.0
+                                test_id=format!("sweep-{i}")
+                                label=format!("{} against d_k, scaled and unscaled", m.title())
+                                draw=draw
+                            >
+                                <SweepTable points=points metric=m />
+                            </Chart>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </section>
     }
 }
-
-/// Steps are taken until this much of each animation frame is used.
-const FRAME_BUDGET_MS: f64 = 10.0;
 
 /// Section 4: train the same model with and without scaling, live.
 #[component]
 fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
     let state = url.state;
-    let cfg = Memo::new(move |_| {
-        state.with(|s| training::RunConfig {
-            d_k: s.train_d_k,
-            opt: s.opt,
-            seed: s.seed,
-        })
-    });
-    // The run is imperative (models being trained), kept outside the reactive
-    // graph; `history` and `status` are what the page shows of it.
-    let run = StoredValue::new_local(None::<training::Run>);
-    let history = RwSignal::new(Vec::<training::Point>::new());
-    let status = RwSignal::new(String::new());
-    let running = RwSignal::new(false);
-    let steps_per_sec = RwSignal::new(None::<f64>);
-    let reset = move |c: training::RunConfig| {
-        running.set(false);
-        steps_per_sec.set(None);
-        match training::Run::new(c) {
-            Ok(r) => {
-                history.set(r.history.clone());
-                status.set(training::summary(&r));
-                run.set_value(Some(r));
-            }
-            Err(e) => {
-                history.set(Vec::new());
-                status.set(format!("Could not build the models: {e}"));
-                run.set_value(None);
-            }
-        }
-    };
     // A new optimiser, d_k or seed means a new experiment.
-    Effect::new(move |_| reset(cfg.get()));
-
-    let toggle = move |_| {
-        let start = !running.get_untracked();
-        running.set(start);
-        if !start {
-            return;
-        }
-        drive(running, FRAME_BUDGET_MS, move |deadline| {
-            let t0 = now_ms();
-            let mut steps = 0usize;
-            let mut points = None;
-            let mut done = false;
-            run.try_update_value(|r| {
-                if let Some(r) = r.as_mut() {
-                    let before = r.history.len();
-                    while now_ms() < deadline && !r.finished() {
-                        r.step();
-                        steps += 1;
-                    }
-                    if r.history.len() != before {
-                        points = Some((r.history.clone(), training::summary(r)));
-                    }
-                    done = r.finished();
-                } else {
-                    done = true;
-                }
-            })?;
-            let dt = now_ms() - t0;
-            if steps > 0 && dt > 0.0 {
-                let rate = steps as f64 / dt * 1000.0;
-                steps_per_sec
-                    .try_update(|s| *s = Some(s.map_or(rate, |old| old * 0.8 + rate * 0.2)))?;
-            }
-            if let Some((h, s)) = points {
-                history.try_set(h);
-                status.try_set(s);
-            }
-            Some(done)
-        });
-    };
-    let charts = Memo::new(move |_| history.with(|h| training::charts(h)));
-    let curve_draw = move |i: usize| -> Arc<crate::widgets::chart::DrawFn> {
-        Arc::new(move |area, s, th| {
-            charts.with(|c| {
-                crate::charts::plots::draw_curves(area, &c[i], th, s).map_err(|e| e.to_string())
+    let runner = Runner::new(
+        move || {
+            state.with(|s| training::RunConfig {
+                d_k: s.train_d_k,
+                opt: s.opt,
+                seed: s.seed,
             })
+        },
+        |c: &training::RunConfig| training::Run::new(*c),
+    );
+    let run = Memo::new(move |_| runner.view().unwrap_or_default());
+    let history = Memo::new(move |_| run.with(|r| r.history.clone()));
+    let charts = Memo::new(move |_| history.with(|h| training::charts(h)));
+    let curve_draw = move |i: usize| {
+        draw_from(charts, move |area, c: &[_; 2], s, th| {
+            c.get(i).map_or(Ok(()), |c| draw_curves(area, c, th, s))
         })
     };
     let steps_done = move || history.with(|h| h.last().map_or(0, |p| p.step));
+    let status = move || {
+        runner
+            .error()
+            .unwrap_or_else(|| run.with(|r| r.summary.clone()))
+    };
     view! {
         <section aria-labelledby="train-title" class="training">
             <h2 id="train-title">"4 · Train it both ways"</h2>
             <p>
                 "Two copies of one small attention model (2 layers, 2 heads, d_model 32) start from the same random weights and see the same batches. "
-                "Their job is associative recall: read pairs like "<code>"K3 V7 K1 V2 …"</code>", then a query key, and name the value stored with it, which only works if attention finds the right position. "
+                "Their job is associative recall: read pairs like "<code>"K3 V7 K1 V2 …"</code>
+                ", then a query key, and name the value stored with it, which only works if attention finds the right position. "
                 "The only difference: one divides its scores by √d_k."
             </p>
             <div class="control-grid">
-                <div class="control" role="group" aria-label="d_k of the trained models">
-                    <span class="label">"d_k of both models"</span>
-                    {training::TRAIN_D_KS
-                        .iter()
-                        .map(|&dk| {
-                            view! {
-                                <button
-                                    data-testid=format!("tdk-{dk}")
-                                    aria-pressed=move || (state.with(|s| s.train_d_k) == dk).to_string()
-                                    on:click=move |_| url.edit(|s| s.train_d_k = dk)
-                                >
-                                    {dk}
-                                </button>
-                            }
-                        })
-                        .collect_view()}
-                </div>
-                <div class="control" role="group" aria-label="Optimizer">
-                    <span class="label">"Optimizer"</span>
-                    {[training::Opt::Adam, training::Opt::Sgd]
-                        .into_iter()
-                        .map(|o| {
-                            view! {
-                                <button
-                                    data-testid=format!("opt-{}", o.key())
-                                    aria-pressed=move || (state.with(|s| s.opt) == o).to_string()
-                                    on:click=move |_| url.edit(|s| s.opt = o)
-                                >
-                                    {o.label()}
-                                </button>
-                            }
-                        })
-                        .collect_view()}
-                </div>
+                <TrainSettings url=url />
                 <div class="control">
-                    <button class="primary" data-testid="train-toggle" on:click=toggle>
-                        {move || if running.get() { "Pause" } else if steps_done() > 0 { "Continue" } else { "Start training" }}
+                    <button class="primary" data-testid="train-toggle" on:click=move |_| runner.toggle()>
+                        {move || {
+                            if runner.running() {
+                                "Pause"
+                            } else if steps_done() > 0 {
+                                "Continue"
+                            } else {
+                                "Start training"
+                            }
+                        }}
                     </button>
-                    <button data-testid="train-reset" on:click=move |_| reset(cfg.get_untracked())>"Reset"</button>
+                    <button data-testid="train-reset" on:click=move |_| runner.reset()>
+                        "Reset"
+                    </button>
                 </div>
             </div>
             <p class="measure" aria-live="polite">
                 <span data-testid="train-step">{move || format!("Step {}", steps_done())}</span>
                 " · "
                 <span data-testid="train-rate">
-                    {move || steps_per_sec.get().map_or("— steps/s".to_string(), |r| format!("{r:.0} steps/s (both models)"))}
+                    {move || {
+                        runner
+                            .rate()
+                            .map_or("— steps/s".to_string(), |r| format!("{r:.0} steps/s (both models)"))
+                    }}
                 </span>
             </p>
-            <p class="measure" data-testid="train-summary">{move || status.get()}</p>
+            <p class="measure" data-testid="train-summary">{status}</p>
             <div class="row-of-maps">
-                <Chart width=560.0 height=300.0 test_id="train-loss" label=Signal::derive(|| "Training loss of the scaled and unscaled models".to_string()) draw=curve_draw(0)>
+                <Chart
+                    width=560.0
+                    height=300.0
+                    test_id="train-loss"
+                    label="Training loss of the scaled and unscaled models"
+                    draw=curve_draw(0)
+                >
                     {train_table(history)}
                 </Chart>
-                <Chart width=560.0 height=300.0 test_id="train-acc" label=Signal::derive(|| "Held-out accuracy of the scaled and unscaled models".to_string()) draw=curve_draw(1)>
+                <Chart
+                    width=560.0
+                    height=300.0
+                    test_id="train-acc"
+                    label="Held-out accuracy of the scaled and unscaled models"
+                    draw=curve_draw(1)
+                >
                     {train_table(history)}
                 </Chart>
             </div>
@@ -410,6 +400,48 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
                 "Adam rescales every update by its own running size, which can hide part of the damage done by large scores; plain SGD cannot."
             </p>
         </section>
+    }
+}
+
+/// The trained models' d_k and their optimiser.
+#[component]
+fn TrainSettings(url: UrlState<ScalingState>) -> impl IntoView {
+    let state = url.state;
+    view! {
+        <div class="control" role="group" aria-label="d_k of the trained models">
+            <span class="label">"d_k of both models"</span>
+            {training::TRAIN_D_KS
+                .iter()
+                .map(|&dk| {
+                    view! {
+                        <button
+                            data-testid=format!("tdk-{dk}")
+                            aria-pressed=move || (state.with(|s| s.train_d_k) == dk).to_string()
+                            on:click=move |_| url.edit(|s| s.train_d_k = dk)
+                        >
+                            {dk}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+        <div class="control" role="group" aria-label="Optimizer">
+            <span class="label">"Optimizer"</span>
+            {[training::Opt::Adam, training::Opt::Sgd]
+                .into_iter()
+                .map(|o| {
+                    view! {
+                        <button
+                            data-testid=format!("opt-{}", o.key())
+                            aria-pressed=move || (state.with(|s| s.opt) == o).to_string()
+                            on:click=move |_| url.edit(|s| s.opt = o)
+                        >
+                            {o.label()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
     }
 }
 
@@ -448,15 +480,16 @@ fn SingleTable(
         single.with(|r| {
             r.as_ref().ok().map(|q| {
                 let mut t = TableData::new(&["key", "q·k", "logit", "weight"]);
-                t.rows = (0..q.weights.len())
-                    .map(|j| {
+                t.rows = q
+                    .raw
+                    .iter()
+                    .zip(&q.logits)
+                    .zip(&q.weights)
+                    .enumerate()
+                    .map(|(j, ((raw, logit), weight))| {
                         (
                             Some(labels.get(j).cloned().unwrap_or_default()),
-                            vec![
-                                fmt(q.raw[j]),
-                                fmt(q.logits[j]),
-                                format!("{:.6}", q.weights[j]),
-                            ],
+                            vec![fmt(*raw), fmt(*logit), format!("{weight:.6}")],
                         )
                     })
                     .collect();
@@ -497,7 +530,7 @@ fn SweepTable(
 }
 
 /// The training history of both models as a table.
-fn train_table(history: RwSignal<Vec<training::Point>>) -> impl IntoView {
+fn train_table(history: Memo<Vec<training::Point>>) -> impl IntoView {
     let header: &'static [&'static str] = &[
         "step",
         "loss scaled",
@@ -523,11 +556,11 @@ mod tests {
     fn sweep_covers_the_slider_range() {
         assert_eq!(
             super::model::SWEEP_D_KS.first().copied(),
-            Some(super::D_K_MIN as usize)
+            Some(super::D_K.min as usize)
         );
         assert_eq!(
             super::model::SWEEP_D_KS.last().copied(),
-            Some(super::D_K_MAX as usize)
+            Some(super::D_K.max as usize)
         );
     }
 }

@@ -3,13 +3,14 @@
 //! training comparison `tdk` (16, 64 or 256) and `opt` (adam or sgd).
 
 use super::training::{Opt, TRAIN_D_KS};
-use crate::query::{build, Notes, Query};
+use crate::query::{build, ChoiceParam, FlagParam, FloatParam, IntParam, Notes, Query, SetParam};
 
-pub const D_K_MIN: f64 = 1.0;
-pub const D_K_MAX: f64 = 2048.0;
-pub const T_MIN: f64 = 0.05;
-pub const T_MAX: f64 = 20.0;
-pub const SEED_MAX: i64 = 999_999;
+pub const D_K: IntParam = IntParam::new("dk", "d_k", 1, 2048, 64);
+pub const SCALE: FlagParam = FlagParam::new("scale", "scaling", true);
+pub const TEMPERATURE: FloatParam = FloatParam::new("t", "temperature", 0.05, 20.0, 1.0);
+pub const SEED: IntParam = IntParam::seed("seed", "seed", 1);
+pub const TRAIN_D_K: SetParam = SetParam::new("tdk", "training d_k", &TRAIN_D_KS, 64);
+pub const OPT: ChoiceParam<Opt> = ChoiceParam::new("opt", "optimizer", Opt::Adam);
 /// Keys the single query attends over.
 pub const N_KEYS: usize = 16;
 
@@ -27,12 +28,12 @@ pub struct ScalingState {
 impl Default for ScalingState {
     fn default() -> Self {
         ScalingState {
-            d_k: 64,
-            scale: true,
-            temperature: 1.0,
-            seed: 1,
-            train_d_k: 64,
-            opt: Opt::Adam,
+            d_k: D_K.default_usize(),
+            scale: SCALE.default,
+            temperature: TEMPERATURE.default,
+            seed: SEED.default_u64(),
+            train_d_k: TRAIN_D_K.default,
+            opt: OPT.default,
         }
     }
 }
@@ -40,32 +41,14 @@ impl Default for ScalingState {
 impl ScalingState {
     /// Reads the state; bad values are clamped and explained in the notes.
     pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let d = ScalingState::default();
         let mut n = Notes::default();
         let s = ScalingState {
-            d_k: n.int(q, "dk", "d_k", D_K_MIN as i64, D_K_MAX as i64, d.d_k as i64) as usize,
-            scale: n.flag(q, "scale", "scaling", d.scale),
-            temperature: n.float(q, "t", "temperature", T_MIN, T_MAX, d.temperature),
-            seed: n.int(q, "seed", "seed", 0, SEED_MAX, d.seed as i64) as u64,
-            train_d_k: match q.get("tdk") {
-                None => d.train_d_k,
-                Some(raw) => match raw.trim().parse::<usize>() {
-                    Ok(v) if TRAIN_D_KS.contains(&v) => v,
-                    _ => {
-                        n.0.push(format!(
-                            "training d_k = “{}” is not one of 16, 64, 256; using {}.",
-                            raw.chars().take(24).collect::<String>(),
-                            d.train_d_k
-                        ));
-                        d.train_d_k
-                    }
-                },
-            },
-            opt: if n.choice(q, "opt", "optimizer", &["adam", "sgd"], "adam") == "sgd" {
-                Opt::Sgd
-            } else {
-                Opt::Adam
-            },
+            d_k: D_K.read_usize(&mut n, q),
+            scale: SCALE.read(&mut n, q),
+            temperature: TEMPERATURE.read(&mut n, q),
+            seed: SEED.read_u64(&mut n, q),
+            train_d_k: TRAIN_D_K.read(&mut n, q),
+            opt: OPT.read(&mut n, q),
         };
         (s, n.0)
     }
@@ -73,12 +56,12 @@ impl ScalingState {
     /// The query string that restores this state.
     pub fn to_query(&self) -> String {
         build(&[
-            ("dk", self.d_k.to_string()),
-            ("scale", if self.scale { "1" } else { "0" }.to_string()),
-            ("t", format!("{}", self.temperature)),
-            ("seed", self.seed.to_string()),
-            ("tdk", self.train_d_k.to_string()),
-            ("opt", self.opt.key().to_string()),
+            D_K.pair(self.d_k),
+            SCALE.pair(self.scale),
+            TEMPERATURE.pair(self.temperature),
+            SEED.pair(self.seed),
+            TRAIN_D_K.pair(self.train_d_k),
+            OPT.pair(self.opt),
         ])
     }
 }
@@ -111,7 +94,7 @@ mod tests {
         ));
         assert_eq!(s.d_k, 2048);
         assert!(s.scale);
-        assert_eq!(s.temperature, T_MIN);
+        assert_eq!(s.temperature, TEMPERATURE.min);
         assert_eq!(s.seed, 1);
         assert_eq!((s.train_d_k, s.opt), (64, Opt::Adam));
         assert_eq!(notes.len(), 6, "{notes:?}");

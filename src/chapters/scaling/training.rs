@@ -3,8 +3,8 @@
 //! seed on the same batches, once with and once without scaling, on
 //! associative recall (find the key that matches the query, return its value).
 //!
-//! [`Run`] is plain data and logic, stepped by the page a few steps per
-//! animation frame; tested natively.
+//! [`Run`] is plain data and logic, a [`crate::training::Job`] the page runs
+//! over animation frames; tested natively.
 
 use crate::charts::plots::{CurveChart, Series, SCALED, UNSCALED};
 use attention_core::train::{
@@ -34,13 +34,17 @@ pub enum Opt {
     Sgd,
 }
 
-impl Opt {
-    pub fn key(self) -> &'static str {
+impl crate::query::Choice for Opt {
+    const ALL: &'static [Self] = &[Opt::Adam, Opt::Sgd];
+    fn key(self) -> &'static str {
         match self {
             Opt::Adam => "adam",
             Opt::Sgd => "sgd",
         }
     }
+}
+
+impl Opt {
     pub fn label(self) -> &'static str {
         match self {
             Opt::Adam => "Adam (lr 0.003)",
@@ -73,19 +77,55 @@ pub struct Point {
     pub accuracy: [f64; 2],
 }
 
-/// Two models, two optimisers, one stream of batches.
+/// One of the two models and what is tracked of it.
+struct Side {
+    model: RecallModel,
+    opt: Box<dyn Optimizer>,
+    /// Why the model stopped (e.g. its scores overflowed), and at which step.
+    failed: Option<(usize, String)>,
+    /// Training loss summed since the last held-out point.
+    loss_sum: f64,
+}
+
+impl Side {
+    fn accuracy(&self, eval: &Batch) -> f64 {
+        match self.failed {
+            Some(_) => f64::NAN,
+            None => self
+                .model
+                .evaluate(eval)
+                .map_or(f64::NAN, |s: StepStats| s.accuracy),
+        }
+    }
+
+    fn train(&mut self, batch: &Batch, step: usize) {
+        if self.failed.is_some() {
+            return;
+        }
+        match self.model.train_step(batch, self.opt.as_mut()) {
+            Ok(s) if s.loss.is_finite() => self.loss_sum += s.loss,
+            Ok(_) => {
+                self.failed = Some((step, "its loss became infinite, so training stopped".into()))
+            }
+            Err(e) => {
+                self.failed = Some((
+                    step,
+                    format!("its numbers blew up (the engine reported: {e}), so training stopped"),
+                ))
+            }
+        }
+    }
+}
+
+/// Two models, two optimisers, one stream of batches: `[scaled, unscaled]`.
 pub struct Run {
     pub cfg: RunConfig,
-    models: [RecallModel; 2],
-    opts: [Box<dyn Optimizer>; 2],
+    sides: [Side; 2],
     task: AssocRecall,
     rng: Rng,
     eval: Batch,
     pub step: usize,
     pub history: Vec<Point>,
-    /// Why a model stopped (e.g. its scores overflowed), per model.
-    pub failed: [Option<(usize, String)>; 2],
-    loss_acc: [f64; 2],
     loss_n: usize,
 }
 
@@ -98,55 +138,56 @@ impl Run {
     /// Fresh models from `cfg.seed` (identical initial weights for both).
     pub fn new(cfg: RunConfig) -> Result<Self, String> {
         let task = task()?;
-        let model = |scale: bool| {
+        let side = |scale: bool| {
             let mut c = RecallConfig::new(task.clone());
             c.d_k = cfg.d_k;
             c.d_v = 16;
             c.scale = scale;
             c.seed = cfg.seed;
-            RecallModel::new(c).map_err(|e| e.to_string())
+            Ok::<_, String>(Side {
+                model: RecallModel::new(c).map_err(|e| e.to_string())?,
+                opt: cfg.opt.make(),
+                failed: None,
+                loss_sum: 0.0,
+            })
         };
         let mut eval_rng = Rng::new(cfg.seed ^ 0xE7A1_0000);
         let eval = task.batch(&mut eval_rng, EVAL_SIZE);
         let mut run = Run {
             cfg,
-            models: [model(true)?, model(false)?],
-            opts: [cfg.opt.make(), cfg.opt.make()],
+            sides: [side(true)?, side(false)?],
             rng: Rng::new(cfg.seed ^ 0x7EA1_0000),
             task,
             eval,
             step: 0,
             history: Vec::new(),
-            failed: [None, None],
-            loss_acc: [0.0; 2],
             loss_n: 0,
         };
-        let acc = run.evaluate();
-        let loss0 = [0, 1].map(|i| {
-            run.models[i]
-                .evaluate(&run.eval)
-                .map_or(f64::NAN, |s| s.loss)
-        });
+        let accuracy = run.evaluate();
+        let train_loss = run
+            .sides
+            .each_ref()
+            .map(|s| s.model.evaluate(&run.eval).map_or(f64::NAN, |s| s.loss));
         run.history.push(Point {
             step: 0,
-            train_loss: loss0,
-            accuracy: acc,
+            train_loss,
+            accuracy,
         });
         Ok(run)
     }
 
     /// Whether there is nothing left to train.
     pub fn finished(&self) -> bool {
-        self.step >= MAX_STEPS || self.failed.iter().all(Option::is_some)
+        self.step >= MAX_STEPS || self.sides.iter().all(|s| s.failed.is_some())
     }
 
     fn evaluate(&self) -> [f64; 2] {
-        [0, 1].map(|i| match &self.failed[i] {
-            Some(_) => f64::NAN,
-            None => self.models[i]
-                .evaluate(&self.eval)
-                .map_or(f64::NAN, |s: StepStats| s.accuracy),
-        })
+        self.sides.each_ref().map(|s| s.accuracy(&self.eval))
+    }
+
+    /// Why each model stopped, if it did.
+    pub fn failures(&self) -> [Option<&(usize, String)>; 2] {
+        self.sides.each_ref().map(|s| s.failed.as_ref())
     }
 
     /// One step of both models on the same fresh batch; every
@@ -157,37 +198,15 @@ impl Run {
         }
         let batch = self.task.batch(&mut self.rng, BATCH);
         self.step += 1;
-        for i in 0..2 {
-            if self.failed[i].is_some() {
-                continue;
-            }
-            match self.models[i].train_step(&batch, self.opts[i].as_mut()) {
-                Ok(s) if s.loss.is_finite() => self.loss_acc[i] += s.loss,
-                Ok(_) => {
-                    self.failed[i] = Some((
-                        self.step,
-                        "its loss became infinite, so training stopped".into(),
-                    ))
-                }
-                Err(e) => {
-                    self.failed[i] = Some((
-                        self.step,
-                        format!(
-                            "its numbers blew up (the engine reported: {e}), so training stopped"
-                        ),
-                    ))
-                }
-            }
+        for side in &mut self.sides {
+            side.train(&batch, self.step);
         }
         self.loss_n += 1;
         if self.step.is_multiple_of(EVAL_EVERY) || self.finished() {
             let n = self.loss_n.max(1) as f64;
-            let train_loss = [0, 1].map(|i| {
-                if self.failed[i].is_some() {
-                    f64::NAN
-                } else {
-                    self.loss_acc[i] / n
-                }
+            let train_loss = self.sides.each_ref().map(|s| match s.failed {
+                Some(_) => f64::NAN,
+                None => s.loss_sum / n,
             });
             let accuracy = self.evaluate();
             self.history.push(Point {
@@ -195,7 +214,9 @@ impl Run {
                 train_loss,
                 accuracy,
             });
-            self.loss_acc = [0.0; 2];
+            for side in &mut self.sides {
+                side.loss_sum = 0.0;
+            }
             self.loss_n = 0;
         }
     }
@@ -204,7 +225,7 @@ impl Run {
     pub fn first_reaching(&self, i: usize, target: f64) -> Option<usize> {
         self.history
             .iter()
-            .find(|p| p.accuracy[i] >= target)
+            .find(|p| p.accuracy.get(i).is_some_and(|a| *a >= target))
             .map(|p| p.step)
     }
 }
@@ -261,28 +282,66 @@ pub fn charts(history: &[Point]) -> [CurveChart; 2] {
     ]
 }
 
+/// What the page shows of a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunView {
+    pub history: Vec<Point>,
+    pub summary: String,
+}
+
+impl crate::training::Job for Run {
+    type View = RunView;
+
+    fn work(&mut self) -> Result<bool, String> {
+        self.step();
+        Ok(self.finished())
+    }
+
+    fn finished(&self) -> bool {
+        Run::finished(self)
+    }
+
+    fn units(&self) -> usize {
+        self.step
+    }
+
+    fn view(&self) -> RunView {
+        RunView {
+            history: self.history.clone(),
+            summary: summary(self),
+        }
+    }
+
+    /// The page changes only when a held-out point is added.
+    fn revision(&self) -> usize {
+        self.history.len()
+    }
+}
+
 /// A plain-language summary of what this run measured so far.
 pub fn summary(run: &Run) -> String {
-    let name = ["scaled", "unscaled"];
-    let mut parts = Vec::new();
     let last = run.history.last();
-    for (i, model_name) in name.iter().enumerate() {
-        let acc = last.map_or(f64::NAN, |p| p.accuracy[i]);
-        let mut s = match &run.failed[i] {
+    let parts: Vec<String> = ["scaled", "unscaled"]
+        .into_iter()
+        .zip(run.failures())
+        .enumerate()
+        .map(|(i, (model_name, failed))| match failed {
             Some((step, why)) => format!("The {model_name} model stopped at step {step}: {why}."),
-            None => format!(
-                "The {model_name} model is at {:.0}% held-out accuracy",
-                acc * 100.0
-            ),
-        };
-        if run.failed[i].is_none() {
-            match run.first_reaching(i, 0.9) {
-                Some(step) => s.push_str(&format!(" (first reached 90% at step {step}).")),
-                None => s.push('.'),
+            None => {
+                let acc = last
+                    .and_then(|p| p.accuracy.get(i).copied())
+                    .unwrap_or(f64::NAN);
+                let reached = match run.first_reaching(i, 0.9) {
+                    Some(step) => format!(" (first reached 90% at step {step})."),
+                    None => ".".into(),
+                };
+                format!(
+                    "The {model_name} model is at {:.0}% held-out accuracy{reached}",
+                    acc * 100.0
+                )
             }
-        }
-        parts.push(s);
-    }
+        })
+        .collect();
     format!(
         "After {} steps with {} at d_k = {}: {}",
         run.step,
@@ -311,10 +370,10 @@ mod tests {
         assert_eq!(run.history[0].step, 0);
         // Same initial weights: the embeddings match exactly.
         assert_eq!(
-            run.models[0].embed.table.value,
-            run.models[1].embed.table.value
+            run.sides[0].model.embed.table.value,
+            run.sides[1].model.embed.table.value
         );
-        assert!(run.models[0].cfg.scale && !run.models[1].cfg.scale);
+        assert!(run.sides[0].model.cfg.scale && !run.sides[1].model.cfg.scale);
     }
 
     #[test]
