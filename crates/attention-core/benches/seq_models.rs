@@ -9,31 +9,65 @@
 use attention_core::train::position_task::{Experiment, ExperimentConfig};
 use attention_core::train::seq2seq::Memory;
 use attention_core::train::translator::{held_out, Trainer, TranslatorTraining};
+use attention_core::AttnError;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench(c: &mut Criterion) {
+    if let Err(e) = run(c) {
+        eprintln!("seq_models: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(c: &mut Criterion) -> Result<(), AttnError> {
     let mut exp = Experiment::new(ExperimentConfig {
         steps: 1_000_000,
         ..ExperimentConfig::default()
-    })
-    .expect("valid experiment");
-    c.bench_function("position experiment: one step of all five models", |b| {
-        b.iter(|| exp.step().expect("step"))
-    });
+    })?;
+    time(
+        c,
+        "position experiment: one step of all five models",
+        || exp.step(),
+    )?;
     for memory in [Memory::Attention, Memory::Bottleneck { context: 32 }] {
-        let (mut t, _) = Trainer::new(TranslatorTraining::shipped(memory), 5).expect("trainer");
-        c.bench_function(&format!("translator train_step b32 ({memory:?})"), |b| {
-            b.iter(|| t.train_step().expect("step"))
-        });
+        let (mut t, _) = Trainer::new(TranslatorTraining::shipped(memory), 5)?;
+        time(
+            c,
+            &format!("translator train_step b32 ({memory:?})"),
+            || t.train_step(),
+        )?;
     }
-    let (t, _) = Trainer::new(TranslatorTraining::shipped(Memory::Attention), 5).expect("trainer");
+    let (t, _) = Trainer::new(TranslatorTraining::shipped(Memory::Attention), 5)?;
     let (_, sets) = held_out(1);
-    let pair = &sets[3][0];
+    let pair = sets
+        .get(3)
+        .and_then(|set| set.first())
+        .ok_or_else(|| AttnError::value("held_out", "no sentence in bucket 3"))?;
     let src = t.vocab.encode_source(&pair.source);
-    c.bench_function(
+    time(
+        c,
         &format!("greedy translation, {} source words", src.len()),
-        |b| b.iter(|| t.model.translate(&src, 50).expect("translate")),
-    );
+        || t.model.translate(&src, 50),
+    )
+}
+
+/// Benchmarks `f` as `name`; Err with the first error `f` returned, if any.
+fn time<T>(
+    c: &mut Criterion,
+    name: &str,
+    mut f: impl FnMut() -> Result<T, AttnError>,
+) -> Result<(), AttnError> {
+    let mut first_error = None;
+    c.bench_function(name, |b| {
+        b.iter(|| match f() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                first_error.get_or_insert(e);
+                None
+            }
+        })
+    });
+    first_error.map_or(Ok(()), Err)
 }
 
 criterion_group!(benches, bench);

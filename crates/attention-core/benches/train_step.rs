@@ -4,25 +4,55 @@
 //! d_model 32 and 64, and at d_k 16 and 256.
 
 use attention_core::train::{Adam, AssocRecall, RecallConfig, RecallModel};
-use attention_core::Rng;
+use attention_core::{AttnError, Rng};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench(c: &mut Criterion) {
-    let task = AssocRecall::new(4, 8, 8).expect("valid task");
+    if let Err(e) = run(c) {
+        eprintln!("train_step: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(c: &mut Criterion) -> Result<(), AttnError> {
+    let task = AssocRecall::new(4, 8, 8)?;
     for (d_model, d_k) in [(32, 16), (64, 32), (32, 256)] {
         let mut cfg = RecallConfig::new(task.clone());
         (cfg.d_model, cfg.d_k, cfg.d_v) = (d_model, d_k, d_model / 2);
-        let mut model = RecallModel::new(cfg).expect("valid config");
+        let mut model = RecallModel::new(cfg)?;
         let mut opt = Adam::new(3e-3);
         let batch = task.batch(&mut Rng::new(1), 16);
-        c.bench_function(
+        time(
+            c,
             &format!("train_step b16 d_model {d_model} d_k {d_k}"),
-            |b| b.iter(|| model.train_step(&batch, &mut opt).expect("step")),
-        );
-        c.bench_function(&format!("evaluate b16 d_model {d_model} d_k {d_k}"), |b| {
-            b.iter(|| model.evaluate(&batch).expect("eval"))
-        });
+            || model.train_step(&batch, &mut opt),
+        )?;
+        time(
+            c,
+            &format!("evaluate b16 d_model {d_model} d_k {d_k}"),
+            || model.evaluate(&batch),
+        )?;
     }
+    Ok(())
+}
+
+/// Benchmarks `f` as `name`; Err with the first error `f` returned, if any.
+fn time<T>(
+    c: &mut Criterion,
+    name: &str,
+    mut f: impl FnMut() -> Result<T, AttnError>,
+) -> Result<(), AttnError> {
+    let mut first_error = None;
+    c.bench_function(name, |b| {
+        b.iter(|| match f() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                first_error.get_or_insert(e);
+                None
+            }
+        })
+    });
+    first_error.map_or(Ok(()), Err)
 }
 
 criterion_group!(benches, bench);

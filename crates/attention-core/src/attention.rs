@@ -151,11 +151,7 @@ pub fn attention_trace(
             ensure_finite(&format!("heads[{h}].{name}"), m)?;
         }
         if cfg.mask == Mask::Causal {
-            for i in 0..n {
-                for j in (i + 1)..n {
-                    logits[(i, j)] = f64::NEG_INFINITY;
-                }
-            }
+            mask_future(&mut logits);
         }
         let w = softmax_rows(&logits)?;
         let output = &w * &v;
@@ -186,6 +182,17 @@ pub fn attention_trace(
         output,
         scale_factor: c,
     })
+}
+
+/// The causal mask: sets every entry `(i, j)` with `j > i` (a key after
+/// the query) of the `n_q x n_kv` scores to `f64::NEG_INFINITY`.
+pub(crate) fn mask_future(scores: &mut Mat) {
+    for (j, mut col) in scores.column_iter_mut().enumerate() {
+        // Rows i < j of column j.
+        for v in col.iter_mut().take(j) {
+            *v = f64::NEG_INFINITY;
+        }
+    }
 }
 
 /// Horizontal concatenation of `n x d_i` matrices into `n x sum(d_i)`.

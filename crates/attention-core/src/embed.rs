@@ -40,12 +40,12 @@ pub fn embed_tokens(
         return Err(AttnError::value("d_model", "must be at least 1, got 0"));
     }
     let mut m = Mat::zeros(tokens.len(), d_model);
-    for (i, t) in tokens.iter().enumerate() {
-        for (j, v) in word_embedding(t.as_ref(), d_model, seed)
-            .into_iter()
-            .enumerate()
+    for (mut row, t) in m.row_iter_mut().zip(tokens) {
+        for (dst, v) in row
+            .iter_mut()
+            .zip(word_embedding(t.as_ref(), d_model, seed))
         {
-            m[(i, j)] = v;
+            *dst = v;
         }
     }
     Ok(m)

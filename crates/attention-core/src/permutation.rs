@@ -40,7 +40,7 @@ pub fn check_permutation(perm: &[usize], n: usize) -> Result<(), AttnError> {
 /// of `m`. Err unless `perm` is a permutation of `0..n`.
 pub fn permute_rows(m: &Mat, perm: &[usize]) -> Result<Mat, AttnError> {
     check_permutation(perm, m.nrows())?;
-    Ok(Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(perm[i], j)]))
+    Ok(m.select_rows(perm))
 }
 
 /// Attention on a sequence and on its reordering.
@@ -70,12 +70,16 @@ pub fn reorder(
     let px = permute_rows(x, perm)?;
     let original = attention_trace(x, weights, cfg)?;
     let reordered = attention_trace(&px, weights, cfg)?;
-    let row_diff: Vec<f64> = perm
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| {
-            (0..original.output.ncols())
-                .map(|j| (reordered.output[(i, j)] - original.output[(p, j)]).abs())
+    // Row i of `expected` is row perm[i] of the original output.
+    let expected = permute_rows(&original.output, perm)?;
+    let row_diff: Vec<f64> = reordered
+        .output
+        .row_iter()
+        .zip(expected.row_iter())
+        .map(|(got, want)| {
+            got.iter()
+                .zip(want.iter())
+                .map(|(g, w)| (g - w).abs())
                 .fold(0.0, f64::max)
         })
         .collect();

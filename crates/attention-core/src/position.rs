@@ -64,16 +64,19 @@ fn rope_apply(m: &Mat, start: usize, sign: f64) -> Result<Mat, AttnError> {
         ));
     }
     let mut out = m.clone();
-    let omegas = frequencies(d);
-    for r in 0..m.nrows() {
-        let p = (start + r) as f64;
-        for (i, omega) in omegas.iter().enumerate() {
+    // Columns (2i, 2i+1) in pairs; d is even, so none is left over.
+    let mut columns = out.column_iter_mut();
+    for omega in frequencies(d) {
+        let (Some(mut even), Some(mut odd)) = (columns.next(), columns.next()) else {
+            break;
+        };
+        for (r, (a, b)) in even.iter_mut().zip(odd.iter_mut()).enumerate() {
+            let p = (start + r) as f64;
             let angle = sign * p * omega;
             let (s, c) = angle.sin_cos();
-            let a = m[(r, 2 * i)];
-            let b = m[(r, 2 * i + 1)];
-            out[(r, 2 * i)] = a * c - b * s;
-            out[(r, 2 * i + 1)] = a * s + b * c;
+            let (x, y) = (*a, *b);
+            *a = x * c - y * s;
+            *b = x * s + y * c;
         }
     }
     Ok(out)
@@ -182,20 +185,18 @@ pub fn rope_view(q: &[f64], k: &[f64], m: usize, n: usize) -> Result<RopeView, A
     }
     let qm = rope_rotate(&Mat::from_row_slice(1, d, q), m)?;
     let kn = rope_rotate(&Mat::from_row_slice(1, d, k), n)?;
+    // A 1 x d matrix stores its entries in column order, i.e. as the row.
     let pairs: Vec<RopePair> = frequencies(d)
         .into_iter()
-        .enumerate()
-        .map(|(i, omega)| {
-            let q_rot = (qm[(0, 2 * i)], qm[(0, 2 * i + 1)]);
-            let k_rot = (kn[(0, 2 * i)], kn[(0, 2 * i + 1)]);
-            RopePair {
-                omega,
-                q: (q[2 * i], q[2 * i + 1]),
-                q_rot,
-                k: (k[2 * i], k[2 * i + 1]),
-                k_rot,
-                contribution: q_rot.0 * k_rot.0 + q_rot.1 * k_rot.1,
-            }
+        .zip(column_pairs(q).zip(column_pairs(k)))
+        .zip(column_pairs(qm.as_slice()).zip(column_pairs(kn.as_slice())))
+        .map(|((omega, (q, k)), (q_rot, k_rot))| RopePair {
+            omega,
+            q,
+            q_rot,
+            k,
+            k_rot,
+            contribution: q_rot.0 * k_rot.0 + q_rot.1 * k_rot.1,
         })
         .collect();
     Ok(RopeView {
@@ -203,6 +204,12 @@ pub fn rope_view(q: &[f64], k: &[f64], m: usize, n: usize) -> Result<RopeView, A
         plain: q.iter().zip(k).map(|(a, b)| a * b).sum(),
         pairs,
     })
+}
+
+/// The entries `(v[2i], v[2i+1])` of `v`, i = 0..len/2 (a last odd entry
+/// is left out).
+fn column_pairs(v: &[f64]) -> impl Iterator<Item = (f64, f64)> + '_ {
+    v.as_chunks::<2>().0.iter().map(|&[a, b]| (a, b))
 }
 
 /// Mean distance `|i - j|` each query looks over, weighted by its attention

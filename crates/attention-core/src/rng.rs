@@ -46,12 +46,18 @@ impl Rng {
     /// row by row.
     pub fn normal_matrix(&mut self, rows: usize, cols: usize, std: f64) -> Mat {
         let mut m = Mat::zeros(rows, cols);
-        for i in 0..rows {
-            for j in 0..cols {
-                m[(i, j)] = std * self.normal();
+        for mut row in m.row_iter_mut() {
+            for v in row.iter_mut() {
+                *v = std * self.normal();
             }
         }
         m
+    }
+
+    /// A uniformly drawn element of `items` (one [`Rng::below`] draw, also
+    /// when `items` is empty); `None` if `items` is empty.
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        items.get(self.below(items.len()))
     }
 }
 

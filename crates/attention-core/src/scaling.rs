@@ -162,13 +162,13 @@ pub fn summarize(samples: &SweepSamples, temperature: f64) -> Result<Vec<SweepPo
         let mut acc = [[0.0_f64; 3]; 2];
         for raw in rows {
             check(*d_k, raw.len(), temperature)?;
-            for (k, scale) in [true, false].into_iter().enumerate() {
+            for (a, scale) in acc.iter_mut().zip([true, false]) {
                 let c = scale_factor(*d_k, scale) / temperature;
                 let logits: Vec<f64> = raw.iter().map(|r| r * c).collect();
                 let s = RowSummary::of(&softmax(&logits)?);
-                acc[k][0] += s.entropy_bits;
-                acc[k][1] += s.max_weight;
-                acc[k][2] += s.jacobian_norm;
+                a[0] += s.entropy_bits;
+                a[1] += s.max_weight;
+                a[2] += s.jacobian_norm;
             }
         }
         let avg = |a: [f64; 3]| RowSummary {
@@ -208,13 +208,8 @@ pub fn score_samples(d_k: usize, n: usize, seed: u64) -> Result<Vec<f64>, AttnEr
     let q = rng.normal_matrix(n, d_k, 1.0);
     let k = rng.normal_matrix(n, d_k, 1.0);
     let s = q * k.transpose();
-    let mut out = Vec::with_capacity(n * n);
-    for r in 0..n {
-        for c in 0..n {
-            out.push(s[(r, c)]);
-        }
-    }
-    Ok(out)
+    // Row-major: the storage of the transpose is column-major.
+    Ok(s.transpose().as_slice().to_vec())
 }
 
 /// Counts of `values` in `bins` equal bins over `[lo, hi]`; values outside
@@ -228,7 +223,9 @@ pub fn histogram(values: &[f64], bins: usize, lo: f64, hi: f64) -> Vec<usize> {
     let width = (hi - lo) / bins as f64;
     for v in values.iter().filter(|v| v.is_finite()) {
         let i = (((v - lo) / width).floor().max(0.0) as usize).min(bins - 1);
-        counts[i] += 1;
+        if let Some(c) = counts.get_mut(i) {
+            *c += 1;
+        }
     }
     counts
 }

@@ -53,11 +53,11 @@ fn softmax_named(row: &[f64], field: impl Fn() -> String) -> Result<Vec<f64>, At
 /// `n x m` matrix whose rows sum to 1. Err names the first bad row.
 pub fn softmax_rows(logits: &Mat) -> Result<Mat, AttnError> {
     let mut out = Mat::zeros(logits.nrows(), logits.ncols());
-    for i in 0..logits.nrows() {
-        let row: Vec<f64> = logits.row(i).iter().copied().collect();
+    for (i, (row, mut out_row)) in logits.row_iter().zip(out.row_iter_mut()).enumerate() {
+        let row: Vec<f64> = row.iter().copied().collect();
         let w = softmax_named(&row, || format!("logits[{i}]"))?;
-        for (j, v) in w.into_iter().enumerate() {
-            out[(i, j)] = v;
+        for (dst, v) in out_row.iter_mut().zip(w) {
+            *dst = v;
         }
     }
     Ok(out)

@@ -1,5 +1,9 @@
 //! Integration tests of the `attention-trace` binary.
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

@@ -3,6 +3,10 @@
 //! importance, and training to the target (checked against the shipped
 //! weights in `public/models/coref.bin`).
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::train::coref::*;
 use attention_core::train::gradcheck::{numeric_grad, rel_error};
 use attention_core::train::*;

@@ -1,6 +1,10 @@
 //! Every documented error returns the right variant, names the field, and
 //! never panics.
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::spec::{parse_spec, run};
 use attention_core::{
     attention_trace, learned_table, AttentionConfig, AttnError, Mat, MultiHeadWeights, Position,

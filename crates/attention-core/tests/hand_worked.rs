@@ -1,5 +1,9 @@
 //! Small attention examples computed by hand (the arithmetic is in comments).
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::{attention_trace, AttentionConfig, HeadWeights, Mask, Mat, MultiHeadWeights};
 
 fn identity_weights(d: usize) -> MultiHeadWeights {

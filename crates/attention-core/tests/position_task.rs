@@ -2,6 +2,10 @@
 //! every positional scheme by finite differences, and the measured shape of
 //! the result (trained on lengths up to L, tested up to 4L).
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::train::gradcheck::{numeric_param_grads, rel_error};
 use attention_core::train::position_task::*;
 use attention_core::train::{Module, Sgd};

@@ -1,5 +1,9 @@
 //! Property tests of the math (proptest).
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::Rng;
 use attention_core::*;
 use proptest::prelude::*;

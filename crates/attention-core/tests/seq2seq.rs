@@ -2,6 +2,10 @@
 //! differences, decoding, alignment helpers, and a training run on a fixed
 //! seed that must reach a stated accuracy.
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::train::gradcheck::{numeric_param_grads, rel_error};
 use attention_core::train::seq2seq::*;
 use attention_core::train::translate::{alignment_error_rate, Corpus, Vocab};

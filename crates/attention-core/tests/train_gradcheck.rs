@@ -5,6 +5,10 @@
 //! output gradient fed to `backward` is `R`. Errors are entry-wise
 //! `|a - n| / max(|a|, |n|, FLOOR)` (see `gradcheck::rel_error`).
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::train::gradcheck::{numeric_grad, numeric_param_grads, rel_error};
 use attention_core::train::*;
 use attention_core::{AttnError, Mask, Mat, Rng};

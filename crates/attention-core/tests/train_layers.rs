@@ -1,6 +1,10 @@
 //! Behaviour and error tests of the training engine's layers, optimizers and
 //! task generator (gradients are in `train_gradcheck.rs`).
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::train::*;
 use attention_core::{AttnError, Mask, Mat, Rng};
 

@@ -4,6 +4,10 @@
 //! 2 layers x 2 heads, d_v 16, batch 16, held-out 256, eval every 50 steps,
 //! seeds as below): see `MEASUREMENTS` at the end of this file.
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::train::*;
 use attention_core::Rng;
 

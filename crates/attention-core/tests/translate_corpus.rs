@@ -2,6 +2,10 @@
 //! it parses each source sentence left to right with its own dictionary and
 //! must reproduce the generated target and alignment exactly.
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::train::translate::{source_words, target_words, Corpus, Pair};
 use attention_core::Rng;
 use std::collections::HashMap;

@@ -2,6 +2,10 @@
 //! of 4 heads of width 8 with 1 head of width 32 (same parameter count) that
 //! the multi-head chapter reports.
 
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
 use attention_core::train::*;
 use attention_core::Rng;
 

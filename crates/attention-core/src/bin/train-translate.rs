@@ -78,7 +78,8 @@ fn run() -> Result<(), String> {
         loss += s.loss;
         acc += s.accuracy;
         if report > 0 && step % report == 0 {
-            let m = measure(&trainer.model, &trainer.vocab, &sets[2]).map_err(|e| e.to_string())?;
+            let set = sets.get(2).ok_or("no held-out set of 11-15 words")?;
+            let m = measure(&trainer.model, &trainer.vocab, set).map_err(|e| e.to_string())?;
             println!(
                 "step {step:5}  train loss {:.4}  teacher-forced acc {:.3}  held-out 11-15 words: tokens {:.3}, AER {:.3}  {:.1} s",
                 loss / report as f64,

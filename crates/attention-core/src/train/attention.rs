@@ -194,7 +194,7 @@ impl MultiHeadAttention {
         let (q, q_cache) = self.w_q.forward(x_q).map_err(|e| rename(e, "x_q"))?;
         let (k, k_cache) = self.w_k.forward(x_kv).map_err(|e| rename(e, "x_kv"))?;
         let (v, v_cache) = self.w_v.forward(x_kv).map_err(|e| rename(e, "x_kv"))?;
-        let (n_q, n_kv) = (q.nrows(), k.nrows());
+        let n_q = q.nrows();
         let c = if self.cfg.scale {
             1.0 / (d_k as f64).sqrt()
         } else {
@@ -205,30 +205,25 @@ impl MultiHeadAttention {
         let mut weights = Vec::with_capacity(h_n);
         let mut outputs = Vec::with_capacity(h_n);
         let mut concat = Mat::zeros(n_q, h_n * d_v);
-        for (h, &slope) in slopes.iter().enumerate() {
+        // The gates are 1 x H (checked above): one per head, in order.
+        for (h, (&slope, &gate)) in slopes.iter().zip(self.gates.value.iter()).enumerate() {
             let (qh, kh) = self.head_qk(&q, &k, h)?;
             let mut s = &qh * kh.transpose();
             s *= c;
             if self.cfg.relative == Relative::Alibi {
-                for i in 0..n_q {
-                    for j in 0..n_kv {
-                        s[(i, j)] -= slope * i.abs_diff(j) as f64;
+                for (j, mut col) in s.column_iter_mut().enumerate() {
+                    for (i, v) in col.iter_mut().enumerate() {
+                        *v -= slope * i.abs_diff(j) as f64;
                     }
                 }
             }
             if self.cfg.mask == Mask::Causal {
-                for i in 0..n_q {
-                    for j in (i + 1)..n_kv {
-                        s[(i, j)] = f64::NEG_INFINITY;
-                    }
-                }
+                crate::attention::mask_future(&mut s);
             }
             let a =
                 softmax_rows(&s).map_err(|e| rename(e, &format!("attention.head[{h}].scores")))?;
             let o = &a * v.columns(h * d_v, d_v);
-            concat
-                .columns_mut(h * d_v, d_v)
-                .copy_from(&(&o * self.gates.value[(0, h)]));
+            concat.columns_mut(h * d_v, d_v).copy_from(&(&o * gate));
             weights.push(a);
             outputs.push(o);
         }
@@ -266,27 +261,41 @@ impl MultiHeadAttention {
         let (n_q, n_kv) = (cache.q.nrows(), cache.k.nrows());
         check_shape("attention.d_out", d_out, n_q, self.w_o.d_out())?;
         check_shape("attention.gates", &self.gates.value, 1, h_n)?;
+        check_shape("attention.gates.grad", &self.gates.grad, 1, h_n)?;
+        if cache.weights.len() != h_n {
+            return Err(AttnError::shape(
+                "attention.cache.weights",
+                format!("{h_n} heads"),
+                format!("{} heads", cache.weights.len()),
+            ));
+        }
         let d_concat = self.w_o.backward(&cache.o_cache, d_out)?;
         let c = cache.scale_factor;
         let mut d_q = Mat::zeros(n_q, h_n * d_k);
         let mut d_k_all = Mat::zeros(n_kv, h_n * d_k);
         let mut d_v_all = Mat::zeros(n_kv, h_n * d_v);
-        for (h, a) in cache.weights.iter().enumerate() {
+        // One weight matrix and one gate per head (both checked above).
+        for (h, (a, &gate)) in cache
+            .weights
+            .iter()
+            .zip(self.gates.value.iter())
+            .enumerate()
+        {
             let d_c = d_concat.columns(h * d_v, d_v);
-            if let Some(o) = cache.outputs.get(h) {
-                self.gates.grad[(0, h)] += d_c.component_mul(o).sum();
+            if let (Some(o), Some(g)) = (cache.outputs.get(h), self.gates.grad.get_mut((0, h))) {
+                *g += d_c.component_mul(o).sum();
             }
-            let d_o = d_c * self.gates.value[(0, h)];
+            let d_o = d_c * gate;
             let vh = cache.v.columns(h * d_v, d_v);
             d_v_all
                 .columns_mut(h * d_v, d_v)
                 .copy_from(&(a.transpose() * &d_o));
             let d_a = &d_o * vh.transpose();
             let mut d_s = d_a.component_mul(a);
-            for i in 0..n_q {
-                let dot: f64 = d_s.row(i).sum();
-                for j in 0..n_kv {
-                    d_s[(i, j)] -= a[(i, j)] * dot;
+            for (mut ds_row, a_row) in d_s.row_iter_mut().zip(a.row_iter()) {
+                let dot: f64 = ds_row.sum();
+                for (v, &a_ij) in ds_row.iter_mut().zip(a_row.iter()) {
+                    *v -= a_ij * dot;
                 }
             }
             d_s *= c;

@@ -237,13 +237,11 @@ impl EncoderClassifier {
             AttnError::value("layer", format!("must be < {n_layers}, got {layer}"))
         })?;
         let n_heads = attn.gates.value.ncols();
-        if head >= n_heads {
-            return Err(AttnError::value(
-                "head",
-                format!("must be < {n_heads}, got {head}"),
-            ));
-        }
-        attn.gates.value[(0, head)] = if on { 1.0 } else { 0.0 };
+        let gate =
+            attn.gates.value.get_mut((0, head)).ok_or_else(|| {
+                AttnError::value("head", format!("must be < {n_heads}, got {head}"))
+            })?;
+        *gate = if on { 1.0 } else { 0.0 };
         Ok(())
     }
 
@@ -326,29 +324,23 @@ impl EncoderClassifier {
     /// not match the sizes, or a non-finite weight.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, AttnError> {
         let bad = |m: String| AttnError::value("file", m);
-        if bytes.len() < 48 || &bytes[0..4] != MAGIC {
+        if bytes.len() < 48 || !bytes.starts_with(MAGIC) {
             return Err(bad("not an Attention Lab model file".into()));
         }
-        let u32_at = |i: usize| -> u32 {
-            let mut b = [0u8; 4];
-            b.copy_from_slice(&bytes[4 + 4 * i..8 + 4 * i]);
-            u32::from_le_bytes(b)
-        };
-        if u32_at(0) != VERSION {
-            return Err(bad(format!(
-                "version {} (this app reads {VERSION})",
-                u32_at(0)
-            )));
+        // Header field i is the u32 at byte 4 + 4 i.
+        let u32_at = |i: usize| super::param::u32_at(bytes, 4 + 4 * i);
+        let version = u32_at(0)?;
+        if version != VERSION {
+            return Err(bad(format!("version {version} (this app reads {VERSION})")));
         }
         let size = |i: usize| -> Result<usize, AttnError> {
-            let v = u32_at(i) as usize;
+            let v = u32_at(i)? as usize;
             if v == 0 || v > 4096 {
                 return Err(bad(format!("size field {i} is {v}, expected 1..=4096")));
             }
             Ok(v)
         };
-        let mut seed = [0u8; 8];
-        seed.copy_from_slice(&bytes[40..48]);
+        let seed = super::param::bytes_at::<8>(bytes, 40)?;
         let cfg = ClassifierConfig {
             vocab: size(1)?,
             max_len: size(2)?,
@@ -363,7 +355,7 @@ impl EncoderClassifier {
                     Ok(n)
                 }
             })?,
-            scale: u32_at(8) != 0,
+            scale: u32_at(8)? != 0,
             seed: u64::from_le_bytes(seed),
         };
         let mut model = EncoderClassifier::new(cfg)?;

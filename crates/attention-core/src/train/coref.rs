@@ -266,7 +266,7 @@ impl Corpus {
     }
 
     fn coref(&self, rng: &mut Rng, held_out: bool) -> Sentence {
-        let frame = COREF_FRAMES[rng.below(COREF_FRAMES.len())];
+        let frame = rng.pick(&COREF_FRAMES).copied().unwrap_or_default();
         let animal_is_it = rng.below(2) == 0;
         let (animal, place, adjective) = if animal_is_it {
             let (a, j) = Corpus::pair(
@@ -276,7 +276,7 @@ impl Corpus {
                 ANIMAL_ADJECTIVES.len(),
                 held_out,
             );
-            (a, rng.below(PLACES.len()), ANIMAL_ADJECTIVES[j])
+            (a, rng.below(PLACES.len()), word_at(&ANIMAL_ADJECTIVES, j))
         } else {
             let (p, j) = Corpus::pair(
                 rng,
@@ -285,25 +285,29 @@ impl Corpus {
                 PLACE_ADJECTIVES.len(),
                 held_out,
             );
-            (rng.below(ANIMALS.len()), p, PLACE_ADJECTIVES[j])
+            (rng.below(ANIMALS.len()), p, word_at(&PLACE_ADJECTIVES, j))
         };
         let mut s = self.fill(frame);
         let (pa, pp, pj) = (s.slot('A'), s.slot('P'), s.slot('J'));
-        s.set(pa, ANIMALS[animal], self);
-        s.set(pp, PLACES[place], self);
+        s.set(pa, word_at(&ANIMALS, animal), self);
+        s.set(pp, word_at(&PLACES, place), self);
         s.set(pj, adjective, self);
         let (referent, distractor) = if animal_is_it { (pa, pp) } else { (pp, pa) };
         let query = s.words.iter().position(|w| w == "it").unwrap_or(0);
-        let target = s.tokens[referent];
+        let target = s.tokens.get(referent).copied().unwrap_or(0);
         s.finish(Kind::Coref, query, target, referent, distractor, pj)
     }
 
     fn agreement(&self, rng: &mut Rng, held_out: bool) -> Sentence {
-        let frame = AGREEMENT_FRAMES[rng.below(AGREEMENT_FRAMES.len())];
+        let frame = rng.pick(&AGREEMENT_FRAMES).copied().unwrap_or_default();
         let (subject, attractor) =
             Corpus::pair(rng, Kind::Agreement, NOUNS.len(), NOUNS.len(), held_out);
         let (subject_plural, attractor_plural) = (rng.below(2) == 1, rng.below(2) == 1);
-        let form = |i: usize, plural: bool| if plural { NOUNS[i].1 } else { NOUNS[i].0 };
+        let form = |i: usize, plural: bool| {
+            NOUNS
+                .get(i)
+                .map_or(UNK, |&(one, many)| if plural { many } else { one })
+        };
         let mut s = self.fill(frame);
         let (ps, pn, pv) = (s.slot('S'), s.slot('N'), s.slot('V'));
         s.set(ps, form(subject, subject_plural), self);
@@ -496,8 +500,9 @@ impl CorefTrainer {
                     let free: Vec<usize> =
                         (0..s.tokens.len()).filter(|i| !keep.contains(i)).collect();
                     if !free.is_empty() {
-                        let i = free[self.rng.below(free.len())];
-                        s.tokens[i] = 0;
+                        if let Some(t) = self.rng.pick(&free).and_then(|&i| s.tokens.get_mut(i)) {
+                            *t = 0;
+                        }
                     }
                 }
                 s.question()
@@ -530,19 +535,59 @@ pub fn accuracy(
     if sentences.is_empty() {
         return Err(AttnError::value("sentences", "need at least one"));
     }
-    let mut right = [0usize; 2];
-    let mut seen = [0usize; 2];
+    let mut tally = Tally::default();
     for s in sentences {
         let (logits, _) = model.forward(&s.tokens, s.query)?;
         let row: Vec<f64> = logits.row(0).iter().copied().collect();
-        let k = usize::from(s.kind == Kind::Agreement);
-        seen[k] += 1;
-        right[k] += usize::from(argmax(&row) == s.target);
+        tally.add(s.kind, argmax(&row) == s.target);
     }
-    let frac = |k: usize| (seen[k] > 0).then(|| right[k] as f64 / seen[k] as f64);
-    Ok(KindAccuracy {
-        all: (right[0] + right[1]) as f64 / sentences.len() as f64,
-        coref: frac(0),
-        agreement: frac(1),
-    })
+    Ok(tally.accuracy())
+}
+
+/// Right answers out of questions seen, of one kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Count {
+    right: usize,
+    seen: usize,
+}
+
+impl Count {
+    fn fraction(self) -> Option<f64> {
+        (self.seen > 0).then(|| self.right as f64 / self.seen as f64)
+    }
+}
+
+/// Counts right answers per kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Tally {
+    coref: Count,
+    agreement: Count,
+}
+
+impl Tally {
+    /// Counts one answer to a question of kind `kind`.
+    pub(super) fn add(&mut self, kind: Kind, right: bool) {
+        let count = match kind {
+            Kind::Coref => &mut self.coref,
+            Kind::Agreement => &mut self.agreement,
+        };
+        count.seen += 1;
+        count.right += usize::from(right);
+    }
+
+    /// The fractions right (`all` is 0 when nothing was counted).
+    pub(super) fn accuracy(&self) -> KindAccuracy {
+        let (c, a) = (self.coref, self.agreement);
+        KindAccuracy {
+            all: (c.right + a.right) as f64 / (c.seen + a.seen).max(1) as f64,
+            coref: c.fraction(),
+            agreement: a.fraction(),
+        }
+    }
+}
+
+/// `list[i]`, or [`UNK`] if `i` is out of range (callers draw `i` below
+/// `list.len()`).
+fn word_at(list: &[&'static str], i: usize) -> &'static str {
+    list.get(i).copied().unwrap_or(UNK)
 }

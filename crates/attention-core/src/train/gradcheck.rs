@@ -16,16 +16,23 @@ pub fn numeric_grad(
 ) -> Result<Mat, AttnError> {
     let mut g = Mat::zeros(x.nrows(), x.ncols());
     let mut xp = x.clone();
-    for i in 0..x.len() {
-        let orig = xp[i];
-        xp[i] = orig + h;
+    // Entry i in storage order, the same for x, xp and g.
+    for (i, (gi, &orig)) in g.iter_mut().zip(x.iter()).enumerate() {
+        set_entry(&mut xp, i, orig + h);
         let up = f(&xp)?;
-        xp[i] = orig - h;
+        set_entry(&mut xp, i, orig - h);
         let down = f(&xp)?;
-        xp[i] = orig;
-        g[i] = (up - down) / (2.0 * h);
+        set_entry(&mut xp, i, orig);
+        *gi = (up - down) / (2.0 * h);
     }
     Ok(g)
+}
+
+/// Sets entry `i` (storage order) of `m`, if there is one.
+fn set_entry(m: &mut Mat, i: usize, v: f64) {
+    if let Some(e) = m.get_mut(i) {
+        *e = v;
+    }
 }
 
 /// The numeric gradient of `f(module)` with respect to every parameter of
@@ -40,14 +47,14 @@ pub fn numeric_param_grads<M: Module>(
     let mut out = Vec::with_capacity(shapes.len());
     for (pi, &(r, c)) in shapes.iter().enumerate() {
         let mut g = Mat::zeros(r, c);
-        for i in 0..r * c {
+        for (i, gi) in g.iter_mut().enumerate() {
             let orig = nudge(module, pi, i, None);
             nudge(module, pi, i, Some(orig + h));
             let up = f(module);
             nudge(module, pi, i, Some(orig - h));
             let down = f(module);
             nudge(module, pi, i, Some(orig));
-            g[i] = (up? - down?) / (2.0 * h);
+            *gi = (up? - down?) / (2.0 * h);
         }
         out.push(g);
     }
@@ -57,11 +64,11 @@ pub fn numeric_param_grads<M: Module>(
 /// Reads entry `i` of parameter `pi` and, if `set` is given, writes it.
 fn nudge<M: Module>(module: &mut M, pi: usize, i: usize, set: Option<f64>) -> f64 {
     let mut params = module.params_mut();
-    match params.get_mut(pi) {
-        Some(p) => {
-            let old = p.value[i];
+    match params.get_mut(pi).and_then(|p| p.value.get_mut(i)) {
+        Some(e) => {
+            let old = *e;
             if let Some(v) = set {
-                p.value[i] = v;
+                *e = v;
             }
             old
         }

@@ -15,7 +15,7 @@
 //! [`HeadStudy`] does this one sentence at a time ([`HeadStudy::step`]), so a
 //! browser can spread it over animation frames.
 
-use super::coref::{Kind, KindAccuracy, Sentence};
+use super::coref::{Kind, KindAccuracy, Sentence, Tally};
 use super::{argmax, EncoderClassifier};
 use crate::AttnError;
 
@@ -65,11 +65,9 @@ impl HeadPattern {
             .take(2)
             .map(|(d, w)| format!("{d} ({w:.2})"))
             .collect();
-        if strong.is_empty() {
-            let (d, w) = ranked[0];
-            format!("spread out (strongest: {d}, {w:.2})")
-        } else {
-            strong.join("; ")
+        match ranked.first() {
+            Some((d, w)) if strong.is_empty() => format!("spread out (strongest: {d}, {w:.2})"),
+            _ => strong.join("; "),
         }
     }
 }
@@ -114,31 +112,6 @@ enum Task {
     Ablate(usize, usize),
     CurveGradient(usize),
     CurveDrop(usize),
-}
-
-/// Counts right answers per kind.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Tally {
-    right: [usize; 2],
-    seen: [usize; 2],
-}
-
-impl Tally {
-    fn add(&mut self, kind: Kind, right: bool) {
-        let k = usize::from(kind == Kind::Agreement);
-        self.seen[k] += 1;
-        self.right[k] += usize::from(right);
-    }
-    fn accuracy(&self) -> KindAccuracy {
-        let frac =
-            |k: usize| (self.seen[k] > 0).then(|| self.right[k] as f64 / self.seen[k] as f64);
-        let seen = (self.seen[0] + self.seen[1]).max(1);
-        KindAccuracy {
-            all: (self.right[0] + self.right[1]) as f64 / seen as f64,
-            coref: frac(0),
-            agreement: frac(1),
-        }
-    }
 }
 
 /// The study in progress; see the module docs.
@@ -217,18 +190,32 @@ impl HeadStudy {
         let Some(task) = self.tasks.get(self.task).cloned() else {
             return Ok(());
         };
-        let s = &self.sentences[self.cursor];
+        let Some(s) = self.sentences.get(self.cursor) else {
+            return Err(AttnError::value(
+                "study",
+                format!(
+                    "no sentence {} (there are {})",
+                    self.cursor,
+                    self.sentences.len()
+                ),
+            ));
+        };
         if task == Task::Baseline {
             let (logits, cache) = self.probe.forward(&s.tokens, s.query)?;
             let right = argmax(logits.as_slice()) == s.target;
             self.tally.add(s.kind, right);
-            for (l, c) in cache.layers.iter().enumerate() {
-                for (h, a) in c.attn.weights.iter().enumerate() {
-                    accumulate(&mut self.patterns[l][h], a, s);
+            // One pattern per head of the model, as the cache has.
+            for (row, c) in self.patterns.iter_mut().zip(&cache.layers) {
+                for (p, a) in row.iter_mut().zip(&c.attn.weights) {
+                    accumulate(p, a, s);
                 }
             }
-            self.counts[usize::from(s.kind == Kind::Agreement)] += 1.0;
-            self.counts[2] += 1.0;
+            let [n_coref, n_agr, n_all] = &mut self.counts;
+            match s.kind {
+                Kind::Coref => *n_coref += 1.0,
+                Kind::Agreement => *n_agr += 1.0,
+            }
+            *n_all += 1.0;
             let q = s.question();
             let imp = self.probe.head_importance(std::slice::from_ref(&q))?;
             for (acc, row) in self.importance.iter_mut().zip(imp) {
@@ -284,7 +271,14 @@ impl HeadStudy {
                 }
             }
             Task::Ablate(l, h) => {
-                self.without[l][h] = Some(acc);
+                let slot = self
+                    .without
+                    .get_mut(l)
+                    .and_then(|row| row.get_mut(h))
+                    .ok_or_else(|| {
+                        AttnError::value("study", format!("no head {h} in layer {l}"))
+                    })?;
+                *slot = Some(acc);
                 if self.without.iter().flatten().all(Option::is_some) {
                     self.schedule_curves();
                 }
@@ -302,9 +296,9 @@ impl HeadStudy {
     fn schedule_curves(&mut self) {
         let base = self.baseline.map_or(0.0, |b| b.all);
         let mut heads: Vec<(usize, usize, f64, f64)> = Vec::new();
-        for (l, row) in self.importance.iter().enumerate() {
-            for (h, &imp) in row.iter().enumerate() {
-                let drop = base - self.without[l][h].map_or(0.0, |a| a.all);
+        for (l, (row, without)) in self.importance.iter().zip(&self.without).enumerate() {
+            for (h, (&imp, w)) in row.iter().zip(without).enumerate() {
+                let drop = base - w.map_or(0.0, |a| a.all);
                 heads.push((l, h, imp, drop));
             }
         }
@@ -332,8 +326,8 @@ impl HeadStudy {
         let off: Vec<(usize, usize)> = match (task, &self.orders) {
             (Task::Baseline, _) => Vec::new(),
             (Task::Ablate(l, h), _) => vec![(*l, *h)],
-            (Task::CurveGradient(k), Some((g, _))) => g[..*k].to_vec(),
-            (Task::CurveDrop(k), Some((_, d))) => d[..*k].to_vec(),
+            (Task::CurveGradient(k), Some((g, _))) => g.iter().take(*k).copied().collect(),
+            (Task::CurveDrop(k), Some((_, d))) => d.iter().take(*k).copied().collect(),
             _ => Vec::new(),
         };
         for (l, h) in off {
@@ -352,14 +346,14 @@ impl HeadStudy {
         let mut heads = Vec::new();
         for (l, row) in self.patterns.iter().enumerate() {
             for (h, p) in row.iter().enumerate() {
-                let without = self.without[l][h]?;
+                let without = (*self.without.get(l)?.get(h)?)?;
                 heads.push(HeadInfo {
                     layer: l,
                     head: h,
                     pattern: *p,
                     without,
                     drop: baseline.all - without.all,
-                    importance: self.importance[l][h],
+                    importance: *self.importance.get(l)?.get(h)?,
                 });
             }
         }

@@ -64,10 +64,10 @@ impl Linear {
     pub fn forward(&self, x: &Mat) -> Result<(Mat, LinearCache), AttnError> {
         check_width("linear.x", x, self.d_in(), "d_in")?;
         super::finite("linear.x", x)?;
+        check_shape("linear.bias", &self.bias.value, 1, self.d_out())?;
         let mut y = x * &self.weight.value;
-        for j in 0..y.ncols() {
-            let b = self.bias.value[(0, j)];
-            y.column_mut(j).add_scalar_mut(b);
+        for (mut col, &b) in y.column_iter_mut().zip(self.bias.value.iter()) {
+            col.add_scalar_mut(b);
         }
         Ok((y, LinearCache { x: x.clone() }))
     }
@@ -77,9 +77,10 @@ impl Linear {
     /// Err if `d_y` does not match the cached forward pass.
     pub fn backward(&mut self, cache: &LinearCache, d_y: &Mat) -> Result<Mat, AttnError> {
         check_shape("linear.d_y", d_y, cache.x.nrows(), self.d_out())?;
+        check_shape("linear.bias.grad", &self.bias.grad, 1, self.d_out())?;
         self.weight.grad.gemm_tr(1.0, &cache.x, d_y, 1.0);
-        for j in 0..d_y.ncols() {
-            self.bias.grad[(0, j)] += d_y.column(j).sum();
+        for (g, col) in self.bias.grad.iter_mut().zip(d_y.column_iter()) {
+            *g += col.sum();
         }
         Ok(d_y * self.weight.value.transpose())
     }

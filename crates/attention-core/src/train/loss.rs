@@ -42,8 +42,11 @@ pub fn softmax_cross_entropy(logits: &Mat, targets: &[usize]) -> Result<CrossEnt
     let mut d_logits = Mat::zeros(n, c);
     let mut loss = 0.0;
     let mut correct = 0;
-    for (i, &t) in targets.iter().enumerate() {
-        let row = logits.row(i);
+    for ((&t, row), mut d_row) in targets
+        .iter()
+        .zip(logits.row_iter())
+        .zip(d_logits.row_iter_mut())
+    {
         let (mut arg, mut max) = (0, f64::NEG_INFINITY);
         for (j, &v) in row.iter().enumerate() {
             if v > max {
@@ -55,11 +58,14 @@ pub fn softmax_cross_entropy(logits: &Mat, targets: &[usize]) -> Result<CrossEnt
         }
         let sum: f64 = row.iter().map(|v| (v - max).exp()).sum();
         let lse = max + sum.ln();
-        loss += lse - row[t];
-        for j in 0..c {
-            d_logits[(i, j)] = (row[j] - lse).exp() / n as f64;
+        for (j, (d, &v)) in d_row.iter_mut().zip(row.iter()).enumerate() {
+            *d = (v - lse).exp() / n as f64;
+            if j == t {
+                // t < c (checked above), so this happens once per row.
+                loss += lse - v;
+                *d -= 1.0 / n as f64;
+            }
         }
-        d_logits[(i, t)] -= 1.0 / n as f64;
     }
     Ok(CrossEntropy {
         loss: loss / n as f64,

@@ -60,31 +60,55 @@ impl LayerNorm {
                 format!("must be finite and > 0, got {}", self.eps),
             ));
         }
+        check_shape("layer_norm.gamma", &self.gamma.value, 1, d)?;
+        check_shape("layer_norm.beta", &self.beta.value, 1, d)?;
         let n = x.nrows();
         let mut xhat = Mat::zeros(n, d);
         let mut y = Mat::zeros(n, d);
         let mut inv_std = Vec::with_capacity(n);
-        for i in 0..n {
-            let row = x.row(i);
+        let params = || self.gamma.value.iter().zip(self.beta.value.iter());
+        for ((row, mut xhat_row), mut y_row) in
+            x.row_iter().zip(xhat.row_iter_mut()).zip(y.row_iter_mut())
+        {
             let mu = row.sum() / d as f64;
             let var = row.iter().map(|v| (v - mu) * (v - mu)).sum::<f64>() / d as f64;
             let s = 1.0 / (var + self.eps).sqrt();
             inv_std.push(s);
-            for j in 0..d {
-                let h = (x[(i, j)] - mu) * s;
-                xhat[(i, j)] = h;
-                y[(i, j)] = self.gamma.value[(0, j)] * h + self.beta.value[(0, j)];
+            for (((&v, xh), out), (&gamma, &beta)) in row
+                .iter()
+                .zip(xhat_row.iter_mut())
+                .zip(y_row.iter_mut())
+                .zip(params())
+            {
+                let h = (v - mu) * s;
+                *xh = h;
+                *out = gamma * h + beta;
             }
         }
         Ok((y, LayerNormCache { xhat, inv_std }))
     }
 
     /// `d_y` (`n x d`) -> `d_x` (`n x d`); adds `sum_i d_y ⊙ xhat` to
-    /// `gamma.grad` and `sum_i d_y` to `beta.grad`.
+    /// `gamma.grad` and `sum_i d_y` to `beta.grad`. Err if `d_y`, the cache
+    /// or the parameters do not have the shapes of the forward pass.
+    // reason: every index is in range by the shape checks at the top (i < n,
+    // j < d); one fused pass is the clearest form of the formula.
+    #[allow(clippy::indexing_slicing)]
     pub fn backward(&mut self, cache: &LayerNormCache, d_y: &Mat) -> Result<Mat, AttnError> {
         let d = self.d();
         let n = cache.xhat.nrows();
         check_shape("layer_norm.d_y", d_y, n, d)?;
+        check_shape("layer_norm.cache.xhat", &cache.xhat, n, d)?;
+        check_shape("layer_norm.gamma", &self.gamma.value, 1, d)?;
+        check_shape("layer_norm.gamma.grad", &self.gamma.grad, 1, d)?;
+        check_shape("layer_norm.beta.grad", &self.beta.grad, 1, d)?;
+        if cache.inv_std.len() != n {
+            return Err(AttnError::shape(
+                "layer_norm.cache.inv_std",
+                format!("{n} entries (one per row)"),
+                format!("{} entries", cache.inv_std.len()),
+            ));
+        }
         let mut d_x = Mat::zeros(n, d);
         let mut g = vec![0.0; d];
         for i in 0..n {

@@ -83,11 +83,19 @@ pub(crate) fn read_f32_params(
             bytes.len()
         )));
     }
+    // The length is exact, so there is one 4-byte word per parameter value.
+    let mut words = bytes
+        .get(at..)
+        .unwrap_or_default()
+        .as_chunks::<4>()
+        .0
+        .iter();
     for p in m.params_mut() {
         for v in p.value.iter_mut() {
-            let mut b = [0u8; 4];
-            b.copy_from_slice(&bytes[at..at + 4]);
-            let f = f32::from_le_bytes(b);
+            let word = words
+                .next()
+                .ok_or_else(|| bad(format!("ends at byte {at}, inside the weights")))?;
+            let f = f32::from_le_bytes(*word);
             if !f.is_finite() {
                 return Err(bad(format!("non-finite weight at byte {at}")));
             }
@@ -96,6 +104,31 @@ pub(crate) fn read_f32_params(
         }
     }
     Ok(())
+}
+
+/// The `N` bytes `bytes[at..at + N]` of a model file header. Err (field
+/// `file`) if the file ends before them.
+pub(crate) fn bytes_at<const N: usize>(
+    bytes: &[u8],
+    at: usize,
+) -> Result<[u8; N], crate::AttnError> {
+    at.checked_add(N)
+        .and_then(|end| bytes.get(at..end))
+        .and_then(|b| <[u8; N]>::try_from(b).ok())
+        .ok_or_else(|| {
+            crate::AttnError::value(
+                "file",
+                format!(
+                    "{} bytes, too short for the {N} bytes at byte {at}",
+                    bytes.len()
+                ),
+            )
+        })
+}
+
+/// The little-endian `u32` at `bytes[at..at + 4]` (see [`bytes_at`]).
+pub(crate) fn u32_at(bytes: &[u8], at: usize) -> Result<u32, crate::AttnError> {
+    bytes_at(bytes, at).map(u32::from_le_bytes)
 }
 
 /// Implements [`Module`] for a model made of an embedding, positions, a

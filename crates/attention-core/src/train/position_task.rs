@@ -69,7 +69,7 @@ impl CopyBack {
     pub fn sample(&self, rng: &mut Rng, len: usize) -> Labelled {
         let tokens: Vec<usize> = (0..len).map(|_| rng.below(self.vocab)).collect();
         let targets = (0..len)
-            .map(|i| i.checked_sub(self.k).map(|j| tokens[j]))
+            .map(|i| i.checked_sub(self.k).and_then(|j| tokens.get(j).copied()))
             .collect();
         Labelled { tokens, targets }
     }
@@ -215,15 +215,18 @@ impl SeqModel {
         logits: &Mat,
         targets: &[Option<usize>],
     ) -> Result<(f64, usize, usize, Mat), AttnError> {
-        let rows: Vec<usize> = (0..targets.len())
-            .filter(|&i| targets[i].is_some())
-            .collect();
+        check_targets(logits, targets)?;
+        // The targeted rows and their targets.
+        let (rows, t): (Vec<usize>, Vec<usize>) = targets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.map(|t| (i, t)))
+            .unzip();
         let mut d = Mat::zeros(logits.nrows(), logits.ncols());
         if rows.is_empty() {
             return Ok((0.0, 0, 0, d));
         }
-        let picked = Mat::from_fn(rows.len(), logits.ncols(), |r, c| logits[(rows[r], c)]);
-        let t: Vec<usize> = rows.iter().filter_map(|&i| targets[i]).collect();
+        let picked = logits.select_rows(&rows);
         let ce = softmax_cross_entropy(&picked, &t)?;
         let m = rows.len() as f64;
         for (r, &i) in rows.iter().enumerate() {
@@ -281,6 +284,18 @@ impl SeqModel {
 
 super::param::stacked_module!(SeqModel);
 
+/// Err unless there is one target (or `None`) per row of `logits`.
+fn check_targets(logits: &Mat, targets: &[Option<usize>]) -> Result<(), AttnError> {
+    if targets.len() != logits.nrows() {
+        return Err(AttnError::shape(
+            "targets",
+            format!("{} entries (one per position)", logits.nrows()),
+            format!("{} entries", targets.len()),
+        ));
+    }
+    Ok(())
+}
+
 impl SeqModel {
     /// Accuracy at each position over `seqs` (which may differ in length):
     /// entry `i` is `None` where no sequence has a target at `i`.
@@ -289,13 +304,14 @@ impl SeqModel {
         let (mut right, mut count) = (vec![0usize; longest], vec![0usize; longest]);
         for s in seqs {
             let (logits, _) = self.forward(&s.tokens)?;
-            for (i, t) in s.targets.iter().enumerate() {
+            check_targets(&logits, &s.targets)?;
+            // Position i of every sequence counts in entry i.
+            let positions = right.iter_mut().zip(count.iter_mut());
+            for ((t, row), (r, c)) in s.targets.iter().zip(logits.row_iter()).zip(positions) {
                 if let Some(t) = *t {
-                    count[i] += 1;
-                    if super::classifier::argmax(&logits.row(i).iter().copied().collect::<Vec<_>>())
-                        == t
-                    {
-                        right[i] += 1;
+                    *c += 1;
+                    if super::classifier::argmax(&row.iter().copied().collect::<Vec<_>>()) == t {
+                        *r += 1;
                     }
                 }
             }

@@ -12,8 +12,8 @@
 //! are added on both sides. Cross-attention maps are `(n + 1) x m` per head.
 
 use super::{
-    softmax_cross_entropy, DecoderCache, DecoderLayer, Embedding, EmbeddingCache, EncoderCache,
-    EncoderLayer, Linear, LinearCache, Module, Optimizer, Param, StepStats,
+    check_shape, softmax_cross_entropy, DecoderCache, DecoderLayer, Embedding, EmbeddingCache,
+    EncoderCache, EncoderLayer, Linear, LinearCache, Module, Optimizer, Param, StepStats,
 };
 use crate::{sinusoidal, AttnError, Mask, Mat, Rng};
 
@@ -204,9 +204,14 @@ impl Seq2Seq {
             (Some((down, up)), Some((c1, c2))) => {
                 let d_ctx = up.backward(c2, &d_memory)?;
                 let d_mean = down.backward(c1, &d_ctx)?;
+                check_shape("seq2seq.d_mean", &d_mean, 1, self.cfg.d_model)?;
                 // The mean spreads its gradient equally over the m rows.
-                let m = cache.m as f64;
-                Mat::from_fn(cache.m, self.cfg.d_model, |_, j| d_mean[(0, j)] / m)
+                let row = d_mean / cache.m as f64;
+                let mut d_x = Mat::zeros(cache.m, self.cfg.d_model);
+                for mut r in d_x.row_iter_mut() {
+                    r.copy_from(&row);
+                }
+                d_x
             }
             _ => d_memory,
         };
@@ -383,42 +388,38 @@ impl Seq2Seq {
     /// version, implausible sizes, a wrong length or a non-finite weight.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, AttnError> {
         let bad = |m: String| AttnError::value("file", m);
-        if bytes.len() < HEADER || &bytes[0..4] != MAGIC {
+        if bytes.len() < HEADER || !bytes.starts_with(MAGIC) {
             return Err(bad("not an Attention Lab translator file".into()));
         }
-        let field = |i: usize| -> usize {
-            let mut b = [0u8; 4];
-            b.copy_from_slice(&bytes[4 + 4 * i..8 + 4 * i]);
-            u32::from_le_bytes(b) as usize
-        };
-        if field(0) != VERSION as usize {
-            return Err(bad(format!(
-                "version {} (this app reads {VERSION})",
-                field(0)
-            )));
+        // Header field i is the u32 at byte 4 + 4 i; the tenth is unused.
+        let mut fields = [0usize; 9];
+        for (i, f) in fields.iter_mut().enumerate() {
+            *f = super::param::u32_at(bytes, 4 + 4 * i)? as usize;
         }
-        for i in 1..9 {
-            if field(i) > 4096 {
-                return Err(bad(format!("size field {i} is {}, at most 4096", field(i))));
-            }
+        let [version, memory, src_vocab, tgt_vocab, d_model, n_heads, d_hidden, enc_layers, dec_layers] =
+            fields;
+        if version != VERSION as usize {
+            return Err(bad(format!("version {version} (this app reads {VERSION})")));
         }
-        if field(7) > 8 || field(8) > 8 {
+        if let Some((i, v)) = fields.iter().enumerate().skip(1).find(|(_, &v)| v > 4096) {
+            return Err(bad(format!("size field {i} is {v}, at most 4096")));
+        }
+        if enc_layers > 8 || dec_layers > 8 {
             return Err(bad("more than 8 layers".into()));
         }
-        let mut seed = [0u8; 8];
-        seed.copy_from_slice(&bytes[HEADER - 8..HEADER]);
+        let seed = super::param::bytes_at::<8>(bytes, HEADER - 8)?;
         let mut model = Seq2Seq::new(Seq2SeqConfig {
-            memory: match field(1) {
+            memory: match memory {
                 0 => Memory::Attention,
                 c => Memory::Bottleneck { context: c },
             },
-            src_vocab: field(2),
-            tgt_vocab: field(3),
-            d_model: field(4),
-            n_heads: field(5),
-            d_hidden: field(6),
-            enc_layers: field(7),
-            dec_layers: field(8),
+            src_vocab,
+            tgt_vocab,
+            d_model,
+            n_heads,
+            d_hidden,
+            enc_layers,
+            dec_layers,
             seed: u64::from_le_bytes(seed),
         })?;
         super::param::read_f32_params(&mut model, bytes, HEADER)?;

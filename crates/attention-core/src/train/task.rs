@@ -100,17 +100,18 @@ impl AssocRecall {
             keys.swap(i, j);
         }
         let mut tokens = Vec::with_capacity(self.seq_len());
-        let mut values = Vec::with_capacity(self.n_pairs);
+        let mut pairs = Vec::with_capacity(self.n_pairs);
         for &k in keys.iter().take(self.n_pairs) {
             let v = self.n_keys + rng.below(self.n_values);
             tokens.push(k);
             tokens.push(v);
-            values.push(v);
+            pairs.push((k, v));
         }
-        let q = rng.below(self.n_pairs);
+        // The queried pair; there are n_pairs >= 1 of them.
+        let (key, value) = rng.pick(&pairs).copied().unwrap_or_default();
         tokens.push(self.query_token());
-        tokens.push(keys[q]);
-        (tokens, values[q])
+        tokens.push(key);
+        (tokens, value)
     }
 
     /// `size` independent examples.

@@ -109,7 +109,9 @@ struct Shape {
 
 fn noun_phrase(b: &mut Builder, rng: &mut Rng, animate: bool, shape: Shape, depth: usize) {
     let pool: Vec<&Noun> = NOUNS.iter().filter(|n| !animate || n.3).collect();
-    let noun = pool[rng.below(pool.len())];
+    let Some(&noun) = rng.pick(&pool) else {
+        return;
+    };
     let definite = rng.uniform() < 0.7;
     let det = match (definite, noun.1) {
         (true, false) => "le",
@@ -130,7 +132,9 @@ fn noun_phrase(b: &mut Builder, rng: &mut Rng, animate: bool, shape: Shape, dept
             }
         };
         used.push(a);
-        let (m, f, t) = ADJECTIVES[a];
+        let Some(&(m, f, t)) = ADJECTIVES.get(a) else {
+            continue;
+        };
         let s = b.src(if noun.1 { f } else { m });
         adjs.push((s, t));
     }
@@ -149,7 +153,9 @@ fn noun_phrase(b: &mut Builder, rng: &mut Rng, animate: bool, shape: Shape, dept
 fn verb_phrase(b: &mut Builder, rng: &mut Rng, shape: Shape, depth: usize) {
     let negated = rng.uniform() < shape.negation_chance;
     if rng.uniform() < 0.7 {
-        let (src, third, base) = TRANSITIVE[rng.below(TRANSITIVE.len())];
+        let Some(&(src, third, base)) = rng.pick(TRANSITIVE) else {
+            return;
+        };
         if negated {
             let s_ne = b.src("ne");
             let s_v = b.src(src);
@@ -163,7 +169,9 @@ fn verb_phrase(b: &mut Builder, rng: &mut Rng, shape: Shape, depth: usize) {
         }
         noun_phrase(b, rng, false, shape, depth);
     } else {
-        let (src, part) = INTRANSITIVE[rng.below(INTRANSITIVE.len())];
+        let Some(&(src, part)) = rng.pick(INTRANSITIVE) else {
+            return;
+        };
         if negated {
             let s_ne = b.src("ne");
             let s_v = b.src(src);

@@ -69,9 +69,14 @@ impl TwoLookup {
                 break (f, s);
             }
         };
-        t[f] = self.digits;
-        t[s] = self.digits + 1;
-        let target = t[f + 1] * self.digits + t[s + 1];
+        // f, s < n - 1: both markers and the digits after them are in t.
+        for (at, marker) in [(f, self.digits), (s, self.digits + 1)] {
+            if let Some(x) = t.get_mut(at) {
+                *x = marker;
+            }
+        }
+        let digit_after = |at: usize| t.get(at + 1).copied().unwrap_or(0);
+        let target = digit_after(f) * self.digits + digit_after(s);
         t.push(self.digits + 2);
         Question {
             query: n,
