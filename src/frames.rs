@@ -1,5 +1,7 @@
-//! Work spread over animation frames (training in the browser): a slice of
-//! at most a few milliseconds per frame, so the page stays responsive.
+//! Work spread over animation frames: a slice of at most a few
+//! milliseconds per frame, so the page stays responsive. [`drive`] is the
+//! primitive under [`crate::training::Runner`] (training, measuring);
+//! [`every`] paces an animation (a step every so many milliseconds).
 
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -40,4 +42,22 @@ where
     }
     let work = Rc::new(RefCell::new(work));
     request_animation_frame(move || tick(running, budget_ms, work));
+}
+
+/// Calls `step` about every `period_ms` on animation frames (the first call
+/// at once) while `running` is true; `step` returns `None` when its state is
+/// gone (the learner left the page), which ends the loop.
+pub fn every<F>(running: RwSignal<bool>, period_ms: f64, mut step: F)
+where
+    F: FnMut() -> Option<()> + 'static,
+{
+    let mut last = f64::NEG_INFINITY;
+    drive(running, 0.0, move |_| {
+        let now = now_ms();
+        if now - last >= period_ms {
+            last = now;
+            step()?;
+        }
+        Some(false)
+    });
 }

@@ -25,6 +25,9 @@ pub const FRAME_BUDGET_MS: f64 = 12.0;
 /// Default: the page's view is refreshed at most this often while running.
 pub const PUBLISH_MS: f64 = 200.0;
 
+/// The view of an [`Runner::on_demand`] job before its first start.
+pub const NOT_STARTED: &str = "Not started yet.";
+
 /// Work done a unit at a time.
 pub trait Job: 'static {
     /// What the page shows of the job.
@@ -85,7 +88,8 @@ where
     J: Job,
 {
     config: Memo<C>,
-    fresh: Memo<Result<J::View, String>>,
+    /// The current configuration and its fresh job's view.
+    fresh: Memo<(C, Result<J::View, String>)>,
     build: StoredValue<Build<C, J>, LocalStorage>,
     slot: StoredValue<Option<Slot<C, J>>, LocalStorage>,
     live: RwSignal<Option<Live<C, J::View>>>,
@@ -93,6 +97,8 @@ where
     /// The frame loop in charge (a counter) and the configuration it runs;
     /// an older loop ends itself.
     current_loop: StoredValue<(u64, Option<C>)>,
+    /// Why an on-demand job could not be built when started.
+    start_error: RwSignal<Option<(C, String)>>,
 }
 
 impl<C, J> Clone for Runner<C, J>
@@ -122,15 +128,41 @@ where
         config: impl Fn() -> C + Send + Sync + 'static,
         build: impl Fn(&C) -> Result<J, String> + 'static,
     ) -> Self {
+        Runner::with_mode(config, build, true)
+    }
+
+    /// Like [`Runner::new`], but the job is built only when the learner
+    /// starts it (for work whose setup is costly and whose fresh state the
+    /// page does not show): before that, [`Runner::view`] is
+    /// `Err(NOT_STARTED)` and [`Runner::live`] is `None`.
+    pub fn on_demand(
+        config: impl Fn() -> C + Send + Sync + 'static,
+        build: impl Fn(&C) -> Result<J, String> + 'static,
+    ) -> Self {
+        Runner::with_mode(config, build, false)
+    }
+
+    fn with_mode(
+        config: impl Fn() -> C + Send + Sync + 'static,
+        build: impl Fn(&C) -> Result<J, String> + 'static,
+        eager: bool,
+    ) -> Self {
         let config = Memo::new(move |_| config());
         let build: Build<C, J> = Box::new(build);
         let build = StoredValue::new_local(build);
         let slot = StoredValue::new_local(None::<Slot<C, J>>);
-        // The fresh job for the current configuration: built here once per
-        // configuration and kept for the start button.
+        // The fresh job for the current configuration, with that
+        // configuration: built here once per configuration and kept for the
+        // start button. Tracked readers read only this memo and `live`
+        // (never `config` too: see ARCHITECTURE.md on effects).
         let fresh = Memo::new(move |_| {
             let c = config.get();
-            let job = build.try_with_value(|b| b(&c))?;
+            if !eager {
+                return (c, Err(NOT_STARTED.to_string()));
+            }
+            let job = build
+                .try_with_value(|b| b(&c))
+                .unwrap_or_else(|| Err("This page has been left.".into()));
             let view = job.as_ref().map(Job::view).map_err(Clone::clone);
             if let Ok(job) = job {
                 slot.update_value(|s| {
@@ -146,12 +178,7 @@ where
                     }
                 });
             }
-            Some(view)
-        });
-        let fresh = Memo::new(move |_| {
-            fresh
-                .get()
-                .unwrap_or_else(|| Err("This page has been left.".into()))
+            (c, view)
         });
         Runner {
             config,
@@ -161,6 +188,7 @@ where
             live: RwSignal::new(None),
             running: RwSignal::new(false),
             current_loop: StoredValue::new((0, None)),
+            start_error: RwSignal::new(None),
         }
     }
 
@@ -174,54 +202,54 @@ where
         let r = Runner::new(config, build);
         // The one effect that is not painting: it starts work, nothing else.
         Effect::new(move |_| {
-            if r.fresh.with(Result::is_ok) {
+            // Every new configuration (even one whose fresh view equals the
+            // last one's) starts a run.
+            if r.fresh.with(|f| f.1.is_ok()) {
                 r.start();
             }
         });
         r
     }
 
+    /// Reads the last run's published state if it is for the current
+    /// configuration.
+    fn with_live<R>(&self, f: impl FnOnce(&Live<C, J::View>) -> R) -> Option<R> {
+        self.fresh.with(|(c, _)| {
+            self.live
+                .with(|l| l.as_ref().filter(|l| l.config == *c).map(f))
+        })
+    }
+
     /// The live view when the last run is for the current configuration,
     /// else the fresh job's (or the reason it could not be built).
     pub fn view(&self) -> Result<J::View, String> {
-        let live = self.live.with(|l| {
-            l.as_ref()
-                .filter(|l| self.config.with(|c| *c == l.config))
-                .map(|l| l.view.clone())
-        });
-        match live {
+        match self.with_live(|l| l.view.clone()) {
             Some(v) => Ok(v),
-            None => self.fresh.get(),
+            None => self.fresh.with(|f| f.1.clone()),
         }
     }
 
     /// Reads the current view without cloning it; `None` when the job could
     /// not be built (see [`Runner::error`]).
     pub fn with<R>(&self, f: impl FnOnce(&J::View) -> R) -> Option<R> {
-        let current = self.config.with(|c| {
+        self.fresh.with(|(c, fresh)| {
             self.live
-                .with(|l| l.as_ref().is_some_and(|l| l.config == *c))
-        });
-        if current {
-            self.live.with(|l| l.as_ref().map(|l| f(&l.view)))
-        } else {
-            self.fresh.with(|v| v.as_ref().ok().map(f))
-        }
+                .with(|l| match l.as_ref().filter(|l| l.config == *c) {
+                    Some(l) => Some(f(&l.view)),
+                    None => fresh.as_ref().ok().map(f),
+                })
+        })
     }
 
     /// The view published by a run for the current configuration, `None`
     /// before the first start (or after a reset).
     pub fn live(&self) -> Option<J::View> {
-        let c = self.config.get();
-        self.live
-            .with(|l| l.as_ref().filter(|l| l.config == c).map(|l| l.view.clone()))
+        self.with_live(|l| l.view.clone())
     }
 
     /// Whether a run has started for the current configuration.
     pub fn started(&self) -> bool {
-        let c = self.config.get();
-        self.live
-            .with(|l| l.as_ref().is_some_and(|l| l.config == c))
+        self.with_live(|_| ()).is_some()
     }
 
     pub fn running(&self) -> bool {
@@ -230,30 +258,33 @@ where
 
     /// Units per second of the current run, once measured.
     pub fn rate(&self) -> Option<f64> {
-        let c = self.config.get();
-        self.live
-            .with(|l| l.as_ref().filter(|l| l.config == c).and_then(|l| l.rate))
+        self.with_live(|l| l.rate).flatten()
     }
 
     /// Seconds spent working in the current run.
     pub fn busy_seconds(&self) -> f64 {
-        let c = self.config.get();
-        self.live.with(|l| {
-            l.as_ref()
-                .filter(|l| l.config == c)
-                .map_or(0.0, |l| l.busy_ms / 1000.0)
-        })
+        self.with_live(|l| l.busy_ms / 1000.0).unwrap_or(0.0)
     }
 
     /// Why the job could not be built, or why its run stopped.
     pub fn error(&self) -> Option<String> {
-        let c = self.config.get();
-        let run_error = self.live.with(|l| {
-            l.as_ref()
-                .filter(|l| l.config == c)
-                .and_then(|l| l.error.clone())
-        });
-        run_error.or_else(|| self.fresh.with(|f| f.as_ref().err().cloned()))
+        self.fresh.with(|(c, fresh)| {
+            let run = self.live.with(|l| {
+                l.as_ref()
+                    .filter(|l| l.config == *c)
+                    .and_then(|l| l.error.clone())
+            });
+            let start = self
+                .start_error
+                .with(|e| e.as_ref().filter(|(ec, _)| ec == c).map(|(_, e)| e.clone()));
+            run.or(start).or_else(|| {
+                fresh
+                    .as_ref()
+                    .err()
+                    .filter(|e| e.as_str() != NOT_STARTED)
+                    .cloned()
+            })
+        })
     }
 
     /// Starts or pauses.
@@ -270,16 +301,8 @@ where
         self.running.set(false);
         self.slot.set_value(None);
         self.live.set(None);
-        // The fresh memo only reruns on a new configuration: build now.
-        let c = self.config.get_untracked();
-        if let Some(Ok(job)) = self.build.try_with_value(|b| b(&c)) {
-            self.slot.set_value(Some(Slot {
-                config: c,
-                job,
-                published: usize::MAX,
-                last_publish: f64::NEG_INFINITY,
-            }));
-        }
+        self.start_error.set(None);
+        // The next start builds a fresh job.
     }
 
     /// Starts (or continues) the run for the current configuration; a
@@ -303,8 +326,13 @@ where
                     published: usize::MAX,
                     last_publish: f64::NEG_INFINITY,
                 })),
-                // The fresh view already carries the reason.
-                _ => return,
+                Some(Err(e)) => {
+                    // Eager runners show the reason in their fresh view
+                    // already; an on-demand one learns it only now.
+                    self.start_error.set(Some((c, e)));
+                    return;
+                }
+                None => return,
             }
         }
         let id = self.current_loop.with_value(|l| l.0).wrapping_add(1);

@@ -1,11 +1,14 @@
 //! Widget tests in a real browser (headless Chromium through
 //! wasm-bindgen-test-runner): each test mounts a widget, acts on the DOM like
 //! a user (events, clicks, keys) and reads the DOM back.
+// `cfg(test)` so clippy treats the helpers below as test code too.
+#![cfg(test)]
 #![cfg(target_arch = "wasm32")]
 
 use attention_lab::charts::heatmap::{ColorScale, HeatmapData};
 use attention_lab::charts::lines::{draw_line_diagram, draw_row_diagram, LineDiagram, RowDiagram};
 use attention_lab::charts::position::{draw_matrix_image, MatrixImage};
+use attention_lab::training::{Job, Runner, NOT_STARTED};
 use attention_lab::widgets::chart::{Chart, DrawFn};
 use attention_lab::widgets::choice::ChoiceGroup;
 use attention_lab::widgets::formula::Formula;
@@ -550,4 +553,277 @@ fn panic_panel_offers_a_reload() {
         1
     );
     panel.remove();
+}
+
+/// Counts to `limit`, one unit per `work`; fails at `fail_at`.
+struct Count {
+    n: usize,
+    limit: usize,
+    fail_at: Option<usize>,
+}
+
+impl Job for Count {
+    type View = usize;
+    fn work(&mut self) -> Result<bool, String> {
+        self.n += 1;
+        if Some(self.n) == self.fail_at {
+            return Err(format!("failed at {}", self.n));
+        }
+        Ok(self.n >= self.limit)
+    }
+    fn finished(&self) -> bool {
+        self.n >= self.limit
+    }
+    fn units(&self) -> usize {
+        self.n
+    }
+    fn view(&self) -> usize {
+        self.n
+    }
+    fn publish_ms(&self) -> f64 {
+        0.0
+    }
+}
+
+/// A counting job on a runner, `limit` from a signal (0 cannot be built).
+fn counting(limit: RwSignal<usize>, fail_at: Option<usize>, auto: bool) -> Runner<usize, Count> {
+    let config = move || limit.get();
+    let build = move |&limit: &usize| {
+        if limit == 0 {
+            Err("nothing to count".to_string())
+        } else {
+            Ok(Count {
+                n: 0,
+                limit,
+                fail_at,
+            })
+        }
+    };
+    if auto {
+        Runner::auto(config, build)
+    } else {
+        Runner::new(config, build)
+    }
+}
+
+/// Waits (over animation frames) until `done()` or about 5 s.
+async fn wait_for(done: impl Fn() -> bool) -> bool {
+    for _ in 0..500 {
+        if done() {
+            return true;
+        }
+        let p = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = web_sys::window()
+                .expect("window")
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    }
+    done()
+}
+
+#[wasm_bindgen_test]
+async fn a_runner_runs_to_the_end_pauses_resets_and_follows_its_configuration() {
+    let root = container();
+    let limit = RwSignal::new(200_000_usize);
+    let slot = std::rc::Rc::new(std::cell::Cell::new(None));
+    let s = slot.clone();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let r = counting(limit, None, false);
+        s.set(Some(r));
+        view! { <p data-testid="count">{move || format!("{:?}", r.view())}</p> }
+    });
+    settle().await;
+    let r = slot.get().expect("runner");
+    let shown = || {
+        q(&root, "[data-testid=count]")
+            .text_content()
+            .unwrap_or_default()
+    };
+    assert_eq!(shown(), "Ok(0)", "the fresh job's view before any start");
+    assert!(!untrack(|| r.started()) && !untrack(|| r.running()) && untrack(|| r.rate()).is_none());
+
+    // Start, then pause part-way: the view stops moving.
+    r.toggle();
+    assert!(untrack(|| r.running()));
+    assert!(wait_for(|| untrack(|| r.view()).is_ok_and(|n| n > 0)).await);
+    r.toggle();
+    assert!(!untrack(|| r.running()));
+    settle().await;
+    let paused = untrack(|| r.view()).expect("view");
+    assert!(paused > 0 && paused < 200_000, "{paused}");
+    settle().await;
+    assert_eq!(
+        untrack(|| r.view()),
+        Ok(paused),
+        "nothing runs while paused"
+    );
+    assert_eq!(
+        shown(),
+        format!("Ok({paused})"),
+        "the page shows the paused run"
+    );
+    assert!(untrack(|| r.rate()).is_some_and(|x| x > 0.0) && untrack(|| r.started()));
+
+    // Continue to the end: the loop stops by itself at the last unit.
+    r.toggle();
+    assert!(wait_for(|| !untrack(|| r.running())).await, "finishes");
+    assert_eq!(untrack(|| r.view()), Ok(200_000));
+    settle().await;
+    assert_eq!(shown(), "Ok(200000)");
+    assert!(untrack(|| r.busy_seconds()) > 0.0);
+
+    // A new configuration shows the fresh job for it; going back to the old
+    // one does not bring the finished run back (it was for that config, but
+    // the view is derived from the last run, which is still there).
+    limit.set(10);
+    settle().await;
+    assert_eq!(shown(), "Ok(0)");
+    assert!(!untrack(|| r.started()));
+    r.start();
+    assert!(wait_for(|| !untrack(|| r.running())).await);
+    assert_eq!(untrack(|| r.view()), Ok(10));
+
+    // Reset: the fresh state again; start runs from zero.
+    r.reset();
+    settle().await;
+    assert_eq!(shown(), "Ok(0)");
+    r.start();
+    assert!(wait_for(|| !untrack(|| r.running())).await);
+    assert_eq!(untrack(|| r.view()), Ok(10));
+    // Starting a finished job starts over.
+    r.start();
+    assert!(untrack(|| r.running()));
+    assert!(wait_for(|| !untrack(|| r.running())).await);
+    assert_eq!(untrack(|| r.view()), Ok(10));
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn a_runner_stops_on_a_new_configuration_and_reports_errors() {
+    let root = container();
+    let limit = RwSignal::new(50_000_000_usize);
+    let failing = RwSignal::new(0_usize);
+    let slot = std::rc::Rc::new(std::cell::Cell::new(None));
+    let s = slot.clone();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let long = counting(limit, None, false);
+        let bad = counting(failing, Some(7), false);
+        s.set(Some((long, bad)));
+        view! { <p>{move || format!("{:?} {:?}", long.view(), bad.error())}</p> }
+    });
+    settle().await;
+    let (long, bad) = slot.get().expect("runners");
+
+    long.start();
+    assert!(wait_for(|| untrack(|| long.view()).is_ok_and(|n| n > 0)).await);
+    // The configuration changes while it runs: the run stops itself.
+    limit.set(50_000_001);
+    assert!(
+        wait_for(|| !untrack(|| long.running())).await,
+        "stopped on the new config"
+    );
+    assert_eq!(
+        untrack(|| long.view()),
+        Ok(0),
+        "the fresh job for the new config"
+    );
+
+    // A configuration that cannot be built: the reason, and start does nothing.
+    assert_eq!(untrack(|| bad.error()).as_deref(), Some("nothing to count"));
+    bad.start();
+    assert!(!untrack(|| bad.running()));
+    // One that fails at unit 7: the run stops and says why.
+    failing.set(100);
+    settle().await;
+    assert_eq!(untrack(|| bad.error()), None);
+    bad.start();
+    assert!(wait_for(|| !untrack(|| bad.running())).await);
+    assert_eq!(untrack(|| bad.error()).as_deref(), Some("failed at 7"));
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn an_auto_runner_starts_once_its_job_can_be_built() {
+    let root = container();
+    let limit = RwSignal::new(0_usize);
+    let slot = std::rc::Rc::new(std::cell::Cell::new(None));
+    let s = slot.clone();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let r = counting(limit, None, true);
+        s.set(Some(r));
+        view! { <p>{move || format!("{:?}", r.view())}</p> }
+    });
+    settle().await;
+    let r = slot.get().expect("runner");
+    assert!(!untrack(|| r.running()) && untrack(|| r.error()).is_some());
+    limit.set(1000);
+    assert!(
+        wait_for(|| untrack(|| r.view()) == Ok(1000)).await,
+        "ran by itself"
+    );
+    // A new configuration starts it again, from zero.
+    limit.set(2000);
+    assert!(
+        wait_for(|| untrack(|| r.view()) == Ok(2000)).await,
+        "ran again"
+    );
+    assert!(!untrack(|| r.running()));
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn an_on_demand_runner_builds_its_job_only_when_started() {
+    let root = container();
+    let limit = RwSignal::new(0_usize);
+    let builds = std::rc::Rc::new(std::cell::Cell::new(0));
+    let slot = std::rc::Rc::new(std::cell::Cell::new(None));
+    let (s, b) = (slot.clone(), builds.clone());
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let b = b.clone();
+        let r = Runner::on_demand(
+            move || limit.get(),
+            move |&limit: &usize| {
+                b.set(b.get() + 1);
+                if limit == 0 {
+                    Err("nothing to count".to_string())
+                } else {
+                    Ok(Count {
+                        n: 0,
+                        limit,
+                        fail_at: None,
+                    })
+                }
+            },
+        );
+        s.set(Some(r));
+        view! { <p>{move || format!("{:?} {:?} {}", r.view(), r.error(), r.started())}</p> }
+    });
+    settle().await;
+    let r = slot.get().expect("runner");
+    assert_eq!(builds.get(), 0, "nothing is built before a start");
+    assert_eq!(untrack(|| r.view()), Err(NOT_STARTED.to_string()));
+    assert_eq!(untrack(|| r.error()), None);
+    r.start();
+    assert_eq!(builds.get(), 1);
+    assert_eq!(untrack(|| r.error()).as_deref(), Some("nothing to count"));
+    limit.set(300);
+    settle().await;
+    assert_eq!(
+        untrack(|| r.error()),
+        None,
+        "a new configuration forgets the old failure"
+    );
+    r.start();
+    assert!(wait_for(|| !untrack(|| r.running())).await);
+    assert_eq!(
+        (untrack(|| r.live()), untrack(|| r.started())),
+        (Some(300), true)
+    );
+    r.reset();
+    assert_eq!(
+        (untrack(|| r.live()), untrack(|| r.started())),
+        (None, false)
+    );
+    drop(handle);
 }

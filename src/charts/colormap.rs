@@ -41,13 +41,13 @@ pub const MASKED: Rgb = (0x9a, 0x9a, 0x9a);
 fn interpolate(stops: &[Rgb], t: f64) -> Rgb {
     let t = if t.is_nan() { 0.5 } else { t.clamp(0.0, 1.0) };
     let last = stops.len().saturating_sub(1);
-    if last == 0 {
-        return stops.first().copied().unwrap_or((0, 0, 0));
-    }
     let pos = t * last as f64;
-    let i = (pos.floor() as usize).min(last - 1);
+    let i = (pos.floor() as usize).min(last.saturating_sub(1));
     let f = pos - i as f64;
-    let (a, b) = (stops[i], stops[i + 1]);
+    let (Some(&a), Some(&b)) = (stops.get(i), stops.get(i + 1)) else {
+        // Fewer than two stops: the one colour there is, or black.
+        return stops.first().copied().unwrap_or((0, 0, 0));
+    };
     let mix = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * f).round() as u8;
     (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }

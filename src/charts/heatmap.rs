@@ -8,7 +8,7 @@
 //! into a single `putImageData`, so a 64 x 64 matrix costs one call, not 4096.
 
 use super::colormap::{self, Rgb};
-use super::{rgb, ChartTheme};
+use super::{rgb, style, ChartResult, ChartTheme};
 use attention_core::Mat;
 use plotters::coord::Shift;
 use plotters::element::{Drawable, PointCollection};
@@ -262,12 +262,13 @@ pub trait CellBlit: DrawingBackend {
             return Ok(());
         }
         let mut buf = vec![0_u8; w * h * 3];
-        for y in 0..h {
+        for (y, line) in buf.chunks_exact_mut(w * 3).enumerate() {
             let r = (y * rows / h).min(rows - 1);
-            for x in 0..w {
-                let c = (x * cols / w).min(cols - 1);
-                let src = (r * cols + c) * 3;
-                buf[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&cells[src..src + 3]);
+            for (x, px) in line.chunks_exact_mut(3).enumerate() {
+                let src = (r * cols + (x * cols / w).min(cols - 1)) * 3;
+                if let Some(rgb) = cells.get(src..src + 3) {
+                    px.copy_from_slice(rgb);
+                }
             }
         }
         self.blit_bitmap(pos, size, &buf)
@@ -285,13 +286,14 @@ pub fn draw_cells<DB: CellBlit>(
     size: (u32, u32),
     grid: (u32, u32),
     cells: &[u8],
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> ChartResult {
     area.draw(&CellBlock {
         pos,
         size,
         grid,
         data: cells,
-    })
+    })?;
+    Ok(())
 }
 
 /// A grid of cells sent to the backend in one `blit_cells` call.
@@ -373,11 +375,16 @@ pub fn format_cell(v: f64) -> String {
     }
 }
 
-/// Device-pixel edges of `n` cells of `cell` CSS px starting at `start`.
-fn edges(start: f64, cell: f64, n: usize, scale: f64) -> Vec<i32> {
-    (0..=n)
-        .map(|i| ((start + cell * i as f64) * scale).round() as i32)
-        .collect()
+/// Device-pixel spans `(start, end)` of `n` cells of `cell` CSS px starting
+/// at `start`; adjacent spans share their edge.
+fn spans(start: f64, cell: f64, n: usize, scale: f64) -> Vec<(i32, i32)> {
+    let edge = |i: usize| ((start + cell * i as f64) * scale).round() as i32;
+    (0..n).map(|i| (edge(i), edge(i + 1))).collect()
+}
+
+/// The middle of a span.
+fn mid((a, b): (i32, i32)) -> i32 {
+    (a + b) / 2
 }
 
 /// Paints `data` on `area` with geometry `layout`, at `scale` device pixels per
@@ -389,16 +396,18 @@ pub fn draw_heatmap<DB: CellBlit>(
     highlight: Highlight,
     theme: &ChartTheme,
     scale: f64,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> ChartResult {
     area.fill(&rgb(theme.background))?;
-    if data.rows == 0 || data.cols == 0 {
+    let cols = spans(layout.left, layout.cell, data.cols, scale);
+    let rows = spans(layout.top, layout.cell, data.rows, scale);
+    let (Some(&(x0, _)), Some(&(_, x_end)), Some(&(y0, _)), Some(&(_, y_end))) =
+        (cols.first(), cols.last(), rows.first(), rows.last())
+    else {
+        // An empty matrix: nothing but the background.
         return Ok(());
-    }
-    let xs = edges(layout.left, layout.cell, data.cols, scale);
-    let ys = edges(layout.top, layout.cell, data.rows, scale);
-    let (x0, y0) = (xs[0], ys[0]);
-    let w = (xs[data.cols] - x0).max(1) as usize;
-    let h = (ys[data.rows] - y0).max(1) as usize;
+    };
+    let w = (x_end - x0).max(1) as usize;
+    let h = (y_end - y0).max(1) as usize;
 
     // Cells: one RGB value per cell, stretched by the backend.
     let mut cells = Vec::with_capacity(data.rows * data.cols * 3);
@@ -416,14 +425,15 @@ pub fn draw_heatmap<DB: CellBlit>(
     })?;
 
     let font = theme.font_px * scale;
-    let text = rgb(theme.text);
-    let label_style = ("sans-serif", font).into_font().color(&text);
+    let p = style::palette(theme);
+    let text = rgb(p.text);
+    let label_style = style::font(font).color(&text);
 
     // Values inside big cells.
     if layout.cell >= VALUE_CELL * (theme.font_px / BASE_FONT_PX).max(0.5) {
-        let small = ("sans-serif", (theme.font_px - 1.0).max(10.0) * scale).into_font();
-        for r in 0..data.rows {
-            for c in 0..data.cols {
+        let small = style::font((theme.font_px - 1.0).max(10.0) * scale);
+        for (r, &row) in rows.iter().enumerate() {
+            for (c, &col) in cols.iter().enumerate() {
                 let v = data.get(r, c).unwrap_or(f64::NAN);
                 let fg = colormap::text_on(data.scale.color(v));
                 let s = if v == f64::NEG_INFINITY {
@@ -435,11 +445,7 @@ pub fn draw_heatmap<DB: CellBlit>(
                     .clone()
                     .color(&rgb(fg))
                     .pos(Pos::new(HPos::Center, VPos::Center));
-                area.draw_text(
-                    &s,
-                    &style,
-                    ((xs[c] + xs[c + 1]) / 2, (ys[r] + ys[r + 1]) / 2),
-                )?;
+                area.draw_text(&s, &style, (mid(col), mid(row)))?;
             }
         }
     }
@@ -449,18 +455,11 @@ pub fn draw_heatmap<DB: CellBlit>(
     // When cells are smaller than the type, label every k-th row/column so
     // labels never overlap (the readout and the table name every cell).
     let every = label_stride(layout.cell, theme.font_px);
-    for (r, label) in data
-        .row_labels
-        .iter()
-        .enumerate()
-        .take(data.rows)
-        .step_by(every)
-    {
-        let y = (ys[r] + ys[r + 1]) / 2;
+    for (label, &row) in data.row_labels.iter().zip(&rows).step_by(every) {
         area.draw_text(
             &short_label(label),
             &row_style,
-            (x0 - (6.0 * scale) as i32, y),
+            (x0 - (6.0 * scale) as i32, mid(row)),
         )?;
     }
     // Column labels, above the grid, rotated when they are wider than a cell.
@@ -474,42 +473,35 @@ pub fn draw_heatmap<DB: CellBlit>(
             .clone()
             .pos(Pos::new(HPos::Center, VPos::Bottom))
     };
-    for (c, label) in data
-        .col_labels
-        .iter()
-        .enumerate()
-        .take(data.cols)
-        .step_by(every)
-    {
-        let x = (xs[c] + xs[c + 1]) / 2;
+    for (label, &col) in data.col_labels.iter().zip(&cols).step_by(every) {
         area.draw_text(
             &short_label(label),
             &col_style,
-            (x, y0 - (5.0 * scale) as i32),
+            (mid(col), y0 - (5.0 * scale) as i32),
         )?;
     }
 
     // Highlighted row and focused cell.
     let stroke = (2.0 * scale).round().max(1.0) as u32;
-    if let Some(r) = highlight.row.filter(|&r| r < data.rows) {
+    if let Some(&(top, bottom)) = highlight.row.and_then(|r| rows.get(r)) {
         let outer = ShapeStyle::from(&rgb(theme.accent)).stroke_width(stroke + 1);
         area.draw(&Rectangle::new(
-            [(x0 - 1, ys[r] - 1), (xs[data.cols] + 1, ys[r + 1] + 1)],
+            [(x0 - 1, top - 1), (x_end + 1, bottom + 1)],
             outer,
         ))?;
     }
-    if let Some((r, c)) = highlight
+    if let Some((&(top, bottom), &(left, right))) = highlight
         .focus
-        .filter(|&(r, c)| r < data.rows && c < data.cols)
+        .and_then(|(r, c)| rows.get(r).zip(cols.get(c)))
     {
         let inner = ShapeStyle::from(&WHITE).stroke_width(stroke);
         let outer = ShapeStyle::from(&BLACK).stroke_width(stroke);
         area.draw(&Rectangle::new(
-            [(xs[c] - 1, ys[r] - 1), (xs[c + 1] + 1, ys[r + 1] + 1)],
+            [(left - 1, top - 1), (right + 1, bottom + 1)],
             outer,
         ))?;
         area.draw(&Rectangle::new(
-            [(xs[c] + 1, ys[r] + 1), (xs[c + 1] - 1, ys[r + 1] - 1)],
+            [(left + 1, top + 1), (right - 1, bottom - 1)],
             inner,
         ))?;
     }
@@ -534,14 +526,15 @@ pub fn draw_heatmap<DB: CellBlit>(
     })?;
     let (lo, hi) = data.scale.range();
     let ty = ly + lh as i32 + (3.0 * scale) as i32;
+    let legend_style = style::font(font * style::TICK_EM).color(&rgb(p.tick_text));
     area.draw_text(
-        &format_value(lo),
-        &label_style.clone().pos(Pos::new(HPos::Left, VPos::Top)),
+        &style::tick_label(lo),
+        &legend_style.pos(Pos::new(HPos::Left, VPos::Top)),
         (x0, ty),
     )?;
     area.draw_text(
-        &format_value(hi),
-        &label_style.clone().pos(Pos::new(HPos::Right, VPos::Top)),
+        &style::tick_label(hi),
+        &legend_style.pos(Pos::new(HPos::Right, VPos::Top)),
         (x0 + lw as i32, ty),
     )?;
     Ok(())

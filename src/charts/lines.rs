@@ -5,12 +5,10 @@
 
 use super::colormap::Rgb;
 use super::heatmap::short_label;
-use super::{begin, rgb, ChartTheme};
+use super::{begin, rgb, style, ChartResult, ChartTheme};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Lines thinner than this weight are not drawn (they would be invisible).
 pub const MIN_DRAWN: f64 = 0.005;
@@ -49,7 +47,7 @@ pub fn draw_line_diagram<DB: DrawingBackend>(
     d: &LineDiagram,
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
+) -> ChartResult {
     let (font, text) = begin(area, theme, scale)?;
     let (w, _) = area.dim_in_pixel();
     let w = f64::from(w);
@@ -57,8 +55,7 @@ pub fn draw_line_diagram<DB: DrawingBackend>(
     let top = font * 2.6;
     area.draw_text(
         &d.title,
-        &("sans-serif", font * 1.0)
-            .into_font()
+        &style::font(font)
             .style(FontStyle::Bold)
             .color(&text)
             .pos(Pos::new(HPos::Center, VPos::Top)),
@@ -107,8 +104,7 @@ pub fn draw_line_diagram<DB: DrawingBackend>(
         };
         area.draw_text(
             &short_label(word),
-            &("sans-serif", font)
-                .into_font()
+            &style::font(font)
                 .style(font_style)
                 .color(&color)
                 .pos(Pos::new(HPos::Right, VPos::Center)),
@@ -124,8 +120,7 @@ pub fn draw_line_diagram<DB: DrawingBackend>(
         };
         let weight = selected_row.and_then(|r| r.get(j)).copied();
         let strong = weight.is_some_and(|v| v >= MIN_LABELLED);
-        let style = ("sans-serif", font)
-            .into_font()
+        let word_style = style::font(font)
             .style(if strong {
                 FontStyle::Bold
             } else {
@@ -135,14 +130,13 @@ pub fn draw_line_diagram<DB: DrawingBackend>(
             .pos(Pos::new(HPos::Left, VPos::Center));
         area.draw_text(
             &label,
-            &style,
+            &word_style,
             ((right_x + 2.0 * scale) as i32, y(j) as i32),
         )?;
         if let Some(v) = weight.filter(|v| *v >= MIN_LABELLED) {
             area.draw_text(
                 &format!("{v:.2}"),
-                &("sans-serif", font * 0.8)
-                    .into_font()
+                &style::font(font * 0.8)
                     .color(&text.mix(0.75))
                     .pos(Pos::new(HPos::Right, VPos::Center)),
                 ((w - 3.0 * scale) as i32, y(j) as i32),
@@ -179,14 +173,13 @@ pub fn draw_row_diagram<DB: DrawingBackend>(
     d: &RowDiagram,
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
+) -> ChartResult {
     let (font, text) = begin(area, theme, scale)?;
     let (w, h) = area.dim_in_pixel();
     let (w, h) = (f64::from(w), f64::from(h));
     area.draw_text(
         &d.title,
-        &("sans-serif", font)
-            .into_font()
+        &style::font(font)
             .style(FontStyle::Bold)
             .color(&text)
             .pos(Pos::new(HPos::Left, VPos::Top)),
@@ -237,14 +230,14 @@ pub fn draw_row_diagram<DB: DrawingBackend>(
                 (true, true) => Pos::new(HPos::Left, VPos::Center),
                 (true, false) => Pos::new(HPos::Right, VPos::Center),
             };
-            let mut style = ("sans-serif", font).into_font().color(&text).pos(pos);
+            let mut word_style = style::font(font).color(&text).pos(pos);
             if rotate {
-                style = style.transform(FontTransform::Rotate270);
+                word_style = word_style.transform(FontTransform::Rotate270);
             }
             let dy = if above { -font * 0.4 } else { font * 0.4 };
             area.draw_text(
                 &short_label(word),
-                &style,
+                &word_style,
                 (x(i, words.len()) as i32, (y + dy) as i32),
             )?;
         }

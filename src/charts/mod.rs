@@ -8,15 +8,65 @@
 //! widgets' hit-testing.
 
 pub mod colormap;
+#[cfg(test)]
+mod figure_tests;
 pub mod heatmap;
 pub mod lines;
 pub mod plots;
 pub mod position;
+pub mod style;
 
 use colormap::Rgb;
 use plotters::coord::Shift;
 use plotters::prelude::{DrawingArea, DrawingAreaErrorKind, RGBColor};
 use plotters_backend::DrawingBackend;
+
+/// Why a chart could not be drawn: a backend failure (canvas call, font
+/// layout) or a message of our own. One type for every chart function, so
+/// callers need not name a backend's error type; it prints as the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChartError(String);
+
+impl ChartError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        ChartError(message.into())
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ChartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ChartError {}
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for ChartError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        ChartError(e.to_string())
+    }
+}
+
+impl From<String> for ChartError {
+    fn from(message: String) -> Self {
+        ChartError(message)
+    }
+}
+
+impl From<&str> for ChartError {
+    fn from(message: &str) -> Self {
+        ChartError(message.to_string())
+    }
+}
+
+/// What every chart function returns.
+pub type ChartResult = Result<(), ChartError>;
 
 /// A plotters colour from an `(r, g, b)` triple.
 pub fn rgb(c: Rgb) -> RGBColor {
@@ -29,7 +79,7 @@ pub fn begin<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     theme: &ChartTheme,
     scale: f64,
-) -> Result<(f64, RGBColor), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> Result<(f64, RGBColor), ChartError> {
     area.fill(&rgb(theme.background))?;
     Ok((theme.font_px * scale, rgb(theme.text)))
 }
@@ -37,6 +87,20 @@ pub fn begin<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chart_errors_print_their_message_and_wrap_backend_errors() {
+        let e = ChartError::from("no canvas");
+        assert_eq!(e.to_string(), "no canvas");
+        assert_eq!(ChartError::from(String::from("x")), ChartError::new("x"));
+        let backend: DrawingAreaErrorKind<std::fmt::Error> = DrawingAreaErrorKind::LayoutError;
+        let wrapped = ChartError::from(backend);
+        assert!(!wrapped.message().is_empty());
+        // Callers turn it into a String for the page.
+        let r: Result<(), ChartError> = Err(e);
+        assert_eq!(r.map_err(|e| e.to_string()), Err("no canvas".to_string()));
+        let _: &dyn std::error::Error = &wrapped;
+    }
 
     #[test]
     fn ink_lightens_dark_colours_only_on_dark_backgrounds() {

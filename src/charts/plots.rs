@@ -3,9 +3,9 @@
 //! backend like every chart here; sizes are CSS pixels times `scale`.
 
 use super::colormap::Rgb;
-use super::{begin, rgb, ChartTheme};
-use plotters::chart::MeshStyle;
-use plotters::coord::ranged1d::ValueFormatter;
+use super::style::{self, Axis, AXIS_TITLE_EM, LINE_HEIGHT_EM, TICK_EM, TITLE_EM};
+use super::{begin, rgb, ChartResult, ChartTheme};
+use plotters::coord::combinators::LogCoord;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -15,8 +15,6 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 pub const SCALED: Rgb = (0x00, 0x72, 0xb2);
 /// Okabe-Ito orange: the "unscaled" series everywhere.
 pub const UNSCALED: Rgb = (0xe6, 0x9f, 0x00);
-
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// A histogram: `counts` of equal bins spanning `[lo, hi]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,34 +33,29 @@ pub fn draw_histogram<DB: DrawingBackend>(
     h: &Histogram,
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
-    let (font, text) = begin(area, theme, scale)?;
+) -> ChartResult {
+    begin(area, theme, scale)?;
+    let top = title_and_legend(area, &h.title, &[], theme, scale)?;
     let max = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let (lo, hi) = if h.hi > h.lo && h.lo.is_finite() && h.hi.is_finite() {
         (h.lo, h.hi)
     } else {
         (-1.0, 1.0)
     };
-    let mut chart = ChartBuilder::on(area)
-        .margin((8.0 * scale) as u32)
-        .caption(
-            &h.title,
-            ("sans-serif", font * 1.05).into_font().color(&text),
-        )
-        .x_label_area_size((font * 2.6) as u32)
-        .y_label_area_size((font * 3.6) as u32)
-        .build_cartesian_2d(lo..hi, 0.0..max * 1.08)?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc(h.x_label.as_str())
-        .y_desc("count")
-        .x_labels(5)
-        .y_labels(4)
-        .label_style(("sans-serif", font * 0.9).into_font().color(&text))
-        .axis_desc_style(("sans-serif", font * 0.9).into_font().color(&text))
-        .axis_style(text)
-        .draw()?;
+    let mut chart = style::plot(
+        area,
+        (
+            RangedCoordf64::from(lo..hi),
+            &Axis::new(&h.x_label, 5).without_grid(),
+        ),
+        (
+            RangedCoordf64::from(0.0..max * 1.08),
+            &Axis::new("count", 4),
+        ),
+        top,
+        theme,
+        scale,
+    )?;
     let n = h.counts.len().max(1);
     let w = (hi - lo) / n as f64;
     let fill = rgb(theme.ink(h.color)).filled();
@@ -81,25 +74,37 @@ pub fn draw_weight_bars<DB: DrawingBackend>(
     color: Rgb,
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
-    let (font, text) = begin(area, theme, scale)?;
+) -> ChartResult {
+    let (font, _) = begin(area, theme, scale)?;
+    let p = style::palette(theme);
     let n = weights.len().max(1);
-    let mut chart = ChartBuilder::on(area)
-        .margin((8.0 * scale) as u32)
-        .x_label_area_size((font * 2.4) as u32)
-        .y_label_area_size((font * 3.2) as u32)
-        .build_cartesian_2d(0.0..n as f64, 0.0..1.0)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .y_labels(5)
-        .x_labels(0)
-        .y_desc("weight")
-        .label_style(("sans-serif", font * 0.9).into_font().color(&text))
-        .axis_desc_style(("sans-serif", font * 0.9).into_font().color(&text))
-        .axis_style(text)
-        .light_line_style(rgb(theme.text).mix(0.15))
-        .draw()?;
+    let label_px = font * TICK_EM;
+    let x_axis = Axis::new("", 0).without_grid();
+    let y_axis = Axis::new("weight", 6);
+    let y_range = RangedCoordf64::from(0.0..1.0);
+    let mut frame = style::Frame::new(
+        &x_axis,
+        &[],
+        &y_axis,
+        &style::tick_labels(&y_range, y_axis.ticks),
+        0.0,
+        theme,
+        scale,
+    );
+    // The bar labels sit under the bars, centred: room below for one line
+    // and on the right for whatever the last label overhangs its bar.
+    frame.x_label_area = (4.0 * scale + label_px * LINE_HEIGHT_EM + 4.0 * scale).ceil() as u32;
+    let (w, _) = area.dim_in_pixel();
+    let plot_w = f64::from(w) - f64::from(frame.left + frame.y_label_area + frame.right);
+    let last = labels
+        .get(n.min(labels.len()).saturating_sub(1))
+        .map_or(0.0, |l| style::text_width(l, label_px));
+    let overhang = last / 2.0 - plot_w / n as f64 / 2.0 + 4.0 * scale;
+    frame.right = frame.right.max(overhang.ceil().max(0.0) as u32);
+    let mut chart = frame
+        .builder(area)
+        .build_cartesian_2d(RangedCoordf64::from(0.0..n as f64), y_range)?;
+    style::draw_axes(&mut chart, &x_axis, &y_axis, theme, scale)?;
     let fill = rgb(theme.ink(color)).filled();
     chart.draw_series(weights.iter().enumerate().map(|(i, &w)| {
         let w = if w.is_finite() {
@@ -109,20 +114,17 @@ pub fn draw_weight_bars<DB: DrawingBackend>(
         };
         Rectangle::new([(i as f64 + 0.12, 0.0), (i as f64 + 0.88, w)], fill)
     }))?;
-    let style = ("sans-serif", font * 0.85)
-        .into_font()
-        .color(&text)
+    let label_style = style::font(label_px)
+        .color(&rgb(p.tick_text))
         .pos(Pos::new(HPos::Center, VPos::Top));
     let plot = chart.plotting_area();
+    let base = area.get_base_pixel();
     for (i, l) in labels.iter().enumerate().take(n) {
         let (x, y) = plot.map_coordinate(&(i as f64 + 0.5, 0.0));
         area.draw_text(
             l,
-            &style,
-            (
-                x - area.get_base_pixel().0,
-                y - area.get_base_pixel().1 + (4.0 * scale) as i32,
-            ),
+            &label_style,
+            (x - base.0, y - base.1 + (4.0 * scale) as i32),
         )?;
     }
     Ok(())
@@ -151,65 +153,69 @@ pub struct SweepChart {
     pub reference: Option<(String, f64)>,
 }
 
-/// Title at the top left and a legend naming each series with its colour and
-/// marker shape at the top right; charts leave `3 * font` free at the top.
+/// Title at the top left and, under it, a legend naming each series with
+/// its colour and marker shape, right-aligned and wrapped onto as many rows
+/// as it needs. Returns the height used, in device pixels.
 fn title_and_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
     series: &[Series],
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
+) -> Result<f64, super::ChartError> {
     let font = theme.font_px * scale;
-    let text = rgb(theme.text);
-    let title_style = ("sans-serif", font * 1.05)
-        .into_font()
-        .color(&text)
-        .pos(Pos::new(HPos::Left, VPos::Top));
-    area.draw_text(
-        title,
-        &title_style,
-        ((8.0 * scale) as i32, (4.0 * scale) as i32),
-    )?;
+    let p = style::palette(theme);
     let (w, _) = area.dim_in_pixel();
-    let mut x = w as i32 - (10.0 * scale) as i32;
-    for s in series.iter().rev() {
-        let marker = if s.square { "■" } else { "●" };
-        let label = format!("{marker} {}", s.name);
-        let style = ("sans-serif", font * 0.95)
-            .into_font()
-            .color(&rgb(theme.ink(s.color)))
-            .pos(Pos::new(HPos::Right, VPos::Top));
-        area.draw_text(&label, &style, (x, (font * 1.6) as i32))?;
-        x -= (font * 0.62 * (label.chars().count() as f64 + 2.0)) as i32;
+    let w = f64::from(w);
+    let pad = 8.0 * scale;
+    let mut y = 4.0 * scale;
+    if !title.is_empty() {
+        let (title, size) = style::fit(title, font * TITLE_EM, w - 2.0 * pad);
+        let title_style = style::font(size)
+            .color(&rgb(p.text))
+            .pos(Pos::new(HPos::Left, VPos::Top));
+        area.draw_text(&title, &title_style, (pad as i32, y as i32))?;
+        y += size * LINE_HEIGHT_EM;
     }
-    Ok(())
-}
-
-/// The axis styling every line chart shares: descriptions, tick counts,
-/// themed labels and faint grid lines.
-fn themed_mesh<X, Y, XT, YT, DB>(
-    mesh: &mut MeshStyle<'_, '_, X, Y, DB>,
-    x_desc: &str,
-    y_desc: &str,
-    theme: &ChartTheme,
-    scale: f64,
-) where
-    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
-    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
-    DB: DrawingBackend,
-{
-    let font = theme.font_px * scale;
-    let text = rgb(theme.text);
-    mesh.x_desc(x_desc)
-        .y_desc(y_desc)
-        .x_labels(6)
-        .y_labels(5)
-        .label_style(("sans-serif", font * 0.95).into_font().color(&text))
-        .axis_desc_style(("sans-serif", font * 0.9).into_font().color(&text))
-        .axis_style(text)
-        .light_line_style(rgb(theme.text).mix(0.12))
-        .bold_line_style(rgb(theme.text).mix(0.2));
+    let size = font * AXIS_TITLE_EM;
+    let gap = size * 1.2;
+    let entries: Vec<(String, f64, Rgb)> = series
+        .iter()
+        .map(|s| {
+            let marker = if s.square { "■" } else { "●" };
+            let label = format!("{marker} {}", s.name);
+            let width = style::text_width(&label, size);
+            (label, width, theme.ink(s.color))
+        })
+        .collect();
+    // Rows of entries, each as wide as the chart allows.
+    let mut rows: Vec<Vec<&(String, f64, Rgb)>> = Vec::new();
+    let mut used = f64::INFINITY;
+    for e in &entries {
+        match rows.last_mut() {
+            Some(row) if used + gap + e.1 <= w - 2.0 * pad => {
+                row.push(e);
+                used += gap + e.1;
+            }
+            _ => {
+                rows.push(vec![e]);
+                used = e.1;
+            }
+        }
+    }
+    for row in &rows {
+        y += 1.0 * scale;
+        let mut x = w - pad;
+        for (label, width, color) in row.iter().rev() {
+            let style = style::font(size)
+                .color(&rgb(*color))
+                .pos(Pos::new(HPos::Right, VPos::Top));
+            area.draw_text(label, &style, (x as i32, y as i32))?;
+            x -= width + gap;
+        }
+        y += size * LINE_HEIGHT_EM;
+    }
+    Ok(y + 6.0 * scale)
 }
 
 /// Draws each series as a line, with markers (circles or squares) when it has
@@ -221,7 +227,7 @@ fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
     (y_lo, y_hi): (f64, f64),
     max_markers: usize,
     scale: f64,
-) -> DrawResult<DB> {
+) -> ChartResult {
     let stroke = (2.0 * scale).max(1.0) as u32;
     let r = (3.2 * scale) as i32;
     for s in series {
@@ -273,7 +279,7 @@ pub fn draw_curves<DB: DrawingBackend>(
     c: &CurveChart,
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
+) -> ChartResult {
     draw_curves_from(area, c, 0.0, theme, scale)
 }
 
@@ -285,9 +291,9 @@ pub fn draw_curves_from<DB: DrawingBackend>(
     x_min: f64,
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
-    let (font, _) = begin(area, theme, scale)?;
-    title_and_legend(area, &c.title, &c.series, theme, scale)?;
+) -> ChartResult {
+    begin(area, theme, scale)?;
+    let top = title_and_legend(area, &c.title, &c.series, theme, scale)?;
     let x_min = if x_min.is_finite() { x_min } else { 0.0 };
     let x_max = if c.x_max.is_finite() && c.x_max > x_min {
         c.x_max
@@ -300,15 +306,17 @@ pub fn draw_curves_from<DB: DrawingBackend>(
         } else {
             (0.0, 1.0)
         };
-    let mut chart = ChartBuilder::on(area)
-        .margin((8.0 * scale) as u32)
-        .margin_top((font * 3.0) as u32)
-        .x_label_area_size((font * 2.6) as u32)
-        .y_label_area_size((font * 3.6) as u32)
-        .build_cartesian_2d(x_min..x_max, y_lo..y_hi)?;
-    let mut mesh = chart.configure_mesh();
-    themed_mesh(&mut mesh, &c.x_label, &c.y_label, theme, scale);
-    mesh.draw()?;
+    let mut chart = style::plot(
+        area,
+        (
+            RangedCoordf64::from(x_min..x_max),
+            &Axis::new(&c.x_label, 6),
+        ),
+        (RangedCoordf64::from(y_lo..y_hi), &Axis::new(&c.y_label, 5)),
+        top,
+        theme,
+        scale,
+    )?;
     draw_lines(&mut chart, theme, &c.series, (y_lo, y_hi), 40, scale)?;
     Ok(())
 }
@@ -319,8 +327,9 @@ pub fn draw_sweep<DB: DrawingBackend>(
     c: &SweepChart,
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
-    let (font, text) = begin(area, theme, scale)?;
+) -> ChartResult {
+    let (font, _) = begin(area, theme, scale)?;
+    let p = style::palette(theme);
     let (x_lo, x_hi) = c
         .series
         .iter()
@@ -334,35 +343,37 @@ pub fn draw_sweep<DB: DrawingBackend>(
     } else {
         (1.0, 2.0)
     };
-    let (y_lo, y_hi) = if c.y_range.1 > c.y_range.0 {
-        c.y_range
-    } else {
-        (0.0, 1.0)
-    };
-    title_and_legend(area, &c.title, &c.series, theme, scale)?;
-    let mut chart = ChartBuilder::on(area)
-        .margin((8.0 * scale) as u32)
-        .margin_top((font * 3.0) as u32)
-        .x_label_area_size((font * 2.6) as u32)
-        .y_label_area_size((font * 3.6) as u32)
-        .build_cartesian_2d((x_lo..x_hi).log_scale(), y_lo..y_hi)?;
-    let mut mesh = chart.configure_mesh();
-    themed_mesh(&mut mesh, "d_k (log scale)", &c.y_label, theme, scale);
-    mesh.draw()?;
+    let (y_lo, y_hi) =
+        if c.y_range.1 > c.y_range.0 && c.y_range.0.is_finite() && c.y_range.1.is_finite() {
+            c.y_range
+        } else {
+            (0.0, 1.0)
+        };
+    let top = title_and_legend(area, &c.title, &c.series, theme, scale)?;
+    let mut chart = style::plot(
+        area,
+        (
+            LogCoord::from((x_lo..x_hi).log_scale()),
+            &Axis::new("d_k (log scale)", 6),
+        ),
+        (RangedCoordf64::from(y_lo..y_hi), &Axis::new(&c.y_label, 5)),
+        top,
+        theme,
+        scale,
+    )?;
     let stroke = (2.0 * scale).max(1.0) as u32;
     if let Some((label, y)) = &c.reference {
-        let style = ShapeStyle::from(rgb(theme.text).mix(0.5)).stroke_width(stroke.max(1) / 2 + 1);
+        let line = ShapeStyle::from(rgb(p.axis)).stroke_width(stroke / 2 + 1);
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(x_lo, *y), (x_hi, *y)],
-            style,
+            line,
         )))?;
         let (px, py) = chart.plotting_area().map_coordinate(&(x_lo, *y));
         let base = area.get_base_pixel();
         area.draw_text(
             label,
-            &("sans-serif", font * 0.85)
-                .into_font()
-                .color(&text)
+            &style::font(font * TICK_EM)
+                .color(&rgb(p.tick_text))
                 .pos(Pos::new(HPos::Left, VPos::Bottom)),
             (
                 px - base.0 + (4.0 * scale) as i32,
@@ -371,10 +382,10 @@ pub fn draw_sweep<DB: DrawingBackend>(
         )?;
     }
     if c.current.is_finite() && c.current >= x_lo && c.current <= x_hi {
-        let style = ShapeStyle::from(rgb(theme.accent)).stroke_width(stroke);
+        let line = ShapeStyle::from(rgb(theme.accent)).stroke_width(stroke);
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(c.current, y_lo), (c.current, y_hi)],
-            style,
+            line,
         )))?;
     }
     draw_lines(
@@ -511,9 +522,13 @@ mod tests {
         let s = svg(500, 300, |a| {
             draw_curves_from(a, &c, -32.0, &th, 1.0).expect("draws")
         });
-        assert!(s.contains("-20") || s.contains("-30"), "negative ticks");
+        // Tick labels carry a real minus sign (U+2212), not a hyphen.
+        assert!(
+            s.contains("\n−20\n") || s.contains("\n−30\n"),
+            "negative ticks"
+        );
         let plain = svg(500, 300, |a| draw_curves(a, &c, &th, 1.0).expect("draws"));
-        assert!(!plain.contains(">-20") && !plain.contains(">-30"));
+        assert!(!plain.contains("\n−20\n") && !plain.contains("\n−30\n"));
         // A bad x_min falls back to 0.
         svg(500, 300, |a| {
             draw_curves_from(a, &c, f64::NAN, &th, 1.0).expect("draws")

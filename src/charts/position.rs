@@ -5,12 +5,16 @@
 
 use super::colormap::Rgb;
 use super::heatmap::{draw_cells, CellBlit, ColorScale};
-use super::{begin, rgb, ChartTheme};
+use super::{begin, rgb, style, ChartResult, ChartTheme};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+/// Anchor of panel titles and captions.
+const TOP_CENTRE: Pos = Pos {
+    h_pos: HPos::Center,
+    v_pos: VPos::Top,
+};
 
 /// Colour of the query arrow (blue) and the key arrow (orange): Okabe–Ito,
 /// told apart without colour by their labels.
@@ -48,22 +52,23 @@ pub fn draw_matrix_image<DB: CellBlit>(
     m: &MatrixImage,
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
+) -> ChartResult {
     let (font, text) = begin(area, theme, scale)?;
     let (w, h) = area.dim_in_pixel();
     let (w, h) = (f64::from(w), f64::from(h));
-    let style = ("sans-serif", font).into_font().color(&text);
-    area.draw_text(&m.title, &style, (0, (font * 0.3) as i32))?;
-    if m.rows == 0 || m.cols == 0 || m.values.len() < m.rows * m.cols {
-        return Ok(());
-    }
+    let label = style::font(font).color(&text);
+    area.draw_text(&m.title, &label, (0, (font * 0.3) as i32))?;
+    let values = match m.values.get(..m.rows * m.cols) {
+        Some(v) if !v.is_empty() => v,
+        _ => return Ok(()),
+    };
     let left = font * 4.2;
     let top = font * 2.0;
     let bottom = font * 5.2;
     let gw = (w - left - font).max(1.0);
     let gh = (h - top - bottom).max(1.0);
     let mut cells = Vec::with_capacity(m.rows * m.cols * 3);
-    for v in &m.values[..m.rows * m.cols] {
+    for v in values {
         let c = m.scale.color(*v);
         cells.extend_from_slice(&[c.0, c.1, c.2]);
     }
@@ -74,7 +79,7 @@ pub fn draw_matrix_image<DB: CellBlit>(
         (m.cols as u32, m.rows as u32),
         &cells,
     )?;
-    let right = style.clone().pos(Pos::new(HPos::Right, VPos::Center));
+    let right = label.clone().pos(Pos::new(HPos::Right, VPos::Center));
     for r in ticks(m.rows) {
         let y = top + (r as f64 + 0.5) * gh / m.rows as f64;
         area.draw_text(
@@ -83,7 +88,7 @@ pub fn draw_matrix_image<DB: CellBlit>(
             ((left - font * 0.4) as i32, y as i32),
         )?;
     }
-    let below = style.clone().pos(Pos::new(HPos::Center, VPos::Top));
+    let below = label.clone().pos(Pos::new(HPos::Center, VPos::Top));
     for c in ticks(m.cols) {
         let x = left + (c as f64 + 0.5) * gw / m.cols as f64;
         area.draw_text(
@@ -97,7 +102,7 @@ pub fn draw_matrix_image<DB: CellBlit>(
         &below,
         ((left + gw / 2.0) as i32, (top + gh + font * 1.5) as i32),
     )?;
-    let side = style
+    let side = label
         .clone()
         .transform(FontTransform::Rotate270)
         .pos(Pos::new(HPos::Center, VPos::Top));
@@ -124,23 +129,19 @@ pub fn draw_matrix_image<DB: CellBlit>(
         (64, 1),
         &strip,
     )?;
-    let mid = style.clone().pos(Pos::new(HPos::Right, VPos::Top));
-    area.draw_text(&fmt_end(lo), &mid, ((lx - font * 0.4) as i32, ly as i32))?;
-    let after = style.pos(Pos::new(HPos::Left, VPos::Top));
+    let mid = label.clone().pos(Pos::new(HPos::Right, VPos::Top));
     area.draw_text(
-        &fmt_end(hi),
+        &style::tick_label(lo),
+        &mid,
+        ((lx - font * 0.4) as i32, ly as i32),
+    )?;
+    let after = label.pos(Pos::new(HPos::Left, VPos::Top));
+    area.draw_text(
+        &style::tick_label(hi),
         &after,
         ((lx + lw + font * 0.4) as i32, ly as i32),
     )?;
     Ok(())
-}
-
-fn fmt_end(v: f64) -> String {
-    if v == v.round() {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
 }
 
 /// One panel of the RoPE chart: a column pair of the query and of the key
@@ -171,7 +172,7 @@ pub fn draw_rope_pairs<DB: DrawingBackend>(
     panels: &[PairPanel],
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
+) -> ChartResult {
     let (font, text) = begin(area, theme, scale)?;
     let (w, _) = area.dim_in_pixel();
     let pw = f64::from(w) / PANELS_PER_ROW as f64;
@@ -182,15 +183,19 @@ pub fn draw_rope_pairs<DB: DrawingBackend>(
         .filter(|v| v.is_finite())
         .fold(0.0_f64, f64::max)
         .max(1e-9);
-    let style = ("sans-serif", font).into_font().color(&text);
-    let centred = style.clone().pos(Pos::new(HPos::Center, VPos::Top));
-    let grid = rgb(theme.text).mix(0.25);
+    let grid = rgb(style::palette(theme).axis);
     for (i, p) in panels.iter().enumerate() {
         let x0 = (i % PANELS_PER_ROW) as f64 * pw;
         let y0 = (i / PANELS_PER_ROW) as f64 * ph;
         let r = pw * 0.36;
         let (cx, cy) = (x0 + pw / 2.0, y0 + font * 1.6 + pw * 0.42);
-        area.draw_text(&p.title, &centred, (cx as i32, (y0 + font * 0.2) as i32))?;
+        let fit = |t: &str| style::fit(t, font, pw - 4.0 * scale);
+        let (title, size) = fit(&p.title);
+        area.draw_text(
+            &title,
+            &style::font(size).color(&text).pos(TOP_CENTRE),
+            (cx as i32, (y0 + font * 0.2) as i32),
+        )?;
         area.draw(&Circle::new(
             (cx as i32, cy as i32),
             r as i32,
@@ -212,16 +217,16 @@ pub fn draw_rope_pairs<DB: DrawingBackend>(
                 cx + dx + dx / len * font * 0.8,
                 cy + dy + dy / len * font * 0.8,
             );
-            let s = ("sans-serif", font * 1.1)
-                .into_font()
+            let s = style::font(font * 1.1)
                 .style(FontStyle::Bold)
                 .color(&rgb(theme.ink(color)))
                 .pos(Pos::new(HPos::Center, VPos::Center));
             area.draw_text(name, &s, (lx as i32, ly as i32))?;
         }
+        let (caption, size) = fit(&p.caption);
         area.draw_text(
-            &p.caption,
-            &centred,
+            &caption,
+            &style::font(size).color(&text).pos(TOP_CENTRE),
             (cx as i32, (cy + r + font * 0.9) as i32),
         )?;
     }
@@ -235,7 +240,7 @@ fn arrow<DB: DrawingBackend>(
     b: (f64, f64),
     color: Rgb,
     scale: f64,
-) -> DrawResult<DB> {
+) -> ChartResult {
     let style = rgb(color).stroke_width((2.5 * scale).max(1.0) as u32);
     let p = |x: f64, y: f64| (x.round() as i32, y.round() as i32);
     area.draw(&PathElement::new(vec![p(a.0, a.1), p(b.0, b.1)], style))?;
@@ -251,7 +256,8 @@ fn arrow<DB: DrawingBackend>(
     area.draw(&Polygon::new(
         vec![p(b.0, b.1), p(left.0, left.1), p(right.0, right.1)],
         rgb(color).filled(),
-    ))
+    ))?;
+    Ok(())
 }
 
 /// One head's matrix in [`draw_matrix_grid`].
@@ -282,24 +288,24 @@ pub fn draw_matrix_grid<DB: CellBlit>(
     legend: &str,
     theme: &ChartTheme,
     scale: f64,
-) -> DrawResult<DB> {
+) -> ChartResult {
     let (font, text) = begin(area, theme, scale)?;
     let (w, h) = area.dim_in_pixel();
     let side = f64::from(w) / GRID_PER_ROW as f64;
-    let style = ("sans-serif", font).into_font().color(&text);
-    let centred = style.clone().pos(Pos::new(HPos::Center, VPos::Top));
+    let label = style::font(font).color(&text);
     for (i, m) in mats.iter().enumerate() {
         let x0 = (i % GRID_PER_ROW) as f64 * side;
         let y0 = (i / GRID_PER_ROW) as f64 * (side + font * 0.6);
+        let (title, size) = style::fit(&m.title, font, side - 4.0 * scale);
         area.draw_text(
-            &m.title,
-            &centred,
+            &title,
+            &style::font(size).color(&text).pos(TOP_CENTRE),
             ((x0 + side / 2.0) as i32, (y0 + font * 0.2) as i32),
         )?;
-        if m.n == 0 || m.values.len() < m.n * m.n {
+        let Some(values) = m.values.get(..m.n * m.n).filter(|v| !v.is_empty()) else {
             continue;
-        }
-        let cells: Vec<u8> = m.values[..m.n * m.n]
+        };
+        let cells: Vec<u8> = values
             .iter()
             .flat_map(|v| {
                 let c = color.color(*v);
@@ -317,7 +323,7 @@ pub fn draw_matrix_grid<DB: CellBlit>(
     }
     area.draw_text(
         legend,
-        &style,
+        &label,
         ((font * 0.2) as i32, (f64::from(h) - font * 1.6) as i32),
     )?;
     Ok(())

@@ -82,6 +82,78 @@ pub fn table_value(v: f64) -> String {
     }
 }
 
+/// Paints the heatmap whenever its data, highlight, focus, theme or pixel
+/// ratio changes (and it is on or near the screen); returns the paint error.
+///
+/// The effect reads its inputs directly and computes the layout itself
+/// rather than reading a layout memo: an effect that reads both a memo and
+/// that memo's own source can miss an update in reactive_graph 0.2 (the
+/// source is refreshed while the memo is checked, then reports "unchanged"
+/// when the effect asks it).
+fn use_heatmap_paint(
+    canvas_ref: NodeRef<html::Canvas>,
+    data: Signal<HeatmapData>,
+    highlight_row: Signal<Option<usize>>,
+    focus: RwSignal<Option<(usize, usize)>>,
+) -> RwSignal<Option<String>> {
+    let theme = use_context::<Memo<ChartTheme>>();
+    let dpr = use_device_pixel_ratio();
+    let paint_error = RwSignal::new(None::<String>);
+    let on_screen = use_on_screen(canvas_ref);
+    Effect::new(move |_| {
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
+        if !on_screen.get() {
+            return;
+        }
+        let th = theme.map_or(ChartTheme::new(false, false), |t| t.get());
+        let scale = dpr.get();
+        let hl = Highlight {
+            row: highlight_row.get(),
+            focus: focus.get(),
+        };
+        let result = data.with(|d| {
+            let l = HeatmapLayout::new(d, TARGET_GRID_PX, th.font_px);
+            paint(&canvas, l.width, l.height, scale, |area, s| {
+                draw_heatmap(area, d, &l, hl, &th, s).map_err(|e| e.to_string())
+            })
+        });
+        let err = result.err();
+        if paint_error.get_untracked() != err {
+            paint_error.set(err);
+        }
+    });
+    paint_error
+}
+
+/// The closed "Numbers" block under a heatmap; the table is built only
+/// while it is open.
+fn heatmap_numbers(
+    data: Signal<HeatmapData>,
+    extra_column: Signal<Option<(String, Vec<f64>)>>,
+) -> impl IntoView {
+    let details_ref = NodeRef::<html::Details>::new();
+    let open = RwSignal::new(false);
+    view! {
+        <details
+            class="numbers"
+            node_ref=details_ref
+            on:toggle=move |_| open.set(details_ref.get_untracked().is_some_and(|d| d.open()))
+        >
+            <summary>"Numbers"</summary>
+            {move || {
+                open.get()
+                    .then(|| {
+                        let extra = extra_column.get();
+                        let table = data.with(|d| heatmap_table(d, extra));
+                        view! { <NumbersTable data=table /> }
+                    })
+            }}
+        </details>
+    }
+}
+
 #[component]
 pub fn Heatmap(
     /// Heading, e.g. "Attention weights".
@@ -103,49 +175,15 @@ pub fn Heatmap(
     #[prop(optional, into)] test_id: String,
 ) -> impl IntoView {
     let canvas_ref = NodeRef::<html::Canvas>::new();
-    let details_ref = NodeRef::<html::Details>::new();
     let focus = RwSignal::new(None::<(usize, usize)>);
-    let table_open = RwSignal::new(false);
     let theme = use_context::<Memo<ChartTheme>>();
-    let chart_theme = move || theme.map_or(ChartTheme::new(false, false), |t| t.get());
-    let dpr = use_device_pixel_ratio();
     let layout = Memo::new(move |_| {
-        let font = chart_theme().font_px;
+        let font = theme
+            .map_or(ChartTheme::new(false, false), |t| t.get())
+            .font_px;
         data.with(|d| HeatmapLayout::new(d, TARGET_GRID_PX, font))
     });
-    let paint_error = RwSignal::new(None::<String>);
-
-    // The painting effect. It reads its inputs directly and computes the
-    // layout itself rather than reading the `layout` memo: an effect that
-    // reads both a memo and that memo's own source can miss an update in
-    // reactive_graph 0.2 (the source is refreshed while the memo is checked,
-    // then reports "unchanged" when the effect asks it).
-    // Charts far off screen are not repainted until they scroll into view.
-    let on_screen = use_on_screen(canvas_ref);
-    Effect::new(move |_| {
-        let Some(canvas) = canvas_ref.get() else {
-            return;
-        };
-        if !on_screen.get() {
-            return;
-        }
-        let th = chart_theme();
-        let scale = dpr.get();
-        let hl = Highlight {
-            row: highlight_row.get(),
-            focus: focus.get(),
-        };
-        let result = data.with(|d| {
-            let l = HeatmapLayout::new(d, TARGET_GRID_PX, th.font_px);
-            paint(&canvas, l.width, l.height, scale, |area, s| {
-                draw_heatmap(area, d, &l, hl, &th, s).map_err(|e| e.to_string())
-            })
-        });
-        let err = result.err();
-        if paint_error.get_untracked() != err {
-            paint_error.set(err);
-        }
-    });
+    let paint_error = use_heatmap_paint(canvas_ref, data, highlight_row, focus);
 
     let cell_from_mouse = move |ev: &web_sys::MouseEvent| {
         layout
@@ -221,22 +259,7 @@ pub fn Heatmap(
             </div>
             <p class="readout" aria-live="polite">{readout}</p>
             {move || paint_error.get().map(|e| view! { <p class="error">"This chart could not be drawn: " {e}</p> })}
-            <details
-                class="numbers"
-                node_ref=details_ref
-                on:toggle=move |_| table_open.set(details_ref.get_untracked().is_some_and(|d| d.open()))
-            >
-                <summary>"Numbers"</summary>
-                {move || {
-                    table_open
-                        .get()
-                        .then(|| {
-                            let extra = extra_column.get();
-                            let table = data.with(|d| heatmap_table(d, extra));
-                            view! { <NumbersTable data=table /> }
-                        })
-                }}
-            </details>
+            {heatmap_numbers(data, extra_column)}
         </figure>
     }
 }

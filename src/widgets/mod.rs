@@ -8,13 +8,16 @@
 
 pub mod chart;
 pub mod choice;
+pub mod coref;
 pub mod formula;
 pub mod heatmap;
 pub mod notes;
+pub mod seeded;
 pub mod self_check;
 pub mod slider;
 pub mod table;
 pub mod token_editor;
+pub mod translation;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

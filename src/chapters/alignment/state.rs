@@ -2,23 +2,63 @@
 //! `head` (`mean`, 1 or 2), `hard` (1/0), and for training from scratch
 //! `steps` (50-2000) and `seed`.
 
-use crate::query::{build, Notes, Query};
+use crate::query::{build, Choice, ChoiceParam, FlagParam, IntParam, Notes, Query, TextParam};
 
 pub const DEFAULT_TEXT: &str =
     "la fille petite qui regarde le chat noir ne mange pas la pomme de terre";
-pub const LAYERS: i64 = 2;
-pub const HEADS: usize = 2;
-pub const STEPS_MIN: i64 = 50;
-pub const STEPS_MAX: i64 = 2000;
-pub const SEED_MAX: i64 = 999_999;
+
+pub const TEXT: TextParam = TextParam::new("text", DEFAULT_TEXT);
+/// The decoder layer, 1-based in the URL and on the buttons.
+pub const LAYER: IntParam = IntParam::new("layer", "layer", 1, 2, 2);
+pub const HEAD: ChoiceParam<Head> = ChoiceParam::new("head", "head", Head::Mean);
+pub const HARD: FlagParam = FlagParam::new("hard", "hard alignment", false);
+pub const STEPS: IntParam = IntParam::new("steps", "training steps", 50, 2000, 400);
+pub const SEED: IntParam = IntParam::seed("seed", "seed", 1);
+
+/// Which cross-attention is shown: the mean of the heads, or one head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Head {
+    Mean,
+    First,
+    Second,
+}
+
+impl Choice for Head {
+    const ALL: &'static [Self] = &[Head::Mean, Head::First, Head::Second];
+    fn key(self) -> &'static str {
+        match self {
+            Head::Mean => "mean",
+            Head::First => "1",
+            Head::Second => "2",
+        }
+    }
+}
+
+impl Head {
+    /// The 0-based head, `None` for the mean.
+    pub fn index(self) -> Option<usize> {
+        match self {
+            Head::Mean => None,
+            Head::First => Some(0),
+            Head::Second => Some(1),
+        }
+    }
+
+    /// On its button.
+    pub fn label(self) -> &'static str {
+        match self {
+            Head::Mean => "average",
+            other => other.key(),
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlignState {
     pub text: String,
     /// 0-based decoder layer.
     pub layer: usize,
-    /// `None`: the mean of the heads; else a 0-based head.
-    pub head: Option<usize>,
+    pub head: Head,
     pub hard: bool,
     pub steps: usize,
     pub seed: u64,
@@ -27,61 +67,40 @@ pub struct AlignState {
 impl Default for AlignState {
     fn default() -> Self {
         AlignState {
-            text: DEFAULT_TEXT.into(),
-            layer: 1,
-            head: None,
-            hard: false,
-            steps: 400,
-            seed: 1,
+            text: TEXT.default.into(),
+            layer: LAYER.default_usize().saturating_sub(1),
+            head: HEAD.default,
+            hard: HARD.default,
+            steps: STEPS.default_usize(),
+            seed: SEED.default_u64(),
         }
     }
 }
 
 impl AlignState {
+    /// Reads the state; bad values are replaced and explained in the notes.
     pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let d = AlignState::default();
         let mut n = Notes::default();
-        let text = n.text(q, "text", &d.text);
-        let layer = n.int(q, "layer", "layer", 1, LAYERS, 2) as usize - 1;
-        let head = match n.choice(q, "head", "head", &["mean", "1", "2"], "mean") {
-            "1" => Some(0),
-            "2" => Some(1),
-            _ => None,
+        let s = AlignState {
+            text: TEXT.read(&mut n, q),
+            layer: LAYER.read_usize(&mut n, q).saturating_sub(1),
+            head: HEAD.read(&mut n, q),
+            hard: HARD.read(&mut n, q),
+            steps: STEPS.read_usize(&mut n, q),
+            seed: SEED.read_u64(&mut n, q),
         };
-        let hard = n.flag(q, "hard", "hard alignment", false);
-        let steps = n.int(
-            q,
-            "steps",
-            "training steps",
-            STEPS_MIN,
-            STEPS_MAX,
-            d.steps as i64,
-        ) as usize;
-        let seed = n.int(q, "seed", "seed", 0, SEED_MAX, 1) as u64;
-        (
-            AlignState {
-                text,
-                layer,
-                head,
-                hard,
-                steps,
-                seed,
-            },
-            n.0,
-        )
+        (s, n.0)
     }
 
+    /// The query string that restores this state.
     pub fn to_query(&self) -> String {
         build(&[
-            ("text", self.text.clone()),
-            ("layer", (self.layer + 1).to_string()),
-            (
-                "head",
-                self.head.map_or("mean".into(), |h| (h + 1).to_string()),
-            ),
-            ("hard", if self.hard { "1" } else { "0" }.into()),
-            ("steps", self.steps.to_string()),
-            ("seed", self.seed.to_string()),
+            TEXT.pair(&self.text),
+            LAYER.pair(self.layer + 1),
+            HEAD.pair(self.head),
+            HARD.pair(self.hard),
+            STEPS.pair(self.steps),
+            SEED.pair(self.seed),
         ])
     }
 }
@@ -90,6 +109,8 @@ impl AlignState {
 mod tests {
     use super::*;
     use crate::query::parse;
+    use crate::widgets::translation::read_input;
+    use attention_core::train::translate::Vocab;
 
     #[test]
     fn round_trip_and_garbage() {
@@ -98,7 +119,7 @@ mod tests {
         let s = AlignState {
             text: "le chat <i>dort</i>".into(),
             layer: 0,
-            head: Some(1),
+            head: Head::Second,
             hard: true,
             steps: 50,
             seed: 7,
@@ -107,8 +128,33 @@ mod tests {
         let (s, notes) = AlignState::from_query(&parse("layer=9&head=3&hard=x&steps=1e9&seed=-1"));
         assert_eq!(
             (s.layer, s.head, s.hard, s.steps, s.seed),
-            (1, None, false, 2000, 0)
+            (1, Head::Mean, false, 2000, 0)
         );
         assert_eq!(notes.len(), 5, "{notes:?}");
+    }
+
+    #[test]
+    fn the_default_is_layer_2_heads_averaged_and_every_head_round_trips() {
+        let d = AlignState::default();
+        assert_eq!((d.layer, d.head, d.hard), (1, Head::Mean, false));
+        for &head in Head::ALL {
+            let s = AlignState {
+                head,
+                ..AlignState::default()
+            };
+            assert_eq!(AlignState::from_query(&parse(&s.to_query())).0.head, head);
+        }
+        assert_eq!(
+            Head::ALL.iter().map(|h| h.index()).collect::<Vec<_>>(),
+            vec![None, Some(0), Some(1)]
+        );
+        assert_eq!(Head::Mean.label(), "average");
+    }
+
+    #[test]
+    fn the_default_sentence_follows_the_grammar() {
+        let i = read_input(DEFAULT_TEXT, &Vocab::default());
+        assert!(i.reference.is_ok(), "{:?}", i.reference);
+        assert!(i.unknown.iter().all(|u| !u));
     }
 }

@@ -3,9 +3,12 @@
 //! words) trained side by side in the page on the same batches, then
 //! measured by length on held-out sentences the shipped models' tests also
 //! use (the first four length groups, 10 sentences each).
+//!
+//! [`Duel`] is plain data and logic, a [`crate::training::Job`] the page
+//! runs over animation frames; tested natively.
 
-use super::model::{Measurer, Tally};
 use crate::charts::plots::{CurveChart, Series};
+use crate::widgets::translation::model::{Measurer, Tally, COLORS};
 use attention_core::train::seq2seq::Memory;
 use attention_core::train::translator::{held_out, Trainer, TranslatorTraining};
 
@@ -15,6 +18,8 @@ pub const MAX_LEN: usize = 20;
 pub const PER_BUCKET: usize = 10;
 /// Length groups measured (3-6, 7-10, 11-15, 16-20 words).
 pub const BUCKETS_MEASURED: usize = 4;
+/// A loss point is the mean over this many steps.
+const LOSS_EVERY: usize = 10;
 
 fn settings(memory: Memory, seed: u64) -> TranslatorTraining {
     TranslatorTraining {
@@ -31,6 +36,15 @@ fn settings(memory: Memory, seed: u64) -> TranslatorTraining {
     }
 }
 
+/// What a duel is trained with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DuelConfig {
+    /// Width of the bottleneck's context vector.
+    pub context: usize,
+    pub steps: usize,
+    pub seed: u64,
+}
+
 /// What the page shows of a run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Progress {
@@ -43,6 +57,7 @@ pub struct Progress {
     pub done: bool,
 }
 
+/// The two small translators, `[attention, bottleneck]`.
 pub struct Duel {
     trainers: [Trainer; 2],
     steps: usize,
@@ -54,15 +69,15 @@ pub struct Duel {
 impl Duel {
     /// Attention and a bottleneck of width `context`, same seed (so the
     /// shared parts start equal) and the same batches.
-    pub fn new(context: usize, steps: usize, seed: u64) -> Result<Self, String> {
-        let make = |m| Trainer::new(settings(m, seed), PER_BUCKET).map_err(|e| e.to_string());
+    pub fn new(c: DuelConfig) -> Result<Self, String> {
+        let make = |m| Trainer::new(settings(m, c.seed), PER_BUCKET).map_err(|e| e.to_string());
         let (a, _) = make(Memory::Attention)?;
-        let (b, _) = make(Memory::Bottleneck { context })?;
+        let (b, _) = make(Memory::Bottleneck { context: c.context })?;
         let (_, mut sets) = held_out(PER_BUCKET);
         sets.truncate(BUCKETS_MEASURED);
         Ok(Duel {
             trainers: [a, b],
-            steps,
+            steps: c.steps,
             measurer: Measurer::with_sets(2, sets),
             losses: [Vec::new(), Vec::new()],
             recent: [0.0; 2],
@@ -70,7 +85,8 @@ impl Duel {
     }
 
     pub fn step(&self) -> usize {
-        self.trainers[0].step
+        let [a, _] = &self.trainers;
+        a.step
     }
 
     pub fn done(&self) -> bool {
@@ -81,21 +97,20 @@ impl Duel {
     /// translated by both. Returns whether everything is done.
     pub fn work(&mut self) -> Result<bool, String> {
         if self.step() < self.steps {
-            for (i, t) in self.trainers.iter_mut().enumerate() {
+            for (t, recent) in self.trainers.iter_mut().zip(&mut self.recent) {
                 // Both trainers draw the same batches: same seed, same corpus.
                 let s = t.train_step().map_err(|e| e.to_string())?;
-                self.recent[i] += s.loss;
+                *recent += s.loss;
             }
             let step = self.step();
-            if step.is_multiple_of(10) || step == self.steps {
-                let n = if step.is_multiple_of(10) {
-                    10.0
-                } else {
-                    (step % 10) as f64
-                };
-                for i in 0..2 {
-                    self.losses[i].push((step as f64, self.recent[i] / n));
-                    self.recent[i] = 0.0;
+            if step.is_multiple_of(LOSS_EVERY) || step == self.steps {
+                let n = match step % LOSS_EVERY {
+                    0 => LOSS_EVERY,
+                    part => part,
+                } as f64;
+                for (losses, recent) in self.losses.iter_mut().zip(&mut self.recent) {
+                    losses.push((step as f64, *recent / n));
+                    *recent = 0.0;
                 }
             }
             return Ok(false);
@@ -116,6 +131,32 @@ impl Duel {
     }
 }
 
+impl crate::training::Job for Duel {
+    type View = Progress;
+
+    fn work(&mut self) -> Result<bool, String> {
+        Duel::work(self)
+    }
+
+    fn finished(&self) -> bool {
+        self.done()
+    }
+
+    /// Training steps (of both models): the rate is steps per second.
+    fn units(&self) -> usize {
+        self.step()
+    }
+
+    fn view(&self) -> Progress {
+        self.progress()
+    }
+
+    /// Steps, then held-out sentences measured.
+    fn revision(&self) -> usize {
+        self.step() + self.measurer.counts().0
+    }
+}
+
 /// Training loss of both small models.
 pub fn loss_chart(p: &Progress, context: usize) -> CurveChart {
     let hi = p
@@ -124,6 +165,8 @@ pub fn loss_chart(p: &Progress, context: usize) -> CurveChart {
         .flatten()
         .map(|x| x.1)
         .fold(0.0_f64, f64::max);
+    let [attention, bottleneck] = &p.losses;
+    let [blue, orange, _] = COLORS;
     CurveChart {
         title: "Training loss of the two small models".into(),
         x_label: "step".into(),
@@ -132,14 +175,14 @@ pub fn loss_chart(p: &Progress, context: usize) -> CurveChart {
         series: vec![
             Series {
                 name: "attention".into(),
-                points: p.losses[0].clone(),
-                color: super::COLORS[0],
+                points: attention.clone(),
+                color: blue,
                 square: false,
             },
             Series {
                 name: format!("bottleneck, {context} numbers"),
-                points: p.losses[1].clone(),
-                color: super::COLORS[1],
+                points: bottleneck.clone(),
+                color: orange,
                 square: true,
             },
         ],
@@ -150,10 +193,19 @@ pub fn loss_chart(p: &Progress, context: usize) -> CurveChart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::training::Job;
+
+    fn cfg(context: usize, steps: usize) -> DuelConfig {
+        DuelConfig {
+            context,
+            steps,
+            seed: 1,
+        }
+    }
 
     #[test]
     fn a_short_duel_trains_both_then_measures_four_groups() {
-        let mut d = Duel::new(8, 12, 1).unwrap();
+        let mut d = Duel::new(cfg(8, 12)).unwrap();
         let mut units = 0;
         while !d.work().unwrap() {
             units += 1;
@@ -172,6 +224,30 @@ mod tests {
         assert!(p.tallies[0].accuracy(4).is_none());
         assert_eq!(p.measured, (40, 40));
         assert_eq!(loss_chart(&p, 8).series[1].name, "bottleneck, 8 numbers");
-        assert!(Duel::new(0, 5, 1).is_err());
+        assert!(Duel::new(cfg(0, 5)).is_err());
+    }
+
+    #[test]
+    fn the_duel_job_counts_steps_and_revises_its_view_while_measuring() {
+        let mut d = Duel::new(cfg(8, 3)).unwrap();
+        let fresh = Job::view(&d);
+        assert_eq!((fresh.step, fresh.steps, fresh.done), (0, 3, false));
+        assert_eq!((d.units(), d.revision()), (0, 0));
+        for _ in 0..3 {
+            assert!(!Job::work(&mut d).unwrap());
+        }
+        assert_eq!((d.units(), d.revision()), (3, 3));
+        // Measuring: no more steps, but the view still changes.
+        assert!(!Job::work(&mut d).unwrap());
+        assert_eq!((d.units(), d.revision()), (3, 4));
+        let p = Job::view(&d);
+        assert_eq!((p.step, p.measured.0), (3, 1));
+        assert_eq!(
+            p.losses[1].iter().map(|x| x.0).collect::<Vec<_>>(),
+            vec![3.0]
+        );
+        while !Job::work(&mut d).unwrap() {}
+        assert!(Job::finished(&d) && Job::view(&d).done);
+        assert_eq!(d.revision(), 3 + BUCKETS_MEASURED * PER_BUCKET);
     }
 }

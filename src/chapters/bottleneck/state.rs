@@ -3,10 +3,15 @@
 //! training the small models in the page `steps` (50-1500) and `seed`.
 
 use crate::models::CONTEXTS;
-use crate::query::{build, Notes, Query};
+use crate::query::{build, IntParam, Notes, Query, SetParam, TextParam};
 
 pub const DEFAULT_TEXT: &str =
     "le chien petit qui suit la femme mange le gâteau blanc et la souris noire ne dort pas";
+
+pub const TEXT: TextParam = TextParam::new("text", DEFAULT_TEXT);
+pub const CONTEXT: SetParam = SetParam::new("c", "Context width", &CONTEXTS, 32);
+pub const STEPS: IntParam = IntParam::new("steps", "training steps", 50, 1500, 400);
+pub const SEED: IntParam = IntParam::seed("seed", "seed", 1);
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct BottleneckState {
@@ -16,66 +21,37 @@ pub struct BottleneckState {
     pub seed: u64,
 }
 
-pub const STEPS_MIN: i64 = 50;
-pub const STEPS_MAX: i64 = 1500;
-pub const SEED_MAX: i64 = 999_999;
-
 impl Default for BottleneckState {
     fn default() -> Self {
         BottleneckState {
-            text: DEFAULT_TEXT.into(),
-            context: 32,
-            steps: 400,
-            seed: 1,
+            text: TEXT.default.into(),
+            context: CONTEXT.default,
+            steps: STEPS.default_usize(),
+            seed: SEED.default_u64(),
         }
     }
 }
 
 impl BottleneckState {
+    /// Reads the state; bad values are replaced and explained in the notes.
     pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let d = BottleneckState::default();
         let mut n = Notes::default();
-        let text = n.text(q, "text", &d.text);
-        let context = match q.get("c") {
-            None => d.context,
-            Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(c) if CONTEXTS.contains(&c) => c,
-                _ => {
-                    n.0.push(format!(
-                        "Context width “{}” is not one of 8, 32; using {}.",
-                        raw.chars().take(24).collect::<String>(),
-                        d.context
-                    ));
-                    d.context
-                }
-            },
+        let s = BottleneckState {
+            text: TEXT.read(&mut n, q),
+            context: CONTEXT.read(&mut n, q),
+            steps: STEPS.read_usize(&mut n, q),
+            seed: SEED.read_u64(&mut n, q),
         };
-        let steps = n.int(
-            q,
-            "steps",
-            "training steps",
-            STEPS_MIN,
-            STEPS_MAX,
-            d.steps as i64,
-        ) as usize;
-        let seed = n.int(q, "seed", "seed", 0, SEED_MAX, 1) as u64;
-        (
-            BottleneckState {
-                text,
-                context,
-                steps,
-                seed,
-            },
-            n.0,
-        )
+        (s, n.0)
     }
 
+    /// The query string that restores this state.
     pub fn to_query(&self) -> String {
         build(&[
-            ("text", self.text.clone()),
-            ("c", self.context.to_string()),
-            ("steps", self.steps.to_string()),
-            ("seed", self.seed.to_string()),
+            TEXT.pair(&self.text),
+            CONTEXT.pair(self.context),
+            STEPS.pair(self.steps),
+            SEED.pair(self.seed),
         ])
     }
 }
@@ -84,6 +60,8 @@ impl BottleneckState {
 mod tests {
     use super::*;
     use crate::query::parse;
+    use crate::widgets::translation::read_input;
+    use attention_core::train::translate::Vocab;
 
     #[test]
     fn round_trip_and_garbage() {
@@ -106,5 +84,17 @@ mod tests {
             (32, "le chat dort", 50, 1)
         );
         assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(
+            notes[0].starts_with("Context width")
+                && notes[0].contains("not one of 8, 32; using 32"),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn the_default_sentence_follows_the_grammar() {
+        let i = read_input(DEFAULT_TEXT, &Vocab::default());
+        assert!(i.reference.is_ok(), "{:?}", i.reference);
+        assert!(i.unknown.iter().all(|u| !u));
     }
 }

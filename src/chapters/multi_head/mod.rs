@@ -2,8 +2,8 @@
 //! self-attention model (`public/models/coref.bin`).
 //!
 //! The learner switches heads off and sees, live, the held-out accuracy and
-//! the model's answer for their sentence; a head study
-//! (`attention_core::train::head_study`, run a slice per animation frame)
+//! the model's answer for their sentence; a head study (`study`, run by a
+//! [`crate::training::Runner`] that starts once the model is loaded)
 //! labels every head from its measured attention, ranks the heads by
 //! accuracy drop and by gradient importance (Michel et al. 2019) and draws
 //! the accuracy as heads are pruned. One layer is also taken apart: each
@@ -17,28 +17,29 @@
 pub mod model;
 pub mod race;
 pub mod state;
+pub mod study;
 
-use crate::chapters::self_attention::model::analyse;
-use crate::chapters::self_attention::state::LAYERS;
-use crate::chapters::self_attention::{answers_view, LayerPicker, HEADS};
 use crate::chapters::{ChapterHead, UrlState};
+use crate::charts::heatmap::HeatmapData;
 use crate::charts::plots::draw_curves;
-use crate::frames::drive;
 use crate::models::{coref_model, load_status, Load};
-use crate::widgets::chart::{Chart, DrawFn};
+use crate::training::Runner;
+use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::choice::ChoiceGroup;
-use crate::widgets::heatmap::Heatmap;
+use crate::widgets::coref::{analyse, answers_view, LayerPicker, HEADS, LAYERS};
+use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::self_check::{Question, SelfCheck};
 use crate::widgets::table::NumbersTable;
 use crate::widgets::token_editor::TokenEditor;
-use attention_core::train::coref::{accuracy, Corpus, KindAccuracy};
-use attention_core::train::head_study::{HeadReport, HeadStudy};
+use attention_core::train::coref::{accuracy, Corpus, KindAccuracy, Sentence};
+use attention_core::train::head_study::HeadReport;
 use attention_core::train::EncoderClassifier;
 use leptos::prelude::*;
-use model::{head_name, layer_parts, masked, pruning_chart, pruning_table, ranking};
+use model::{head_name, layer_parts, masked, pruning_chart, pruning_table, ranking, LayerParts};
 use state::MhState;
 use std::sync::Arc;
+use study::Loaded;
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "multi-head";
@@ -47,7 +48,9 @@ pub const SLUG: &str = "multi-head";
 /// the stream `train-coref` reports on).
 pub const HELD_OUT: usize = 300;
 const HELD_OUT_SEED: u64 = 7;
-const FRAME_BUDGET_MS: f64 = 12.0;
+/// Head counts and widths offered for the random layer.
+const RANDOM_HEAD_CHOICES: &[usize] = &[1, 2, 4, 8];
+const RANDOM_WIDTH_CHOICES: &[usize] = &[2, 4, 8, 16];
 
 const QUESTIONS: &[Question] = &[
     Question {
@@ -88,6 +91,32 @@ fn describe(a: &KindAccuracy) -> String {
     )
 }
 
+/// The shipped model with the learner's heads switched off, once loaded.
+type ModelMemo = Memo<Option<Arc<EncoderClassifier>>>;
+/// The head study's report, once done.
+type ReportMemo = Memo<Option<HeadReport>>;
+/// The head study, started once the model is loaded.
+type StudyRunner = Runner<Option<Loaded>, study::Study>;
+
+/// How far the head study is, or why it stopped.
+fn study_status(study: StudyRunner, report: ReportMemo) -> String {
+    // An empty error is the study waiting for the model (whose status the
+    // page shows).
+    match (
+        study.error().filter(|e| !e.is_empty()),
+        report.with(Option::is_some),
+    ) {
+        (Some(e), _) => format!("The head study stopped: {e}"),
+        (None, true) => format!(
+            "Each head was measured on the same {HELD_OUT} held-out sentences with every other head on."
+        ),
+        (None, false) => format!(
+            "Measuring every head on {HELD_OUT} held-out sentences… {}%",
+            study.with(|v| v.percent).unwrap_or(0)
+        ),
+    }
+}
+
 #[component]
 fn MultiHeadChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, MhState::from_query, MhState::to_query);
@@ -95,78 +124,21 @@ fn MultiHeadChapter() -> impl IntoView {
     let corpus = Corpus::new();
     let held = Arc::new(corpus.held_out(HELD_OUT, HELD_OUT_SEED));
     let shipped = coref_model();
-    let shipped_for_model = shipped.clone();
-    let model = Memo::new(move |_| match shipped_for_model.get() {
+    let model = Memo::new(move |_| match shipped.get() {
         Load::Ready(m) => Some(m),
         _ => None,
     });
+    // The masked model changes only with the heads switched off.
     let off = Memo::new(move |_| state.with(|s| s.off.clone()));
     let current = Memo::new(move |_| {
         let m = model.get()?;
         Some(Arc::new(off.with(|o| masked(&m, o))))
     });
-    let held_live = held.clone();
-    let live = Memo::new(move |_| {
-        current
-            .get()
-            .map(|m| accuracy(&m, &held_live).map_err(|e| e.to_string()))
-    });
-    let corpus_a = corpus.clone();
-    let text = Memo::new(move |_| state.with(|s| s.text.clone()));
-    let analysis = Memo::new(move |_| {
-        let m = current.get()?;
-        Some(text.with(|t| analyse(&m, &corpus_a, t, None)))
-    });
-
-    // The head study runs once the model is there, a slice per frame.
-    let report = RwSignal::new(None::<HeadReport>);
-    let progress = RwSignal::new(0.0_f64);
-    let study_error = RwSignal::new(None::<String>);
-    let running = RwSignal::new(false);
-    let held_study = held.clone();
-    Effect::new(move |started: Option<bool>| {
-        if started == Some(true) {
-            return true;
-        }
-        let Some(m) = model.get() else {
-            return false;
-        };
-        let mut study = match HeadStudy::new(&m, (*held_study).clone()) {
-            Ok(s) => s,
-            Err(e) => {
-                study_error.set(Some(e.to_string()));
-                return true;
-            }
-        };
-        running.set(true);
-        drive(running, FRAME_BUDGET_MS, move |deadline| {
-            while crate::frames::now_ms() < deadline && !study.finished() {
-                if let Err(e) = study.step() {
-                    study_error.try_set(Some(e.to_string()));
-                    return Some(true);
-                }
-            }
-            progress.try_update(|p| *p = study.progress())?;
-            if study.finished() {
-                report.try_set(study.report());
-            }
-            Some(study.finished())
-        });
-        true
-    });
-
-    let set_text = Callback::new(move |t: String| url.edit(|s| s.text = t));
+    // The head study starts by itself once the model is there.
+    let study = study::runner(move || model.get().map(Loaded), held.clone());
+    let report = Memo::new(move |_| study.with(|v| v.report.clone()).flatten());
     // A memo, so the race restarts only when its seed changes.
     let race_seed = Memo::new(move |_| state.with(|s| s.seed));
-    let toggle = Callback::new(move |(l, h): (usize, usize)| url.edit(|s| s.toggle(l, h)));
-    let load_text = move || shipped.with(load_status);
-    let n_off = move || off.with(Vec::len);
-    let chart_draw: Arc<DrawFn> = Arc::new(move |area, s, th| {
-        report.with(|r| match r {
-            Some(r) => draw_curves(area, &pruning_chart(r), th, s).map_err(|e| e.to_string()),
-            None => Ok(()),
-        })
-    });
 
     view! {
         <article class="chapter multi-head">
@@ -175,87 +147,167 @@ fn MultiHeadChapter() -> impl IntoView {
                 "Their outputs are put next to each other and mixed by one more matrix, W_O. "
                 "Here you take a trained model apart: switch heads off and measure what each one was worth."
             </ChapterHead>
-
-            <section class="controls" aria-labelledby="switch-title">
-                <h2 id="switch-title">"1 · Switch heads off"</h2>
-                <TokenEditor text=Signal::derive(move || text.get()) on_text=set_text />
-                <Notes notes=url.notes />
-                {move || load_text().map(|t| view! { <p class="status" role="status">{t}</p> })}
-                <p class="measure live" data-testid="live-accuracy" aria-live="polite">
-                    {move || live.with(|l| match l {
-                        Some(Ok(a)) => format!(
-                            "With {} of {} heads on: held-out accuracy {} on {HELD_OUT} sentences.",
-                            LAYERS * HEADS - n_off(),
-                            LAYERS * HEADS,
-                            describe(a)
-                        ),
-                        Some(Err(e)) => e.clone(),
-                        None => String::new(),
-                    })}
-                </p>
-                {move || analysis.with(|a| match a {
-                    Some(Ok(a)) => Some(answers_view(a)),
-                    Some(Err(e)) => Some(view! { <p class="notes">{e.clone()}</p> }.into_any()),
-                    None => None,
-                })}
-                <div class="control-row">
-                    <button data-testid="all-on" on:click=move |_| url.edit(|s| s.off.clear()) disabled=move || n_off() == 0>
-                        "Switch every head on"
-                    </button>
-                </div>
-                <div class="head-cards" data-testid="head-cards">
-                    {(0..LAYERS)
-                        .flat_map(|l| (0..HEADS).map(move |h| (l, h)))
-                        .map(|(l, h)| view! { <HeadCard layer=l head=h state=state report=report toggle=toggle /> })
-                        .collect_view()}
-                </div>
-                <p class="status" data-testid="study-status">
-                    {move || match (study_error.get(), report.with(Option::is_some)) {
-                        (Some(e), _) => format!("The head study stopped: {e}"),
-                        (None, true) => format!("Each head was measured on the same {HELD_OUT} held-out sentences with every other head on."),
-                        (None, false) => format!("Measuring every head on {HELD_OUT} held-out sentences… {:.0}%", progress.get() * 100.0),
-                    }}
-                </p>
-            </section>
-
-            <section aria-labelledby="rank-title">
-                <h2 id="rank-title">"2 · Which heads matter"</h2>
-                <p>
-                    "Two ways to score a head. The direct one: switch it off alone and measure the accuracy lost. "
-                    "The cheap one (Michel, Levy and Neubig, 2019): put a gate g on the head's output and average |∂loss/∂g| over sentences, one backward pass instead of one evaluation per head. "
-                    "The labels come from the heads' measured attention over the held-out sentences."
-                </p>
-                {move || report.with(|r| r.as_ref().map(|r| {
-                    let t = ranking(r);
-                    view! { <div class="table-scroll wide" data-testid="ranking"><NumbersTable data=t /></div> }
-                }))}
-                <p class="measure" data-testid="rank-summary">
-                    {move || report.with(|r| r.as_ref().map(rank_summary))}
-                </p>
-            </section>
-
-            <section aria-labelledby="prune-title">
-                <h2 id="prune-title">"3 · Pruning, head by head"</h2>
-                <p>"Switch heads off one after another, least important first, and measure after each. Two orders: by the accuracy drop of each head alone, and by the gradient score."</p>
-                {move || report.with(Option::is_some).then(|| {
-                    let draw = chart_draw.clone();
-                    view! {
-                        <Chart width=620.0 height=320.0 test_id="pruning" label=Signal::derive(|| "Held-out accuracy against the number of heads pruned".to_string()) draw=draw>
-                            {move || report.with(|r| r.as_ref().map(|r| view! { <NumbersTable data=pruning_table(r) /> }))}
-                        </Chart>
-                    }
-                })}
-            </section>
-
-            <LayerApart state=state url=url current=current corpus=corpus />
-
+            <SwitchSection
+                url=url
+                current=current
+                corpus=corpus.clone()
+                held=held
+                report=report
+                study=study
+            />
+            <RankSection report=report />
+            <PruneSection report=report />
+            <LayerApart url=url current=current corpus=corpus />
             <race::RaceSection
                 seed=race_seed
                 on_seed=Callback::new(move |v| url.edit(|s| s.seed = v))
             />
-
             <SelfCheck questions=QUESTIONS />
         </article>
+    }
+}
+
+/// Section 1: the sentence, the live accuracy and answer, and one switch per
+/// head.
+#[component]
+fn SwitchSection(
+    url: UrlState<MhState>,
+    current: ModelMemo,
+    corpus: Corpus,
+    held: Arc<Vec<Sentence>>,
+    report: ReportMemo,
+    study: StudyRunner,
+) -> impl IntoView {
+    let state = url.state;
+    let shipped = coref_model();
+    let load_text = move || shipped.with(load_status);
+    let n_off = Memo::new(move |_| state.with(|s| s.off.len()));
+    let live = Memo::new(move |_| {
+        current
+            .get()
+            .map(|m| accuracy(&m, &held).map_err(|e| e.to_string()))
+    });
+    let text = Memo::new(move |_| state.with(|s| s.text.clone()));
+    let analysis = Memo::new(move |_| {
+        let m = current.get()?;
+        Some(text.with(|t| analyse(&m, &corpus, t, None)))
+    });
+    let toggle = Callback::new(move |(l, h): (usize, usize)| url.edit(|s| s.toggle(l, h)));
+    let live_text = move || {
+        live.with(|l| match l {
+            Some(Ok(a)) => format!(
+                "With {} of {} heads on: held-out accuracy {} on {HELD_OUT} sentences.",
+                (LAYERS * HEADS).saturating_sub(n_off.get()),
+                LAYERS * HEADS,
+                describe(a)
+            ),
+            Some(Err(e)) => e.clone(),
+            None => String::new(),
+        })
+    };
+    view! {
+        <section class="controls" aria-labelledby="switch-title">
+            <h2 id="switch-title">"1 · Switch heads off"</h2>
+            <TokenEditor text=text on_text=Callback::new(move |t: String| url.edit(|s| s.text = t)) />
+            <Notes notes=url.notes />
+            {move || load_text().map(|t| view! { <p class="status" role="status">{t}</p> })}
+            <p class="measure live" data-testid="live-accuracy" aria-live="polite">
+                {live_text}
+            </p>
+            {move || {
+                analysis
+                    .with(|a| match a {
+                        Some(Ok(a)) => Some(answers_view(a)),
+                        Some(Err(e)) => Some(view! { <p class="notes">{e.clone()}</p> }.into_any()),
+                        None => None,
+                    })
+            }}
+            <div class="control-row">
+                <button
+                    data-testid="all-on"
+                    on:click=move |_| url.edit(|s| s.off.clear())
+                    disabled=move || n_off.get() == 0
+                >
+                    "Switch every head on"
+                </button>
+            </div>
+            <div class="head-cards" data-testid="head-cards">
+                {(0..LAYERS)
+                    .flat_map(|l| (0..HEADS).map(move |h| (l, h)))
+                    .map(|(l, h)| view! { <HeadCard layer=l head=h state=state report=report toggle=toggle /> })
+                    .collect_view()}
+            </div>
+            <p class="status" data-testid="study-status">
+                {move || study_status(study, report)}
+            </p>
+        </section>
+    }
+}
+
+/// Section 2: the ranking of the heads, by both scores.
+#[component]
+fn RankSection(report: ReportMemo) -> impl IntoView {
+    view! {
+        <section aria-labelledby="rank-title">
+            <h2 id="rank-title">"2 · Which heads matter"</h2>
+            <p>
+                "Two ways to score a head. The direct one: switch it off alone and measure the accuracy lost. "
+                "The cheap one (Michel, Levy and Neubig, 2019): put a gate g on the head's output and average |∂loss/∂g| over sentences, one backward pass instead of one evaluation per head. "
+                "The labels come from the heads' measured attention over the held-out sentences."
+            </p>
+            {move || {
+                report
+                    .with(|r| {
+                        r.as_ref()
+                            .map(|r| {
+                                view! {
+                                    <div class="table-scroll wide" data-testid="ranking">
+                                        <NumbersTable data=ranking(r) />
+                                    </div>
+                                }
+                            })
+                    })
+            }}
+            <p class="measure" data-testid="rank-summary">
+                {move || report.with(|r| r.as_ref().map(rank_summary))}
+            </p>
+        </section>
+    }
+}
+
+/// Section 3: accuracy as heads are pruned, in both orders.
+#[component]
+fn PruneSection(report: ReportMemo) -> impl IntoView {
+    let chart = Memo::new(move |_| report.with(|r| r.as_ref().map(pruning_chart)));
+    let draw = draw_from(chart, |area, c, s, th| match c {
+        Some(c) => draw_curves(area, c, th, s),
+        None => Ok(()),
+    });
+    view! {
+        <section aria-labelledby="prune-title">
+            <h2 id="prune-title">"3 · Pruning, head by head"</h2>
+            <p>"Switch heads off one after another, least important first, and measure after each. Two orders: by the accuracy drop of each head alone, and by the gradient score."</p>
+            {move || {
+                report
+                    .with(Option::is_some)
+                    .then(|| {
+                        view! {
+                            <Chart
+                                width=620.0
+                                height=320.0
+                                test_id="pruning"
+                                label="Held-out accuracy against the number of heads pruned"
+                                draw=draw.clone()
+                            >
+                                {move || {
+                                    report
+                                        .with(|r| r.as_ref().map(|r| view! { <NumbersTable data=pruning_table(r) /> }))
+                                }}
+                            </Chart>
+                        }
+                    })
+            }}
+        </section>
     }
 }
 
@@ -285,7 +337,7 @@ fn HeadCard(
     layer: usize,
     head: usize,
     state: Memo<MhState>,
-    report: RwSignal<Option<HeadReport>>,
+    report: ReportMemo,
     toggle: Callback<(usize, usize)>,
 ) -> impl IntoView {
     let on = Memo::new(move |_| state.with(|s| s.is_on(layer, head)));
@@ -300,7 +352,11 @@ fn HeadCard(
         })
     };
     view! {
-        <div class="head-card" class:off=move || !on.get() data-testid=format!("head-{}-{}", layer + 1, head + 1)>
+        <div
+            class="head-card"
+            class:off=move || !on.get()
+            data-testid=format!("head-{}-{}", layer + 1, head + 1)
+        >
             <h3>{format!("Layer {} · head {}", layer + 1, head + 1)}</h3>
             <p class="head-label">{move || info().map_or("measuring…".to_string(), |i| i.pattern.label())}</p>
             <p class="head-nums measure">
@@ -323,14 +379,58 @@ fn HeadCard(
     }
 }
 
+/// The layer view's parts: `None` while the model loads.
+type PartsMemo = Memo<Option<Result<LayerParts, String>>>;
+
+/// One of the parts as a heatmap (empty while there is none).
+fn part_map(
+    parts: PartsMemo,
+    f: fn(&LayerParts) -> HeatmapData,
+) -> impl Fn() -> HeatmapData + Copy + Send + Sync + 'static {
+    move || {
+        parts.with(|p| match p {
+            Some(Ok(p)) => f(p),
+            _ => empty_heatmap(),
+        })
+    }
+}
+
+/// One of the parts' shapes, "11 × 32".
+fn part_shape(
+    parts: PartsMemo,
+    f: fn(&LayerParts) -> (usize, usize),
+) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    move || {
+        parts.with(|p| match p {
+            Some(Ok(p)) => {
+                let (r, c) = f(p);
+                format!("{r} × {c}")
+            }
+            _ => String::new(),
+        })
+    }
+}
+
+/// What the layer view shows, in one sentence.
+fn apart_hint(random: bool, heads: usize, width: usize) -> String {
+    if random {
+        format!(
+            "Random weights: {heads} head{} of width {width} on seeded random word vectors of width {}; the concatenation is n × {}, W_O is {} × {}.",
+            if heads == 1 { "" } else { "s" },
+            model::RANDOM_D_MODEL,
+            heads * width,
+            heads * width,
+            model::RANDOM_D_MODEL
+        )
+    } else {
+        "The trained model: 4 heads of width 8 in each of its 2 layers.".to_string()
+    }
+}
+
 /// Section 4: one layer's heads, their concatenation and W_O.
 #[component]
-fn LayerApart(
-    state: Memo<MhState>,
-    url: UrlState<MhState>,
-    current: Memo<Option<Arc<EncoderClassifier>>>,
-    corpus: Corpus,
-) -> impl IntoView {
+fn LayerApart(url: UrlState<MhState>, current: ModelMemo, corpus: Corpus) -> impl IntoView {
+    let state = url.state;
     let layer = Memo::new(move |_| state.with(|s| s.layer));
     let random = Memo::new(move |_| state.with(|s| (s.random, s.random_heads, s.random_width)));
     let parts = Memo::new(move |_| {
@@ -342,32 +442,7 @@ fn LayerApart(
         let l = layer.get();
         Some(state.with(|s| layer_parts(&m, &corpus, &s.text, l)))
     });
-    let n_heads = Memo::new(move |_| {
-        parts.with(|p| match p {
-            Some(Ok(p)) => p.weights.len(),
-            _ => 0,
-        })
-    });
     let ok = Memo::new(move |_| parts.with(|p| matches!(p, Some(Ok(_)))));
-    let with_parts = move |f: fn(&model::LayerParts) -> crate::charts::heatmap::HeatmapData| {
-        Signal::derive(move || {
-            parts.with(|p| match p {
-                Some(Ok(p)) => f(p),
-                _ => crate::chapters::self_attention::empty_heatmap(),
-            })
-        })
-    };
-    let shape = move |f: fn(&model::LayerParts) -> (usize, usize)| {
-        Signal::derive(move || {
-            parts.with(|p| match p {
-                Some(Ok(p)) => {
-                    let (r, c) = f(p);
-                    format!("{r} × {c}")
-                }
-                _ => String::new(),
-            })
-        })
-    };
     view! {
         <section aria-labelledby="apart-title">
             <h2 id="apart-title">"4 · Inside one layer"</h2>
@@ -376,58 +451,140 @@ fn LayerApart(
                 "The outputs sit side by side in the concatenation, n × 32, and W_O, 32 × 32, mixes them into the n × 32 the layer adds to its input. "
                 "A head that is switched off contributes a block of zeros."
             </p>
-            <div class="control-row">
-                <div class="control" role="group" aria-label="Weights">
-                    <button data-testid="apart-trained" aria-pressed=move || (!random.get().0).to_string() on:click=move |_| url.edit(|s| s.random = false)>
-                        "Trained model"
-                    </button>
-                    <button data-testid="apart-random" aria-pressed=move || random.get().0.to_string() on:click=move |_| url.edit(|s| s.random = true)>
-                        "Random weights"
-                    </button>
-                </div>
-                {move || if random.get().0 {
-                    view! {
-                        <ChoiceGroup label="Heads" test_prefix="rh" options=&[1, 2, 4, 8] current=Signal::derive(move || random.get().1) on_pick=Callback::new(move |v| url.edit(|s| s.random_heads = v)) />
-                        <ChoiceGroup label="Width per head" test_prefix="rw" options=&[2, 4, 8, 16] current=Signal::derive(move || random.get().2) on_pick=Callback::new(move |v| url.edit(|s| s.random_width = v)) />
-                    }.into_any()
-                } else {
-                    view! { <LayerPicker current=layer on_pick=Callback::new(move |l| url.edit(|s| s.layer = l)) test_prefix="apart-layer" /> }.into_any()
+            <ApartControls url=url layer=layer random=random />
+            <p class="hint">
+                {move || {
+                    let (rand, h, w) = random.get();
+                    apart_hint(rand, h, w)
                 }}
-            </div>
-            <p class="hint">{move || {
-                let (rand, h, w) = random.get();
-                if rand {
-                    format!("Random weights: {h} head{} of width {w} on seeded random word vectors of width {}; the concatenation is n × {}, W_O is {} × {}.", if h == 1 { "" } else { "s" }, model::RANDOM_D_MODEL, h * w, h * w, model::RANDOM_D_MODEL)
-                } else {
-                    "The trained model: 4 heads of width 8 in each of its 2 layers.".to_string()
-                }
-            }}</p>
-            {move || ok.get().then(|| view! {
-                <div class="row-of-maps">
-                    {move || (0..n_heads.get())
-                        .map(|h| {
-                            let data = Signal::derive(move || parts.with(|p| match p {
-                                Some(Ok(p)) => p.weight_map(h).unwrap_or_else(crate::chapters::self_attention::empty_heatmap),
-                                _ => crate::chapters::self_attention::empty_heatmap(),
-                            }));
-                            let sub = Signal::derive(move || parts.with(|p| match p {
-                                Some(Ok(p)) => format!(
-                                    "weights {n} × {n}{}",
-                                    if p.on.get(h).copied().unwrap_or(true) { "" } else { " · switched off" },
-                                    n = p.words.len()
-                                ),
-                                _ => String::new(),
-                            }));
-                            view! { <Heatmap title=format!("Head {}", h + 1) subtitle=sub data=data test_id=format!("apart-weights-{}", h + 1) /> }
-                        })
-                        .collect_view()}
-                </div>
-                <div class="row-of-maps">
-                    <Heatmap title="Concatenation of the head outputs" subtitle=shape(|p| p.concat.shape()) data=with_parts(|p| p.concat_map()) test_id="apart-concat" />
-                    <Heatmap title="W_O" subtitle=shape(|p| p.w_o.shape()) data=with_parts(|p| p.w_o_map()) test_id="apart-wo" />
-                    <Heatmap title="Concatenation × W_O + b" subtitle=shape(|p| p.out.shape()) data=with_parts(|p| p.out_map()) test_id="apart-out" />
-                </div>
-            })}
+            </p>
+            {move || ok.get().then(|| view! { <ApartMaps parts=parts /> })}
         </section>
+    }
+}
+
+/// Trained or random weights, and the layer or the random layer's sizes.
+#[component]
+fn ApartControls(
+    url: UrlState<MhState>,
+    layer: Memo<usize>,
+    random: Memo<(bool, usize, usize)>,
+) -> impl IntoView {
+    let is_random = Memo::new(move |_| random.get().0);
+    view! {
+        <div class="control-row">
+            <div class="control" role="group" aria-label="Weights">
+                <button
+                    data-testid="apart-trained"
+                    aria-pressed=move || (!is_random.get()).to_string()
+                    on:click=move |_| url.edit(|s| s.random = false)
+                >
+                    "Trained model"
+                </button>
+                <button
+                    data-testid="apart-random"
+                    aria-pressed=move || is_random.get().to_string()
+                    on:click=move |_| url.edit(|s| s.random = true)
+                >
+                    "Random weights"
+                </button>
+            </div>
+            {move || {
+                if is_random.get() {
+                    view! {
+                        <ChoiceGroup
+                            label="Heads"
+                            test_prefix="rh"
+                            options=RANDOM_HEAD_CHOICES
+                            current=move || random.get().1
+                            on_pick=Callback::new(move |v| url.edit(|s| s.random_heads = v))
+                        />
+                        <ChoiceGroup
+                            label="Width per head"
+                            test_prefix="rw"
+                            options=RANDOM_WIDTH_CHOICES
+                            current=move || random.get().2
+                            on_pick=Callback::new(move |v| url.edit(|s| s.random_width = v))
+                        />
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <LayerPicker
+                            current=layer
+                            on_pick=Callback::new(move |l| url.edit(|s| s.layer = l))
+                            test_prefix="apart-layer"
+                        />
+                    }
+                        .into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+/// Every head's weights, then the concatenation, W_O and the layer's output.
+#[component]
+fn ApartMaps(parts: PartsMemo) -> impl IntoView {
+    let n_heads = Memo::new(move |_| {
+        parts.with(|p| match p {
+            Some(Ok(p)) => p.weights.len(),
+            _ => 0,
+        })
+    });
+    let head_map = move |h: usize| {
+        let data = move || {
+            parts.with(|p| match p {
+                Some(Ok(p)) => p.weight_map(h).unwrap_or_else(empty_heatmap),
+                _ => empty_heatmap(),
+            })
+        };
+        let sub = move || {
+            parts.with(|p| match p {
+                Some(Ok(p)) => format!(
+                    "weights {n} × {n}{}",
+                    if p.on.get(h).copied().unwrap_or(true) {
+                        ""
+                    } else {
+                        " · switched off"
+                    },
+                    n = p.words.len()
+                ),
+                _ => String::new(),
+            })
+        };
+        view! {
+            <Heatmap
+                title=format!("Head {}", h + 1)
+                subtitle=sub
+                data=data
+                test_id=format!("apart-weights-{}", h + 1)
+            />
+        }
+    };
+    view! {
+        <div class="row-of-maps">
+            {move || (0..n_heads.get()).map(head_map).collect_view()}
+        </div>
+        <div class="row-of-maps">
+            <Heatmap
+                title="Concatenation of the head outputs"
+                subtitle=part_shape(parts, |p| p.concat.shape())
+                data=part_map(parts, LayerParts::concat_map)
+                test_id="apart-concat"
+            />
+            <Heatmap
+                title="W_O"
+                subtitle=part_shape(parts, |p| p.w_o.shape())
+                data=part_map(parts, LayerParts::w_o_map)
+                test_id="apart-wo"
+            />
+            <Heatmap
+                title="Concatenation × W_O + b"
+                subtitle=part_shape(parts, |p| p.out.shape())
+                data=part_map(parts, LayerParts::out_map)
+                test_id="apart-out"
+            />
+        </div>
     }
 }

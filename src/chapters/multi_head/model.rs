@@ -64,8 +64,8 @@ pub fn layer_parts(
     let (n, d_v, h_n) = (e.tokens.len(), attn.cfg.d_v, attn.cfg.n_heads);
     let gates: Vec<f64> = attn.gates.value.iter().copied().collect();
     let mut concat = Mat::zeros(n, h_n * d_v);
-    for (h, o) in c.outputs.iter().enumerate() {
-        concat.columns_mut(h * d_v, d_v).copy_from(&(o * gates[h]));
+    for (h, (o, g)) in c.outputs.iter().zip(&gates).enumerate() {
+        concat.columns_mut(h * d_v, d_v).copy_from(&(o * *g));
     }
     let w_o = attn.w_o.weight.value.clone();
     let mut out = &concat * &w_o;
@@ -93,7 +93,7 @@ pub const RANDOM_SEED: u64 = 7;
 /// [`RANDOM_D_MODEL`], W_O back to that width. Err (for the learner) on an
 /// empty sentence or a zero size.
 pub fn layer_parts_random(text: &str, heads: usize, width: usize) -> Result<LayerParts, String> {
-    use crate::chapters::qkv::model::{embed, projection_weights};
+    use crate::widgets::seeded::{embed, projection_weights};
     use attention_core::{attention_trace, AttentionConfig};
     let emb = embed(text, RANDOM_D_MODEL, RANDOM_SEED)?;
     let w = projection_weights(RANDOM_D_MODEL, heads, width, RANDOM_SEED)?;
@@ -247,11 +247,11 @@ pub fn pruning_table(report: &HeadReport) -> TableData {
             "by gradient: last head removed",
             "accuracy",
         ],
-        (0..report.curve_drop.len()).map(|k| {
+        report.curve_drop.iter().enumerate().map(|(k, drop)| {
             vec![
                 k.to_string(),
                 name(&report.order_drop, k),
-                format!("{:.3}", report.curve_drop[k]),
+                format!("{drop:.3}"),
                 name(&report.order_gradient, k),
                 format!(
                     "{:.3}",
@@ -272,7 +272,7 @@ mod tests {
     #[test]
     fn layer_parts_add_up() {
         let (m, c) = (shipped(), Corpus::new());
-        let text = crate::chapters::self_attention::state::DEFAULT_TEXT;
+        let text = crate::widgets::coref::DEFAULT_TEXT;
         let p = layer_parts(&m, &c, text, 1).unwrap();
         assert_eq!((p.concat.nrows(), p.concat.ncols()), (11, 32));
         assert_eq!((p.w_o.nrows(), p.w_o.ncols()), (32, 32));

@@ -1,18 +1,19 @@
 //! Several heads or one wide head? Two encoders of the same width and
 //! parameter count, 4 heads of width 8 and 1 head of width 32, trained from
-//! the same seed on the same batches of [`TwoLookup`] (fetch the digits after
-//! two markers at once), in the browser, a slice of steps per frame.
+//! the same seed (the URL's) on the same batches of [`TwoLookup`] (fetch the
+//! digits after two markers at once), in the browser, run by a [`Runner`] a
+//! slice of steps per frame.
 //!
-//! [`Race`] is plain data and logic (tested natively).
+//! [`Race`] is plain data and logic (a [`Job`], tested natively).
 
+use super::state::SEED;
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
-use crate::frames::{drive, now_ms};
-use crate::widgets::chart::{Chart, DrawFn};
+use crate::training::{Job, Runner};
+use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::table::items_table;
-use attention_core::train::{Adam, EncoderClassifier, Optimizer, Question, TwoLookup};
+use attention_core::train::{Adam, EncoderClassifier, Module, Optimizer, Question, TwoLookup};
 use attention_core::Rng;
 use leptos::prelude::*;
-use std::sync::Arc;
 
 /// Heads of the two contestants (both `D_MODEL` wide).
 pub const HEADS: [usize; 2] = [4, 1];
@@ -25,7 +26,6 @@ pub const EVAL_EVERY: usize = 25;
 /// Held-out questions (a fixed stream, the same for every seed).
 pub const EVAL_SIZE: usize = 200;
 const EVAL_SEED: u64 = 999;
-const FRAME_BUDGET_MS: f64 = 12.0;
 
 /// The task: 10 digits and markers, digits 0-5.
 pub fn task() -> TwoLookup {
@@ -39,6 +39,13 @@ pub struct Point {
     pub accuracy: [f64; 2],
 }
 
+impl Point {
+    /// Held-out accuracy of contestant `i` (NaN for no such contestant).
+    fn of(&self, i: usize) -> f64 {
+        self.accuracy.get(i).copied().unwrap_or(f64::NAN)
+    }
+}
+
 pub struct Race {
     pub seed: u64,
     models: [EncoderClassifier; 2],
@@ -50,6 +57,14 @@ pub struct Race {
     pub history: Vec<Point>,
 }
 
+/// What the page shows of a race.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RaceView {
+    pub history: Vec<Point>,
+    /// Parameters of each model (equal by construction).
+    pub params: [usize; 2],
+}
+
 impl Race {
     pub fn new(seed: u64) -> Result<Self, String> {
         let task = task();
@@ -57,9 +72,10 @@ impl Race {
             EncoderClassifier::new(task.model_config(D_MODEL, h, LAYERS, seed))
                 .map_err(|e| e.to_string())
         };
+        let [many, one] = HEADS;
         let mut r = Race {
             seed,
-            models: [model(HEADS[0])?, model(HEADS[1])?],
+            models: [model(many)?, model(one)?],
             opts: [Adam::new(LR), Adam::new(LR)],
             task,
             rng: Rng::new(seed + 100),
@@ -73,11 +89,9 @@ impl Race {
     }
 
     fn evaluate(&self) -> [f64; 2] {
-        [0, 1].map(|i| {
-            self.models[i]
-                .evaluate(&self.held)
-                .map_or(f64::NAN, |s| s.accuracy)
-        })
+        self.models
+            .each_ref()
+            .map(|m| m.evaluate(&self.held).map_or(f64::NAN, |s| s.accuracy))
     }
 
     pub fn finished(&self) -> bool {
@@ -111,36 +125,66 @@ impl Race {
 
     /// Parameters of each model (equal by construction).
     pub fn params(&self) -> [usize; 2] {
-        [0, 1].map(|i| attention_core::train::Module::num_params(&self.models[i]))
+        self.models.each_ref().map(Module::num_params)
     }
 }
 
-fn name(i: usize) -> String {
-    let h = HEADS[i];
+impl Job for Race {
+    type View = RaceView;
+
+    fn work(&mut self) -> Result<bool, String> {
+        self.step()?;
+        Ok(self.finished())
+    }
+
+    fn finished(&self) -> bool {
+        Race::finished(self)
+    }
+
+    fn units(&self) -> usize {
+        self.step
+    }
+
+    fn view(&self) -> RaceView {
+        RaceView {
+            history: self.history.clone(),
+            params: self.params(),
+        }
+    }
+
+    /// The page changes only when a held-out point is added.
+    fn revision(&self) -> usize {
+        self.history.len()
+    }
+}
+
+/// "4 heads × 8", "1 head × 32".
+fn name(heads: usize) -> String {
     format!(
-        "{h} head{} × {}",
-        if h == 1 { "" } else { "s" },
-        D_MODEL / h
+        "{heads} head{} × {}",
+        if heads == 1 { "" } else { "s" },
+        D_MODEL / heads.max(1)
     )
 }
 
 /// Held-out accuracy of both models against step.
 pub fn chart(history: &[Point]) -> CurveChart {
-    let series = |i: usize, color, square| Series {
-        name: name(i),
-        points: history
-            .iter()
-            .map(|p| (p.step as f64, p.accuracy[i]))
-            .collect(),
+    let series = |i: usize, heads: usize, color, square| Series {
+        name: name(heads),
+        points: history.iter().map(|p| (p.step as f64, p.of(i))).collect(),
         color,
         square,
     };
+    let [many, one] = HEADS;
     CurveChart {
         title: format!("Held-out accuracy ({EVAL_SIZE} sequences)"),
         x_label: "training step".into(),
         y_label: "accuracy".into(),
         y_range: (0.0, 1.0),
-        series: vec![series(0, SCALED, false), series(1, UNSCALED, true)],
+        series: vec![
+            series(0, many, SCALED, false),
+            series(1, one, UNSCALED, true),
+        ],
         x_max: MAX_STEPS as f64,
     }
 }
@@ -150,113 +194,90 @@ pub fn summary(history: &[Point]) -> String {
     let Some(last) = history.last() else {
         return String::new();
     };
-    let part = |i: usize| {
-        let first = history
-            .iter()
-            .find(|p| p.accuracy[i] >= 0.95)
-            .map(|p| p.step);
+    let part = |i: usize, heads: usize| {
+        let first = history.iter().find(|p| p.of(i) >= 0.95).map(|p| p.step);
         format!(
             "{} at {:.0}%{}",
-            name(i),
-            last.accuracy[i] * 100.0,
+            name(heads),
+            last.of(i) * 100.0,
             first.map_or(" (not yet at 95%)".to_string(), |s| format!(
                 " (first at 95% or more at step {s})"
             ))
         )
     };
-    format!("After {} steps: {}; {}.", last.step, part(0), part(1))
+    let [many, one] = HEADS;
+    format!(
+        "After {} steps: {}; {}.",
+        last.step,
+        part(0, many),
+        part(1, one)
+    )
 }
 
-/// Section 5 of the chapter.
+/// The toggle's label: "Pause" while running, "Continue" within a race,
+/// else the start label.
+fn toggle_label(running: bool, history: &[Point]) -> &'static str {
+    if running {
+        "Pause"
+    } else if history
+        .last()
+        .is_some_and(|p| p.step > 0 && p.step < MAX_STEPS)
+    {
+        "Continue"
+    } else {
+        "Train both"
+    }
+}
+
+/// Section 5 of the chapter: a new `seed` is a new race.
 #[component]
 pub fn RaceSection(#[prop(into)] seed: Signal<u64>, on_seed: Callback<u64>) -> impl IntoView {
-    let run = StoredValue::new_local(None::<Race>);
-    let history = RwSignal::new(Vec::<Point>::new());
-    let running = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let reset = move |s: u64| {
-        running.set(false);
-        match Race::new(s) {
-            Ok(r) => {
-                history.set(r.history.clone());
-                run.set_value(Some(r));
-                error.set(None);
-            }
-            Err(e) => error.set(Some(e)),
-        }
-    };
-    Effect::new(move |_| reset(seed.get()));
-    let toggle = move |_| {
-        if running.get_untracked() {
-            running.set(false);
-            return;
-        }
-        if run.with_value(|r| r.as_ref().is_none_or(Race::finished)) {
-            reset(seed.get_untracked());
-        }
-        running.set(true);
-        drive(running, FRAME_BUDGET_MS, move |deadline| {
-            let mut update = None;
-            let mut done = false;
-            run.try_update_value(|r| {
-                let Some(r) = r.as_mut() else {
-                    done = true;
-                    return;
-                };
-                while now_ms() < deadline && !r.finished() {
-                    match r.step() {
-                        Ok(true) => {
-                            update = Some(r.history.clone());
-                            break;
-                        }
-                        Ok(false) => {}
-                        Err(e) => {
-                            error.try_set(Some(e));
-                            done = true;
-                            return;
-                        }
-                    }
-                }
-                done = done || r.finished();
-            })?;
-            if let Some(h) = update {
-                history.try_set(h);
-            }
-            Some(done)
-        });
-    };
+    let runner = Runner::new(move || seed.get(), |&s: &u64| Race::new(s));
+    let race = Memo::new(move |_| runner.view().unwrap_or_default());
+    let history = Memo::new(move |_| race.with(|r| r.history.clone()));
     let chart_m = Memo::new(move |_| history.with(|h| chart(h)));
-    let draw: Arc<DrawFn> = Arc::new(move |area, s, th| {
-        chart_m.with(|c| draw_curves(area, c, th, s).map_err(|e| e.to_string()))
-    });
-    let params = run.with_value(|r| r.as_ref().map(Race::params));
+    let draw = draw_from(chart_m, |area, c, s, th| draw_curves(area, c, th, s));
+    let [many, one] = HEADS;
+    let setup = format!(
+        "Two encoders ({LAYERS} layers, width {D_MODEL}) learn it from the same random start and the same batches: one splits each layer into {many} heads of width {}, the other keeps {one} head of width {}. ",
+        D_MODEL / many,
+        D_MODEL / one,
+    );
     view! {
         <section aria-labelledby="race-title" class="training">
             <h2 id="race-title">"5 · Several heads or one wide head?"</h2>
             <p>
                 "Each sequence has ten digits and two markers, F and S; at the final ? the model must name the digit after F and the digit after S. "
                 "That is two lookups at once, and the two must not be mixed up. "
-                {format!(
-                    "Two encoders ({LAYERS} layers, width {D_MODEL}) learn it from the same random start and the same batches: one splits each layer into {} heads of width {}, the other keeps {} head of width {}. ",
-                    HEADS[0], D_MODEL / HEADS[0], HEADS[1], D_MODEL / HEADS[1]
-                )}
-                {params.map(|p| format!("Both have {} parameters. ", p[0]))}
+                {setup}
+                {move || race.with(|r| r.params.first().map(|p| format!("Both have {p} parameters. ")))}
                 "Runs differ from seed to seed: try a few."
             </p>
             <div class="control-row">
-                <button class="primary" data-testid="race-toggle" on:click=toggle>
-                    {move || if running.get() { "Pause" } else if history.with(|h| h.last().is_some_and(|p| p.step > 0 && p.step < MAX_STEPS)) { "Continue" } else { "Train both" }}
+                <button class="primary" data-testid="race-toggle" on:click=move |_| runner.toggle()>
+                    {move || history.with(|h| toggle_label(runner.running(), h))}
                 </button>
-                <button data-testid="race-seed" on:click=move |_| on_seed.run(seed.get_untracked() % 999 + 1)>
+                <button data-testid="race-seed" on:click=move |_| on_seed.run(SEED.next(seed.get_untracked()))>
                     {move || format!("Seed {} · try the next", seed.get())}
                 </button>
             </div>
-            <p class="measure" data-testid="race-summary" aria-live="polite">{move || history.with(|h| summary(h))}</p>
-            {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
-            <Chart width=560.0 height=300.0 test_id="race-chart" label=Signal::derive(|| "Held-out accuracy of the 4-head and the 1-head model".to_string()) draw=draw>
-                {items_table(history, &["step", "4 heads × 8", "1 head × 32"], |p| {
-                    vec![p.step.to_string(), format!("{:.3}", p.accuracy[0]), format!("{:.3}", p.accuracy[1])]
-                }, "race-table")}
+            <p class="measure" data-testid="race-summary" aria-live="polite">
+                {move || history.with(|h| summary(h))}
+            </p>
+            {move || runner.error().map(|e| view! { <p class="error">{e}</p> })}
+            <Chart
+                width=560.0
+                height=300.0
+                test_id="race-chart"
+                label="Held-out accuracy of the 4-head and the 1-head model"
+                draw=draw
+            >
+                {items_table(
+                    history,
+                    &["step", "4 heads × 8", "1 head × 32"],
+                    |p| vec![p.step.to_string(), format!("{:.3}", p.of(0)), format!("{:.3}", p.of(1))],
+                    "race-table",
+                )}
             </Chart>
         </section>
     }
@@ -281,5 +302,32 @@ mod tests {
         assert_eq!(c.series.len(), 2);
         assert_eq!(c.series[1].name, "1 head × 32");
         assert!(summary(&r.history).starts_with("After 25 steps: 4 heads × 8 at"));
+    }
+
+    #[test]
+    fn as_a_job_it_publishes_a_point_every_eval_every_steps() {
+        let mut r = Race::new(2).expect("builds");
+        let v0 = r.view();
+        assert_eq!((r.units(), r.revision(), v0.history.len()), (0, 1, 1));
+        assert_eq!(v0.params, r.params());
+        assert!(v0.params[0] > 0);
+        for _ in 0..EVAL_EVERY - 1 {
+            assert_eq!(r.work(), Ok(false));
+        }
+        assert_eq!((r.units(), r.revision()), (EVAL_EVERY - 1, 1));
+        assert_eq!(r.view(), v0);
+        assert_eq!(r.work(), Ok(false));
+        let v1 = r.view();
+        assert_eq!((r.revision(), v1.history.len()), (2, 2));
+        assert_eq!(v1.history[1].step, EVAL_EVERY);
+        assert_eq!(toggle_label(false, &v1.history), "Continue");
+        assert_eq!(toggle_label(false, &v0.history), "Train both");
+        assert_eq!(toggle_label(true, &v0.history), "Pause");
+        // The same seed, the same race.
+        let mut again = Race::new(2).expect("builds");
+        for _ in 0..EVAL_EVERY {
+            again.work().expect("steps");
+        }
+        assert_eq!(again.view(), v1);
     }
 }

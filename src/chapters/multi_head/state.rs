@@ -5,9 +5,38 @@
 //! (`trained` or `random` weights in the layer view) and `rh`/`rw` (heads
 //! and per-head width of the random layer). Bad values are dropped or clamped, with notes.
 
-use crate::chapters::self_attention::state::{DEFAULT_TEXT, LAYERS};
-use crate::chapters::self_attention::HEADS;
-use crate::query::{build, Notes, Query};
+use crate::query::{build, Choice, ChoiceParam, IntParam, Notes, Query, TextParam};
+use crate::widgets::coref::{DEFAULT_TEXT, HEADS, LAYERS};
+
+/// Where the layer view's weights come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Trained,
+    Random,
+}
+
+impl Choice for Source {
+    const ALL: &'static [Self] = &[Source::Trained, Source::Random];
+    fn key(self) -> &'static str {
+        match self {
+            Source::Trained => "trained",
+            Source::Random => "random",
+        }
+    }
+}
+
+pub const TEXT: TextParam = TextParam::new("text", DEFAULT_TEXT);
+/// Heads switched off, `layer.head` 1-based, comma-separated.
+pub const OFF_KEY: &str = "off";
+/// The layer shown side by side, 1-based.
+pub const LAYER: IntParam = IntParam::new("layer", "layer", 1, LAYERS as i64, 1);
+/// Seed of the heads race ("try the next" wraps from 999 to 1).
+pub const SEED: IntParam = IntParam::new("seed", "seed", 1, 999, 1);
+pub const SOURCE: ChoiceParam<Source> = ChoiceParam::new("src", "weights", Source::Trained);
+/// Heads of the random layer.
+pub const RANDOM_HEADS: IntParam = IntParam::new("rh", "heads", 1, 8, 4);
+/// Per-head width of the random layer.
+pub const RANDOM_WIDTH: IntParam = IntParam::new("rw", "head width", 1, 16, 8);
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct MhState {
@@ -25,21 +54,16 @@ pub struct MhState {
     pub random_width: usize,
 }
 
-pub const RANDOM_HEADS_MAX: i64 = 8;
-pub const RANDOM_WIDTH_MAX: i64 = 16;
-
-pub const SEED_MAX: i64 = 999;
-
 impl Default for MhState {
     fn default() -> Self {
         MhState {
-            text: DEFAULT_TEXT.to_string(),
+            text: TEXT.default.to_string(),
             off: Vec::new(),
-            layer: 0,
-            seed: 1,
-            random: false,
-            random_heads: 4,
-            random_width: 8,
+            layer: LAYER.default_usize().saturating_sub(1),
+            seed: SEED.default_u64(),
+            random: SOURCE.default == Source::Random,
+            random_heads: RANDOM_HEADS.default_usize(),
+            random_width: RANDOM_WIDTH.default_usize(),
         }
     }
 }
@@ -56,13 +80,12 @@ fn parse_head(item: &str) -> Option<(usize, usize)> {
 
 impl MhState {
     pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let d = MhState::default();
         let mut n = Notes::default();
-        let text = n.text(q, "text", &d.text);
+        let text = TEXT.read(&mut n, q);
         let mut off = Vec::new();
         let mut bad = Vec::new();
         for item in q
-            .get("off")
+            .get(OFF_KEY)
             .map_or("", String::as_str)
             .split(',')
             .filter(|s| !s.trim().is_empty())
@@ -80,19 +103,11 @@ impl MhState {
         }
         off.sort_unstable();
         off.dedup();
-        let layer = n.int(q, "layer", "layer", 1, LAYERS as i64, 1) as usize - 1;
-        let seed = n.int(q, "seed", "seed", 1, SEED_MAX, d.seed as i64) as u64;
-        let random = n.choice(q, "src", "weights", &["trained", "random"], "trained") == "random";
-        let random_heads =
-            n.int(q, "rh", "heads", 1, RANDOM_HEADS_MAX, d.random_heads as i64) as usize;
-        let random_width = n.int(
-            q,
-            "rw",
-            "head width",
-            1,
-            RANDOM_WIDTH_MAX,
-            d.random_width as i64,
-        ) as usize;
+        let layer = LAYER.read_usize(&mut n, q).saturating_sub(1);
+        let seed = SEED.read_u64(&mut n, q);
+        let random = SOURCE.read(&mut n, q) == Source::Random;
+        let random_heads = RANDOM_HEADS.read_usize(&mut n, q);
+        let random_width = RANDOM_WIDTH.read_usize(&mut n, q);
         (
             MhState {
                 text,
@@ -114,17 +129,19 @@ impl MhState {
             .map(|(l, h)| format!("{}.{}", l + 1, h + 1))
             .collect::<Vec<_>>()
             .join(",");
+        let source = if self.random {
+            Source::Random
+        } else {
+            Source::Trained
+        };
         build(&[
-            ("text", self.text.clone()),
-            ("off", off),
-            ("layer", (self.layer + 1).to_string()),
-            ("seed", self.seed.to_string()),
-            (
-                "src",
-                if self.random { "random" } else { "trained" }.to_string(),
-            ),
-            ("rh", self.random_heads.to_string()),
-            ("rw", self.random_width.to_string()),
+            TEXT.pair(&self.text),
+            (OFF_KEY, off),
+            LAYER.pair(self.layer + 1),
+            SEED.pair(self.seed),
+            SOURCE.pair(source),
+            RANDOM_HEADS.pair(self.random_heads),
+            RANDOM_WIDTH.pair(self.random_width),
         ])
     }
 
@@ -176,6 +193,15 @@ mod tests {
         assert_eq!((s.random, s.random_heads, s.random_width), (false, 8, 1));
         assert_eq!(notes.len(), 6, "{notes:?}");
         assert!(notes[0].contains("“9.9”") && notes[0].contains("“<b>”"));
+        assert_eq!(notes[2], "seed = 0 is below the minimum 1; using 1.");
+        assert!(notes[3].starts_with("weights = “x” is not one of trained, random"));
+    }
+
+    #[test]
+    fn the_race_seed_wraps_from_999_to_1() {
+        assert_eq!(SEED.next(1), 2);
+        assert_eq!(SEED.next(998), 999);
+        assert_eq!(SEED.next(999), 1);
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! the browser, one unit of work at a time (a training step of all five, or
 //! one evaluation), and what the charts need of it.
 //!
+//! [`Session`] is a [`crate::training::Job`]; one [`ExpRunner`] runs it for
+//! sections 3 and 6 of the page (see `experiment_view`). Tested natively.
+//!
 //! After training, each model is tested on [`TEST_SEQS`] held-out sequences
 //! at each length L, 1.5 L, ... 4 L, then position by position at 4 L.
 
@@ -9,6 +12,7 @@ use crate::charts::colormap::Rgb;
 use crate::charts::heatmap::ColorScale;
 use crate::charts::plots::{CurveChart, Series};
 use crate::charts::position::MatrixImage;
+use crate::training::Job;
 use attention_core::train::position_task::{Experiment, ExperimentConfig, Scheme};
 
 /// Held-out sequences per length.
@@ -49,7 +53,23 @@ pub struct Progress {
     pub done: bool,
 }
 
-/// A run of the experiment.
+/// What a run is built from: the task's k, the training steps and the seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpConfig {
+    pub k: usize,
+    pub steps: usize,
+    pub seed: u64,
+}
+
+/// The one runner of the five models: sections 3 and 6 both show it.
+pub type ExpRunner = crate::training::Runner<ExpConfig, Session>;
+
+/// The view is refreshed at most this often while running (the snapshot of
+/// five models is not free).
+pub const PUBLISH_MS: f64 = 250.0;
+
+/// A run of the experiment: a [`Job`] whose unit is a training step of all
+/// five models, or one evaluation once they are trained.
 pub struct Session {
     exp: Experiment,
     accuracy: Vec<Vec<Option<f64>>>,
@@ -57,16 +77,18 @@ pub struct Session {
     /// Next evaluation: (run, length index), with index == lengths.len()
     /// meaning the by-position test.
     next_eval: (usize, usize),
+    /// Evaluations done so far.
+    evals: usize,
 }
 
 impl Session {
-    pub fn new(k: usize, steps: usize, seed: u64) -> Result<Self, String> {
+    pub fn new(cfg: &ExpConfig) -> Result<Self, String> {
         let exp = Experiment::new(ExperimentConfig {
-            k,
+            k: cfg.k,
             max_len: L,
-            steps,
+            steps: cfg.steps,
             batch: 16,
-            seed,
+            seed: cfg.seed,
         })
         .map_err(|e| e.to_string())?;
         let (runs, lengths) = (exp.runs.len(), exp.lengths().len());
@@ -75,12 +97,8 @@ impl Session {
             accuracy: vec![vec![None; lengths]; runs],
             by_position: vec![None; runs],
             next_eval: (0, 0),
+            evals: 0,
         })
-    }
-
-    /// Training steps taken by every model.
-    pub fn step(&self) -> usize {
-        self.exp.step
     }
 
     /// Whether training and every evaluation are done.
@@ -88,32 +106,38 @@ impl Session {
         self.next_eval.0 >= self.exp.runs.len()
     }
 
-    /// One unit of work. Returns whether everything is done.
-    pub fn work(&mut self) -> Result<bool, String> {
-        if !self.exp.finished() {
-            self.exp.step().map_err(|e| e.to_string())?;
-            return Ok(false);
-        }
-        if self.done() {
-            return Ok(true);
-        }
+    /// The next evaluation: one length of one model, or its by-position test.
+    fn evaluate(&mut self) -> Result<(), String> {
         let lengths = self.exp.lengths();
         let (r, li) = self.next_eval;
-        let model = &self.exp.runs[r].model;
-        if li < lengths.len() {
-            let set = self.exp.test_set(lengths[li], TEST_SEQS);
-            self.accuracy[r][li] = Some(model.accuracy(&set).map_err(|e| e.to_string())?);
-            self.next_eval = (r, li + 1);
-        } else {
-            let set = self.exp.test_set(4 * L, TEST_SEQS);
-            self.by_position[r] = Some(
-                model
+        let model = &self
+            .exp
+            .runs
+            .get(r)
+            .ok_or_else(|| format!("There is no model {r} to measure."))?
+            .model;
+        match lengths.get(li) {
+            Some(&len) => {
+                let set = self.exp.test_set(len, TEST_SEQS);
+                let acc = model.accuracy(&set).map_err(|e| e.to_string())?;
+                if let Some(slot) = self.accuracy.get_mut(r).and_then(|a| a.get_mut(li)) {
+                    *slot = Some(acc);
+                }
+                self.next_eval = (r, li + 1);
+            }
+            None => {
+                let set = self.exp.test_set(4 * L, TEST_SEQS);
+                let by_position = model
                     .accuracy_by_position(&set)
-                    .map_err(|e| e.to_string())?,
-            );
-            self.next_eval = (r + 1, 0);
+                    .map_err(|e| e.to_string())?;
+                if let Some(slot) = self.by_position.get_mut(r) {
+                    *slot = Some(by_position);
+                }
+                self.next_eval = (r + 1, 0);
+            }
         }
-        Ok(self.done())
+        self.evals += 1;
+        Ok(())
     }
 
     pub fn progress(&self) -> Progress {
@@ -128,7 +152,7 @@ impl Session {
             let rows = (0..4 * L)
                 .flat_map(|p| {
                     let r = p.min(t.nrows().saturating_sub(1));
-                    (0..t.ncols()).map(move |c| t[(r, c)])
+                    (0..t.ncols()).filter_map(move |c| t.get((r, c)).copied())
                 })
                 .collect();
             (rows, t.ncols())
@@ -156,6 +180,43 @@ impl Session {
             d_model,
             done: self.done(),
         }
+    }
+}
+
+impl Job for Session {
+    type View = Progress;
+
+    fn work(&mut self) -> Result<bool, String> {
+        if !self.exp.finished() {
+            self.exp.step().map_err(|e| e.to_string())?;
+            return Ok(false);
+        }
+        if !self.done() {
+            self.evaluate()?;
+        }
+        Ok(self.done())
+    }
+
+    fn finished(&self) -> bool {
+        self.done()
+    }
+
+    /// Training steps: the rate is steps per second of all five models.
+    fn units(&self) -> usize {
+        self.exp.step
+    }
+
+    fn view(&self) -> Progress {
+        self.progress()
+    }
+
+    /// A step or an evaluation changes what the page shows.
+    fn revision(&self) -> usize {
+        self.exp.step + self.evals
+    }
+
+    fn publish_ms(&self) -> f64 {
+        PUBLISH_MS
     }
 }
 
@@ -333,9 +394,38 @@ pub fn reading(p: &Progress) -> String {
 mod tests {
     use super::*;
 
+    fn cfg(k: usize, steps: usize) -> ExpConfig {
+        ExpConfig { k, steps, seed: 1 }
+    }
+
+    #[test]
+    fn as_a_job_every_step_and_evaluation_is_a_new_view() {
+        let mut s = Session::new(&cfg(2, 2)).unwrap();
+        assert_eq!((s.units(), s.revision()), (0, 0));
+        assert_eq!(s.publish_ms(), PUBLISH_MS);
+        let mut revisions = vec![s.revision()];
+        while !s.work().unwrap() {
+            revisions.push(s.revision());
+            assert!(!s.finished());
+        }
+        revisions.push(s.revision());
+        assert!(s.finished());
+        // Each unit shows something new, evaluations included (the rate
+        // counts training steps only).
+        assert!(revisions.windows(2).all(|w| w[0] < w[1]), "{revisions:?}");
+        assert_eq!(s.units(), 2);
+        assert_eq!(s.revision(), 2 + 5 * 8);
+        let v = s.view();
+        assert_eq!(v, s.progress());
+        assert!(v.done && v.step == 2 && v.steps == 2);
+        // A finished job does no more work.
+        assert!(s.work().unwrap());
+        assert_eq!(s.revision(), 2 + 5 * 8);
+    }
+
     #[test]
     fn a_short_run_trains_then_measures_everything() {
-        let mut s = Session::new(2, 3, 1).unwrap();
+        let mut s = Session::new(&cfg(2, 3)).unwrap();
         let mut units = 0;
         while !s.work().unwrap() {
             units += 1;
@@ -384,12 +474,12 @@ mod tests {
         for s in Scheme::ALL {
             assert!(r.contains(s.name()), "{r}");
         }
-        assert!(Session::new(0, 3, 1).is_err());
+        assert!(Session::new(&cfg(0, 3)).is_err());
     }
 
     #[test]
     fn progress_before_training_has_no_measurements() {
-        let s = Session::new(3, 600, 1).unwrap();
+        let s = Session::new(&cfg(3, 600)).unwrap();
         let p = s.progress();
         assert!(!p.done && p.step == 0);
         assert!(p.accuracy.iter().flatten().all(Option::is_none));

@@ -60,7 +60,12 @@ pub fn permutation(s: &PosState) -> Result<PermView, String> {
         ..AttentionConfig::default()
     };
     let result = reorder(&x, &s.perm, &w, &cfg).map_err(|e| e.to_string())?;
-    let reordered = s.perm.iter().map(|&p| tokens[p].clone()).collect();
+    let reordered = s
+        .perm
+        .iter()
+        .map(|&p| tokens.get(p).cloned())
+        .collect::<Option<Vec<_>>>()
+        .ok_or("The new order does not fit the sentence.")?;
     Ok(PermView {
         tokens,
         reordered,
@@ -72,8 +77,11 @@ pub fn permutation(s: &PosState) -> Result<PermView, String> {
 /// Whether the new order keeps every distance between two tokens (the
 /// identity and the reversal do): then ALiBi without a mask cannot see it.
 pub fn keeps_distances(perm: &[usize]) -> bool {
-    let n = perm.len();
-    (0..n).all(|i| (0..n).all(|j| perm[i].abs_diff(perm[j]) == i.abs_diff(j)))
+    perm.iter().enumerate().all(|(i, a)| {
+        perm.iter()
+            .enumerate()
+            .all(|(j, b)| a.abs_diff(*b) == i.abs_diff(j))
+    })
 }
 
 /// Output-matrix heatmap: rows labelled by token, columns by dimension.
@@ -327,7 +335,9 @@ pub fn alibi(s: &PosState) -> Result<AlibiModel, String> {
             if s.causal {
                 for i in 0..n {
                     for j in i + 1..n {
-                        b[(i, j)] = f64::NEG_INFINITY;
+                        if let Some(v) = b.get_mut((i, j)) {
+                            *v = f64::NEG_INFINITY;
+                        }
                     }
                 }
             }

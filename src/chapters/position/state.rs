@@ -9,23 +9,34 @@
 //! * ALiBi: `atext`, `ah` (heads, 1-16), `causal` (1/0), `ahead` (1-based).
 //! * Experiment: `k` (copy k back, 1-6), `steps` (20-3000), `eseed`.
 //!
+//! Each parameter is defined once below (key, note name, range, default);
 //! [`PosState::from_query`] never fails: bad values are clamped and explained.
 
-use crate::query::{build, Notes, Query};
+use crate::query::{build, Choice, ChoiceParam, FlagParam, IntParam, Notes, Query, TextParam};
 use crate::text::tokenize;
 
-pub const MAX_POSITIONS: i64 = 512;
-pub const MAX_D_MODEL: i64 = 512;
-pub const ROPE_D_MAX: i64 = 16;
-pub const ROPE_POS_MAX: i64 = 511;
-pub const SHIFT_MAX: i64 = 500;
-pub const HEADS_MAX: i64 = 16;
-pub const K_MAX: i64 = 6;
-pub const STEPS_MIN: i64 = 20;
-pub const STEPS_MAX: i64 = 3000;
-pub const SEED_MAX: i64 = 999_999;
-pub const DEFAULT_TEXT: &str = "dog bites man";
-pub const DEFAULT_ALIBI_TEXT: &str = "the cat that the dog chased ran up the old tree";
+pub const TEXT: TextParam = TextParam::new("text", "dog bites man");
+pub const PERM: PermParam = PermParam { key: "perm" };
+pub const POS: ChoiceParam<PosScheme> = ChoiceParam::new("pos", "position", PosScheme::None);
+pub const SIN_N: IntParam = IntParam::new("sn", "positions", 1, 512, 128);
+/// Even (odd values round up, with a note).
+pub const SIN_D: IntParam = IntParam::new("sd", "d_model", 2, 512, 128);
+pub const ANCHOR: IntParam = IntParam::new("p", "anchor position", 0, 511, 40);
+/// Even (odd values round up, with a note).
+pub const ROPE_D: IntParam = IntParam::new("rd", "head width", 2, 16, 8);
+pub const ROPE_M: IntParam = IntParam::new("rm", "query position", 0, 511, 7);
+pub const ROPE_N: IntParam = IntParam::new("rn", "key position", 0, 511, 3);
+pub const SHIFT: IntParam = IntParam::new("shift", "shift", 0, 500, 0);
+pub const ROPE_SEED: IntParam = IntParam::seed("rseed", "seed", 1);
+pub const ALIBI_TEXT: TextParam =
+    TextParam::new("atext", "the cat that the dog chased ran up the old tree");
+pub const ALIBI_HEADS: IntParam = IntParam::new("ah", "ALiBi heads", 1, 16, 8);
+pub const CAUSAL: FlagParam = FlagParam::new("causal", "causal", true);
+/// 1-based in the link; its maximum is the number of heads (`ah`).
+pub const ALIBI_HEAD: IntParam = IntParam::new("ahead", "selected head", 1, ALIBI_HEADS.max, 1);
+pub const K: IntParam = IntParam::new("k", "k", 1, 6, 3);
+pub const STEPS: IntParam = IntParam::new("steps", "training steps", 20, 3000, 600);
+pub const EXP_SEED: IntParam = IntParam::seed("eseed", "experiment seed", 1);
 
 /// The positional scheme of the permutation experiment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,8 +48,8 @@ pub enum PosScheme {
     Alibi,
 }
 
-impl PosScheme {
-    pub const ALL: [PosScheme; 5] = [
+impl Choice for PosScheme {
+    const ALL: &'static [Self] = &[
         PosScheme::None,
         PosScheme::Sinusoidal,
         PosScheme::Learned,
@@ -46,7 +57,7 @@ impl PosScheme {
         PosScheme::Alibi,
     ];
     /// Query-string value.
-    pub fn key(self) -> &'static str {
+    fn key(self) -> &'static str {
         match self {
             PosScheme::None => "none",
             PosScheme::Sinusoidal => "sin",
@@ -55,6 +66,9 @@ impl PosScheme {
             PosScheme::Alibi => "alibi",
         }
     }
+}
+
+impl PosScheme {
     /// Button label.
     pub fn label(self) -> &'static str {
         match self {
@@ -64,6 +78,37 @@ impl PosScheme {
             PosScheme::Rope => "RoPE",
             PosScheme::Alibi => "ALiBi",
         }
+    }
+}
+
+/// The new order of the permutation section, written 1-based (`3,2,1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PermParam {
+    pub key: &'static str,
+}
+
+impl PermParam {
+    /// The order in the link for a sentence of `count` tokens; reversed
+    /// when absent, and reversed with a note when it is not a
+    /// rearrangement of the tokens.
+    pub fn read(&self, n: &mut Notes, q: &Query, count: usize) -> Vec<usize> {
+        match q.get(self.key) {
+            None => reversed(count),
+            Some(_) if count == 0 => Vec::new(),
+            Some(raw) => parse_perm(raw, count).unwrap_or_else(|| {
+                n.0.push(format!(
+                    "The new order “{}” is not a rearrangement of the {count} tokens; showing them reversed.",
+                    raw.chars().take(40).collect::<String>()
+                ));
+                reversed(count)
+            }),
+        }
+    }
+
+    /// The `(key, value)` pair for [`build`] (0-based in, 1-based out).
+    pub fn pair(&self, perm: &[usize]) -> (&'static str, String) {
+        let perm: Vec<String> = perm.iter().map(|p| (p + 1).to_string()).collect();
+        (self.key, perm.join(","))
     }
 }
 
@@ -98,25 +143,27 @@ pub fn reversed(n: usize) -> Vec<usize> {
 
 impl Default for PosState {
     fn default() -> Self {
+        let text = TEXT.default.to_string();
+        let perm = reversed(tokenize(&text).tokens.len());
         PosState {
-            text: DEFAULT_TEXT.into(),
-            perm: reversed(3),
-            scheme: PosScheme::None,
-            sin_n: 128,
-            sin_d: 128,
-            anchor: 40,
-            rope_d: 8,
-            rope_m: 7,
-            rope_n: 3,
-            shift: 0,
-            rope_seed: 1,
-            alibi_text: DEFAULT_ALIBI_TEXT.into(),
-            alibi_heads: 8,
-            causal: true,
-            alibi_head: 0,
-            k: 3,
-            steps: 600,
-            exp_seed: 1,
+            text,
+            perm,
+            scheme: POS.default,
+            sin_n: SIN_N.default_usize(),
+            sin_d: SIN_D.default_usize(),
+            anchor: ANCHOR.default_usize(),
+            rope_d: ROPE_D.default_usize(),
+            rope_m: ROPE_M.default_usize(),
+            rope_n: ROPE_N.default_usize(),
+            shift: SHIFT.default_usize(),
+            rope_seed: ROPE_SEED.default_u64(),
+            alibi_text: ALIBI_TEXT.default.into(),
+            alibi_heads: ALIBI_HEADS.default_usize(),
+            causal: CAUSAL.default,
+            alibi_head: ALIBI_HEAD.default_usize().saturating_sub(1),
+            k: K.default_usize(),
+            steps: STEPS.default_usize(),
+            exp_seed: EXP_SEED.default_u64(),
         }
     }
 }
@@ -132,85 +179,50 @@ pub fn parse_perm(raw: &str, n: usize) -> Option<Vec<usize>> {
         .map(|()| perm)
 }
 
-/// An even number in `min..=max` (odd values round up, with a note).
-fn even(n: &mut Notes, q: &Query, key: &str, label: &str, min: i64, max: i64, d: i64) -> usize {
-    let v = n.int(q, key, label, min, max, d);
+/// An even parameter from the link (odd values round up, with a note).
+fn even(n: &mut Notes, q: &Query, p: IntParam) -> usize {
+    let v = p.read(n, q);
     if v % 2 == 1 {
-        let up = (v + 1).min(max);
-        n.0.push(format!("{label} must be even; using {up}."));
-        up as usize
+        let up = (v + 1).min(p.max);
+        n.0.push(format!("{} must be even; using {up}.", p.label));
+        usize::try_from(up).unwrap_or(0)
     } else {
-        v as usize
+        usize::try_from(v).unwrap_or(0)
     }
+}
+
+/// A slider's value for an even parameter: rounded into the range, odd
+/// values up.
+pub fn clamp_even(p: IntParam, v: f64) -> usize {
+    p.clamp_usize(v).div_ceil(2) * 2
 }
 
 impl PosState {
     /// Reads the state; bad values are clamped and explained in the notes.
     pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let d = PosState::default();
         let mut n = Notes::default();
-        let text = n.text(q, "text", &d.text);
-        let count = tokenize(&text).tokens.len();
-        let perm = match q.get("perm") {
-            None => reversed(count),
-            Some(_) if count == 0 => Vec::new(),
-            Some(raw) => parse_perm(raw, count).unwrap_or_else(|| {
-                n.0.push(format!(
-                    "The new order “{}” is not a rearrangement of the {count} tokens; showing them reversed.",
-                    raw.chars().take(40).collect::<String>()
-                ));
-                reversed(count)
-            }),
+        let text = TEXT.read(&mut n, q);
+        let perm = PERM.read(&mut n, q, tokenize(&text).tokens.len());
+        let scheme = POS.read(&mut n, q);
+        let sin_n = SIN_N.read_usize(&mut n, q);
+        let sin_d = even(&mut n, q, SIN_D);
+        let anchor = ANCHOR.read_usize(&mut n, q);
+        let rope_d = even(&mut n, q, ROPE_D);
+        let rope_m = ROPE_M.read_usize(&mut n, q);
+        let rope_n = ROPE_N.read_usize(&mut n, q);
+        let shift = SHIFT.read_usize(&mut n, q);
+        let rope_seed = ROPE_SEED.read_u64(&mut n, q);
+        let alibi_text = ALIBI_TEXT.read(&mut n, q);
+        let alibi_heads = ALIBI_HEADS.read_usize(&mut n, q);
+        let causal = CAUSAL.read(&mut n, q);
+        let head = IntParam {
+            max: i64::try_from(alibi_heads).unwrap_or(ALIBI_HEAD.max),
+            ..ALIBI_HEAD
         };
-        let scheme_key = n.choice(
-            q,
-            "pos",
-            "position",
-            &PosScheme::ALL.map(PosScheme::key),
-            "none",
-        );
-        let scheme = PosScheme::ALL
-            .into_iter()
-            .find(|s| s.key() == scheme_key)
-            .unwrap_or(PosScheme::None);
-        let sin_n = n.int(q, "sn", "positions", 1, MAX_POSITIONS, d.sin_n as i64) as usize;
-        let sin_d = even(&mut n, q, "sd", "d_model", 2, MAX_D_MODEL, d.sin_d as i64);
-        let anchor = n.int(
-            q,
-            "p",
-            "anchor position",
-            0,
-            MAX_POSITIONS - 1,
-            d.anchor as i64,
-        ) as usize;
-        let rope_d = even(
-            &mut n,
-            q,
-            "rd",
-            "head width",
-            2,
-            ROPE_D_MAX,
-            d.rope_d as i64,
-        );
-        let rope_m = n.int(q, "rm", "query position", 0, ROPE_POS_MAX, d.rope_m as i64) as usize;
-        let rope_n = n.int(q, "rn", "key position", 0, ROPE_POS_MAX, d.rope_n as i64) as usize;
-        let shift = n.int(q, "shift", "shift", 0, SHIFT_MAX, 0) as usize;
-        let rope_seed = n.int(q, "rseed", "seed", 0, SEED_MAX, 1) as u64;
-        let alibi_text = n.text(q, "atext", &d.alibi_text);
-        let alibi_heads =
-            n.int(q, "ah", "ALiBi heads", 1, HEADS_MAX, d.alibi_heads as i64) as usize;
-        let causal = n.flag(q, "causal", "causal", true);
-        let alibi_head = n.int(q, "ahead", "selected head", 1, alibi_heads as i64, 1) as usize - 1;
-        let k = n.int(q, "k", "k", 1, K_MAX, d.k as i64) as usize;
-        let steps = n.int(
-            q,
-            "steps",
-            "training steps",
-            STEPS_MIN,
-            STEPS_MAX,
-            d.steps as i64,
-        ) as usize;
-        let exp_seed = n.int(q, "eseed", "experiment seed", 0, SEED_MAX, 1) as u64;
+        let alibi_head = head.read_usize(&mut n, q).saturating_sub(1);
+        let k = K.read_usize(&mut n, q);
+        let steps = STEPS.read_usize(&mut n, q);
+        let exp_seed = EXP_SEED.read_u64(&mut n, q);
         (
             PosState {
                 text,
@@ -238,29 +250,41 @@ impl PosState {
 
     /// The query string that restores this state.
     pub fn to_query(&self) -> String {
-        let perm: Vec<String> = self.perm.iter().map(|p| (p + 1).to_string()).collect();
         build(&[
-            ("text", self.text.clone()),
-            ("perm", perm.join(",")),
-            ("pos", self.scheme.key().into()),
-            ("sn", self.sin_n.to_string()),
-            ("sd", self.sin_d.to_string()),
-            ("p", self.anchor.to_string()),
-            ("rd", self.rope_d.to_string()),
-            ("rm", self.rope_m.to_string()),
-            ("rn", self.rope_n.to_string()),
-            ("shift", self.shift.to_string()),
-            ("rseed", self.rope_seed.to_string()),
-            ("atext", self.alibi_text.clone()),
-            ("ah", self.alibi_heads.to_string()),
-            ("causal", if self.causal { "1" } else { "0" }.into()),
-            ("ahead", (self.alibi_head + 1).to_string()),
-            ("k", self.k.to_string()),
-            ("steps", self.steps.to_string()),
-            ("eseed", self.exp_seed.to_string()),
+            TEXT.pair(&self.text),
+            PERM.pair(&self.perm),
+            POS.pair(self.scheme),
+            SIN_N.pair(self.sin_n),
+            SIN_D.pair(self.sin_d),
+            ANCHOR.pair(self.anchor),
+            ROPE_D.pair(self.rope_d),
+            ROPE_M.pair(self.rope_m),
+            ROPE_N.pair(self.rope_n),
+            SHIFT.pair(self.shift),
+            ROPE_SEED.pair(self.rope_seed),
+            ALIBI_TEXT.pair(&self.alibi_text),
+            ALIBI_HEADS.pair(self.alibi_heads),
+            CAUSAL.pair(self.causal),
+            ALIBI_HEAD.pair(self.alibi_head + 1),
+            K.pair(self.k),
+            STEPS.pair(self.steps),
+            EXP_SEED.pair(self.exp_seed),
         ])
     }
 
+    /// Sets the number of ALiBi heads (from a slider), keeping the selected
+    /// head among them.
+    pub fn set_alibi_heads(&mut self, v: f64) {
+        self.alibi_heads = ALIBI_HEADS.clamp_usize(v);
+        self.alibi_head = self.alibi_head.min(self.alibi_heads.saturating_sub(1));
+    }
+
+    /// The next step of the "move both" animation: the shift grows by one,
+    /// wrapping past its maximum to 0.
+    pub fn next_shift(&mut self) {
+        let max = usize::try_from(SHIFT.max).unwrap_or(0);
+        self.shift = if self.shift >= max { 0 } else { self.shift + 1 };
+    }
     /// New sentence text: the order is reset to reversed when the number of
     /// tokens changes.
     pub fn with_text(&self, text: &str) -> Self {
@@ -352,7 +376,7 @@ mod tests {
         );
         assert_eq!((s.rope_d, s.rope_m, s.shift), (4, 7, 500));
         assert_eq!((s.alibi_heads, s.alibi_head), (1, 0));
-        assert_eq!((s.k, s.steps), (1, STEPS_MIN as usize));
+        assert_eq!((s.k, s.steps), (1, STEPS.min as usize));
         assert!(s.causal);
         assert!(notes.len() >= 12, "{notes:?}");
         assert!(notes.iter().any(|n| n.contains("not a rearrangement")));
@@ -378,5 +402,50 @@ mod tests {
         assert!(attention_core::permutation::check_permutation(&t.perm, 4).is_ok());
         let empty = PosState::default().with_text("   ");
         assert!(empty.perm.is_empty());
+    }
+    #[test]
+    fn notes_name_each_parameter_as_before() {
+        let (s, notes) = PosState::from_query(&parse("sd=7&rd=15&ah=4&ahead=9&k=abc&eseed=-1"));
+        assert_eq!((s.sin_d, s.rope_d), (8, 16));
+        assert_eq!((s.alibi_heads, s.alibi_head), (4, 3));
+        assert_eq!((s.k, s.exp_seed), (3, 0));
+        assert_eq!(
+            notes,
+            vec![
+                "d_model must be even; using 8.".to_string(),
+                "head width must be even; using 16.".to_string(),
+                "selected head = 9 is above the maximum 4; using 4.".to_string(),
+                "k = “abc” is not a number; using 3.".to_string(),
+                "experiment seed = -1 is below the minimum 0; using 0.".to_string(),
+            ]
+        );
+        let (_, notes) = PosState::from_query(&parse("pos=x"));
+        assert_eq!(
+            notes,
+            vec![
+                "position = “x” is not one of none, sin, learned, rope, alibi; using none."
+                    .to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn slider_helpers_stay_in_range() {
+        assert_eq!(clamp_even(SIN_D, 7.0), 8);
+        assert_eq!(clamp_even(SIN_D, 1e9), 512);
+        assert_eq!(clamp_even(ROPE_D, 0.0), 2);
+        let mut s = PosState {
+            alibi_head: 7,
+            ..PosState::default()
+        };
+        s.set_alibi_heads(3.4);
+        assert_eq!((s.alibi_heads, s.alibi_head), (3, 2));
+        s.set_alibi_heads(99.0);
+        assert_eq!((s.alibi_heads, s.alibi_head), (16, 2));
+        s.shift = 499;
+        s.next_shift();
+        assert_eq!(s.shift, 500);
+        s.next_shift();
+        assert_eq!(s.shift, 0, "wraps past the maximum");
     }
 }

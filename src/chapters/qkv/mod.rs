@@ -13,17 +13,18 @@ pub mod model;
 pub mod state;
 
 use crate::chapters::{ChapterHead, UrlState};
-use crate::charts::heatmap::{signed, weights as weight_map};
-use crate::charts::heatmap::{ColorScale, HeatmapData};
+use crate::charts::heatmap::{signed, HeatmapData};
+use crate::query::Choice;
 use crate::widgets::formula::Formula;
-use crate::widgets::heatmap::Heatmap;
+use crate::widgets::heatmap::{empty_heatmap, table_value, Heatmap};
 use crate::widgets::notes::Notes;
+use crate::widgets::seeded::{embed, projection_weights};
 use crate::widgets::self_check::{Question, SelfCheck};
 use crate::widgets::slider::{Slider, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use leptos::prelude::*;
-use model::{breakdown, dim_labels, QkvModel};
-use state::{QkvState, Step, D_K_MAX, D_MODEL_MAX, HEADS_MAX, T_MAX, T_MIN};
+use model::{breakdown, dim_labels, Matrix, QkvModel, QueryBreakdown};
+use state::{QkvState, Step, D_K, D_MODEL, HEADS, SEED, TEMPERATURE};
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "qkv";
@@ -66,160 +67,426 @@ pub fn page() -> AnyView {
     view! { <QkvChapter /> }.into_any()
 }
 
-fn empty_heatmap() -> HeatmapData {
-    HeatmapData {
-        rows: 0,
-        cols: 0,
-        values: Vec::new(),
-        row_labels: Vec::new(),
-        col_labels: Vec::new(),
-        scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
-    }
-}
-
 fn fmt_shape(r: usize, c: usize) -> String {
     format!("{r} × {c}")
 }
 
-#[component]
-fn QkvChapter() -> impl IntoView {
-    let url = UrlState::new(SLUG, QkvState::from_query, QkvState::to_query);
-    let (state, url_notes, commit) = (url.state, url.notes, url.commit);
-    // Embeddings and weights change only with their own inputs; a temperature
-    // or scaling change reuses them and reruns attention alone.
+/// The engine's trace for the current state, or why there is none.
+type ModelMemo = Memo<Result<QkvModel, String>>;
+
+/// What every matrix view reads: the state, the model, the head shown, the
+/// selected query and how to select one.
+#[derive(Clone, Copy)]
+struct Ctx {
+    state: Memo<QkvState>,
+    model: ModelMemo,
+    head: Memo<usize>,
+    selected: Memo<Option<usize>>,
+    /// Selects a query row (the selected one again deselects).
+    select_row: Callback<usize>,
+}
+
+/// The model, recomputed in parts: embeddings and weights change only with
+/// their own inputs, so a temperature or scaling change reuses them and
+/// reruns attention alone.
+fn model_memo(state: Memo<QkvState>) -> ModelMemo {
     let embed_key = Memo::new(move |_| state.with(|s| (s.text.clone(), s.d_model, s.seed)));
     let weight_key = Memo::new(move |_| state.with(|s| (s.d_model, s.heads, s.d_k, s.seed)));
-    let embedded =
-        Memo::new(move |_| embed_key.with(|(text, dm, seed)| model::embed(text, *dm, *seed)));
+    let embedded = Memo::new(move |_| embed_key.with(|(text, dm, seed)| embed(text, *dm, *seed)));
     let weights = Memo::new(move |_| {
-        weight_key.with(|&(dm, h, dk, seed)| model::projection_weights(dm, h, dk, seed))
+        weight_key.with(|&(dm, h, dk, seed)| projection_weights(dm, h, dk, seed))
     });
-    let model = Memo::new(move |_| {
+    Memo::new(move |_| {
         embedded.with(|e| {
             weights.with(|w| match (e, w) {
                 (Ok(e), Ok(w)) => state.with(|s| model::run(s, e, w)),
                 (Err(msg), _) | (_, Err(msg)) => Err(msg.clone()),
             })
         })
-    });
+    })
+}
 
-    let edit = move |f: Box<dyn FnOnce(&mut QkvState)>| url.edit(f);
+#[component]
+fn QkvChapter() -> impl IntoView {
+    let url = UrlState::new(SLUG, QkvState::from_query, QkvState::to_query);
+    let state = url.state;
+    let model = model_memo(state);
+    let ctx = Ctx {
+        state,
+        model,
+        head: Memo::new(move |_| state.with(|s| s.head)),
+        selected: Memo::new(move |_| state.with(|s| s.query)),
+        select_row: Callback::new(move |r: usize| {
+            url.edit(|s| s.query = if s.query == Some(r) { None } else { Some(r) })
+        }),
+    };
+    let ok = move || model.with(Result::is_ok);
+    let error = move || model.with(|m| m.as_ref().err().cloned().unwrap_or_default());
+    view! {
+        <article class="chapter qkv">
+            <ChapterHead slug=SLUG>
+                "Every token asks a question (its query), advertises what it holds (its key) and carries something to hand over (its value). "
+                "All three are learned linear maps of the same token vector. Type below and watch each step recompute."
+            </ChapterHead>
+            <Controls url=url />
+            <section class="formula-box" aria-label="Formula">
+                <Formula
+                    mathml=FORMULA
+                    alt="Attention(Q, K, V) = softmax(Q Kᵀ / (√d_k · τ)) V, one row per position."
+                />
+            </section>
+            <Stepper url=url />
+            <Show when=ok fallback=move || view! { <p class="error" role="alert">{error}</p> }>
+                <QueryPicker ctx=ctx />
+                <HeadPicker url=url head=ctx.head />
+                <Steps ctx=ctx />
+                <QueryFocus model=model head=ctx.head selected=ctx.selected />
+            </Show>
+            <SelfCheck questions=QUESTIONS />
+        </article>
+    }
+}
 
-    let head = Memo::new(move |_| state.with(|s| s.head));
-    let selected = Memo::new(move |_| state.with(|s| s.query));
-    let ok = move || model.with(|m| m.is_ok());
-    // Token and head lists change rarely: memos keep their buttons from being
+/// The sentence and every setting.
+#[component]
+fn Controls(url: UrlState<QkvState>) -> impl IntoView {
+    let state = url.state;
+    view! {
+        <section class="controls" aria-label="Controls">
+            <TokenEditor
+                text=move || state.with(|s| s.text.clone())
+                on_text=Callback::new(move |t: String| url.commit.run(state.with_untracked(|s| s.with_text(&t))))
+            />
+            <div class="control-grid">
+                <Slider
+                    label="d_model (width of each token vector)"
+                    test_id="d-model"
+                    value=move || state.with(|s| s.d_model as f64)
+                    on_change=Callback::new(move |v: f64| url.edit(|s| s.d_model = D_MODEL.clamp_usize(v)))
+                    min=D_MODEL.min_f64()
+                    max=D_MODEL.max_f64()
+                />
+                <Slider
+                    label="d_k (width of each query and key)"
+                    test_id="d-k"
+                    value=move || state.with(|s| s.d_k as f64)
+                    on_change=Callback::new(move |v: f64| url.edit(|s| s.d_k = D_K.clamp_usize(v)))
+                    min=D_K.min_f64()
+                    max=D_K.max_f64()
+                />
+                <Slider
+                    label="Heads"
+                    test_id="heads"
+                    value=move || state.with(|s| s.heads as f64)
+                    on_change=Callback::new(move |v: f64| {
+                        url.commit.run(state.with_untracked(|s| s.with_heads(HEADS.clamp_usize(v))))
+                    })
+                    min=HEADS.min_f64()
+                    max=HEADS.max_f64()
+                />
+                <Slider
+                    label="Temperature τ"
+                    test_id="temperature"
+                    log=true
+                    value=move || state.with(|s| s.temperature)
+                    on_change=Callback::new(move |v: f64| url.edit(|s| s.temperature = TEMPERATURE.clamp(v)))
+                    min=TEMPERATURE.min
+                    max=TEMPERATURE.max
+                />
+                <SeedControl url=url />
+                <Toggle
+                    label="Divide scores by √d_k"
+                    test_id="scale"
+                    checked=move || state.with(|s| s.scale)
+                    on_change=Callback::new(move |on: bool| url.edit(|s| s.scale = on))
+                />
+                <Toggle
+                    label="Causal mask (no peeking ahead)"
+                    test_id="causal"
+                    checked=move || state.with(|s| s.causal)
+                    on_change=Callback::new(move |on: bool| url.edit(|s| s.causal = on))
+                />
+            </div>
+            <Notes notes=url.notes />
+        </section>
+    }
+}
+
+/// The seed as a number field (garbage keeps the old seed, out of range is
+/// clamped) and a "new random weights" button.
+#[component]
+fn SeedControl(url: UrlState<QkvState>) -> impl IntoView {
+    let state = url.state;
+    let on_change = move |ev: leptos::ev::Event| {
+        let raw = event_target_value(&ev);
+        let typed = raw
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(|v| u64::try_from(SEED.clamp(v)).unwrap_or(0));
+        let seed = typed.unwrap_or_else(|| state.with_untracked(|s| s.seed));
+        url.edit(|s| s.seed = seed);
+        // Show what is used (clamped, or the old seed for garbage).
+        event_target::<web_sys::HtmlInputElement>(&ev).set_value(&seed.to_string());
+    };
+    view! {
+        <div class="control seed">
+            <label for="seed-input">"Seed"</label>
+            <input
+                id="seed-input"
+                type="number"
+                min=SEED.min
+                max=SEED.max
+                data-testid="seed"
+                prop:value=move || state.with(|s| s.seed.to_string())
+                on:change=on_change
+            />
+            <button on:click=move |_| url.edit(|s| s.seed = SEED.next(s.seed))>
+                "New random weights"
+            </button>
+        </div>
+    }
+}
+
+/// Back, one button per step, next.
+#[component]
+fn Stepper(url: UrlState<QkvState>) -> impl IntoView {
+    let state = url.state;
+    let step = Memo::new(move |_| state.with(|s| s.step));
+    view! {
+        <nav class="stepper" aria-label="Steps">
+            <button
+                class="step-nav"
+                on:click=move |_| url.edit(|s| s.step = s.step.prev())
+                disabled=move || step.get() == Step::Embed
+            >
+                "← Back"
+            </button>
+            {Step::ORDER
+                .iter()
+                .map(|&st| {
+                    view! {
+                        <button
+                            class="step"
+                            data-step=st.key()
+                            aria-pressed=move || (step.get() == st).to_string()
+                            on:click=move |_| url.edit(|s| s.step = st)
+                        >
+                            {st.label()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+            <button
+                class="step-nav"
+                on:click=move |_| url.edit(|s| s.step = s.step.next())
+                disabled=move || matches!(step.get(), Step::Output | Step::All)
+            >
+                "Next →"
+            </button>
+        </nav>
+    }
+}
+
+/// One button per token: selects it as the query.
+#[component]
+fn QueryPicker(ctx: Ctx) -> impl IntoView {
+    // The token list changes rarely: a memo keeps its buttons from being
     // rebuilt on every slider move.
-    let token_list = Memo::new(move |_| {
-        model.with(|m| m.as_ref().map(|m| m.tokens.clone()).unwrap_or_default())
+    let tokens = Memo::new(move |_| {
+        ctx.model
+            .with(|m| m.as_ref().map(|m| m.tokens.clone()).unwrap_or_default())
     });
-    let head_count = Memo::new(move |_| state.with(|s| s.heads));
+    view! {
+        <div class="pick-query">
+            <span class="label">"Select a query token: "</span>
+            {move || {
+                tokens
+                    .get()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        view! {
+                            <button
+                                class="token-pick"
+                                aria-pressed=move || (ctx.selected.get() == Some(i)).to_string()
+                                on:click=move |_| ctx.select_row.run(i)
+                            >
+                                {t}
+                            </button>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </div>
+    }
+}
 
-    // One memo per matrix: each repaints only when its numbers change.
-    let from_model = move |f: fn(&QkvModel, usize) -> Option<HeatmapData>| {
-        Memo::new(move |_| {
-            let h = head.get();
-            model.with(|m| {
-                m.as_ref()
-                    .ok()
-                    .and_then(|m| f(m, h))
-                    .unwrap_or_else(empty_heatmap)
-            })
+/// One button per head, when there are several.
+#[component]
+fn HeadPicker(url: UrlState<QkvState>, head: Memo<usize>) -> impl IntoView {
+    let state = url.state;
+    let heads = Memo::new(move |_| state.with(|s| s.heads));
+    view! {
+        <Show when=move || { heads.get() > 1 }>
+            <div class="pick-head" role="group" aria-label="Head shown">
+                <span class="label">"Head shown: "</span>
+                {move || {
+                    (0..heads.get())
+                        .map(|h| {
+                            view! {
+                                <button
+                                    class="head-pick"
+                                    aria-pressed=move || (head.get() == h).to_string()
+                                    on:click=move |_| url.edit(|s| s.head = h)
+                                >
+                                    {format!("Head {}", h + 1)}
+                                </button>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </div>
+        </Show>
+    }
+}
+
+/// One matrix of the model as a heatmap; repaints only when its numbers
+/// change.
+fn matrix_data(ctx: Ctx, which: Matrix) -> Memo<HeatmapData> {
+    Memo::new(move |_| {
+        let h = ctx.head.get();
+        ctx.model.with(|m| {
+            m.as_ref()
+                .ok()
+                .and_then(|m| m.heatmap(which, h))
+                .unwrap_or_else(empty_heatmap)
         })
-    };
-    let x_data = from_model(|m, _| {
-        Some(signed(
-            &m.trace.x,
-            m.tokens.clone(),
-            dim_labels(m.trace.x.ncols()),
-        ))
-    });
-    let q_data = from_model(|m, h| {
-        m.trace
-            .heads
-            .get(h)
-            .map(|t| signed(&t.q, m.tokens.clone(), dim_labels(t.q.ncols())))
-    });
-    let k_data = from_model(|m, h| {
-        m.trace
-            .heads
-            .get(h)
-            .map(|t| signed(&t.k, m.tokens.clone(), dim_labels(t.k.ncols())))
-    });
-    let v_data = from_model(|m, h| {
-        m.trace
-            .heads
-            .get(h)
-            .map(|t| signed(&t.v, m.tokens.clone(), dim_labels(t.v.ncols())))
-    });
-    let s_data = from_model(|m, h| {
-        m.trace
-            .heads
-            .get(h)
-            .map(|t| signed(&t.scores, m.tokens.clone(), m.tokens.clone()))
-    });
-    let l_data = from_model(|m, h| {
-        m.trace
-            .heads
-            .get(h)
-            .map(|t| signed(&t.logits, m.tokens.clone(), m.tokens.clone()))
-    });
-    let w_data = from_model(|m, h| {
-        m.trace
-            .heads
-            .get(h)
-            .map(|t| weight_map(&t.weights, &m.tokens))
-    });
-    let o_data = from_model(|m, h| {
-        m.trace
-            .heads
-            .get(h)
-            .map(|t| signed(&t.output, m.tokens.clone(), dim_labels(t.output.ncols())))
-    });
-    let c_data = from_model(|m, _| {
-        Some(signed(
-            &m.trace.concat,
-            m.tokens.clone(),
-            dim_labels(m.trace.concat.ncols()),
-        ))
-    });
-    let y_data = from_model(|m, _| {
-        Some(signed(
-            &m.trace.output,
-            m.tokens.clone(),
-            dim_labels(m.trace.output.ncols()),
-        ))
-    });
-    let row_sums = Signal::derive(move || {
-        let h = head.get();
-        model.with(|m| {
-            m.as_ref().ok().and_then(|m| m.trace.heads.get(h)).map(|t| {
-                (
-                    "row sum".to_string(),
-                    t.weights.row_iter().map(|r| r.sum()).collect::<Vec<f64>>(),
-                )
-            })
-        })
-    });
+    })
+}
 
-    let shape_of = move |d: Memo<HeatmapData>, what: &'static str| {
-        Signal::derive(move || d.with(|d| format!("{} · {what}", fmt_shape(d.rows, d.cols))))
-    };
-    let select_row = Callback::new(move |r: usize| {
-        edit(Box::new(move |s| {
-            s.query = if s.query == Some(r) { None } else { Some(r) }
-        }))
-    });
-    let sel_signal = Signal::derive(move || selected.get());
-    let shows = move |step: Step| move || state.with(|s| s.step.shows(step));
+/// A matrix whose subtitle is its shape and what it holds.
+#[component]
+fn MatrixMap(
+    ctx: Ctx,
+    which: Matrix,
+    title: &'static str,
+    test_id: &'static str,
+    what: &'static str,
+) -> impl IntoView {
+    let data = matrix_data(ctx, which);
+    view! {
+        <Heatmap
+            title=title
+            test_id=test_id
+            subtitle=move || data.with(|d| format!("{} · {what}", fmt_shape(d.rows, d.cols)))
+            data=data
+            highlight_row=ctx.selected
+            on_select_row=ctx.select_row
+        />
+    }
+}
 
-    let scale_text = Signal::derive(move || {
+/// One step of the computation, shown when the stepper is on it (or on
+/// "all steps").
+#[component]
+fn StepSection(
+    state: Memo<QkvState>,
+    step: Step,
+    title: &'static str,
+    intro: &'static str,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let label = format!("Step {}", step.key());
+    view! {
+        <Show when=move || state.with(|s| s.step.shows(step))>
+            <section class="step-view" aria-label=label.clone()>
+                <h2>{title}</h2>
+                <p>{intro}</p>
+                {children()}
+            </section>
+        </Show>
+    }
+}
+
+/// The six steps, X to the output.
+#[component]
+fn Steps(ctx: Ctx) -> impl IntoView {
+    let state = ctx.state;
+    view! {
+        <div class="steps">
+            <StepSection
+                state=state
+                step=Step::Embed
+                title="1 · Tokens become vectors: X"
+                intro="Each token gets a vector of d_model numbers. Here the vectors are fixed random ones chosen by the word and the seed, so the same word always looks the same. Rows are positions."
+            >
+                <MatrixMap ctx=ctx which=Matrix::X title="X" test_id="hm-x" what="n × d_model" />
+            </StepSection>
+            <StepSection
+                state=state
+                step=Step::Project
+                title="2 · Three projections: Q, K, V"
+                intro="The same X is multiplied by three different weight matrices W_Q, W_K, W_V (each d_model × d_k). Each head has its own three."
+            >
+                <div class="row-of-maps">
+                    <MatrixMap ctx=ctx which=Matrix::Q title="Q = X W_Q" test_id="hm-q" what="what each token looks for" />
+                    <MatrixMap ctx=ctx which=Matrix::K title="K = X W_K" test_id="hm-k" what="what each token offers" />
+                    <MatrixMap ctx=ctx which=Matrix::V title="V = X W_V" test_id="hm-v" what="what each token hands over" />
+                </div>
+            </StepSection>
+            <StepSection
+                state=state
+                step=Step::Scores
+                title="3 · Every query meets every key: Q Kᵀ"
+                intro="Entry (i, j) is the dot product of query i with key j: large when they point the same way. Rows are queries, columns are keys."
+            >
+                <MatrixMap ctx=ctx which=Matrix::Scores title="Scores Q Kᵀ" test_id="hm-scores" what="n × n" />
+            </StepSection>
+            <StepSection
+                state=state
+                step=Step::Scale
+                title="4 · Scale (and mask)"
+                intro="The scores are divided by √d_k so their spread does not grow with the width, then by the temperature τ. Masked entries become −∞, which softmax turns into exactly 0."
+            >
+                <LogitsMap ctx=ctx />
+            </StepSection>
+            <StepSection
+                state=state
+                step=Step::Softmax
+                title="5 · Softmax: scores become weights"
+                intro="Each row is exponentiated and normalised, so it is positive and sums to 1: how much of each value this query will take."
+            >
+                <WeightsMap ctx=ctx />
+            </StepSection>
+            <StepSection
+                state=state
+                step=Step::Output
+                title="6 · Weighted sum of values, then W_O"
+                intro="Row i of the head's output is the weighted average of the value rows, using row i of the weights. The heads' outputs sit side by side (concat) and W_O mixes them back to d_model."
+            >
+                <div class="row-of-maps">
+                    <MatrixMap ctx=ctx which=Matrix::HeadOutput title="Head output = weights · V" test_id="hm-out" what="n × d_k" />
+                    <MatrixMap ctx=ctx which=Matrix::Concat title="Concat of all heads" test_id="hm-concat" what="n × (heads · d_k)" />
+                    <MatrixMap ctx=ctx which=Matrix::Output title="Output = concat · W_O" test_id="hm-y" what="n × d_model" />
+                </div>
+            </StepSection>
+        </div>
+    }
+}
+
+/// Step 4: the logits, with the variance of the numbers and what was done
+/// to the scores.
+#[component]
+fn LogitsMap(ctx: Ctx) -> impl IntoView {
+    let (state, model, head) = (ctx.state, ctx.model, ctx.head);
+    let data = matrix_data(ctx, Matrix::Logits);
+    let scale_text = move || {
         model.with(|m| match m {
-            Ok(m) => {
-                let st = state.get();
-                let c = m.trace.scale_factor;
+            Ok(m) => state.with(|st| {
                 let scaled = if st.scale {
-                    format!("multiplied by 1/√{} = {:.4}", st.d_k, c)
+                    format!("multiplied by 1/√{} = {:.4}", st.d_k, m.trace.scale_factor)
                 } else {
                     "not scaled (scaling is off)".to_string()
                 };
@@ -233,266 +500,64 @@ fn QkvChapter() -> impl IntoView {
                         ""
                     }
                 )
-            }
+            }),
             Err(_) => String::new(),
         })
-    });
+    };
     let variance_text = move || {
         let h = head.get();
         model.with(|m| {
-            m.as_ref().ok().and_then(|m| m.trace.heads.get(h)).map(|t| {
-                let raw: Vec<f64> = t.scores.iter().copied().collect();
-                let fin: Vec<f64> = t.logits.iter().copied().filter(|v| v.is_finite()).collect();
-                format!(
-                    "Spread of the numbers: variance of raw scores {:.3}; of the logits after scaling and τ {:.3}.",
-                    attention_core::variance(&raw),
-                    attention_core::variance(&fin)
-                )
-            })
+            let (raw, logits) = m.as_ref().ok()?.variances(h)?;
+            Some(format!(
+                "Spread of the numbers: variance of raw scores {raw:.3}; of the logits after scaling and τ {logits:.3}."
+            ))
         })
     };
-
     view! {
-        <article class="chapter qkv">
-            <ChapterHead slug=SLUG>
-                    "Every token asks a question (its query), advertises what it holds (its key) and carries something to hand over (its value). "
-                    "All three are learned linear maps of the same token vector. Type below and watch each step recompute."
-            </ChapterHead>
-
-            <section class="controls" aria-label="Controls">
-                <TokenEditor
-                    text=Signal::derive(move || state.with(|s| s.text.clone()))
-                    on_text=Callback::new(move |t: String| commit.run(state.get_untracked().with_text(&t)))
-                />
-                <div class="control-grid">
-                    <Slider
-                        label="d_model (width of each token vector)"
-                        test_id="d-model"
-                        value=Signal::derive(move || state.with(|s| s.d_model as f64))
-                        on_change=Callback::new(move |v: f64| edit(Box::new(move |s| s.d_model = v as usize)))
-                        min=1.0
-                        max=D_MODEL_MAX as f64
-                    />
-                    <Slider
-                        label="d_k (width of each query and key)"
-                        test_id="d-k"
-                        value=Signal::derive(move || state.with(|s| s.d_k as f64))
-                        on_change=Callback::new(move |v: f64| edit(Box::new(move |s| s.d_k = v as usize)))
-                        min=1.0
-                        max=D_K_MAX as f64
-                    />
-                    <Slider
-                        label="Heads"
-                        test_id="heads"
-                        value=Signal::derive(move || state.with(|s| s.heads as f64))
-                        on_change=Callback::new(move |v: f64| commit.run(state.get_untracked().with_heads(v as usize)))
-                        min=1.0
-                        max=HEADS_MAX as f64
-                    />
-                    <Slider
-                        label="Temperature τ"
-                        test_id="temperature"
-                        log=true
-                        value=Signal::derive(move || state.with(|s| s.temperature))
-                        on_change=Callback::new(move |v: f64| edit(Box::new(move |s| s.temperature = v)))
-                        min=T_MIN
-                        max=T_MAX
-                    />
-                    <div class="control seed">
-                        <label for="seed-input">"Seed"</label>
-                        <input
-                            id="seed-input"
-                            type="number"
-                            min="0"
-                            max=state::SEED_MAX
-                            data-testid="seed"
-                            prop:value=move || state.with(|s| s.seed.to_string())
-                            on:change=move |ev| {
-                                let raw = event_target_value(&ev);
-                                let seed = raw.trim().parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v.round().clamp(0.0, state::SEED_MAX as f64) as u64);
-                                let seed = seed.unwrap_or_else(|| state.get_untracked().seed);
-                                edit(Box::new(move |s| s.seed = seed));
-                                // Show what is used (clamped, or the old seed for garbage).
-                                event_target::<web_sys::HtmlInputElement>(&ev).set_value(&seed.to_string());
-                            }
-                        />
-                        <button on:click=move |_| edit(Box::new(|s| s.seed = (s.seed + 1) % (state::SEED_MAX as u64 + 1)))>
-                            "New random weights"
-                        </button>
-                    </div>
-                    <Toggle
-                        label="Divide scores by √d_k"
-                        test_id="scale"
-                        checked=Signal::derive(move || state.with(|s| s.scale))
-                        on_change=Callback::new(move |on: bool| edit(Box::new(move |s| s.scale = on)))
-                    />
-                    <Toggle
-                        label="Causal mask (no peeking ahead)"
-                        test_id="causal"
-                        checked=Signal::derive(move || state.with(|s| s.causal))
-                        on_change=Callback::new(move |on: bool| edit(Box::new(move |s| s.causal = on)))
-                    />
-                </div>
-                <Notes notes=url_notes />
-            </section>
-
-            <section class="formula-box" aria-label="Formula">
-                <Formula mathml=FORMULA alt="Attention(Q, K, V) = softmax(Q Kᵀ / (√d_k · τ)) V, one row per position." />
-            </section>
-
-            <nav class="stepper" aria-label="Steps">
-                <button
-                    class="step-nav"
-                    on:click=move |_| edit(Box::new(|s| s.step = s.step.prev()))
-                    disabled=move || state.with(|s| s.step == Step::Embed)
-                >
-                    "← Back"
-                </button>
-                {Step::ORDER
-                    .iter()
-                    .map(|&st| {
-                        view! {
-                            <button
-                                class="step"
-                                data-step=st.key()
-                                aria-pressed=move || (state.with(|s| s.step) == st).to_string()
-                                on:click=move |_| edit(Box::new(move |s| s.step = st))
-                            >
-                                {st.label()}
-                            </button>
-                        }
-                    })
-                    .collect_view()}
-                <button
-                    class="step-nav"
-                    on:click=move |_| edit(Box::new(|s| s.step = s.step.next()))
-                    disabled=move || state.with(|s| matches!(s.step, Step::Output | Step::All))
-                >
-                    "Next →"
-                </button>
-            </nav>
-
-            <Show
-                when=ok
-                fallback=move || {
-                    view! {
-                        <p class="error" role="alert">
-                            {move || model.with(|m| m.as_ref().err().cloned().unwrap_or_default())}
-                        </p>
-                    }
-                }
-            >
-                <div class="pick-query">
-                    <span class="label">"Select a query token: "</span>
-                    {move || {
-                        token_list
-                            .get()
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, t)| {
-                                view! {
-                                    <button
-                                        class="token-pick"
-                                        aria-pressed=move || (selected.get() == Some(i)).to_string()
-                                        on:click=move |_| select_row.run(i)
-                                    >
-                                        {t}
-                                    </button>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </div>
-                <Show when=move || { head_count.get() > 1 }>
-                    <div class="pick-head" role="group" aria-label="Head shown">
-                        <span class="label">"Head shown: "</span>
-                        {move || {
-                            (0..head_count.get())
-                                .map(|h| {
-                                    view! {
-                                        <button
-                                            class="head-pick"
-                                            aria-pressed=move || (head.get() == h).to_string()
-                                            on:click=move |_| edit(Box::new(move |s| s.head = h))
-                                        >
-                                            {format!("Head {}", h + 1)}
-                                        </button>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </div>
-                </Show>
-
-                <div class="steps">
-                    <Show when=shows(Step::Embed)>
-                        <section class="step-view" aria-label="Step 1">
-                            <h2>"1 · Tokens become vectors: X"</h2>
-                            <p>"Each token gets a vector of d_model numbers. Here the vectors are fixed random ones chosen by the word and the seed, so the same word always looks the same. Rows are positions."</p>
-                            <Heatmap title="X" test_id="hm-x" subtitle=shape_of(x_data, "n × d_model") data=x_data highlight_row=sel_signal on_select_row=select_row />
-                        </section>
-                    </Show>
-                    <Show when=shows(Step::Project)>
-                        <section class="step-view" aria-label="Step 2">
-                            <h2>"2 · Three projections: Q, K, V"</h2>
-                            <p>"The same X is multiplied by three different weight matrices W_Q, W_K, W_V (each d_model × d_k). Each head has its own three."</p>
-                            <div class="row-of-maps">
-                                <Heatmap title="Q = X W_Q" test_id="hm-q" subtitle=shape_of(q_data, "what each token looks for") data=q_data highlight_row=sel_signal on_select_row=select_row />
-                                <Heatmap title="K = X W_K" test_id="hm-k" subtitle=shape_of(k_data, "what each token offers") data=k_data highlight_row=sel_signal on_select_row=select_row />
-                                <Heatmap title="V = X W_V" test_id="hm-v" subtitle=shape_of(v_data, "what each token hands over") data=v_data highlight_row=sel_signal on_select_row=select_row />
-                            </div>
-                        </section>
-                    </Show>
-                    <Show when=shows(Step::Scores)>
-                        <section class="step-view" aria-label="Step 3">
-                            <h2>"3 · Every query meets every key: Q Kᵀ"</h2>
-                            <p>"Entry (i, j) is the dot product of query i with key j: large when they point the same way. Rows are queries, columns are keys."</p>
-                            <Heatmap title="Scores Q Kᵀ" test_id="hm-scores" subtitle=shape_of(s_data, "n × n") data=s_data highlight_row=sel_signal on_select_row=select_row />
-                        </section>
-                    </Show>
-                    <Show when=shows(Step::Scale)>
-                        <section class="step-view" aria-label="Step 4">
-                            <h2>"4 · Scale (and mask)"</h2>
-                            <p>"The scores are divided by √d_k so their spread does not grow with the width, then by the temperature τ. Masked entries become −∞, which softmax turns into exactly 0."</p>
-                            <p class="measure" data-testid="variance">{variance_text}</p>
-                            <Heatmap title="Logits" test_id="hm-logits" subtitle=scale_text data=l_data highlight_row=sel_signal on_select_row=select_row />
-                        </section>
-                    </Show>
-                    <Show when=shows(Step::Softmax)>
-                        <section class="step-view" aria-label="Step 5">
-                            <h2>"5 · Softmax: scores become weights"</h2>
-                            <p>"Each row is exponentiated and normalised, so it is positive and sums to 1: how much of each value this query will take."</p>
-                            <Heatmap title="Attention weights" test_id="hm-weights" subtitle=shape_of(w_data, "each row sums to 1") data=w_data highlight_row=sel_signal on_select_row=select_row extra_column=row_sums />
-                        </section>
-                    </Show>
-                    <Show when=shows(Step::Output)>
-                        <section class="step-view" aria-label="Step 6">
-                            <h2>"6 · Weighted sum of values, then W_O"</h2>
-                            <p>"Row i of the head's output is the weighted average of the value rows, using row i of the weights. The heads' outputs sit side by side (concat) and W_O mixes them back to d_model."</p>
-                            <div class="row-of-maps">
-                                <Heatmap title="Head output = weights · V" test_id="hm-out" subtitle=shape_of(o_data, "n × d_k") data=o_data highlight_row=sel_signal on_select_row=select_row />
-                                <Heatmap title="Concat of all heads" test_id="hm-concat" subtitle=shape_of(c_data, "n × (heads · d_k)") data=c_data highlight_row=sel_signal on_select_row=select_row />
-                                <Heatmap title="Output = concat · W_O" test_id="hm-y" subtitle=shape_of(y_data, "n × d_model") data=y_data highlight_row=sel_signal on_select_row=select_row />
-                            </div>
-                        </section>
-                    </Show>
-                </div>
-
-                <QueryFocus model=model head=head selected=selected />
-            </Show>
-
-            <SelfCheck questions=QUESTIONS />
-        </article>
+        <p class="measure" data-testid="variance">{variance_text}</p>
+        <Heatmap
+            title="Logits"
+            test_id="hm-logits"
+            subtitle=scale_text
+            data=data
+            highlight_row=ctx.selected
+            on_select_row=ctx.select_row
+        />
     }
 }
 
+/// Step 5: the weights, with each row's sum.
+#[component]
+fn WeightsMap(ctx: Ctx) -> impl IntoView {
+    let (model, head) = (ctx.model, ctx.head);
+    let data = matrix_data(ctx, Matrix::Weights);
+    let row_sums = move || {
+        let h = head.get();
+        model.with(|m| {
+            let sums = m.as_ref().ok()?.row_sums(h)?;
+            Some(("row sum".to_string(), sums))
+        })
+    };
+    view! {
+        <Heatmap
+            title="Attention weights"
+            test_id="hm-weights"
+            subtitle=move || data.with(|d| format!("{} · each row sums to 1", fmt_shape(d.rows, d.cols)))
+            data=data
+            highlight_row=ctx.selected
+            on_select_row=ctx.select_row
+            extra_column=row_sums
+        />
+    }
+}
+
+/// What the close-up shows of the selected query: the tokens, the query,
+/// its breakdown and (entropy, largest weight, Jacobian norm).
+type Focus = (Vec<String>, usize, QueryBreakdown, Option<(f64, f64, f64)>);
+
 /// The selected query's scores, weights and per-key contributions.
 #[component]
-fn QueryFocus(
-    model: Memo<Result<QkvModel, String>>,
-    head: Memo<usize>,
-    selected: Memo<Option<usize>>,
-) -> impl IntoView {
+fn QueryFocus(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>) -> impl IntoView {
     let info = Memo::new(move |_| {
         let (h, q) = (head.get(), selected.get()?);
         model.with(|m| {
@@ -519,60 +584,84 @@ fn QueryFocus(
         <section class="query-focus" aria-live="polite" data-testid="query-focus">
             <h2>"One query, up close"</h2>
             {move || match info.get() {
-                None => view! { <p class="hint">"Select a query token (or click a row in any matrix) to see how its output is built."</p> }.into_any(),
-                Some((tokens, q, b, st)) => {
-                    let n = tokens.len();
-                    let rows = (0..n)
-                        .map(|j| {
-                            let w = b.weights.get(j).copied().unwrap_or(0.0);
-                            let pct = format!("width: {:.1}%", (w * 100.0).clamp(0.0, 100.0));
-                            view! {
-                                <tr>
-                                    <th scope="row">{tokens.get(j).cloned().unwrap_or_default()}</th>
-                                    <td>{format!("{:.4}", b.scores.get(j).copied().unwrap_or(f64::NAN))}</td>
-                                    <td>{crate::widgets::heatmap::table_value(b.logits.get(j).copied().unwrap_or(f64::NAN))}</td>
-                                    <td class="weight-cell">
-                                        <span class="bar" style=pct></span>
-                                        <span class="num">{format!("{w:.4}")}</span>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view();
+                None => {
                     view! {
-                        <p>
-                            "Query " <strong>{format!("“{}”", tokens.get(q).cloned().unwrap_or_default())}</strong>
-                            {format!(" (position {}).", q + 1)}
-                            {st.map(|(e, mx, jn)| format!(
-                                " Entropy {e:.3} bits (uniform would be {:.3}), largest weight {mx:.3}, softmax Jacobian norm {jn:.3}.",
-                                (n as f64).log2()
-                            ))}
+                        <p class="hint">
+                            "Select a query token (or click a row in any matrix) to see how its output is built."
                         </p>
-                        <div class="table-scroll">
-                            <table class="breakdown" data-testid="breakdown">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Key"</th>
-                                        <th scope="col">"Score q·k"</th>
-                                        <th scope="col">"Logit"</th>
-                                        <th scope="col">"Weight"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>{rows}</tbody>
-                            </table>
-                        </div>
                     }
-                    .into_any()
+                        .into_any()
                 }
+                Some(focus) => focus_details(focus),
             }}
-            <Show when=move || info.with(|i| i.is_some())>
+            <Show when=move || info.with(Option::is_some)>
                 <Heatmap
                     title="Contributions: weight × value row"
                     test_id="hm-contrib"
-                    subtitle=Signal::derive(move || contrib.with(|d| format!("{} · the rows add up to this query's output row", fmt_shape(d.rows, d.cols))))
+                    subtitle=move || {
+                        contrib
+                            .with(|d| {
+                                format!(
+                                    "{} · the rows add up to this query's output row",
+                                    fmt_shape(d.rows, d.cols),
+                                )
+                            })
+                    }
                     data=contrib
                 />
             </Show>
         </section>
     }
+}
+
+/// The selected query's figures and its per-key table.
+fn focus_details((tokens, q, b, st): Focus) -> AnyView {
+    let n = tokens.len();
+    let rows = tokens
+        .iter()
+        .enumerate()
+        .map(|(j, token)| {
+            let w = b.weights.get(j).copied().unwrap_or(0.0);
+            let bar = format!("width: {:.1}%", (w * 100.0).clamp(0.0, 100.0));
+            view! {
+                <tr>
+                    <th scope="row">{token.clone()}</th>
+                    <td>{format!("{:.4}", b.scores.get(j).copied().unwrap_or(f64::NAN))}</td>
+                    <td>{table_value(b.logits.get(j).copied().unwrap_or(f64::NAN))}</td>
+                    <td class="weight-cell">
+                        <span class="bar" style=bar></span>
+                        <span class="num">{format!("{w:.4}")}</span>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let stats = st.map(|(e, mx, jn)| {
+        format!(
+            " Entropy {e:.3} bits (uniform would be {:.3}), largest weight {mx:.3}, softmax Jacobian norm {jn:.3}.",
+            (n as f64).log2()
+        )
+    });
+    view! {
+        <p>
+            "Query "
+            <strong>{format!("“{}”", tokens.get(q).cloned().unwrap_or_default())}</strong>
+            {format!(" (position {}).", q + 1)}
+            {stats}
+        </p>
+        <div class="table-scroll">
+            <table class="breakdown" data-testid="breakdown">
+                <thead>
+                    <tr>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Score q·k"</th>
+                        <th scope="col">"Logit"</th>
+                        <th scope="col">"Weight"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
 }

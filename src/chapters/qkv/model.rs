@@ -1,18 +1,17 @@
-//! The Q/K/V chapter's view model: the engine's trace for the current state,
-//! plus the heatmap data and per-query breakdown the page shows.
+//! The Q/K/V chapter's view model: the engine's trace for the current state
+//! (on the seeded embeddings and weights of [`crate::widgets::seeded`]),
+//! plus the per-query breakdown the page shows.
 //!
 //! Pure (no DOM), so it is tested natively. Every number comes from
 //! `attention-core`; this module only arranges it.
 
 use super::state::QkvState;
-use crate::text::tokenize;
+use crate::charts::heatmap::{signed, weights as weight_map, HeatmapData};
+use crate::widgets::seeded::{embed, projection_weights, Embedded};
 use attention_core::{
-    attention_trace, embed_tokens, row_stats, AttentionConfig, Mask, Mat, MultiHeadWeights,
-    Position, RowStats, Trace,
+    attention_trace, row_stats, AttentionConfig, Mask, Mat, MultiHeadWeights, Position, RowStats,
+    Trace,
 };
-
-/// Seed offset between embeddings and projection weights, so they differ.
-const WEIGHT_SEED_SALT: u64 = 0x005e_ed0f_a77e;
 
 /// What the page shows for one state.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,40 +25,66 @@ pub struct QkvModel {
     pub stats: Vec<RowStats>,
 }
 
-/// The token rows: tokens, tokenizer notes and X (n x d_model). Depends only
-/// on the text, d_model and the seed, so the chapter memoises it separately.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Embedded {
-    pub tokens: Vec<String>,
-    pub notes: Vec<String>,
-    /// n x d_model.
-    pub x: Mat,
+/// The matrices the page draws, in the order of the computation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Matrix {
+    /// The token vectors, n x d_model.
+    X,
+    Q,
+    K,
+    V,
+    /// Q K^T, n x n.
+    Scores,
+    /// Scaled (and masked) scores, n x n.
+    Logits,
+    /// Softmax of each row of the logits, n x n.
+    Weights,
+    /// One head's weights times its values, n x d_k.
+    HeadOutput,
+    /// Every head's output side by side, n x (heads d_k).
+    Concat,
+    /// The concatenation times W_O, n x d_model.
+    Output,
 }
 
-/// Tokenizes and embeds `text` with `d_model` dimensions and `seed`.
-pub fn embed(text: &str, d_model: usize, seed: u64) -> Result<Embedded, String> {
-    let tk = tokenize(text);
-    if tk.tokens.is_empty() {
-        return Err("Type at least one word to see attention at work.".into());
+impl QkvModel {
+    /// One matrix as a heatmap (rows are the tokens); the per-head ones
+    /// are `head`'s. `None` for a head that does not exist.
+    pub fn heatmap(&self, which: Matrix, head: usize) -> Option<HeatmapData> {
+        let tokens = || self.tokens.clone();
+        let by_dims = |m: &Mat| signed(m, tokens(), dim_labels(m.ncols()));
+        let h = self.trace.heads.get(head);
+        Some(match which {
+            Matrix::X => by_dims(&self.trace.x),
+            Matrix::Q => by_dims(&h?.q),
+            Matrix::K => by_dims(&h?.k),
+            Matrix::V => by_dims(&h?.v),
+            Matrix::Scores => signed(&h?.scores, tokens(), tokens()),
+            Matrix::Logits => signed(&h?.logits, tokens(), tokens()),
+            Matrix::Weights => weight_map(&h?.weights, &self.tokens),
+            Matrix::HeadOutput => by_dims(&h?.output),
+            Matrix::Concat => by_dims(&self.trace.concat),
+            Matrix::Output => by_dims(&self.trace.output),
+        })
     }
-    let x = embed_tokens(&tk.tokens, d_model, seed).map_err(|e| e.to_string())?;
-    Ok(Embedded {
-        tokens: tk.tokens,
-        notes: tk.notes,
-        x,
-    })
-}
 
-/// Seeded projection weights: `heads` heads of width `d_k` (d_v = d_k) over
-/// `d_model`, and W_O back to `d_model`.
-pub fn projection_weights(
-    d_model: usize,
-    heads: usize,
-    d_k: usize,
-    seed: u64,
-) -> Result<MultiHeadWeights, String> {
-    MultiHeadWeights::random(d_model, heads, d_k, d_k, d_model, seed ^ WEIGHT_SEED_SALT)
-        .map_err(|e| e.to_string())
+    /// The sum of each row of `head`'s weights (1, up to rounding).
+    pub fn row_sums(&self, head: usize) -> Option<Vec<f64>> {
+        let h = self.trace.heads.get(head)?;
+        Some(h.weights.row_iter().map(|r| r.sum()).collect())
+    }
+
+    /// "Spread of the numbers" for `head`: the variance of its raw scores and
+    /// of its finite logits.
+    pub fn variances(&self, head: usize) -> Option<(f64, f64)> {
+        let h = self.trace.heads.get(head)?;
+        let raw: Vec<f64> = h.scores.iter().copied().collect();
+        let fin: Vec<f64> = h.logits.iter().copied().filter(|v| v.is_finite()).collect();
+        Some((
+            attention_core::variance(&raw),
+            attention_core::variance(&fin),
+        ))
+    }
 }
 
 /// Runs attention for `state` on already embedded tokens and weights.
@@ -228,6 +253,39 @@ mod tests {
         }
         assert!(breakdown(&m.trace, 5, 0).is_none());
         assert!(breakdown(&m.trace, 0, 99).is_none());
+    }
+
+    #[test]
+    fn every_matrix_has_its_shape_and_labels() {
+        let m = compute(&QkvState::default()).expect("computes");
+        let shape = |w, h| m.heatmap(w, h).map(|d| (d.rows, d.cols));
+        assert_eq!(shape(Matrix::X, 0), Some((11, 8)));
+        assert_eq!(shape(Matrix::Q, 1), Some((11, 4)));
+        assert_eq!(shape(Matrix::V, 1), Some((11, 4)));
+        assert_eq!(shape(Matrix::Scores, 0), Some((11, 11)));
+        assert_eq!(shape(Matrix::Logits, 0), Some((11, 11)));
+        assert_eq!(shape(Matrix::HeadOutput, 0), Some((11, 4)));
+        assert_eq!(shape(Matrix::Concat, 0), Some((11, 8)));
+        assert_eq!(shape(Matrix::Output, 5), Some((11, 8)), "not per head");
+        assert_eq!(shape(Matrix::K, 2), None, "two heads");
+        let w = m.heatmap(Matrix::Weights, 1).expect("weights");
+        assert_eq!(w.col_labels, m.tokens);
+        assert_eq!(w.get(2, 3), Some(m.trace.heads[1].weights[(2, 3)]));
+        let q = m.heatmap(Matrix::Q, 0).expect("q");
+        assert_eq!(
+            (q.row_labels[0].as_str(), q.col_labels[3].as_str()),
+            ("The", "3")
+        );
+        let sums = m.row_sums(0).expect("sums");
+        assert_eq!(sums.len(), 11);
+        assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-12));
+        assert!(m.row_sums(2).is_none());
+        let (raw, scaled) = m.variances(0).expect("variances");
+        assert!(
+            raw > 0.0 && (scaled * 4.0 - raw).abs() < 1e-9,
+            "d_k = 4, τ = 1"
+        );
+        assert!(m.variances(2).is_none());
     }
 
     #[test]

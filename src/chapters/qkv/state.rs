@@ -5,16 +5,70 @@
 //! (1-6 or all), `head` (1-based), `q` (selected query position, 1-based).
 //! [`QkvState::from_query`] never fails: bad values are clamped and explained.
 
-use crate::query::{build, Notes, Query};
+use crate::query::{
+    build, Choice, ChoiceParam, FlagParam, FloatParam, IntParam, Notes, Query, TextParam,
+};
 use crate::text::{cap_text, tokenize};
 
-pub const D_MODEL_MAX: i64 = 128;
-pub const D_K_MAX: i64 = 64;
-pub const HEADS_MAX: i64 = 8;
-pub const SEED_MAX: i64 = 999_999;
-pub const T_MIN: f64 = 0.05;
-pub const T_MAX: f64 = 20.0;
 pub const DEFAULT_TEXT: &str = "The animal didn't cross the street because it was too tired";
+pub const TEXT: TextParam = TextParam::new("text", DEFAULT_TEXT);
+pub const D_MODEL: IntParam = IntParam::new("dm", "d_model", 1, 128, 8);
+pub const D_K: IntParam = IntParam::new("dk", "d_k", 1, 64, 4);
+pub const HEADS: IntParam = IntParam::new("h", "heads", 1, 8, 2);
+pub const SEED: IntParam = IntParam::seed("seed", "seed", 7);
+pub const SCALE: FlagParam = FlagParam::new("scale", "scaling", true);
+pub const TEMPERATURE: FloatParam = FloatParam::new("t", "temperature", 0.05, 20.0, 1.0);
+pub const MASK: ChoiceParam<Masking> = ChoiceParam::new("mask", "mask", Masking::None);
+pub const STEP: ChoiceParam<Step> = ChoiceParam::new("step", "step", Step::Embed);
+/// The head shown, 1-based; its maximum is the number of heads (see
+/// [`head_param`]).
+pub const HEAD: IntParam = IntParam::new("head", "head", 1, 1, 1);
+/// The selected query, 1-based; its maximum is the number of tokens (see
+/// [`query_param`]), absent means none.
+pub const QUERY: IntParam = IntParam::new("q", "selected token", 1, 1, 1);
+
+/// [`HEAD`] for `heads` heads.
+pub fn head_param(heads: usize) -> IntParam {
+    IntParam {
+        max: i64::try_from(heads).unwrap_or(i64::MAX),
+        ..HEAD
+    }
+}
+
+/// [`QUERY`] for `tokens` tokens.
+pub fn query_param(tokens: usize) -> IntParam {
+    IntParam {
+        max: i64::try_from(tokens).unwrap_or(i64::MAX),
+        ..QUERY
+    }
+}
+
+/// The `mask` parameter: none, or causal (no peeking ahead).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Masking {
+    None,
+    Causal,
+}
+
+impl Masking {
+    fn of(causal: bool) -> Self {
+        if causal {
+            Masking::Causal
+        } else {
+            Masking::None
+        }
+    }
+}
+
+impl Choice for Masking {
+    const ALL: &'static [Self] = &[Masking::None, Masking::Causal];
+    fn key(self) -> &'static str {
+        match self {
+            Masking::None => "none",
+            Masking::Causal => "causal",
+        }
+    }
+}
 
 /// The steps of the computation, in teaching order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,18 +92,6 @@ impl Step {
         Step::Output,
         Step::All,
     ];
-    /// Query-string value.
-    pub fn key(self) -> &'static str {
-        match self {
-            Step::Embed => "1",
-            Step::Project => "2",
-            Step::Scores => "3",
-            Step::Scale => "4",
-            Step::Softmax => "5",
-            Step::Output => "6",
-            Step::All => "all",
-        }
-    }
     /// Button label.
     pub fn label(self) -> &'static str {
         match self {
@@ -66,13 +108,40 @@ impl Step {
     pub fn shows(self, s: Step) -> bool {
         self == Step::All || self == s
     }
+    /// The next step of the computation (the last one stays; "all steps"
+    /// is not one of them).
     pub fn next(self) -> Step {
-        let i = Self::ORDER.iter().position(|s| *s == self).unwrap_or(0);
-        Self::ORDER[(i + 1).min(5)]
+        let i = self.index();
+        Self::at((i + 1).min(Self::LAST))
     }
+    /// The previous step ("all steps" goes back to the last one).
     pub fn prev(self) -> Step {
-        let i = Self::ORDER.iter().position(|s| *s == self).unwrap_or(0);
-        Self::ORDER[i.saturating_sub(1).min(5)]
+        let i = self.index();
+        Self::at(i.saturating_sub(1).min(Self::LAST))
+    }
+    /// Index of the last single step in [`Step::ORDER`].
+    const LAST: usize = 5;
+    fn index(self) -> usize {
+        Self::ORDER.iter().position(|s| *s == self).unwrap_or(0)
+    }
+    fn at(i: usize) -> Step {
+        Self::ORDER.get(i).copied().unwrap_or(Step::Embed)
+    }
+}
+
+impl Choice for Step {
+    const ALL: &'static [Self] = &Step::ORDER;
+    /// Query-string value.
+    fn key(self) -> &'static str {
+        match self {
+            Step::Embed => "1",
+            Step::Project => "2",
+            Step::Scores => "3",
+            Step::Scale => "4",
+            Step::Softmax => "5",
+            Step::Output => "6",
+            Step::All => "all",
+        }
     }
 }
 
@@ -97,16 +166,16 @@ pub struct QkvState {
 impl Default for QkvState {
     fn default() -> Self {
         QkvState {
-            text: DEFAULT_TEXT.to_string(),
-            d_model: 8,
-            d_k: 4,
-            heads: 2,
-            seed: 7,
-            scale: true,
-            temperature: 1.0,
-            causal: false,
-            step: Step::Embed,
-            head: 0,
+            text: TEXT.default.to_string(),
+            d_model: D_MODEL.default_usize(),
+            d_k: D_K.default_usize(),
+            heads: HEADS.default_usize(),
+            seed: SEED.default_u64(),
+            scale: SCALE.default,
+            temperature: TEMPERATURE.default,
+            causal: MASK.default == Masking::Causal,
+            step: STEP.default,
+            head: HEAD.default_usize().saturating_sub(1),
             query: None,
         }
     }
@@ -115,35 +184,27 @@ impl Default for QkvState {
 impl QkvState {
     /// Reads the state from a query; returns the notes for every value fixed.
     pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let d = QkvState::default();
         let mut n = Notes::default();
-        let text = n.text(q, "text", &d.text);
-        let d_model = n.int(q, "dm", "d_model", 1, D_MODEL_MAX, d.d_model as i64) as usize;
-        let d_k = n.int(q, "dk", "d_k", 1, D_K_MAX, d.d_k as i64) as usize;
-        let heads = n.int(q, "h", "heads", 1, HEADS_MAX, d.heads as i64) as usize;
-        let seed = n.int(q, "seed", "seed", 0, SEED_MAX, d.seed as i64) as u64;
-        let scale = n.flag(q, "scale", "scaling", d.scale);
-        let temperature = n.float(q, "t", "temperature", T_MIN, T_MAX, d.temperature);
-        let causal = n.choice(q, "mask", "mask", &["none", "causal"], "none") == "causal";
-        let step_key = n.choice(
-            q,
-            "step",
-            "step",
-            &["1", "2", "3", "4", "5", "6", "all"],
-            "1",
-        );
-        let step = Step::ORDER
-            .iter()
-            .copied()
-            .find(|s| s.key() == step_key)
-            .unwrap_or(Step::Embed);
-        let head = n.int(q, "head", "head", 1, heads as i64, 1) as usize - 1;
+        let text = TEXT.read(&mut n, q);
+        let d_model = D_MODEL.read_usize(&mut n, q);
+        let d_k = D_K.read_usize(&mut n, q);
+        let heads = HEADS.read_usize(&mut n, q);
+        let seed = SEED.read_u64(&mut n, q);
+        let scale = SCALE.read(&mut n, q);
+        let temperature = TEMPERATURE.read(&mut n, q);
+        let causal = MASK.read(&mut n, q) == Masking::Causal;
+        let step = STEP.read(&mut n, q);
+        let head = head_param(heads).read_usize(&mut n, q).saturating_sub(1);
         let n_tokens = tokenize(&text).tokens.len();
-        let query = match q.get("q") {
+        let query = match q.get(QUERY.key) {
             None => None,
             Some(raw) if raw.is_empty() => None,
             Some(_) if n_tokens == 0 => None,
-            Some(_) => Some(n.int(q, "q", "selected token", 1, n_tokens as i64, 1) as usize - 1),
+            Some(_) => Some(
+                query_param(n_tokens)
+                    .read_usize(&mut n, q)
+                    .saturating_sub(1),
+            ),
         };
         (
             QkvState {
@@ -166,22 +227,19 @@ impl QkvState {
     /// The query string that restores this state.
     pub fn to_query(&self) -> String {
         let mut pairs = vec![
-            ("text", self.text.clone()),
-            ("dm", self.d_model.to_string()),
-            ("dk", self.d_k.to_string()),
-            ("h", self.heads.to_string()),
-            ("seed", self.seed.to_string()),
-            ("scale", if self.scale { "1" } else { "0" }.to_string()),
-            ("t", format!("{}", self.temperature)),
-            (
-                "mask",
-                if self.causal { "causal" } else { "none" }.to_string(),
-            ),
-            ("step", self.step.key().to_string()),
-            ("head", (self.head + 1).to_string()),
+            TEXT.pair(&self.text),
+            D_MODEL.pair(self.d_model),
+            D_K.pair(self.d_k),
+            HEADS.pair(self.heads),
+            SEED.pair(self.seed),
+            SCALE.pair(self.scale),
+            TEMPERATURE.pair(self.temperature),
+            MASK.pair(Masking::of(self.causal)),
+            STEP.pair(self.step),
+            HEAD.pair(self.head + 1),
         ];
         if let Some(q) = self.query {
-            pairs.push(("q", (q + 1).to_string()));
+            pairs.push(QUERY.pair(q + 1));
         }
         build(&pairs)
     }
@@ -200,10 +258,10 @@ impl QkvState {
 
     /// The state after the number of heads changes: the shown head stays valid.
     pub fn with_heads(&self, heads: usize) -> Self {
-        let heads = heads.clamp(1, HEADS_MAX as usize);
+        let heads = HEADS.clamp_usize(heads as f64);
         QkvState {
             heads,
-            head: self.head.min(heads - 1),
+            head: self.head.min(heads.saturating_sub(1)),
             ..self.clone()
         }
     }
@@ -251,12 +309,27 @@ mod tests {
         assert_eq!(s.heads, 2);
         assert_eq!(s.seed, 0);
         assert!(s.scale);
-        assert_eq!(s.temperature, T_MIN);
+        assert_eq!(s.temperature, TEMPERATURE.min);
         assert!(!s.causal);
         assert_eq!(s.step, Step::Embed);
         assert_eq!(s.head, 1);
         assert_eq!(s.query, Some(10));
         assert_eq!(notes.len(), 10, "{notes:?}");
+        assert_eq!(notes[1], "d_k = 100000 is above the maximum 64; using 64.");
+        assert_eq!(notes[2], "heads = “abc” is not a number; using 2.");
+        assert_eq!(
+            notes[6],
+            "mask = “diag” is not one of none, causal; using none."
+        );
+        assert_eq!(
+            notes[7],
+            "step = “9” is not one of 1, 2, 3, 4, 5, 6, all; using 1."
+        );
+        assert_eq!(notes[8], "head = 5 is above the maximum 2; using 2.");
+        assert_eq!(
+            notes[9],
+            "selected token = 99 is above the maximum 11; using 11."
+        );
     }
 
     #[test]
@@ -286,6 +359,7 @@ mod tests {
         let t = s.with_heads(2);
         assert_eq!((t.heads, t.head), (2, 1));
         assert_eq!(s.with_heads(0).heads, 1);
+        assert_eq!(s.with_heads(99).heads, 8);
     }
 
     #[test]
@@ -295,6 +369,13 @@ mod tests {
         assert_eq!(Step::Embed.prev(), Step::Embed);
         assert_eq!(Step::All.prev(), Step::Output);
         assert!(Step::All.shows(Step::Scale));
+        assert_eq!(Step::Softmax.next(), Step::Output);
+        assert_eq!(Step::Project.prev(), Step::Embed);
+        assert_eq!(Step::All.next(), Step::Output);
+        assert_eq!(
+            STEP.read(&mut Notes::default(), &crate::query::parse("step=all")),
+            Step::All
+        );
         assert!(!Step::Embed.shows(Step::Scale));
     }
 }

@@ -5,40 +5,41 @@
 //! each question in the sentence (who "it" is, "is" or "are"), where the
 //! selected word looks in every layer and head (line diagrams and matrices),
 //! a self- vs cross-attention picture, and lets the learner retrain the
-//! model from scratch in the browser.
+//! model from scratch in the browser (`retrain`).
 //!
-//! Data flow: URL -> `Memo<SelfAttnState>`; the model signal (shipped or
-//! retrained) + state -> `Memo<Analysis>` (`model::analyse`) -> charts that
-//! only paint.
+//! Data flow: URL -> `Memo<SelfAttnState>`; the model (the retraining run's
+//! live model while it has started, else the shipped one) + state ->
+//! `Memo<Analysis>` ([`crate::widgets::coref::analyse`]) -> charts that only
+//! paint.
 
 pub mod model;
 pub mod retrain;
 pub mod state;
 
 use crate::chapters::{ChapterHead, UrlState};
-use crate::charts::heatmap::HeatmapData;
 use crate::charts::lines::{draw_line_diagram, line_diagram_size};
 use crate::models::{coref_model, load_status, Load};
-use crate::widgets::chart::{Chart, DrawFn};
-use crate::widgets::heatmap::Heatmap;
+use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::coref::{
+    analyse, answers_view, Analysis, LayerPicker, DEFAULT_TEXT, HEADS, LAYERS,
+};
+use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::self_check::{Question, SelfCheck};
 use crate::widgets::table::{NumbersTable, TableData};
 use crate::widgets::token_editor::TokenEditor;
-use attention_core::train::coref::{Corpus, Kind};
-use attention_core::train::EncoderClassifier;
+use attention_core::train::coref::Corpus;
 use leptos::prelude::*;
-use model::{analyse, swap_adjective, Analysis};
-use state::{SelfAttnState, LAYERS};
-use std::sync::Arc;
+use model::swap_adjective;
+use state::SelfAttnState;
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "self-attention";
 
-/// Heads per layer of the shipped model.
-pub const HEADS: usize = 4;
 /// CSS width of one head's line diagram.
 const LINES_WIDTH: f64 = 250.0;
+/// The agreement example's sentence.
+const AGREEMENT_TEXT: &str = "The keys to the cabinet are on the shelf";
 
 const QUESTIONS: &[Question] = &[
     Question {
@@ -70,24 +71,8 @@ pub fn page() -> AnyView {
     view! { <SelfAttentionChapter /> }.into_any()
 }
 
-fn percent(p: f64) -> String {
-    if p >= 0.999 {
-        format!("{:.1}%", p * 100.0)
-    } else {
-        format!("{:.0}%", p * 100.0)
-    }
-}
-
-pub(crate) fn empty_heatmap() -> HeatmapData {
-    HeatmapData {
-        rows: 0,
-        cols: 0,
-        values: Vec::new(),
-        row_labels: Vec::new(),
-        col_labels: Vec::new(),
-        scale: crate::charts::heatmap::ColorScale::Sequential { min: 0.0, max: 1.0 },
-    }
-}
+/// The model's reading of the sentence; `Err("")` while the model loads.
+type AnalysisMemo = Memo<Result<Analysis, String>>;
 
 #[component]
 fn SelfAttentionChapter() -> impl IntoView {
@@ -95,217 +80,169 @@ fn SelfAttentionChapter() -> impl IntoView {
     let state = url.state;
     let corpus = Corpus::new();
     let shipped = coref_model();
-    // A model retrained in this page replaces the shipped one until reset.
-    let retrained = RwSignal::new(None::<Arc<EncoderClassifier>>);
-    let shipped_for_model = shipped.clone();
+    // While a retraining run has started, its model replaces the shipped one.
+    let runner = retrain::runner(corpus.clone());
+    let retrained = Memo::new(move |_| runner.live().map(|v| v.model));
     let active = Memo::new(move |_| {
-        retrained.get().or_else(|| match shipped_for_model.get() {
+        retrained.get().or_else(|| match shipped.get() {
             Load::Ready(m) => Some(m),
             _ => None,
         })
     });
-    let corpus_a = corpus.clone();
     let analysis = Memo::new(move |_| {
         let model = active.get();
         state.with(|s| match model {
-            Some(m) => analyse(&m, &corpus_a, &s.text, s.word),
+            Some(m) => analyse(&m, &corpus, &s.text, s.word),
             None => Err(String::new()),
         })
     });
-    let ok = Memo::new(move |_| analysis.with(|a| a.is_ok()));
-    let load_text = move || shipped.with(load_status);
     let select = Callback::new(move |i: usize| url.edit(|s| s.word = Some(i)));
-    let text = Signal::derive(move || state.with(|s| s.text.clone()));
-    let set_text = Callback::new(move |t: String| {
-        let next = state.with_untracked(|s| s.with_text(t));
-        url.commit.run(next);
-    });
 
     view! {
         <article class="chapter self-attention">
             <ChapterHead slug=SLUG>
-                    "In self-attention every word of a sentence looks at every word of the same sentence, itself included, and takes a weighted mix of what it finds. "
-                    "Below is a small transformer we trained to say who “it” is and whether a verb should be “is” or “are”. "
-                    "Change one word and watch where it looks."
+                "In self-attention every word of a sentence looks at every word of the same sentence, itself included, and takes a weighted mix of what it finds. "
+                "Below is a small transformer we trained to say who “it” is and whether a verb should be “is” or “are”. "
+                "Change one word and watch where it looks."
             </ChapterHead>
-
-            <section class="controls" aria-labelledby="sentence-title">
-                <h2 id="sentence-title">"1 · Your sentence"</h2>
-                <TokenEditor text=text on_text=set_text />
-                <div class="control-row">
-                    <button
-                        data-testid="swap"
-                        on:click=move |_| {
-                            if let Some(t) = swap_adjective(&state.get_untracked().text) {
-                                set_text.run(t);
-                            }
-                        }
-                        disabled=move || state.with(|s| swap_adjective(&s.text).is_none())
-                    >
-                        "Swap the adjective (tired ↔ wide, scared ↔ busy, …)"
-                    </button>
-                    <button data-testid="example-coref" on:click=move |_| set_text.run(state::DEFAULT_TEXT.to_string())>
-                        "Example: the tired animal"
-                    </button>
-                    <button data-testid="example-agreement" on:click=move |_| set_text.run("The keys to the cabinet are on the shelf".to_string())>
-                        "Example: the keys to the cabinet"
-                    </button>
-                </div>
-                <Notes notes=url.notes />
-                {move || load_text().map(|t| view! { <p class="status" role="status" data-testid="model-status">{t}</p> })}
-                {move || analysis.with(|a| match a {
-                    Err(e) if !e.is_empty() => Some(view! { <p class="notes" role="status">{e.clone()}</p> }.into_any()),
-                    Err(_) => None,
-                    Ok(a) => Some(view! { <WordPicker analysis=a.clone() on_select=select /> }.into_any()),
-                })}
-            </section>
-
+            <SentenceSection url=url analysis=analysis select=select />
             <section aria-labelledby="answer-title">
                 <h2 id="answer-title">"2 · What the model answers"</h2>
                 {move || analysis.with(|a| a.as_ref().ok().map(answers_view))}
             </section>
-
-            <section aria-labelledby="heads-title">
-                <h2 id="heads-title">"3 · Where the selected word looks, head by head"</h2>
-                <p>
-                    "Each panel is one attention head. Lines run from the selected word (left) to every word (right); thicker, darker lines carry more weight. "
-                    "Click a word above, or a row in a matrix below, to follow another word."
-                </p>
-                {move || ok.get().then(|| view! { <HeadGrid analysis=analysis /> })}
-            </section>
-
-            <section aria-labelledby="matrix-title">
-                <h2 id="matrix-title">"4 · The full matrices"</h2>
-                <p>"Row i is word i attending: each row is a softmax over the whole sentence, so it sums to 1. The outlined row is the selected word."</p>
-                <LayerPicker
-                    current=Signal::derive(move || state.with(|s| s.layer))
-                    on_pick=Callback::new(move |l| url.edit(|s| s.layer = l))
-                    test_prefix="layer"
-                />
-                {move || ok.get().then(|| view! { <LayerMatrices analysis=analysis layer=Signal::derive(move || state.with(|s| s.layer)) on_select=select /> })}
-            </section>
-
+            <HeadsSection analysis=analysis />
+            <MatrixSection url=url analysis=analysis select=select />
             <section aria-labelledby="cross-title">
                 <h2 id="cross-title">"5 · Self-attention and cross-attention"</h2>
                 <CrossVsSelf />
             </section>
-
-            <retrain::RetrainSection retrained=retrained corpus=corpus />
-
+            <retrain::RetrainSection runner=runner />
             <SelfCheck questions=QUESTIONS />
         </article>
     }
 }
 
-/// One button per layer of the shipped model; the current one is pressed.
+/// Section 1: the sentence, example buttons, the model's status and the
+/// words as the model reads them.
 #[component]
-pub fn LayerPicker(
-    #[prop(into)] current: Signal<usize>,
-    on_pick: Callback<usize>,
-    test_prefix: &'static str,
+fn SentenceSection(
+    url: UrlState<SelfAttnState>,
+    analysis: AnalysisMemo,
+    select: Callback<usize>,
 ) -> impl IntoView {
+    let state = url.state;
+    let shipped = coref_model();
+    let load_text = move || shipped.with(load_status);
+    let set_text = Callback::new(move |t: String| {
+        let next = state.with_untracked(|s| s.with_text(t));
+        url.commit.run(next);
+    });
     view! {
-        <div class="control" role="group" aria-label="Layer">
-            {(0..LAYERS)
-                .map(|l| view! {
-                    <button
-                        data-testid=format!("{test_prefix}-{}", l + 1)
-                        aria-pressed=move || (current.get() == l).to_string()
-                        on:click=move |_| on_pick.run(l)
-                    >
-                        {format!("Layer {}", l + 1)}
-                    </button>
-                })
-                .collect_view()}
-        </div>
+        <section class="controls" aria-labelledby="sentence-title">
+            <h2 id="sentence-title">"1 · Your sentence"</h2>
+            <TokenEditor text=move || state.with(|s| s.text.clone()) on_text=set_text />
+            <div class="control-row">
+                <button
+                    data-testid="swap"
+                    on:click=move |_| {
+                        if let Some(t) = state.with_untracked(|s| swap_adjective(&s.text)) {
+                            set_text.run(t);
+                        }
+                    }
+                    disabled=move || state.with(|s| swap_adjective(&s.text).is_none())
+                >
+                    "Swap the adjective (tired ↔ wide, scared ↔ busy, …)"
+                </button>
+                <button data-testid="example-coref" on:click=move |_| set_text.run(DEFAULT_TEXT.to_string())>
+                    "Example: the tired animal"
+                </button>
+                <button data-testid="example-agreement" on:click=move |_| set_text.run(AGREEMENT_TEXT.to_string())>
+                    "Example: the keys to the cabinet"
+                </button>
+            </div>
+            <Notes notes=url.notes />
+            {move || {
+                load_text()
+                    .map(|t| view! { <p class="status" role="status" data-testid="model-status">{t}</p> })
+            }}
+            {move || {
+                analysis
+                    .with(|a| match a {
+                        Err(e) if !e.is_empty() => {
+                            Some(view! { <p class="notes" role="status">{e.clone()}</p> }.into_any())
+                        }
+                        Err(_) => None,
+                        Ok(a) => Some(view! { <WordPicker analysis=a.clone() on_select=select /> }.into_any()),
+                    })
+            }}
+        </section>
     }
 }
 
 /// The words as the model reads them, as buttons that select a word.
 #[component]
 fn WordPicker(analysis: Analysis, on_select: Callback<usize>) -> impl IntoView {
+    let chips = analysis
+        .words
+        .iter()
+        .zip(&analysis.known)
+        .enumerate()
+        .map(|(i, (w, &known))| {
+            let label = if known {
+                w.clone()
+            } else {
+                format!("{w} (unknown)")
+            };
+            let title = if known {
+                "In the model's vocabulary"
+            } else {
+                "Not in the model's vocabulary: read as [unk]"
+            };
+            view! {
+                <li>
+                    <button
+                        class="word"
+                        class:unknown=!known
+                        aria-pressed=(analysis.selected == i).to_string()
+                        title=title
+                        on:click=move |_| on_select.run(i)
+                    >
+                        {label}
+                    </button>
+                </li>
+            }
+        })
+        .collect_view();
     view! {
         <div class="word-picker">
             <span class="label" id="picker-label">"What the model reads (pick a word to follow):"</span>
             <ul class="chips" aria-labelledby="picker-label" data-testid="words">
-                {analysis
-                    .words
-                    .iter()
-                    .enumerate()
-                    .map(|(i, w)| {
-                        let known = analysis.known.get(i).copied().unwrap_or(false);
-                        let label = if known { w.clone() } else { format!("{w} (unknown)") };
-                        view! {
-                            <li>
-                                <button
-                                    class="word"
-                                    class:unknown=!known
-                                    aria-pressed=(analysis.selected == i).to_string()
-                                    title=if known { "In the model's vocabulary" } else { "Not in the model's vocabulary: read as [unk]" }
-                                    on:click=move |_| on_select.run(i)
-                                >
-                                    {label}
-                                </button>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
+                {chips}
             </ul>
-            <Notes notes=Signal::derive({
-                let n = analysis.notes.clone();
-                move || n.clone()
-            }) />
+            <Notes notes=analysis.notes.clone() />
         </div>
     }
 }
 
-pub(crate) fn answers_view(a: &Analysis) -> AnyView {
-    let selected_word = a.words.get(a.selected).cloned().unwrap_or_default();
-    let attended = (0..LAYERS)
-        .filter_map(|l| {
-            a.most_attended(l)
-                .map(|(w, v)| format!("layer {}: “{w}” ({v:.2})", l + 1))
-        })
-        .collect::<Vec<_>>()
-        .join(" · ");
+/// Section 3: every head's line diagram.
+#[component]
+fn HeadsSection(analysis: AnalysisMemo) -> impl IntoView {
+    let ok = Memo::new(move |_| analysis.with(Result::is_ok));
     view! {
-        <ul class="answers" data-testid="answers">
-            {a.answers
-                .iter()
-                .map(|q| {
-                    let (best, p) = q.best();
-                    let question = match q.kind {
-                        Kind::Coref => format!("Who is “{}” (word {})?", a.words.get(q.pos).map_or("it", |w| w.as_str()), q.pos + 1),
-                        Kind::Agreement => format!("Which verb fits at word {} (hidden from the model)?", q.pos + 1),
-                    };
-                    let others = q
-                        .top
-                        .iter()
-                        .skip(1)
-                        .map(|(w, p)| format!("{w} {}", percent(*p)))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    view! {
-                        <li data-testid="answer">
-                            <span class="asked">{question}</span>" "
-                            <strong class="best">{best.to_string()}</strong>
-                            <span class="confidence">{format!(" with {} confidence", percent(p))}</span>
-                            <span class="others">{format!(" (next: {others})")}</span>
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
-        <p class="measure" data-testid="most-attended">
-            {format!("“{selected_word}” attends most to, averaged over each layer's {HEADS} heads: {attended}.")}
-        </p>
+        <section aria-labelledby="heads-title">
+            <h2 id="heads-title">"3 · Where the selected word looks, head by head"</h2>
+            <p>
+                "Each panel is one attention head. Lines run from the selected word (left) to every word (right); thicker, darker lines carry more weight. "
+                "Click a word above, or a row in a matrix below, to follow another word."
+            </p>
+            {move || ok.get().then(|| view! { <HeadGrid analysis=analysis /> })}
+        </section>
     }
-    .into_any()
 }
 
 /// Every head's line diagram, layer by layer.
 #[component]
-fn HeadGrid(analysis: Memo<Result<Analysis, String>>) -> impl IntoView {
+fn HeadGrid(analysis: AnalysisMemo) -> impl IntoView {
     // Sized at the base font: the Chart scales the canvas with the type size.
     let max_rows = Corpus::new().max_len();
     let (w, h) = line_diagram_size(max_rows, LINES_WIDTH, crate::charts::heatmap::BASE_FONT_PX);
@@ -315,22 +252,31 @@ fn HeadGrid(analysis: Memo<Result<Analysis, String>>) -> impl IntoView {
                 <div class="row-of-maps head-grid">
                     {(0..HEADS)
                         .map(|hd| {
-                            let draw: Arc<DrawFn> = Arc::new(move |area, s, th| {
-                                analysis.with(|a| match a.as_ref().ok().and_then(|a| a.lines(l, hd)) {
-                                    Some(d) => draw_line_diagram(area, &d, th, s).map_err(|e| e.to_string()),
+                            let draw = draw_from(analysis, move |area, a: &Result<Analysis, String>, s, th| {
+                                match a.as_ref().ok().and_then(|a| a.lines(l, hd)) {
+                                    Some(d) => draw_line_diagram(area, &d, th, s),
                                     None => Ok(()),
-                                })
+                                }
                             });
-                            let label = Signal::derive(move || {
-                                analysis.with(|a| {
-                                    a.as_ref().ok().map_or(String::new(), |a| {
-                                        let w = a.words.get(a.selected).cloned().unwrap_or_default();
-                                        format!("Layer {} head {}: attention from “{w}” to each word", l + 1, hd + 1)
+                            let label = move || {
+                                analysis
+                                    .with(|a| {
+                                        a.as_ref()
+                                            .ok()
+                                            .map_or(String::new(), |a| {
+                                                let w = a.words.get(a.selected).cloned().unwrap_or_default();
+                                                format!("Layer {} head {}: attention from “{w}” to each word", l + 1, hd + 1)
+                                            })
                                     })
-                                })
-                            });
+                            };
                             view! {
-                                <Chart width=w height=h label=label draw=draw test_id=format!("lines-{}-{}", l + 1, hd + 1)>
+                                <Chart
+                                    width=w
+                                    height=h
+                                    label=label
+                                    draw=draw
+                                    test_id=format!("lines-{}-{}", l + 1, hd + 1)
+                                >
                                     <RowTable analysis=analysis layer=l head=hd />
                                 </Chart>
                             }
@@ -344,42 +290,68 @@ fn HeadGrid(analysis: Memo<Result<Analysis, String>>) -> impl IntoView {
 
 /// The selected word's weights in one head, as a table.
 #[component]
-fn RowTable(analysis: Memo<Result<Analysis, String>>, layer: usize, head: usize) -> impl IntoView {
+fn RowTable(analysis: AnalysisMemo, layer: usize, head: usize) -> impl IntoView {
     move || {
         analysis.with(|a| {
-            a.as_ref().ok().and_then(|a| {
-                let m = a.maps.get(layer)?.get(head)?;
-                let rows = a
-                    .words
-                    .iter()
-                    .enumerate()
-                    .map(|(j, w)| vec![w.clone(), format!("{:.4}", m[(a.selected, j)])]);
-                Some(view! { <NumbersTable data=TableData::plain(&["word", "weight"], rows) /> })
+            a.as_ref().ok().map(|a| {
+                let rows = a.words.iter().enumerate().filter_map(|(j, w)| {
+                    let v = a.weight(layer, head, j)?;
+                    Some(vec![w.clone(), format!("{v:.4}")])
+                });
+                view! { <NumbersTable data=TableData::plain(&["word", "weight"], rows) /> }
             })
         })
+    }
+}
+
+/// Section 4: one layer's heads as matrices, with the layer picker.
+#[component]
+fn MatrixSection(
+    url: UrlState<SelfAttnState>,
+    analysis: AnalysisMemo,
+    select: Callback<usize>,
+) -> impl IntoView {
+    let state = url.state;
+    let ok = Memo::new(move |_| analysis.with(Result::is_ok));
+    let layer = Memo::new(move |_| state.with(|s| s.layer));
+    view! {
+        <section aria-labelledby="matrix-title">
+            <h2 id="matrix-title">"4 · The full matrices"</h2>
+            <p>"Row i is word i attending: each row is a softmax over the whole sentence, so it sums to 1. The outlined row is the selected word."</p>
+            <LayerPicker
+                current=layer
+                on_pick=Callback::new(move |l| url.edit(|s| s.layer = l))
+                test_prefix="layer"
+            />
+            {move || {
+                ok.get().then(|| view! { <LayerMatrices analysis=analysis layer=layer on_select=select /> })
+            }}
+        </section>
     }
 }
 
 /// The four heads of one layer as heatmaps.
 #[component]
 fn LayerMatrices(
-    analysis: Memo<Result<Analysis, String>>,
-    layer: Signal<usize>,
+    analysis: AnalysisMemo,
+    layer: Memo<usize>,
     on_select: Callback<usize>,
 ) -> impl IntoView {
     view! {
         <div class="row-of-maps">
             {(0..HEADS)
                 .map(|hd| {
-                    let data = Signal::derive(move || {
+                    let data = move || {
                         let l = layer.get();
-                        analysis.with(|a| a.as_ref().ok().and_then(|a| a.heatmap(l, hd))).unwrap_or_else(empty_heatmap)
-                    });
-                    let subtitle = Signal::derive(move || {
+                        analysis
+                            .with(|a| a.as_ref().ok().and_then(|a| a.heatmap(l, hd)))
+                            .unwrap_or_else(empty_heatmap)
+                    };
+                    let subtitle = move || {
                         let n = analysis.with(|a| a.as_ref().map_or(0, |a| a.words.len()));
                         format!("layer {} · {n} × {n} · rows sum to 1", layer.get() + 1)
-                    });
-                    let highlight = Signal::derive(move || analysis.with(|a| a.as_ref().ok().map(|a| a.selected)));
+                    };
+                    let highlight = move || analysis.with(|a| a.as_ref().ok().map(|a| a.selected));
                     view! {
                         <Heatmap
                             title=format!("Head {}", hd + 1)

@@ -1,14 +1,16 @@
 //! Retraining the self-attention model from scratch in the browser, with the
-//! same settings and seeds as the shipped weights (`train-coref`), a slice of
-//! steps per animation frame. Every [`EVAL_EVERY`] steps the page switches to
-//! the model as it is, so the learner watches attention form.
+//! same settings and seeds as the shipped weights (`train-coref`), run by a
+//! [`Runner`] a slice of steps per animation frame. Every [`EVAL_EVERY`]
+//! steps the run measures itself and keeps the model as it is then; while a
+//! run has started, the panels above show that model (so the learner
+//! watches attention form), and "Back to the shipped weights" resets it.
 //!
-//! [`Retrain`] is plain data and logic (tested natively); the component only
-//! drives it and shows its history.
+//! [`Retrain`] is plain data and logic (a [`Job`], tested natively); the
+//! section only shows its history and its buttons.
 
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
-use crate::frames::{drive, now_ms};
-use crate::widgets::chart::{Chart, DrawFn};
+use crate::training::{Job, Runner};
+use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::table::items_table;
 use attention_core::train::coref::{accuracy, CorefTrainer, CorefTraining, Corpus, Sentence};
 use attention_core::train::EncoderClassifier;
@@ -20,8 +22,6 @@ pub const STEPS: usize = 1500;
 /// Held-out sentences measured every [`EVAL_EVERY`] steps.
 pub const EVAL_SIZE: usize = 200;
 pub const EVAL_EVERY: usize = 100;
-/// Milliseconds of each animation frame spent training.
-const FRAME_BUDGET_MS: f64 = 12.0;
 
 /// One measurement.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -38,9 +38,19 @@ pub struct Retrain {
     trainer: CorefTrainer,
     held_out: Vec<Sentence>,
     pub history: Vec<Point>,
+    /// The model as it was at the last measurement (what the page shows).
+    measured: Arc<EncoderClassifier>,
     loss_sum: f64,
     loss_n: usize,
     pub error: Option<String>,
+}
+
+/// What the page shows of a run: its measurements and the model at the
+/// last one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetrainView {
+    pub history: Vec<Point>,
+    pub model: Arc<EncoderClassifier>,
 }
 
 impl Retrain {
@@ -50,6 +60,7 @@ impl Retrain {
         let held_out = corpus.held_out(EVAL_SIZE, 7);
         let acc = accuracy(&trainer.model, &held_out).map_or(f64::NAN, |a| a.all);
         Ok(Retrain {
+            measured: Arc::new(trainer.model.clone()),
             trainer,
             held_out,
             history: vec![Point {
@@ -100,8 +111,49 @@ impl Retrain {
             accuracy: acc,
         });
         (self.loss_sum, self.loss_n) = (0.0, 0);
+        self.measured = Arc::new(self.trainer.model.clone());
         true
     }
+}
+
+impl Job for Retrain {
+    type View = RetrainView;
+
+    fn work(&mut self) -> Result<bool, String> {
+        self.step();
+        match &self.error {
+            Some(e) => Err(e.clone()),
+            None => Ok(self.finished()),
+        }
+    }
+
+    fn finished(&self) -> bool {
+        Retrain::finished(self)
+    }
+
+    fn units(&self) -> usize {
+        self.steps()
+    }
+
+    fn view(&self) -> RetrainView {
+        RetrainView {
+            history: self.history.clone(),
+            model: self.measured.clone(),
+        }
+    }
+
+    /// The page changes only when a measurement is added.
+    fn revision(&self) -> usize {
+        self.history.len()
+    }
+}
+
+/// The retraining run of the chapter (one per page: it has no settings).
+pub fn runner(corpus: Corpus) -> Runner<(), Retrain> {
+    Runner::on_demand(
+        || (),
+        move |_| Retrain::new(&corpus).map_err(|e| format!("Could not build the model: {e}")),
+    )
 }
 
 /// Loss and held-out accuracy against step.
@@ -141,125 +193,99 @@ pub fn chart(history: &[Point]) -> CurveChart {
     }
 }
 
-/// Section 6 of the chapter.
-#[component]
-pub fn RetrainSection(
-    retrained: RwSignal<Option<Arc<EncoderClassifier>>>,
-    corpus: Corpus,
-) -> impl IntoView {
-    let run = StoredValue::new_local(None::<Retrain>);
-    let history = RwSignal::new(Vec::<Point>::new());
-    let running = RwSignal::new(false);
-    let status = RwSignal::new(String::new());
-    let rate = RwSignal::new(None::<f64>);
+/// The toggle's label: "Pause" while running, "Continue" within a run,
+/// else the start label.
+fn toggle_label(running: bool, history: &[Point]) -> &'static str {
+    if running {
+        "Pause"
+    } else if history.last().is_some_and(|p| p.step > 0 && p.step < STEPS) {
+        "Continue"
+    } else {
+        "Train from scratch"
+    }
+}
 
-    let start = move |_| {
-        if running.get_untracked() {
-            running.set(false);
-            return;
-        }
-        if run.with_value(|r| r.as_ref().is_none_or(Retrain::finished)) {
-            match Retrain::new(&corpus) {
-                Ok(r) => {
-                    history.set(r.history.clone());
-                    retrained.set(Some(Arc::new(r.model().clone())));
-                    run.set_value(Some(r));
-                }
-                Err(e) => {
-                    status.set(format!("Could not build the model: {e}"));
-                    return;
-                }
-            }
-        }
-        running.set(true);
-        drive(running, FRAME_BUDGET_MS, move |deadline| {
-            let t0 = now_ms();
-            let mut steps = 0usize;
-            let mut update = None;
-            let mut done = false;
-            run.try_update_value(|r| {
-                let Some(r) = r.as_mut() else {
-                    done = true;
-                    return;
-                };
-                while now_ms() < deadline && !r.finished() {
-                    steps += 1;
-                    if r.step() {
-                        update = Some((r.history.clone(), Arc::new(r.model().clone())));
-                        break;
-                    }
-                }
-                done = r.finished();
-                if let Some(e) = &r.error {
-                    status.try_set(e.clone());
-                }
-            })?;
-            let dt = now_ms() - t0;
-            if steps > 0 && dt > 0.0 {
-                let v = steps as f64 / dt * 1000.0;
-                rate.try_update(|s| *s = Some(s.map_or(v, |old| old * 0.8 + v * 0.2)))?;
-            }
-            if let Some((h, m)) = update {
-                history.try_set(h);
-                retrained.try_set(Some(m));
-            }
-            Some(done)
-        });
-    };
-    let back_to_shipped = move |_| {
-        running.set(false);
-        run.set_value(None);
-        history.set(Vec::new());
-        retrained.set(None);
-        status.set(String::new());
-    };
+/// One line on the run: step, accuracy, loss and speed.
+fn progress_text(history: &[Point], rate: Option<f64>) -> String {
+    match history.last() {
+        None => "Using the shipped weights.".to_string(),
+        Some(p) => format!(
+            "Step {} of {STEPS} · held-out accuracy {:.0}%{}{}",
+            p.step,
+            p.accuracy * 100.0,
+            if p.loss.is_finite() {
+                format!(" · training loss {:.3}", p.loss)
+            } else {
+                String::new()
+            },
+            rate.map_or(String::new(), |r| format!(" · {r:.0} steps/s")),
+        ),
+    }
+}
+
+/// Section 6 of the chapter. `runner` is the chapter's (its live model
+/// replaces the shipped one in the panels above).
+#[component]
+pub fn RetrainSection(runner: Runner<(), Retrain>) -> impl IntoView {
+    // Empty before a run has started (the shipped weights are in use).
+    let history = Memo::new(move |_| runner.live().map(|v| v.history).unwrap_or_default());
     let chart_m = Memo::new(move |_| history.with(|h| chart(h)));
-    let draw: Arc<DrawFn> = Arc::new(move |area, s, th| {
-        chart_m.with(|c| draw_curves(area, c, th, s).map_err(|e| e.to_string()))
-    });
-    let progress = move || {
-        history.with(|h| match h.last() {
-            None => "Using the shipped weights.".to_string(),
-            Some(p) => format!(
-                "Step {} of {STEPS} · held-out accuracy {:.0}%{}{}",
-                p.step,
-                p.accuracy * 100.0,
-                if p.loss.is_finite() {
-                    format!(" · training loss {:.3}", p.loss)
-                } else {
-                    String::new()
-                },
-                rate.get()
-                    .map_or(String::new(), |r| format!(" · {r:.0} steps/s")),
-            ),
-        })
-    };
+    let draw = draw_from(chart_m, |area, c, s, th| draw_curves(area, c, th, s));
+    let progress = move || history.with(|h| progress_text(h, runner.rate()));
     view! {
         <section aria-labelledby="retrain-title" class="training">
             <h2 id="retrain-title">"6 · Train it yourself"</h2>
             <p>
-                {format!("The shipped weights come from {STEPS} steps of Adam on generated sentences, a command anyone can rerun. ")}
+                {format!(
+                    "The shipped weights come from {STEPS} steps of Adam on generated sentences, a command anyone can rerun. ",
+                )}
                 "Here the same training runs in your browser from random weights. Every "
                 {EVAL_EVERY.to_string()}
                 " steps the panels above switch to the model as it is, so you can watch “it” learn where to look."
             </p>
             <div class="control">
-                <button class="primary" data-testid="retrain-toggle" on:click=start>
-                    {move || if running.get() { "Pause" } else if history.with(|h| h.last().is_some_and(|p| p.step > 0 && p.step < STEPS)) { "Continue" } else { "Train from scratch" }}
+                <button class="primary" data-testid="retrain-toggle" on:click=move |_| runner.toggle()>
+                    {move || history.with(|h| toggle_label(runner.running(), h))}
                 </button>
-                <button data-testid="retrain-reset" on:click=back_to_shipped disabled=move || retrained.with(Option::is_none)>
+                <button
+                    data-testid="retrain-reset"
+                    on:click=move |_| runner.reset()
+                    disabled=move || !runner.started()
+                >
                     "Back to the shipped weights"
                 </button>
             </div>
-            <p class="measure" aria-live="polite" data-testid="retrain-progress">{progress}</p>
-            <p class="measure">{move || status.get()}</p>
-            {move || (!history.with(Vec::is_empty)).then(|| view! {
-                <Chart width=560.0 height=280.0 test_id="retrain-chart" label=Signal::derive(|| "Held-out accuracy and training loss of the model being trained".to_string()) draw=draw.clone()>
-                    {items_table(history, &["step", "training loss", "held-out accuracy"], |p| {
-                        vec![p.step.to_string(), format!("{:.4}", p.loss), format!("{:.3}", p.accuracy)]
-                    }, "retrain-table")}
-                </Chart>
-            })}
+            <p class="measure" aria-live="polite" data-testid="retrain-progress">
+                {progress}
+            </p>
+            <p class="measure">{move || runner.error().unwrap_or_default()}</p>
+            {move || {
+                (!history.with(Vec::is_empty))
+                    .then(|| {
+                        view! {
+                            <Chart
+                                width=560.0
+                                height=280.0
+                                test_id="retrain-chart"
+                                label="Held-out accuracy and training loss of the model being trained"
+                                draw=draw.clone()
+                            >
+                                {items_table(
+                                    history,
+                                    &["step", "training loss", "held-out accuracy"],
+                                    |p| {
+                                        vec![
+                                            p.step.to_string(),
+                                            format!("{:.4}", p.loss),
+                                            format!("{:.3}", p.accuracy),
+                                        ]
+                                    },
+                                    "retrain-table",
+                                )}
+                            </Chart>
+                        }
+                    })
+            }}
         </section>
     }
 }
@@ -287,5 +313,46 @@ mod tests {
             .points
             .iter()
             .all(|p| (0.0..=1.0).contains(&p.1)));
+    }
+
+    #[test]
+    fn as_a_job_it_publishes_the_model_at_each_measurement() {
+        let corpus = Corpus::new();
+        let mut r = Retrain::new(&corpus).expect("builds");
+        let v0 = r.view();
+        assert_eq!((r.units(), r.revision(), v0.history.len()), (0, 1, 1));
+        // (Models are compared with `assert!`: their Debug output is huge.)
+        assert!(*v0.model == r.trainer.model);
+        for _ in 0..EVAL_EVERY - 1 {
+            assert_eq!(r.work(), Ok(false));
+        }
+        // Between measurements the page keeps the last measured model.
+        assert_eq!((r.units(), r.revision()), (EVAL_EVERY - 1, 1));
+        let between = r.view();
+        assert_eq!(between.history.len(), 1);
+        assert!(Arc::ptr_eq(&between.model, &v0.model));
+        assert!(*between.model != r.trainer.model);
+        assert_eq!(r.work(), Ok(false));
+        let v1 = r.view();
+        assert_eq!(
+            (r.units(), r.revision(), v1.history.len()),
+            (EVAL_EVERY, 2, 2)
+        );
+        assert!(*v1.model == r.trainer.model);
+        assert_eq!(v1.history[1].step, EVAL_EVERY);
+        assert!(!Job::finished(&r));
+        assert_eq!(toggle_label(false, &v1.history), "Continue");
+        assert_eq!(toggle_label(true, &v1.history), "Pause");
+        assert_eq!(toggle_label(false, &v0.history), "Train from scratch");
+        let text = progress_text(&v1.history, Some(250.4));
+        assert!(
+            text.starts_with("Step 100 of 1500 · held-out accuracy "),
+            "{text}"
+        );
+        assert!(
+            text.contains(" · training loss ") && text.ends_with(" · 250 steps/s"),
+            "{text}"
+        );
+        assert_eq!(progress_text(&[], None), "Using the shipped weights.");
     }
 }

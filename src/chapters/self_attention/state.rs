@@ -4,12 +4,24 @@
 //! [`SelfAttnState::from_query`] never fails: bad values are clamped and
 //! explained.
 
-use crate::query::{build, Notes, Query};
+use crate::query::{build, IntParam, Notes, Query, TextParam};
+use crate::widgets::coref::{DEFAULT_TEXT, LAYERS};
 use attention_core::train::coref::Corpus;
 
-pub const DEFAULT_TEXT: &str = "The animal didn't cross the street because it was too tired";
-/// Layers of the shipped model (the `layer` parameter's range).
-pub const LAYERS: usize = 2;
+pub const TEXT: TextParam = TextParam::new("text", DEFAULT_TEXT);
+/// The selected word, 1-based; its maximum is the sentence's word count
+/// (see [`word_param`]), absent means the first question.
+pub const WORD: IntParam = IntParam::new("w", "selected word", 1, 1, 1);
+/// The layer shown, 1-based; the last one by default.
+pub const LAYER: IntParam = IntParam::new("layer", "layer", 1, LAYERS as i64, LAYERS as i64);
+
+/// [`WORD`] for a sentence of `words` words.
+pub fn word_param(words: usize) -> IntParam {
+    IntParam {
+        max: i64::try_from(words).unwrap_or(i64::MAX),
+        ..WORD
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SelfAttnState {
@@ -23,9 +35,9 @@ pub struct SelfAttnState {
 impl Default for SelfAttnState {
     fn default() -> Self {
         SelfAttnState {
-            text: DEFAULT_TEXT.to_string(),
+            text: TEXT.default.to_string(),
             word: None,
-            layer: LAYERS - 1,
+            layer: LAYER.default_usize().saturating_sub(1),
         }
     }
 }
@@ -37,27 +49,23 @@ pub fn word_count(text: &str) -> usize {
 
 impl SelfAttnState {
     pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let d = SelfAttnState::default();
         let mut n = Notes::default();
-        let text = n.text(q, "text", &d.text);
+        let text = TEXT.read(&mut n, q);
         let words = word_count(&text);
-        let word = match q.get("w") {
+        let word = match q.get(WORD.key) {
             None => None,
             Some(raw) if raw.is_empty() => None,
             Some(_) if words == 0 => None,
-            Some(_) => Some(n.int(q, "w", "selected word", 1, words as i64, 1) as usize - 1),
+            Some(_) => Some(word_param(words).read_usize(&mut n, q).saturating_sub(1)),
         };
-        let layer = n.int(q, "layer", "layer", 1, LAYERS as i64, LAYERS as i64) as usize - 1;
+        let layer = LAYER.read_usize(&mut n, q).saturating_sub(1);
         (SelfAttnState { text, word, layer }, n.0)
     }
 
     pub fn to_query(&self) -> String {
-        let mut pairs = vec![
-            ("text", self.text.clone()),
-            ("layer", (self.layer + 1).to_string()),
-        ];
+        let mut pairs = vec![TEXT.pair(&self.text), LAYER.pair(self.layer + 1)];
         if let Some(w) = self.word {
-            pairs.push(("w", (w + 1).to_string()));
+            pairs.push(WORD.pair(w + 1));
         }
         build(&pairs)
     }

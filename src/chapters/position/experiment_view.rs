@@ -1,0 +1,185 @@
+//! Section 6 of the position chapter: the extrapolation experiment's
+//! controls (k, steps, seed, train / pause / reset), its rate and summary,
+//! and the accuracy and loss charts; plus the train button section 3 shares.
+//! The work itself is [`super::experiment::Session`] on the chapter's one
+//! [`ExpRunner`].
+
+use super::experiment::{self, ExpRunner, Progress, L};
+use super::state::{PosState, EXP_SEED, K, STEPS};
+use crate::chapters::UrlState;
+use crate::charts::plots::draw_curves;
+use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::slider::Slider;
+use crate::widgets::table::{NumbersTable, TableData};
+use attention_core::train::position_task::Scheme;
+use leptos::prelude::*;
+
+/// What the runner shows now (an empty run if the models cannot be built;
+/// [`ExpRunner::error`] says why).
+pub fn progress_of(runner: ExpRunner) -> Memo<Progress> {
+    Memo::new(move |_| runner.view().unwrap_or_default())
+}
+
+/// Train / pause / continue; "Done" (disabled) once everything is measured.
+#[component]
+pub fn TrainButton(
+    runner: ExpRunner,
+    progress: Memo<Progress>,
+    test_id: &'static str,
+    /// Styled as the section's main action.
+    #[prop(optional)]
+    primary: bool,
+) -> impl IntoView {
+    let label = move || {
+        if runner.running() {
+            "Pause"
+        } else if progress.with(|p| p.done) {
+            "Done"
+        } else if progress.with(|p| p.step > 0) {
+            "Continue"
+        } else {
+            "Train the five models"
+        }
+    };
+    view! {
+        <button
+            class=primary.then_some("primary")
+            data-testid=test_id
+            disabled=move || progress.with(|p| p.done)
+            on:click=move |_| runner.toggle()
+        >
+            {label}
+        </button>
+    }
+}
+
+/// Section 6: which scheme reaches further?
+#[component]
+pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl IntoView {
+    let progress = progress_of(runner);
+    let accuracy = Memo::new(move |_| progress.with(experiment::accuracy_chart));
+    let loss = Memo::new(move |_| progress.with(experiment::loss_chart));
+    let accuracy_draw = draw_from(accuracy, |a, c, s, th| draw_curves(a, c, th, s));
+    let loss_draw = draw_from(loss, |a, c, s, th| draw_curves(a, c, th, s));
+    let summary = move || {
+        runner
+            .error()
+            .unwrap_or_else(|| progress.with(experiment::summary))
+    };
+    view! {
+        <section aria-labelledby="exp-title" class="training">
+            <h2 id="exp-title">"6 · Which scheme reaches further? An experiment"</h2>
+            <p>
+                {format!(
+                    "Five copies of one small causal transformer (2 layers, 2 heads, d_model 32) differ only in how they get position. They learn one task: at every position, name the token k steps back. Training sequences are 4 to {L} tokens long; afterwards each model is tested on {} new sequences at every length from {L} to {}.",
+                    experiment::TEST_SEQS,
+                    4 * L,
+                )}
+                " All five see the same batches in the same order, and they train right here, in your browser."
+            </p>
+            <ExperimentControls url=url runner=runner progress=progress />
+            <p class="measure" aria-live="polite">
+                <span data-testid="exp-step">{move || progress.with(|p| format!("Step {} of {}", p.step, p.steps))}</span>
+                " · "
+                <span data-testid="exp-rate">
+                    {move || runner.rate().map_or("—".to_string(), |r| format!("{r:.0} steps/s (all five models)"))}
+                </span>
+            </p>
+            <p class="measure" data-testid="exp-summary">{summary}</p>
+            <div class="row-of-maps">
+                <Chart
+                    width=560.0
+                    height=320.0
+                    test_id="exp-accuracy"
+                    label="Held-out accuracy against sequence length for the five schemes"
+                    draw=accuracy_draw
+                >
+                    {move || progress.with(accuracy_table)}
+                </Chart>
+                <Chart
+                    width=560.0
+                    height=320.0
+                    test_id="exp-loss"
+                    label="Training loss of the five models"
+                    draw=loss_draw
+                >
+                    {move || progress.with(loss_table)}
+                </Chart>
+            </div>
+            <p class="hint">
+                "What the chart shows is what happened on this run: change the seed or k and run again. "
+                "Guessing gives 12.5% (8 possible tokens)."
+            </p>
+            <p class="measure" data-testid="exp-reading">{move || progress.with(experiment::reading)}</p>
+            <p class="hint">
+                "Why ALiBi can struggle here: its penalty only grows with distance, so on its own it can favour “recent”, but not “exactly k back”. "
+                "Language models need the first far more often than the second."
+            </p>
+        </section>
+    }
+}
+
+/// k, the training steps, and train / reset / new seed.
+#[component]
+fn ExperimentControls(
+    url: UrlState<PosState>,
+    runner: ExpRunner,
+    progress: Memo<Progress>,
+) -> impl IntoView {
+    let state = url.state;
+    view! {
+        <div class="control-grid">
+            <Slider
+                label="Copy the token k steps back: k"
+                test_id="exp-k"
+                value=move || state.with(|s| s.k as f64)
+                on_change=Callback::new(move |v: f64| url.edit(|s| s.k = K.clamp_usize(v)))
+                min=K.min_f64()
+                max=K.max_f64()
+            />
+            <Slider
+                label="Training steps per model"
+                test_id="exp-steps"
+                step=20.0
+                value=move || state.with(|s| s.steps as f64)
+                on_change=Callback::new(move |v: f64| url.edit(|s| s.steps = STEPS.clamp_usize(v)))
+                min=STEPS.min_f64()
+                max=STEPS.max_f64()
+            />
+            <div class="control">
+                <TrainButton runner=runner progress=progress test_id="exp-toggle" primary=true />
+                <button data-testid="exp-reset" on:click=move |_| runner.reset()>"Reset"</button>
+                <button data-testid="exp-seed" on:click=move |_| url.edit(|s| s.exp_seed = EXP_SEED.next(s.exp_seed))>
+                    {move || format!("New seed (now {})", state.with(|s| s.exp_seed))}
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// Held-out accuracy of each scheme at each length.
+fn accuracy_table(p: &Progress) -> impl IntoView {
+    let mut header = vec!["scheme".to_string()];
+    header.extend(p.lengths.iter().map(|n| format!("length {n}")));
+    let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    let rows = Scheme::ALL.iter().zip(&p.accuracy).map(|(s, acc)| {
+        let mut r = vec![s.name().to_string()];
+        r.extend(
+            acc.iter()
+                .map(|a| a.map_or("—".into(), |v| format!("{:.1}%", v * 100.0))),
+        );
+        r
+    });
+    view! { <NumbersTable data=TableData::plain(&h, rows) test_id="extrapolation-table" /> }
+}
+
+/// The latest training loss of each model.
+fn loss_table(p: &Progress) -> impl IntoView {
+    let rows = Scheme::ALL.iter().zip(&p.losses).map(|(s, l)| {
+        vec![
+            s.name().to_string(),
+            l.last().map_or("—".into(), |x| format!("{:.4}", x.1)),
+        ]
+    });
+    view! { <NumbersTable data=TableData::plain(&["scheme", "latest training loss"], rows) /> }
+}

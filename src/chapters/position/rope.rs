@@ -1,0 +1,233 @@
+//! Section 4 of the position chapter: RoPE. One query and one key, their
+//! pairs drawn as arrows after rotation, the score at (m, n) and with both
+//! moved (the same), and the score against the offset m − n. "Move both"
+//! grows the shift about 30 times a second (`frames::every`).
+
+use super::model::{self, RopeModel};
+use super::state::{clamp_even, PosState, ROPE_D, ROPE_M, ROPE_N, ROPE_SEED, SHIFT};
+use super::{fmt, fmt_diff};
+use crate::chapters::UrlState;
+use crate::charts::plots::draw_curves_from;
+use crate::charts::position::{draw_rope_pairs, rope_pairs_size, KEY, QUERY};
+use crate::frames::every;
+use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::slider::Slider;
+use crate::widgets::table::{NumbersTable, TableData};
+use leptos::prelude::*;
+
+/// The "move both" animation's pace: one step of the shift this often.
+const ANIMATION_STEP_MS: f64 = 33.0;
+
+/// Where the query and key sit, and what they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RopePos {
+    m: usize,
+    n: usize,
+    shift: usize,
+    d: usize,
+    seed: u64,
+}
+
+impl RopePos {
+    fn of(s: &PosState) -> Self {
+        RopePos {
+            m: s.rope_m,
+            n: s.rope_n,
+            shift: s.shift,
+            d: s.rope_d,
+            seed: s.rope_seed,
+        }
+    }
+
+    /// m − n.
+    fn offset(self) -> i64 {
+        self.m as i64 - self.n as i64
+    }
+}
+
+/// Section 4: RoPE.
+#[component]
+pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
+    let state = url.state;
+    let rope_m = Memo::new(move |_| state.with(model::rope));
+    let pos = Memo::new(move |_| state.with(RopePos::of));
+    let panels = Memo::new(move |_| {
+        rope_m.with(|r| {
+            r.as_ref()
+                .map(|m| model::rope_panels(&m.shifted))
+                .map_err(Clone::clone)
+        })
+    });
+    let chart = Memo::new(move |_| {
+        let offset = pos.get().offset();
+        rope_m.with(|r| {
+            r.as_ref()
+                .map(|r| model::rope_chart(r, offset))
+                .map_err(Clone::clone)
+        })
+    });
+    let pairs_draw = draw_from_result(panels, |a, p: &Vec<_>, s, th| draw_rope_pairs(a, p, th, s));
+    let chart_draw = draw_from_result(chart, |a, c, s, th| {
+        draw_curves_from(a, c, -(model::ROPE_OFFSETS as f64), th, s)
+    });
+    let n_pairs = Memo::new(move |_| pos.get().d / 2);
+    view! {
+        <section aria-labelledby="rope-title">
+            <h2 id="rope-title">"4 · RoPE: position as rotation"</h2>
+            <p>
+                "Rotary embeddings leave the tokens alone and turn the query and the key instead. "
+                "Split each into pairs of numbers; treat each pair as an arrow and turn it by position × ω_i (the same frequencies as the sinusoids). "
+                "A dot product only cares about the angle between two arrows, so the score depends on how far apart the query and key are, never on where they both sit."
+            </p>
+            <RopeControls url=url pos=pos />
+            <p class="measure" data-testid="rope-score" aria-live="polite">
+                {move || rope_m.with(|r| score_text(r, pos.get()))}
+            </p>
+            <p class="legend-line">
+                <span style=format!("color: rgb{:?}", QUERY)>"■ q, the query"</span>
+                " · "
+                <span style=format!("color: rgb{:?}", KEY)>"■ k, the key"</span>
+                {move || {
+                    let p = pos.get();
+                    format!(" · drawn at query {} and key {}", p.m + p.shift, p.n + p.shift)
+                }}
+            </p>
+            <div class="row-of-maps">
+                {move || {
+                    let (w, h) = rope_pairs_size(n_pairs.get(), 640.0);
+                    view! {
+                        <Chart
+                            width=w
+                            height=h
+                            test_id="rope-pairs-chart"
+                            label=move || format!("The {} pairs of the query and key as arrows after rotation", n_pairs.get())
+                            draw=pairs_draw.clone()
+                        >
+                            {move || rope_m.with(|r| r.as_ref().ok().map(pairs_table))}
+                        </Chart>
+                    }
+                }}
+                <Chart
+                    width=520.0
+                    height=320.0
+                    test_id="rope-offset"
+                    label="RoPE score against the offset between query and key"
+                    draw=chart_draw
+                >
+                    {move || rope_m.with(|r| r.as_ref().ok().map(offsets_table))}
+                </Chart>
+            </div>
+        </section>
+    }
+}
+
+/// The positions, the head width, "move both, continuously" and a new
+/// query and key.
+#[component]
+fn RopeControls(url: UrlState<PosState>, pos: Memo<RopePos>) -> impl IntoView {
+    let set = move |f: fn(&mut PosState, f64)| Callback::new(move |v: f64| url.edit(|s| f(s, v)));
+    let animating = RwSignal::new(false);
+    let animate = move |_| {
+        let start = !animating.get_untracked();
+        animating.set(start);
+        if !start {
+            return;
+        }
+        let state = url.state;
+        every(animating, ANIMATION_STEP_MS, move || {
+            let mut s = state.try_get_untracked()?;
+            s.next_shift();
+            url.commit.run(s);
+            Some(())
+        });
+    };
+    view! {
+        <div class="control-grid">
+            <Slider
+                label="Query position m"
+                test_id="rope-m"
+                value=move || pos.get().m as f64
+                on_change=set(|s, v| s.rope_m = ROPE_M.clamp_usize(v))
+                min=ROPE_M.min_f64()
+                max=ROPE_M.max_f64()
+            />
+            <Slider
+                label="Key position n"
+                test_id="rope-n"
+                value=move || pos.get().n as f64
+                on_change=set(|s, v| s.rope_n = ROPE_N.clamp_usize(v))
+                min=ROPE_N.min_f64()
+                max=ROPE_N.max_f64()
+            />
+            <Slider
+                label="Move both by"
+                test_id="rope-shift"
+                value=move || pos.get().shift as f64
+                on_change=set(|s, v| s.shift = SHIFT.clamp_usize(v))
+                min=SHIFT.min_f64()
+                max=SHIFT.max_f64()
+            />
+            <Slider
+                label="Head width d"
+                test_id="rope-d"
+                step=2.0
+                value=move || pos.get().d as f64
+                on_change=set(|s, v| s.rope_d = clamp_even(ROPE_D, v))
+                min=ROPE_D.min_f64()
+                max=ROPE_D.max_f64()
+            />
+            <div class="control">
+                <button data-testid="rope-animate" aria-pressed=move || animating.get().to_string() on:click=animate>
+                    {move || if animating.get() { "⏸ Stop moving" } else { "▶ Move both, continuously" }}
+                </button>
+                <button data-testid="rope-seed" on:click=move |_| url.edit(|s| s.rope_seed = ROPE_SEED.next(s.rope_seed))>
+                    {move || format!("New q and k (seed {})", pos.get().seed)}
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// The score at (m, n) and with both moved, in words.
+fn score_text(r: &Result<RopeModel, String>, p: RopePos) -> String {
+    match r {
+        Ok(r) => format!(
+            "Score at query {}, key {}: {:.6}. Both moved by {} (query {}, key {}): {:.6}. Difference {}. Offset m − n = {}.",
+            p.m,
+            p.n,
+            r.at.score,
+            p.shift,
+            p.m + p.shift,
+            p.n + p.shift,
+            r.shifted.score,
+            fmt_diff((r.at.score - r.shifted.score).abs()),
+            p.offset()
+        ),
+        Err(e) => e.clone(),
+    }
+}
+
+/// Each pair after rotation and its share of the score.
+fn pairs_table(r: &RopeModel) -> impl IntoView {
+    let rows = r.shifted.pairs.iter().enumerate().map(|(i, p)| {
+        vec![
+            (i + 1).to_string(),
+            format!("{:.6}", p.omega),
+            format!("({:.3}, {:.3})", p.q_rot.0, p.q_rot.1),
+            format!("({:.3}, {:.3})", p.k_rot.0, p.k_rot.1),
+            format!("{:.6}", p.contribution),
+        ]
+    });
+    view! {
+        <NumbersTable
+            data=TableData::plain(&["pair", "ω", "q rotated", "k rotated", "share of score"], rows)
+            test_id="rope-pairs"
+        />
+    }
+}
+
+/// The score at each offset of the chart.
+fn offsets_table(r: &RopeModel) -> impl IntoView {
+    let rows = r.offsets.iter().map(|(o, s)| vec![o.to_string(), fmt(*s)]);
+    view! { <NumbersTable data=TableData::plain(&["offset m − n", "score"], rows) /> }
+}
