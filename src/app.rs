@@ -61,18 +61,10 @@ pub fn App() -> impl IntoView {
             <header class="site-head">
                 <Link href="/" class="brand">"Attention Lab"</Link>
                 <div class="prefs" role="group" aria-label="Display">
-                    <button
-                        class="pref"
-                        aria-pressed=move || dark.get().to_string()
-                        on:click=move |_| dark.update(|d| *d = !*d)
-                    >
+                    <button class="pref" aria-pressed=move || dark.get().to_string() on:click=move |_| dark.update(|d| *d = !*d)>
                         "Dark theme"
                     </button>
-                    <button
-                        class="pref"
-                        aria-pressed=move || large.get().to_string()
-                        on:click=move |_| large.update(|l| *l = !*l)
-                    >
+                    <button class="pref" aria-pressed=move || large.get().to_string() on:click=move |_| large.update(|l| *l = !*l)>
                         "Large type"
                     </button>
                 </div>

@@ -10,6 +10,7 @@
 //! bitmaps with a single `putImageData` instead of one `fillRect` per pixel.
 
 use crate::charts::heatmap::CellBlit;
+use crate::charts::{ChartResult, ChartTheme};
 use leptos::prelude::*;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -443,18 +444,49 @@ pub fn use_device_pixel_ratio() -> ReadSignal<f64> {
     dpr
 }
 
+/// Repaints the canvas of `canvas_ref` with `draw` (given the canvas, the
+/// page's chart theme and the device-pixel ratio; it calls [`paint`]) while
+/// the canvas is on or near the screen, and again whenever a signal `draw`
+/// reads changes. Returns the last paint's error, for the widget to show.
+///
+/// `draw` should read its inputs directly, not a memo of one of them (see
+/// ARCHITECTURE.md on effects).
+pub fn use_painter(
+    canvas_ref: NodeRef<leptos::html::Canvas>,
+    draw: impl Fn(&HtmlCanvasElement, &ChartTheme, f64) -> ChartResult + 'static,
+) -> RwSignal<Option<String>> {
+    let theme = use_context::<Memo<ChartTheme>>();
+    let dpr = use_device_pixel_ratio();
+    let on_screen = use_on_screen(canvas_ref);
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
+        if !on_screen.get() {
+            return;
+        }
+        let th = theme.map_or(ChartTheme::new(false, false), |t| t.get());
+        let err = draw(&canvas, &th, dpr.get()).err().map(|e| e.to_string());
+        if error.get_untracked() != err {
+            error.set(err);
+        }
+    });
+    error
+}
+
 /// Sizes `canvas` to `css_w x css_h` CSS pixels at `dpr` and runs `draw` on it.
 /// `draw` receives the drawing area and the device-pixel scale. Any failure is
-/// returned as text for the widget to show; nothing panics.
+/// returned for the widget to show; nothing panics.
 pub fn paint<F>(
     canvas: &HtmlCanvasElement,
     css_w: f64,
     css_h: f64,
     dpr: f64,
     draw: F,
-) -> Result<(), String>
+) -> ChartResult
 where
-    F: FnOnce(&DrawingArea<FastCanvas, Shift>, f64) -> Result<(), String>,
+    F: FnOnce(&DrawingArea<FastCanvas, Shift>, f64) -> ChartResult,
 {
     let css_w = css_w.clamp(1.0, 20_000.0);
     let css_h = css_h.clamp(1.0, 20_000.0);
@@ -471,7 +503,7 @@ where
     let backend = FastCanvas::new(canvas.clone()).ok_or("this browser gave no 2-D canvas")?;
     let root = backend.into_drawing_area();
     draw(&root, scale)?;
-    root.present().map_err(|e| e.to_string())?;
+    root.present()?;
     record_paint();
     Ok(())
 }

@@ -464,6 +464,164 @@ impl<T: Choice> ChoiceParam<T> {
     }
 }
 
+/// A URL parameter that reads and writes values of type `T`: the one
+/// interface [`url_state!`] builds a chapter's state from.
+pub trait Param<T> {
+    /// The value in the link, or the default; bad values add a note.
+    fn read_value(&self, n: &mut Notes, q: &Query) -> T;
+    fn default_value(&self) -> T;
+    /// The `(key, value)` pair for [`build`].
+    fn write(&self, v: &T) -> (&'static str, String);
+}
+
+impl Param<usize> for IntParam {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> usize {
+        self.read_usize(n, q)
+    }
+    fn default_value(&self) -> usize {
+        self.default_usize()
+    }
+    fn write(&self, v: &usize) -> (&'static str, String) {
+        self.pair(v)
+    }
+}
+
+impl Param<u64> for IntParam {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> u64 {
+        self.read_u64(n, q)
+    }
+    fn default_value(&self) -> u64 {
+        self.default_u64()
+    }
+    fn write(&self, v: &u64) -> (&'static str, String) {
+        self.pair(v)
+    }
+}
+
+/// A whole number written 1-based in the link (layers, heads) and kept
+/// 0-based in the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OneBased(pub IntParam);
+
+impl Param<usize> for OneBased {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> usize {
+        self.0.read_usize(n, q).saturating_sub(1)
+    }
+    fn default_value(&self) -> usize {
+        self.0.default_usize().saturating_sub(1)
+    }
+    fn write(&self, v: &usize) -> (&'static str, String) {
+        self.0.pair(v.saturating_add(1))
+    }
+}
+
+impl Param<f64> for FloatParam {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> f64 {
+        self.read(n, q)
+    }
+    fn default_value(&self) -> f64 {
+        self.default
+    }
+    fn write(&self, v: &f64) -> (&'static str, String) {
+        self.pair(*v)
+    }
+}
+
+impl Param<bool> for FlagParam {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> bool {
+        self.read(n, q)
+    }
+    fn default_value(&self) -> bool {
+        self.default
+    }
+    fn write(&self, v: &bool) -> (&'static str, String) {
+        self.pair(*v)
+    }
+}
+
+impl Param<String> for TextParam {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> String {
+        self.read(n, q)
+    }
+    fn default_value(&self) -> String {
+        self.default.to_string()
+    }
+    fn write(&self, v: &String) -> (&'static str, String) {
+        self.pair(v)
+    }
+}
+
+impl Param<usize> for SetParam {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> usize {
+        self.read(n, q)
+    }
+    fn default_value(&self) -> usize {
+        self.default
+    }
+    fn write(&self, v: &usize) -> (&'static str, String) {
+        self.pair(*v)
+    }
+}
+
+impl<T: Choice> Param<T> for ChoiceParam<T> {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> T {
+        self.read(n, q)
+    }
+    fn default_value(&self) -> T {
+        self.default
+    }
+    fn write(&self, v: &T) -> (&'static str, String) {
+        self.pair(*v)
+    }
+}
+
+/// A chapter's state as a struct of URL parameters, each field with its
+/// one [`Param`] definition: derives `Default` (every parameter's
+/// default), `from_query` (read in field order, notes for bad values) and
+/// `to_query` (written in field order).
+macro_rules! url_state {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty = $param:expr, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    $( $field: $crate::query::Param::<$ty>::default_value(&$param), )*
+                }
+            }
+        }
+
+        impl $name {
+            /// Reads the state; bad values are replaced and explained in
+            /// the notes.
+            pub fn from_query(q: &$crate::query::Query) -> (Self, Vec<String>) {
+                let mut n = $crate::query::Notes::default();
+                let s = $name {
+                    $( $field: $crate::query::Param::<$ty>::read_value(&$param, &mut n, q), )*
+                };
+                (s, n.0)
+            }
+
+            /// The query string that restores this state.
+            pub fn to_query(&self) -> String {
+                $crate::query::build(&[
+                    $( $crate::query::Param::<$ty>::write(&$param, &self.$field), )*
+                ])
+            }
+        }
+    };
+}
+pub(crate) use url_state;
+
 /// Percent-encodes a value (unreserved characters stay as they are).
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

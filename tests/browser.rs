@@ -280,7 +280,7 @@ async fn line_diagram_chart_paints_and_repaints_when_the_selection_moves() {
                 flagged: vec![false, false],
                 color: (0, 0x72, 0xb2),
             };
-            draw_line_diagram(area, &d, th, s).map_err(|e| e.to_string())
+            draw_line_diagram(area, &d, th, s)
         });
         view! { <Chart width=240.0 height=120.0 label="lines" draw=draw test_id="lines" /> }
     });
@@ -337,7 +337,7 @@ async fn row_diagram_repaints_when_soft_weights_turn_hard() {
                 truth: vec![(0, 1), (1, 0)],
                 color: (0, 0x72, 0xb2),
             };
-            draw_row_diagram(area, &d, th, s).map_err(|e| e.to_string())
+            draw_row_diagram(area, &d, th, s)
         });
         view! { <Chart width=300.0 height=160.0 label="rows" draw=draw test_id="rows" /> }
     });
@@ -389,7 +389,7 @@ async fn matrix_image_paints_every_cell_through_the_canvas_and_follows_its_data(
                 row_label: "position".into(),
                 col_label: "dimension".into(),
             };
-            draw_matrix_image(area, &m, th, s).map_err(|e| e.to_string())
+            draw_matrix_image(area, &m, th, s)
         });
         view! { <Chart width=300.0 height=300.0 label="image" draw=draw test_id="img" /> }
     });

@@ -6,8 +6,8 @@
 //! it reads is tracked; it should read one memo (see ARCHITECTURE.md on
 //! effects).
 
-use crate::canvas::{paint, use_device_pixel_ratio, use_on_screen, FastCanvas};
-use crate::charts::ChartTheme;
+use crate::canvas::{paint, use_painter, FastCanvas};
+use crate::charts::{ChartError, ChartResult, ChartTheme};
 use leptos::html;
 use leptos::prelude::*;
 use plotters::coord::Shift;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub type Area = DrawingArea<FastCanvas, Shift>;
 
 /// Paints into a drawing area at a device-pixel scale with a theme.
-pub type DrawFn = dyn Fn(&Area, f64, &ChartTheme) -> Result<(), String> + Send + Sync;
+pub type DrawFn = dyn Fn(&Area, f64, &ChartTheme) -> ChartResult + Send + Sync;
 
 /// The draw closure of a [`Chart`]: paints `source`'s current value with
 /// `f` (a chart function from [`crate::charts`], called as
@@ -31,11 +31,11 @@ pub fn draw_from<S, T, E>(
 where
     S: With<Value = T> + Send + Sync + 'static,
     T: 'static,
-    E: std::fmt::Display,
+    E: Into<ChartError>,
 {
     Arc::new(move |area, scale, theme| {
         source
-            .try_with(|data| f(area, data, scale, theme).map_err(|e| e.to_string()))
+            .try_with(|data| f(area, data, scale, theme).map_err(Into::into))
             .unwrap_or(Ok(()))
     })
 }
@@ -49,13 +49,13 @@ pub fn draw_from_result<S, T, E>(
 where
     S: With<Value = Result<T, String>> + Send + Sync + 'static,
     T: 'static,
-    E: std::fmt::Display,
+    E: Into<ChartError>,
 {
     draw_from(
         source,
         move |area, data: &Result<T, String>, scale, theme| match data {
-            Ok(d) => f(area, d, scale, theme).map_err(|e| e.to_string()),
-            Err(e) => Err(e.clone()),
+            Ok(d) => f(area, d, scale, theme).map_err(Into::into),
+            Err(e) => Err(ChartError::from(e.as_str())),
         },
     )
 }
@@ -75,27 +75,11 @@ pub fn Chart(
     children: Option<ChildrenFn>,
 ) -> impl IntoView {
     let canvas_ref = NodeRef::<html::Canvas>::new();
-    let theme = use_context::<Memo<ChartTheme>>();
-    let dpr = use_device_pixel_ratio();
-    let on_screen = use_on_screen(canvas_ref);
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        let Some(canvas) = canvas_ref.get() else {
-            return;
-        };
-        if !on_screen.get() {
-            return;
-        }
-        let th = theme.map_or(ChartTheme::new(false, false), |t| t.get());
+    let error = use_painter(canvas_ref, move |canvas, th, dpr| {
         let k = th.font_px / crate::charts::heatmap::BASE_FONT_PX;
-        let scale = dpr.get();
-        let result = paint(&canvas, width * k, height * k, scale, |area, s| {
-            draw(area, s, &th)
-        });
-        let err = result.err();
-        if error.get_untracked() != err {
-            error.set(err);
-        }
+        paint(canvas, width * k, height * k, dpr, |area, s| {
+            draw(area, s, th)
+        })
     });
     let open = RwSignal::new(false);
     let details_ref = NodeRef::<html::Details>::new();
@@ -107,11 +91,7 @@ pub fn Chart(
             {move || error.get().map(|e| view! { <p class="error">"This chart could not be drawn: " {e}</p> })}
             {children.map(|c| {
                 view! {
-                    <details
-                        class="numbers"
-                        node_ref=details_ref
-                        on:toggle=move |_| open.set(details_ref.get_untracked().is_some_and(|d| d.open()))
-                    >
+                    <details class="numbers" node_ref=details_ref on:toggle=move |_| open.set(details_ref.get_untracked().is_some_and(|d| d.open()))>
                         <summary>"Numbers"</summary>
                         {move || open.get().then(|| c())}
                     </details>

@@ -1,8 +1,45 @@
-//! A labelled group of buttons for choosing one number (keyboard-operable:
-//! each is a real button; the chosen one has `aria-pressed="true"`).
+//! Labelled groups of buttons for choosing one value (keyboard-operable:
+//! each is a real button; the chosen one has `aria-pressed="true"`):
+//! [`OptionGroup`] for any fixed set of options, [`ChoiceGroup`] for
+//! numbers.
 
 use leptos::prelude::*;
 
+/// One button per option; `key` gives its `data-testid` suffix
+/// (`"{test_prefix}-{key}"`), `text` its caption.
+#[component]
+pub fn OptionGroup<T>(
+    /// The caption shown before the buttons.
+    label: &'static str,
+    /// What screen readers call the group (the caption when absent).
+    #[prop(optional)]
+    group_label: Option<&'static str>,
+    test_prefix: &'static str,
+    options: Vec<T>,
+    key: fn(T) -> String,
+    text: fn(T) -> String,
+    #[prop(into)] current: Signal<T>,
+    #[prop(into)] on_pick: Callback<T>,
+) -> impl IntoView
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    view! {
+        <div class="control" role="group" aria-label=group_label.unwrap_or(label)>
+            <span class="label">{label}</span>
+            {options
+                .into_iter()
+                .map(|v| view! {
+                    <button data-testid=format!("{test_prefix}-{}", key(v)) aria-pressed=move || (current.get() == v).to_string() on:click=move |_| on_pick.run(v)>
+                        {text(v)}
+                    </button>
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// [`OptionGroup`] for numbers shown as themselves.
 #[component]
 pub fn ChoiceGroup(
     label: &'static str,
@@ -12,21 +49,6 @@ pub fn ChoiceGroup(
     #[prop(into)] current: Signal<usize>,
     on_pick: Callback<usize>,
 ) -> impl IntoView {
-    view! {
-        <div class="control" role="group" aria-label=label>
-            <span class="label">{label}</span>
-            {options
-                .iter()
-                .map(|&v| view! {
-                    <button
-                        data-testid=format!("{test_prefix}-{v}")
-                        aria-pressed=move || (current.get() == v).to_string()
-                        on:click=move |_| on_pick.run(v)
-                    >
-                        {v.to_string()}
-                    </button>
-                })
-                .collect_view()}
-        </div>
-    }
+    let show = |v: usize| v.to_string();
+    view! { <OptionGroup label test_prefix options=options.to_vec() key=show text=show current on_pick /> }
 }

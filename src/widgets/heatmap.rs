@@ -7,7 +7,7 @@
 //! through [`crate::canvas::paint`]; a layout `Memo` serves pointer hit-testing.
 
 use super::unique_id;
-use crate::canvas::{paint, use_device_pixel_ratio, use_on_screen};
+use crate::canvas::{paint, use_painter};
 use crate::charts::heatmap::{draw_heatmap, HeatmapData, HeatmapLayout, Highlight};
 use crate::charts::ChartTheme;
 use crate::widgets::table::{NumbersTable, TableData};
@@ -96,35 +96,18 @@ fn use_heatmap_paint(
     highlight_row: Signal<Option<usize>>,
     focus: RwSignal<Option<(usize, usize)>>,
 ) -> RwSignal<Option<String>> {
-    let theme = use_context::<Memo<ChartTheme>>();
-    let dpr = use_device_pixel_ratio();
-    let paint_error = RwSignal::new(None::<String>);
-    let on_screen = use_on_screen(canvas_ref);
-    Effect::new(move |_| {
-        let Some(canvas) = canvas_ref.get() else {
-            return;
-        };
-        if !on_screen.get() {
-            return;
-        }
-        let th = theme.map_or(ChartTheme::new(false, false), |t| t.get());
-        let scale = dpr.get();
+    use_painter(canvas_ref, move |canvas, th, dpr| {
         let hl = Highlight {
             row: highlight_row.get(),
             focus: focus.get(),
         };
-        let result = data.with(|d| {
+        data.with(|d| {
             let l = HeatmapLayout::new(d, TARGET_GRID_PX, th.font_px);
-            paint(&canvas, l.width, l.height, scale, |area, s| {
-                draw_heatmap(area, d, &l, hl, &th, s).map_err(|e| e.to_string())
+            paint(canvas, l.width, l.height, dpr, |area, s| {
+                draw_heatmap(area, d, &l, hl, th, s)
             })
-        });
-        let err = result.err();
-        if paint_error.get_untracked() != err {
-            paint_error.set(err);
-        }
-    });
-    paint_error
+        })
+    })
 }
 
 /// The closed "Numbers" block under a heatmap; the table is built only
@@ -136,11 +119,7 @@ fn heatmap_numbers(
     let details_ref = NodeRef::<html::Details>::new();
     let open = RwSignal::new(false);
     view! {
-        <details
-            class="numbers"
-            node_ref=details_ref
-            on:toggle=move |_| open.set(details_ref.get_untracked().is_some_and(|d| d.open()))
-        >
+        <details class="numbers" node_ref=details_ref on:toggle=move |_| open.set(details_ref.get_untracked().is_some_and(|d| d.open()))>
             <summary>"Numbers"</summary>
             {move || {
                 open.get()

@@ -1,6 +1,7 @@
 //! The short self-check that ends every chapter: multiple-choice questions the
 //! learner answers by trying things in the widget above, with feedback.
 
+use crate::widgets::section::Section;
 use leptos::prelude::*;
 
 /// One question.
@@ -24,8 +25,7 @@ pub fn feedback(q: &Question, choice: usize) -> (bool, String) {
 #[component]
 pub fn SelfCheck(questions: &'static [Question]) -> impl IntoView {
     view! {
-        <section class="self-check" aria-labelledby="self-check-title">
-            <h2 id="self-check-title">"Check yourself"</h2>
+        <Section id="self-check-title" title="Check yourself" class="self-check">
             <p class="hint">"Use the controls above to find each answer, then pick it."</p>
             {questions
                 .iter()
@@ -71,7 +71,7 @@ pub fn SelfCheck(questions: &'static [Question]) -> impl IntoView {
                     }
                 })
                 .collect_view()}
-        </section>
+        </Section>
     }
 }
 

@@ -6,6 +6,7 @@
 //! log(value) between `min` and `max`.
 
 use super::unique_id;
+use crate::query::IntParam;
 use leptos::prelude::*;
 
 /// Positions of a logarithmic slider.
@@ -96,6 +97,36 @@ pub fn Slider(
             />
             <output class="value">{shown}" "{move || hint.get()}</output>
         </div>
+    }
+}
+
+/// A [`Slider`] for one whole-number URL parameter: its range comes from
+/// the parameter's one definition, and every value it reports is clamped
+/// into that range.
+#[component]
+pub fn ParamSlider(
+    #[prop(into)] label: String,
+    param: IntParam,
+    #[prop(into)] value: Signal<usize>,
+    #[prop(into)] on_change: Callback<usize>,
+    #[prop(default = 1.0)] step: f64,
+    #[prop(optional)] log: bool,
+    #[prop(optional, into)] hint: Signal<String>,
+    #[prop(optional, into)] test_id: String,
+) -> impl IntoView {
+    let report = Callback::new(move |v: f64| on_change.run(param.clamp_usize(v)));
+    view! {
+        <Slider
+            label=label
+            value=move || value.get() as f64
+            on_change=report
+            min=param.min_f64()
+            max=param.max_f64()
+            step=step
+            log=log
+            hint=hint
+            test_id=test_id
+        />
     }
 }
 

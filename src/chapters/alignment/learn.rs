@@ -101,18 +101,7 @@ pub struct Snapshot {
 
 /// Settings of the model trained in the page.
 pub fn settings(seed: u64) -> TranslatorTraining {
-    TranslatorTraining {
-        memory: Memory::Attention,
-        d_model: 32,
-        n_heads: 2,
-        d_hidden: 64,
-        layers: 1,
-        batch: 16,
-        lr: 3e-3,
-        min_len: 3,
-        max_len: 12,
-        seed,
-    }
+    TranslatorTraining::small(Memory::Attention, 12, seed)
 }
 
 pub struct Learner {

@@ -23,10 +23,12 @@ use crate::charts::plots::draw_curves;
 use crate::query::Choice;
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, draw_from_result, Chart};
+use crate::widgets::choice::OptionGroup;
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
+use crate::widgets::section::Section;
 use crate::widgets::self_check::{Question, SelfCheck};
-use crate::widgets::slider::{Slider, Toggle};
+use crate::widgets::slider::{ParamSlider, Slider, Toggle};
 use crate::widgets::table::items_table;
 use crate::widgets::translation::{
     read_input, reference_line, translate, translation_view, use_translators, Input, LengthMeasure,
@@ -95,13 +97,7 @@ fn AlignmentChapter() -> impl IntoView {
                 "Its weights turn out to be a soft word alignment: mostly along the diagonal, with swaps where the word order differs."
             </ChapterHead>
             <LookSection url=url text=text input=input translation=translation status=status />
-            <LengthSection
-                models=models
-                vocab=vocab.clone()
-                measure=LengthMeasure::Alignment
-                title=LENGTH_TITLE
-                intro=LENGTH_INTRO
-            />
+            <LengthSection models=models vocab=vocab.clone() measure=LengthMeasure::Alignment title=LENGTH_TITLE intro=LENGTH_INTRO />
             <LearnSection url=url />
             <SelfCheck questions=QUESTIONS />
         </article>
@@ -140,12 +136,8 @@ fn LookSection(
         })
     };
     view! {
-        <section aria-labelledby="look-title">
-            <h2 id="look-title">"1 · Where it looks while it writes"</h2>
-            <SentenceInput
-                text=text
-                on_text=Callback::new(move |t: String| url.edit(|s| s.text = crate::text::cap_text(&t).0))
-            />
+        <Section id="look-title" title="1 · Where it looks while it writes">
+            <SentenceInput text=text on_text=Callback::new(move |t: String| url.edit(|s| s.text = crate::text::cap_text(&t).0)) />
             <Notes notes=notes />
             <p class="measure" data-testid="reference">{move || input.with(reference_line)}</p>
             <div class="card">
@@ -156,7 +148,7 @@ fn LookSection(
             <p class="measure" data-testid="sentence-aer" aria-live="polite">{sentence_aer}</p>
             <RowDiagramChart input=input shown=shown sel=sel status=status />
             <AlignmentMaps input=input shown=shown sel=sel />
-        </section>
+        </Section>
     }
 }
 
@@ -164,44 +156,28 @@ fn LookSection(
 #[component]
 fn SelectionControls(url: UrlState<AlignState>) -> impl IntoView {
     let state = url.state;
-    let layers = LAYER.min..=LAYER.max;
+    // 0-based in the state, 1-based in the URL and on the buttons.
+    let layers: Vec<usize> = (0..usize::try_from(LAYER.max).unwrap_or(0)).collect();
     view! {
         <div class="control-grid">
-            <div class="control" role="group" aria-label="Decoder layer">
-                <span class="label">"Decoder layer"</span>
-                {layers
-                    .map(|n| {
-                        // Layer n of the URL and the buttons is 0-based n - 1 in the state.
-                        let l = usize::try_from(n - 1).unwrap_or(0);
-                        view! {
-                            <button
-                                data-testid=format!("layer-{n}")
-                                aria-pressed=move || (state.with(|s| s.layer) == l).to_string()
-                                on:click=move |_| url.edit(|s| s.layer = l)
-                            >
-                                {n.to_string()}
-                            </button>
-                        }
-                    })
-                    .collect_view()}
-            </div>
-            <div class="control" role="group" aria-label="Head">
-                <span class="label">"Head"</span>
-                {Head::ALL
-                    .iter()
-                    .map(|&h| {
-                        view! {
-                            <button
-                                data-testid=format!("head-{}", h.key())
-                                aria-pressed=move || (state.with(|s| s.head) == h).to_string()
-                                on:click=move |_| url.edit(|s| s.head = h)
-                            >
-                                {h.label()}
-                            </button>
-                        }
-                    })
-                    .collect_view()}
-            </div>
+            <OptionGroup
+                label="Decoder layer"
+                test_prefix="layer"
+                options=layers
+                key=|l| (l + 1).to_string()
+                text=|l| (l + 1).to_string()
+                current=move || state.with(|s| s.layer)
+                on_pick=move |l| url.edit(|s| s.layer = l)
+            />
+            <OptionGroup
+                label="Head"
+                test_prefix="head"
+                options=Head::ALL.to_vec()
+                key=|h: Head| h.key().to_string()
+                text=|h: Head| h.label().to_string()
+                current=move || state.with(|s| s.head)
+                on_pick=move |h| url.edit(|s| s.head = h)
+            />
             <Toggle
                 label="Hard alignment (keep only each row's largest weight)"
                 test_id="hard"
@@ -304,8 +280,7 @@ fn LearnSection(url: UrlState<AlignState>) -> impl IntoView {
     let shown = Memo::new(move |_| cfg.with(|c| scrub.with(|s| s.shown(c, n_snaps.get()))));
     let current = Memo::new(move |_| snapshots.with(|s| s.get(shown.get()).cloned()));
     view! {
-        <section aria-labelledby="learn-title" class="training">
-            <h2 id="learn-title">"3 · Watch it learn"</h2>
+        <Section id="learn-title" title="3 · Watch it learn" class="training">
             <p>
                 "A smaller attention translator (one encoder and one decoder layer, sentences of 3 to 12 words) trains from scratch right here. "
                 {format!(
@@ -321,7 +296,7 @@ fn LearnSection(url: UrlState<AlignState>) -> impl IntoView {
                 {move || current.with(|c| c.as_ref().map(model::snapshot_text).unwrap_or_default())}
             </p>
             <LearnViews url=url watched=watched snapshots=snapshots current=current />
-        </section>
+        </Section>
     }
 }
 
@@ -353,14 +328,13 @@ fn LearnControls(
     };
     view! {
         <div class="control-grid">
-            <Slider
+            <ParamSlider
                 label="Training steps"
+                param=STEPS
                 test_id="learn-steps"
                 step=50.0
-                value=move || steps.get() as f64
-                on_change=Callback::new(move |v: f64| url.edit(|s| s.steps = STEPS.clamp_usize(v)))
-                min=STEPS.min_f64()
-                max=STEPS.max_f64()
+                value=move || steps.get()
+                on_change=move |v: usize| url.edit(|s| s.steps = v)
             />
             <div class="control">
                 <button class="primary" data-testid="learn-toggle" disabled=done on:click=move |_| runner.toggle()>

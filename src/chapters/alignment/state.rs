@@ -2,7 +2,7 @@
 //! `head` (`mean`, 1 or 2), `hard` (1/0), and for training from scratch
 //! `steps` (50-2000) and `seed`.
 
-use crate::query::{build, Choice, ChoiceParam, FlagParam, IntParam, Notes, Query, TextParam};
+use crate::query::{url_state, Choice, ChoiceParam, FlagParam, IntParam, OneBased, TextParam};
 
 pub const DEFAULT_TEXT: &str =
     "la fille petite qui regarde le chat noir ne mange pas la pomme de terre";
@@ -53,55 +53,15 @@ impl Head {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct AlignState {
-    pub text: String,
-    /// 0-based decoder layer.
-    pub layer: usize,
-    pub head: Head,
-    pub hard: bool,
-    pub steps: usize,
-    pub seed: u64,
-}
-
-impl Default for AlignState {
-    fn default() -> Self {
-        AlignState {
-            text: TEXT.default.into(),
-            layer: LAYER.default_usize().saturating_sub(1),
-            head: HEAD.default,
-            hard: HARD.default,
-            steps: STEPS.default_usize(),
-            seed: SEED.default_u64(),
-        }
-    }
-}
-
-impl AlignState {
-    /// Reads the state; bad values are replaced and explained in the notes.
-    pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let mut n = Notes::default();
-        let s = AlignState {
-            text: TEXT.read(&mut n, q),
-            layer: LAYER.read_usize(&mut n, q).saturating_sub(1),
-            head: HEAD.read(&mut n, q),
-            hard: HARD.read(&mut n, q),
-            steps: STEPS.read_usize(&mut n, q),
-            seed: SEED.read_u64(&mut n, q),
-        };
-        (s, n.0)
-    }
-
-    /// The query string that restores this state.
-    pub fn to_query(&self) -> String {
-        build(&[
-            TEXT.pair(&self.text),
-            LAYER.pair(self.layer + 1),
-            HEAD.pair(self.head),
-            HARD.pair(self.hard),
-            STEPS.pair(self.steps),
-            SEED.pair(self.seed),
-        ])
+url_state! {
+    pub struct AlignState {
+        pub text: String = TEXT,
+        /// 0-based decoder layer.
+        pub layer: usize = OneBased(LAYER),
+        pub head: Head = HEAD,
+        pub hard: bool = HARD,
+        pub steps: usize = STEPS,
+        pub seed: u64 = SEED,
     }
 }
 

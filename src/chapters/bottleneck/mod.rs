@@ -22,8 +22,9 @@ use crate::training::Runner;
 use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::heatmap::Heatmap;
 use crate::widgets::notes::Notes;
+use crate::widgets::section::Section;
 use crate::widgets::self_check::{Question, SelfCheck};
-use crate::widgets::slider::Slider;
+use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::{NumbersTable, TableData};
 use crate::widgets::translation::model::bucket_label;
 use crate::widgets::translation::{
@@ -96,13 +97,7 @@ fn BottleneckChapter() -> impl IntoView {
             </ChapterHead>
             <TranslateSection url=url text=text input=input both=both status=status />
             <ContextSection context=context both=both />
-            <LengthSection
-                models=models
-                vocab=vocab.clone()
-                measure=LengthMeasure::Accuracy
-                title=LENGTH_TITLE
-                intro=LENGTH_INTRO
-            />
+            <LengthSection models=models vocab=vocab.clone() measure=LengthMeasure::Accuracy title=LENGTH_TITLE intro=LENGTH_INTRO />
             <RetrainSection url=url />
             <SelfCheck questions=QUESTIONS />
         </article>
@@ -135,12 +130,8 @@ fn TranslateSection(
         }
     };
     view! {
-        <section aria-labelledby="try-title">
-            <h2 id="try-title">"1 · Translate"</h2>
-            <SentenceInput
-                text=text
-                on_text=Callback::new(move |t: String| url.edit(|s| s.text = crate::text::cap_text(&t).0))
-            />
+        <Section id="try-title" title="1 · Translate">
+            <SentenceInput text=text on_text=Callback::new(move |t: String| url.edit(|s| s.text = crate::text::cap_text(&t).0)) />
             <Notes notes=notes />
             <p class="measure" data-testid="reference">{move || input.with(reference_line)}</p>
             <ContextButtons url=url />
@@ -158,7 +149,7 @@ fn TranslateSection(
                     {card(Side::Bottleneck)}
                 </div>
             </div>
-        </section>
+        </Section>
     }
 }
 
@@ -192,8 +183,7 @@ fn ContextButtons(url: UrlState<BottleneckState>) -> impl IntoView {
 fn ContextSection(context: Memo<usize>, both: Memo<Option<Both>>) -> impl IntoView {
     let context_map = Signal::derive(move || both.with(|b| context_map(b.as_ref())));
     view! {
-        <section aria-labelledby="ctx-title">
-            <h2 id="ctx-title">"2 · Everything the bottleneck decoder gets"</h2>
+        <Section id="ctx-title" title="2 · Everything the bottleneck decoder gets">
             <p>
                 {move || {
                     format!(
@@ -202,13 +192,8 @@ fn ContextSection(context: Memo<usize>, both: Memo<Option<Both>>) -> impl IntoVi
                     )
                 }}
             </p>
-            <Heatmap
-                title="Context vector"
-                subtitle=move || format!("1 × {}", context.get())
-                data=context_map
-                test_id="context-vector"
-            />
-        </section>
+            <Heatmap title="Context vector" subtitle=move || format!("1 × {}", context.get()) data=context_map test_id="context-vector" />
+        </Section>
     }
 }
 
@@ -250,8 +235,7 @@ fn RetrainSection(url: UrlState<BottleneckState>) -> impl IntoView {
     let progress = Memo::new(move |_| runner.view().unwrap_or_default());
     let status = move || runner.error().unwrap_or_else(|| progress.with(duel_status));
     view! {
-        <section aria-labelledby="retrain-title" class="training">
-            <h2 id="retrain-title">"4 · Train both yourself"</h2>
+        <Section id="retrain-title" title="4 · Train both yourself" class="training">
             <p>
                 {format!(
                     "Two small translators (one encoder and one decoder layer, sentences of 3 to {} words) start from the same weights and see the same batches; one reads the source with attention, the other through the context vector of the width chosen above. After training, both translate the same {} held-out sentences per length group.",
@@ -268,7 +252,7 @@ fn RetrainSection(url: UrlState<BottleneckState>) -> impl IntoView {
                 </span>
             </p>
             <RetrainCharts url=url progress=progress />
-        </section>
+        </Section>
     }
 }
 
@@ -294,14 +278,13 @@ fn RetrainControls(
     };
     view! {
         <div class="control-grid">
-            <Slider
+            <ParamSlider
                 label="Training steps"
+                param=STEPS
                 test_id="retrain-steps"
                 step=50.0
-                value=move || state.with(|s| s.steps as f64)
-                on_change=Callback::new(move |v: f64| url.edit(|s| s.steps = STEPS.clamp_usize(v)))
-                min=STEPS.min_f64()
-                max=STEPS.max_f64()
+                value=move || state.with(|s| s.steps)
+                on_change=move |v: usize| url.edit(|s| s.steps = v)
             />
             <div class="control">
                 <button class="primary" data-testid="retrain-toggle" disabled=done on:click=move |_| runner.toggle()>
@@ -363,10 +346,7 @@ fn DuelTable(progress: Memo<Progress>) -> impl IntoView {
                 r
             });
             view! {
-                <NumbersTable
-                    data=TableData::plain(&["source length", "attention", "bottleneck"], rows)
-                    test_id="retrain-table"
-                />
+                <NumbersTable data=TableData::plain(&["source length", "attention", "bottleneck"], rows) test_id="retrain-table" />
             }
         })
     }

@@ -22,18 +22,7 @@ pub const BUCKETS_MEASURED: usize = 4;
 const LOSS_EVERY: usize = 10;
 
 fn settings(memory: Memory, seed: u64) -> TranslatorTraining {
-    TranslatorTraining {
-        memory,
-        d_model: 32,
-        n_heads: 2,
-        d_hidden: 64,
-        layers: 1,
-        batch: 16,
-        lr: 3e-3,
-        min_len: 3,
-        max_len: MAX_LEN,
-        seed,
-    }
+    TranslatorTraining::small(memory, MAX_LEN, seed)
 }
 
 /// What a duel is trained with.

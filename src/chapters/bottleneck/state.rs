@@ -3,7 +3,7 @@
 //! training the small models in the page `steps` (50-1500) and `seed`.
 
 use crate::models::CONTEXTS;
-use crate::query::{build, IntParam, Notes, Query, SetParam, TextParam};
+use crate::query::{url_state, IntParam, SetParam, TextParam};
 
 pub const DEFAULT_TEXT: &str =
     "le chien petit qui suit la femme mange le gâteau blanc et la souris noire ne dort pas";
@@ -13,46 +13,12 @@ pub const CONTEXT: SetParam = SetParam::new("c", "Context width", &CONTEXTS, 32)
 pub const STEPS: IntParam = IntParam::new("steps", "training steps", 50, 1500, 400);
 pub const SEED: IntParam = IntParam::seed("seed", "seed", 1);
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct BottleneckState {
-    pub text: String,
-    pub context: usize,
-    pub steps: usize,
-    pub seed: u64,
-}
-
-impl Default for BottleneckState {
-    fn default() -> Self {
-        BottleneckState {
-            text: TEXT.default.into(),
-            context: CONTEXT.default,
-            steps: STEPS.default_usize(),
-            seed: SEED.default_u64(),
-        }
-    }
-}
-
-impl BottleneckState {
-    /// Reads the state; bad values are replaced and explained in the notes.
-    pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let mut n = Notes::default();
-        let s = BottleneckState {
-            text: TEXT.read(&mut n, q),
-            context: CONTEXT.read(&mut n, q),
-            steps: STEPS.read_usize(&mut n, q),
-            seed: SEED.read_u64(&mut n, q),
-        };
-        (s, n.0)
-    }
-
-    /// The query string that restores this state.
-    pub fn to_query(&self) -> String {
-        build(&[
-            TEXT.pair(&self.text),
-            CONTEXT.pair(self.context),
-            STEPS.pair(self.steps),
-            SEED.pair(self.seed),
-        ])
+url_state! {
+    pub struct BottleneckState {
+        pub text: String = TEXT,
+        pub context: usize = CONTEXT,
+        pub steps: usize = STEPS,
+        pub seed: u64 = SEED,
     }
 }
 

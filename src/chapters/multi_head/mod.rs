@@ -29,6 +29,7 @@ use crate::widgets::choice::ChoiceGroup;
 use crate::widgets::coref::{analyse, answers_view, LayerPicker, HEADS, LAYERS};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
+use crate::widgets::section::Section;
 use crate::widgets::self_check::{Question, SelfCheck};
 use crate::widgets::table::NumbersTable;
 use crate::widgets::token_editor::TokenEditor;
@@ -147,21 +148,11 @@ fn MultiHeadChapter() -> impl IntoView {
                 "Their outputs are put next to each other and mixed by one more matrix, W_O. "
                 "Here you take a trained model apart: switch heads off and measure what each one was worth."
             </ChapterHead>
-            <SwitchSection
-                url=url
-                current=current
-                corpus=corpus.clone()
-                held=held
-                report=report
-                study=study
-            />
+            <SwitchSection url=url current=current corpus=corpus.clone() held=held report=report study=study />
             <RankSection report=report />
             <PruneSection report=report />
             <LayerApart url=url current=current corpus=corpus />
-            <race::RaceSection
-                seed=race_seed
-                on_seed=Callback::new(move |v| url.edit(|s| s.seed = v))
-            />
+            <race::RaceSection seed=race_seed on_seed=Callback::new(move |v| url.edit(|s| s.seed = v)) />
             <SelfCheck questions=QUESTIONS />
         </article>
     }
@@ -206,8 +197,7 @@ fn SwitchSection(
         })
     };
     view! {
-        <section class="controls" aria-labelledby="switch-title">
-            <h2 id="switch-title">"1 · Switch heads off"</h2>
+        <Section id="switch-title" title="1 · Switch heads off" class="controls">
             <TokenEditor text=text on_text=Callback::new(move |t: String| url.edit(|s| s.text = t)) />
             <Notes notes=url.notes />
             {move || load_text().map(|t| view! { <p class="status" role="status">{t}</p> })}
@@ -223,11 +213,7 @@ fn SwitchSection(
                     })
             }}
             <div class="control-row">
-                <button
-                    data-testid="all-on"
-                    on:click=move |_| url.edit(|s| s.off.clear())
-                    disabled=move || n_off.get() == 0
-                >
+                <button data-testid="all-on" on:click=move |_| url.edit(|s| s.off.clear()) disabled=move || n_off.get() == 0>
                     "Switch every head on"
                 </button>
             </div>
@@ -240,7 +226,7 @@ fn SwitchSection(
             <p class="status" data-testid="study-status">
                 {move || study_status(study, report)}
             </p>
-        </section>
+        </Section>
     }
 }
 
@@ -248,8 +234,7 @@ fn SwitchSection(
 #[component]
 fn RankSection(report: ReportMemo) -> impl IntoView {
     view! {
-        <section aria-labelledby="rank-title">
-            <h2 id="rank-title">"2 · Which heads matter"</h2>
+        <Section id="rank-title" title="2 · Which heads matter">
             <p>
                 "Two ways to score a head. The direct one: switch it off alone and measure the accuracy lost. "
                 "The cheap one (Michel, Levy and Neubig, 2019): put a gate g on the head's output and average |∂loss/∂g| over sentences, one backward pass instead of one evaluation per head. "
@@ -271,7 +256,7 @@ fn RankSection(report: ReportMemo) -> impl IntoView {
             <p class="measure" data-testid="rank-summary">
                 {move || report.with(|r| r.as_ref().map(rank_summary))}
             </p>
-        </section>
+        </Section>
     }
 }
 
@@ -284,21 +269,14 @@ fn PruneSection(report: ReportMemo) -> impl IntoView {
         None => Ok(()),
     });
     view! {
-        <section aria-labelledby="prune-title">
-            <h2 id="prune-title">"3 · Pruning, head by head"</h2>
+        <Section id="prune-title" title="3 · Pruning, head by head">
             <p>"Switch heads off one after another, least important first, and measure after each. Two orders: by the accuracy drop of each head alone, and by the gradient score."</p>
             {move || {
                 report
                     .with(Option::is_some)
                     .then(|| {
                         view! {
-                            <Chart
-                                width=620.0
-                                height=320.0
-                                test_id="pruning"
-                                label="Held-out accuracy against the number of heads pruned"
-                                draw=draw.clone()
-                            >
+                            <Chart width=620.0 height=320.0 test_id="pruning" label="Held-out accuracy against the number of heads pruned" draw=draw.clone()>
                                 {move || {
                                     report
                                         .with(|r| r.as_ref().map(|r| view! { <NumbersTable data=pruning_table(r) /> }))
@@ -307,7 +285,7 @@ fn PruneSection(report: ReportMemo) -> impl IntoView {
                         }
                     })
             }}
-        </section>
+        </Section>
     }
 }
 
@@ -352,11 +330,7 @@ fn HeadCard(
         })
     };
     view! {
-        <div
-            class="head-card"
-            class:off=move || !on.get()
-            data-testid=format!("head-{}-{}", layer + 1, head + 1)
-        >
+        <div class="head-card" class:off=move || !on.get() data-testid=format!("head-{}-{}", layer + 1, head + 1)>
             <h3>{format!("Layer {} · head {}", layer + 1, head + 1)}</h3>
             <p class="head-label">{move || info().map_or("measuring…".to_string(), |i| i.pattern.label())}</p>
             <p class="head-nums measure">
@@ -444,8 +418,7 @@ fn LayerApart(url: UrlState<MhState>, current: ModelMemo, corpus: Corpus) -> imp
     });
     let ok = Memo::new(move |_| parts.with(|p| matches!(p, Some(Ok(_)))));
     view! {
-        <section aria-labelledby="apart-title">
-            <h2 id="apart-title">"4 · Inside one layer"</h2>
+        <Section id="apart-title" title="4 · Inside one layer">
             <p>
                 "Each head turns the sentence into its own n × n weights and its own n × 8 output (its weights times its values). "
                 "The outputs sit side by side in the concatenation, n × 32, and W_O, 32 × 32, mixes them into the n × 32 the layer adds to its input. "
@@ -459,7 +432,7 @@ fn LayerApart(url: UrlState<MhState>, current: ModelMemo, corpus: Corpus) -> imp
                 }}
             </p>
             {move || ok.get().then(|| view! { <ApartMaps parts=parts /> })}
-        </section>
+        </Section>
     }
 }
 
@@ -474,18 +447,10 @@ fn ApartControls(
     view! {
         <div class="control-row">
             <div class="control" role="group" aria-label="Weights">
-                <button
-                    data-testid="apart-trained"
-                    aria-pressed=move || (!is_random.get()).to_string()
-                    on:click=move |_| url.edit(|s| s.random = false)
-                >
+                <button data-testid="apart-trained" aria-pressed=move || (!is_random.get()).to_string() on:click=move |_| url.edit(|s| s.random = false)>
                     "Trained model"
                 </button>
-                <button
-                    data-testid="apart-random"
-                    aria-pressed=move || is_random.get().to_string()
-                    on:click=move |_| url.edit(|s| s.random = true)
-                >
+                <button data-testid="apart-random" aria-pressed=move || is_random.get().to_string() on:click=move |_| url.edit(|s| s.random = true)>
                     "Random weights"
                 </button>
             </div>
@@ -510,11 +475,7 @@ fn ApartControls(
                         .into_any()
                 } else {
                     view! {
-                        <LayerPicker
-                            current=layer
-                            on_pick=Callback::new(move |l| url.edit(|s| s.layer = l))
-                            test_prefix="apart-layer"
-                        />
+                        <LayerPicker current=layer on_pick=Callback::new(move |l| url.edit(|s| s.layer = l)) test_prefix="apart-layer" />
                     }
                         .into_any()
                 }
@@ -554,12 +515,7 @@ fn ApartMaps(parts: PartsMemo) -> impl IntoView {
             })
         };
         view! {
-            <Heatmap
-                title=format!("Head {}", h + 1)
-                subtitle=sub
-                data=data
-                test_id=format!("apart-weights-{}", h + 1)
-            />
+            <Heatmap title=format!("Head {}", h + 1) subtitle=sub data=data test_id=format!("apart-weights-{}", h + 1) />
         }
     };
     view! {
@@ -573,12 +529,7 @@ fn ApartMaps(parts: PartsMemo) -> impl IntoView {
                 data=part_map(parts, LayerParts::concat_map)
                 test_id="apart-concat"
             />
-            <Heatmap
-                title="W_O"
-                subtitle=part_shape(parts, |p| p.w_o.shape())
-                data=part_map(parts, LayerParts::w_o_map)
-                test_id="apart-wo"
-            />
+            <Heatmap title="W_O" subtitle=part_shape(parts, |p| p.w_o.shape()) data=part_map(parts, LayerParts::w_o_map) test_id="apart-wo" />
             <Heatmap
                 title="Concatenation × W_O + b"
                 subtitle=part_shape(parts, |p| p.out.shape())

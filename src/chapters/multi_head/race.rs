@@ -10,6 +10,7 @@ use super::state::SEED;
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
 use crate::training::{Job, Runner};
 use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::section::Section;
 use crate::widgets::table::items_table;
 use attention_core::train::{Adam, EncoderClassifier, Module, Optimizer, Question, TwoLookup};
 use attention_core::Rng;
@@ -244,8 +245,7 @@ pub fn RaceSection(#[prop(into)] seed: Signal<u64>, on_seed: Callback<u64>) -> i
         D_MODEL / one,
     );
     view! {
-        <section aria-labelledby="race-title" class="training">
-            <h2 id="race-title">"5 · Several heads or one wide head?"</h2>
+        <Section id="race-title" title="5 · Several heads or one wide head?" class="training">
             <p>
                 "Each sequence has ten digits and two markers, F and S; at the final ? the model must name the digit after F and the digit after S. "
                 "That is two lookups at once, and the two must not be mixed up. "
@@ -265,13 +265,7 @@ pub fn RaceSection(#[prop(into)] seed: Signal<u64>, on_seed: Callback<u64>) -> i
                 {move || history.with(|h| summary(h))}
             </p>
             {move || runner.error().map(|e| view! { <p class="error">{e}</p> })}
-            <Chart
-                width=560.0
-                height=300.0
-                test_id="race-chart"
-                label="Held-out accuracy of the 4-head and the 1-head model"
-                draw=draw
-            >
+            <Chart width=560.0 height=300.0 test_id="race-chart" label="Held-out accuracy of the 4-head and the 1-head model" draw=draw>
                 {items_table(
                     history,
                     &["step", "4 heads × 8", "1 head × 32"],
@@ -279,7 +273,7 @@ pub fn RaceSection(#[prop(into)] seed: Signal<u64>, on_seed: Callback<u64>) -> i
                     "race-table",
                 )}
             </Chart>
-        </section>
+        </Section>
     }
 }
 

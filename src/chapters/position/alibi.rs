@@ -9,6 +9,7 @@ use crate::charts::heatmap::{signed, weights, HeatmapData};
 use crate::charts::position::{draw_matrix_grid, matrix_grid_size};
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
+use crate::widgets::section::Section;
 use crate::widgets::slider::{Slider, Toggle};
 use crate::widgets::table::{NumbersTable, TableData};
 use leptos::prelude::*;
@@ -103,8 +104,7 @@ pub fn AlibiSection(url: UrlState<PosState>) -> impl IntoView {
             .collect_view()
     };
     view! {
-        <section aria-labelledby="alibi-title">
-            <h2 id="alibi-title">"5 · ALiBi: a penalty for distance"</h2>
+        <Section id="alibi-title" title="5 · ALiBi: a penalty for distance">
             <p>
                 "ALiBi adds nothing to the tokens. It subtracts slope × distance from every score, so far-away keys lose weight. "
                 "Each head gets its own slope from a geometric series (1/2, 1/4, 1/8, … for 8 heads): steep heads look nearby, gentle heads can still see far. "
@@ -156,7 +156,7 @@ pub fn AlibiSection(url: UrlState<PosState>) -> impl IntoView {
                     })
                     .collect_view()}
             </div>
-        </section>
+        </Section>
     }
 }
 
@@ -231,9 +231,6 @@ fn slopes_table(a: &AlibiModel) -> impl IntoView {
             ]
         });
     view! {
-        <NumbersTable
-            data=TableData::plain(&["head", "slope m", "mean distance looked, without ALiBi", "with ALiBi"], rows)
-            test_id="alibi-slopes"
-        />
+        <NumbersTable data=TableData::plain(&["head", "slope m", "mean distance looked, without ALiBi", "with ALiBi"], rows) test_id="alibi-slopes" />
     }
 }

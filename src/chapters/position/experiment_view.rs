@@ -9,7 +9,8 @@ use super::state::{PosState, EXP_SEED, K, STEPS};
 use crate::chapters::UrlState;
 use crate::charts::plots::draw_curves;
 use crate::widgets::chart::{draw_from, Chart};
-use crate::widgets::slider::Slider;
+use crate::widgets::section::Section;
+use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::{NumbersTable, TableData};
 use attention_core::train::position_task::Scheme;
 use leptos::prelude::*;
@@ -42,12 +43,7 @@ pub fn TrainButton(
         }
     };
     view! {
-        <button
-            class=primary.then_some("primary")
-            data-testid=test_id
-            disabled=move || progress.with(|p| p.done)
-            on:click=move |_| runner.toggle()
-        >
+        <button class=primary.then_some("primary") data-testid=test_id disabled=move || progress.with(|p| p.done) on:click=move |_| runner.toggle()>
             {label}
         </button>
     }
@@ -67,8 +63,7 @@ pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl Int
             .unwrap_or_else(|| progress.with(experiment::summary))
     };
     view! {
-        <section aria-labelledby="exp-title" class="training">
-            <h2 id="exp-title">"6 · Which scheme reaches further? An experiment"</h2>
+        <Section id="exp-title" title="6 · Which scheme reaches further? An experiment" class="training">
             <p>
                 {format!(
                     "Five copies of one small causal transformer (2 layers, 2 heads, d_model 32) differ only in how they get position. They learn one task: at every position, name the token k steps back. Training sequences are 4 to {L} tokens long; afterwards each model is tested on {} new sequences at every length from {L} to {}.",
@@ -96,13 +91,7 @@ pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl Int
                 >
                     {move || progress.with(accuracy_table)}
                 </Chart>
-                <Chart
-                    width=560.0
-                    height=320.0
-                    test_id="exp-loss"
-                    label="Training loss of the five models"
-                    draw=loss_draw
-                >
+                <Chart width=560.0 height=320.0 test_id="exp-loss" label="Training loss of the five models" draw=loss_draw>
                     {move || progress.with(loss_table)}
                 </Chart>
             </div>
@@ -115,7 +104,7 @@ pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl Int
                 "Why ALiBi can struggle here: its penalty only grows with distance, so on its own it can favour “recent”, but not “exactly k back”. "
                 "Language models need the first far more often than the second."
             </p>
-        </section>
+        </Section>
     }
 }
 
@@ -129,22 +118,20 @@ fn ExperimentControls(
     let state = url.state;
     view! {
         <div class="control-grid">
-            <Slider
+            <ParamSlider
                 label="Copy the token k steps back: k"
+                param=K
                 test_id="exp-k"
-                value=move || state.with(|s| s.k as f64)
-                on_change=Callback::new(move |v: f64| url.edit(|s| s.k = K.clamp_usize(v)))
-                min=K.min_f64()
-                max=K.max_f64()
+                value=move || state.with(|s| s.k)
+                on_change=move |v: usize| url.edit(|s| s.k = v)
             />
-            <Slider
+            <ParamSlider
                 label="Training steps per model"
+                param=STEPS
                 test_id="exp-steps"
                 step=20.0
-                value=move || state.with(|s| s.steps as f64)
-                on_change=Callback::new(move |v: f64| url.edit(|s| s.steps = STEPS.clamp_usize(v)))
-                min=STEPS.min_f64()
-                max=STEPS.max_f64()
+                value=move || state.with(|s| s.steps)
+                on_change=move |v: usize| url.edit(|s| s.steps = v)
             />
             <div class="control">
                 <TrainButton runner=runner progress=progress test_id="exp-toggle" primary=true />

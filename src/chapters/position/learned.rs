@@ -8,6 +8,7 @@ use super::experiment_view::{progress_of, TrainButton};
 use crate::charts::plots::draw_curves;
 use crate::charts::position::draw_matrix_image;
 use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::section::Section;
 use crate::widgets::table::{NumbersTable, TableData};
 use attention_core::train::position_task::Scheme;
 use leptos::prelude::*;
@@ -25,8 +26,7 @@ pub fn LearnedSection(runner: ExpRunner) -> impl IntoView {
     let table_draw = draw_from(table, |a, m, s, th| draw_matrix_image(a, m, th, s));
     let by_position_draw = draw_from(by_position, |a, c, s, th| draw_curves(a, c, th, s));
     view! {
-        <section aria-labelledby="learned-title">
-            <h2 id="learned-title">"3 · A learned table of positions"</h2>
+        <Section id="learned-title" title="3 · A learned table of positions">
             <p>
                 "BERT and GPT-2 learn one vector per position, like a word embedding for “slot 5”. "
                 {format!("The table has exactly as many rows as the longest training sequence, here L = {L}. ")}
@@ -59,7 +59,7 @@ pub fn LearnedSection(runner: ExpRunner) -> impl IntoView {
                 " "
                 <span aria-live="polite">{move || progress.with(experiment::summary)}</span>
             </p>
-        </section>
+        </Section>
     }
 }
 

@@ -8,7 +8,9 @@ use super::state::{self, PosScheme, PosState};
 use crate::chapters::UrlState;
 use crate::frames::now_ms;
 use crate::query::Choice;
+use crate::widgets::choice::OptionGroup;
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
+use crate::widgets::section::Section;
 use crate::widgets::table::{NumbersTable, TableData};
 use crate::widgets::token_editor::TokenEditor;
 use leptos::prelude::*;
@@ -72,8 +74,7 @@ pub fn PermutationSection(url: UrlState<PosState>) -> impl IntoView {
     let scheme = Memo::new(move |_| state.with(|s| s.scheme));
     let verdict = move || view_m.with(|r| verdict(r, scheme.get()));
     view! {
-        <section aria-labelledby="perm-title">
-            <h2 id="perm-title">"1 · Shuffle the sentence"</h2>
+        <Section id="perm-title" title="1 · Shuffle the sentence">
             <p>
                 "One attention layer (2 heads, d_model 16, fixed random weights) reads the sentence twice: as typed, and in a new order. "
                 "Each output row belongs to one token. Switch position off and on and compare."
@@ -96,12 +97,7 @@ pub fn PermutationSection(url: UrlState<PosState>) -> impl IntoView {
                     .into_iter()
                     .map(|(order, title, test_id)| {
                         view! {
-                            <Heatmap
-                                title=title
-                                subtitle=move || order.shape(view_m)
-                                data=move || order.heatmap(view_m)
-                                test_id=test_id
-                            />
+                            <Heatmap title=title subtitle=move || order.shape(view_m) data=move || order.heatmap(view_m) test_id=test_id />
                         }
                     })
                     .collect_view()}
@@ -110,7 +106,7 @@ pub fn PermutationSection(url: UrlState<PosState>) -> impl IntoView {
                 <summary>"Which row went where"</summary>
                 {move || view_m.with(|r| r.as_ref().ok().map(mapping_table))}
             </details>
-        </section>
+        </Section>
     }
 }
 
@@ -192,19 +188,13 @@ fn OrderControl(
             <span class="label" id="order-label">"New order (press two words to swap them)"</span>
             <ul class="chips" aria-labelledby="order-label" data-testid="order">{chips}</ul>
             <div class="button-row">
-                <button
-                    data-testid="order-reverse"
-                    on:click=move |_| url.edit(|s| s.perm = state::reversed(s.perm.len()))
-                >
+                <button data-testid="order-reverse" on:click=move |_| url.edit(|s| s.perm = state::reversed(s.perm.len()))>
                     "Reverse"
                 </button>
                 <button data-testid="order-shuffle" on:click=move |_| url.edit(|s| s.shuffle(now_ms() as u64))>
                     "Shuffle"
                 </button>
-                <button
-                    data-testid="order-identity"
-                    on:click=move |_| url.edit(|s| s.perm = (0..s.perm.len()).collect())
-                >
+                <button data-testid="order-identity" on:click=move |_| url.edit(|s| s.perm = (0..s.perm.len()).collect())>
                     "Original order"
                 </button>
             </div>
@@ -216,23 +206,15 @@ fn OrderControl(
 #[component]
 fn SchemeButtons(url: UrlState<PosState>, scheme: Memo<PosScheme>) -> impl IntoView {
     view! {
-        <div class="control" role="group" aria-label="Position information">
-            <span class="label">"Position information"</span>
-            {PosScheme::ALL
-                .iter()
-                .map(|&p| {
-                    view! {
-                        <button
-                            data-testid=format!("pos-{}", p.key())
-                            aria-pressed=move || (scheme.get() == p).to_string()
-                            on:click=move |_| url.edit(|s| s.scheme = p)
-                        >
-                            {p.label()}
-                        </button>
-                    }
-                })
-                .collect_view()}
-        </div>
+        <OptionGroup
+            label="Position information"
+            test_prefix="pos"
+            options=PosScheme::ALL.to_vec()
+            key=|p: PosScheme| p.key().to_string()
+            text=|p: PosScheme| p.label().to_string()
+            current=scheme
+            on_pick=move |p| url.edit(|s| s.scheme = p)
+        />
     }
 }
 
@@ -254,9 +236,6 @@ fn mapping_table(v: &PermView) -> impl IntoView {
         })
         .collect::<Vec<_>>();
     view! {
-        <NumbersTable
-            data=TableData::plain(&["new row", "token", "original row", "largest |difference|"], rows)
-            test_id="perm-mapping"
-        />
+        <NumbersTable data=TableData::plain(&["new row", "token", "original row", "largest |difference|"], rows) test_id="perm-mapping" />
     }
 }

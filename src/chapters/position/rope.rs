@@ -11,7 +11,8 @@ use crate::charts::plots::draw_curves_from;
 use crate::charts::position::{draw_rope_pairs, rope_pairs_size, KEY, QUERY};
 use crate::frames::every;
 use crate::widgets::chart::{draw_from_result, Chart};
-use crate::widgets::slider::Slider;
+use crate::widgets::section::Section;
+use crate::widgets::slider::{ParamSlider, Slider};
 use crate::widgets::table::{NumbersTable, TableData};
 use leptos::prelude::*;
 
@@ -72,8 +73,7 @@ pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
     });
     let n_pairs = Memo::new(move |_| pos.get().d / 2);
     view! {
-        <section aria-labelledby="rope-title">
-            <h2 id="rope-title">"4 · RoPE: position as rotation"</h2>
+        <Section id="rope-title" title="4 · RoPE: position as rotation">
             <p>
                 "Rotary embeddings leave the tokens alone and turn the query and the key instead. "
                 "Split each into pairs of numbers; treat each pair as an arrow and turn it by position × ω_i (the same frequencies as the sinusoids). "
@@ -107,17 +107,11 @@ pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
                         </Chart>
                     }
                 }}
-                <Chart
-                    width=520.0
-                    height=320.0
-                    test_id="rope-offset"
-                    label="RoPE score against the offset between query and key"
-                    draw=chart_draw
-                >
+                <Chart width=520.0 height=320.0 test_id="rope-offset" label="RoPE score against the offset between query and key" draw=chart_draw>
                     {move || rope_m.with(|r| r.as_ref().ok().map(offsets_table))}
                 </Chart>
             </div>
-        </section>
+        </Section>
     }
 }
 
@@ -143,29 +137,26 @@ fn RopeControls(url: UrlState<PosState>, pos: Memo<RopePos>) -> impl IntoView {
     };
     view! {
         <div class="control-grid">
-            <Slider
+            <ParamSlider
                 label="Query position m"
+                param=ROPE_M
                 test_id="rope-m"
-                value=move || pos.get().m as f64
-                on_change=set(|s, v| s.rope_m = ROPE_M.clamp_usize(v))
-                min=ROPE_M.min_f64()
-                max=ROPE_M.max_f64()
+                value=move || pos.get().m
+                on_change=move |v: usize| url.edit(|s| s.rope_m = v)
             />
-            <Slider
+            <ParamSlider
                 label="Key position n"
+                param=ROPE_N
                 test_id="rope-n"
-                value=move || pos.get().n as f64
-                on_change=set(|s, v| s.rope_n = ROPE_N.clamp_usize(v))
-                min=ROPE_N.min_f64()
-                max=ROPE_N.max_f64()
+                value=move || pos.get().n
+                on_change=move |v: usize| url.edit(|s| s.rope_n = v)
             />
-            <Slider
+            <ParamSlider
                 label="Move both by"
+                param=SHIFT
                 test_id="rope-shift"
-                value=move || pos.get().shift as f64
-                on_change=set(|s, v| s.shift = SHIFT.clamp_usize(v))
-                min=SHIFT.min_f64()
-                max=SHIFT.max_f64()
+                value=move || pos.get().shift
+                on_change=move |v: usize| url.edit(|s| s.shift = v)
             />
             <Slider
                 label="Head width d"
@@ -219,10 +210,7 @@ fn pairs_table(r: &RopeModel) -> impl IntoView {
         ]
     });
     view! {
-        <NumbersTable
-            data=TableData::plain(&["pair", "ω", "q rotated", "k rotated", "share of score"], rows)
-            test_id="rope-pairs"
-        />
+        <NumbersTable data=TableData::plain(&["pair", "ω", "q rotated", "k rotated", "share of score"], rows) test_id="rope-pairs" />
     }
 }
 

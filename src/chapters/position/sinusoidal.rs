@@ -9,7 +9,8 @@ use crate::chapters::UrlState;
 use crate::charts::plots::{draw_curves, CurveChart};
 use crate::charts::position::draw_matrix_image;
 use crate::widgets::chart::{draw_from_result, Chart};
-use crate::widgets::slider::Slider;
+use crate::widgets::section::Section;
+use crate::widgets::slider::{ParamSlider, Slider};
 use crate::widgets::table::{NumbersTable, TableData};
 use leptos::prelude::*;
 
@@ -35,21 +36,13 @@ pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
         draw_curves(area, c, th, s)
     });
     view! {
-        <section aria-labelledby="sin-title">
-            <h2 id="sin-title">"2 · Sinusoidal encoding"</h2>
+        <Section id="sin-title" title="2 · Sinusoidal encoding">
             <p>
                 "The original Transformer adds a fixed vector to each token: column pair i holds sin and cos of p·ω_i, with ω_i = 10000^(−2i/d_model). "
                 "The first pairs turn fast, the last ones barely move, so every position gets a different pattern, like the hands of a clock with many speeds."
             </p>
             <div class="control-grid">
-                <Slider
-                    label="Positions"
-                    test_id="sin-n"
-                    value=move || dims.get().0 as f64
-                    on_change=Callback::new(move |v: f64| url.edit(|s| s.sin_n = SIN_N.clamp_usize(v)))
-                    min=SIN_N.min_f64()
-                    max=SIN_N.max_f64()
-                />
+                <ParamSlider label="Positions" param=SIN_N test_id="sin-n" value=move || dims.get().0 on_change=move |v: usize| url.edit(|s| s.sin_n = v) />
                 <Slider
                     label="d_model"
                     test_id="sin-d"
@@ -59,13 +52,12 @@ pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
                     min=SIN_D.min_f64()
                     max=SIN_D.max_f64()
                 />
-                <Slider
+                <ParamSlider
                     label="Anchor position p"
+                    param=ANCHOR
                     test_id="sin-p"
-                    value=move || anchor.get() as f64
-                    on_change=Callback::new(move |v: f64| url.edit(|s| s.anchor = ANCHOR.clamp_usize(v)))
-                    min=ANCHOR.min_f64()
-                    max=ANCHOR.max_f64()
+                    value=move || anchor.get()
+                    on_change=move |v: usize| url.edit(|s| s.anchor = v)
                 />
             </div>
             <div class="row-of-maps">
@@ -111,7 +103,7 @@ pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
                     }
                 }}
             </details>
-        </section>
+        </Section>
     }
 }
 

@@ -20,7 +20,7 @@ use crate::widgets::heatmap::{empty_heatmap, table_value, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::seeded::{embed, projection_weights};
 use crate::widgets::self_check::{Question, SelfCheck};
-use crate::widgets::slider::{Slider, Toggle};
+use crate::widgets::slider::{ParamSlider, Slider, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use leptos::prelude::*;
 use model::{breakdown, dim_labels, Matrix, QkvModel, QueryBreakdown};
@@ -130,10 +130,7 @@ fn QkvChapter() -> impl IntoView {
             </ChapterHead>
             <Controls url=url />
             <section class="formula-box" aria-label="Formula">
-                <Formula
-                    mathml=FORMULA
-                    alt="Attention(Q, K, V) = softmax(Q Kᵀ / (√d_k · τ)) V, one row per position."
-                />
+                <Formula mathml=FORMULA alt="Attention(Q, K, V) = softmax(Q Kᵀ / (√d_k · τ)) V, one row per position." />
             </section>
             <Stepper url=url />
             <Show when=ok fallback=move || view! { <p class="error" role="alert">{error}</p> }>
@@ -158,21 +155,19 @@ fn Controls(url: UrlState<QkvState>) -> impl IntoView {
                 on_text=Callback::new(move |t: String| url.commit.run(state.with_untracked(|s| s.with_text(&t))))
             />
             <div class="control-grid">
-                <Slider
+                <ParamSlider
                     label="d_model (width of each token vector)"
+                    param=D_MODEL
                     test_id="d-model"
-                    value=move || state.with(|s| s.d_model as f64)
-                    on_change=Callback::new(move |v: f64| url.edit(|s| s.d_model = D_MODEL.clamp_usize(v)))
-                    min=D_MODEL.min_f64()
-                    max=D_MODEL.max_f64()
+                    value=move || state.with(|s| s.d_model)
+                    on_change=move |v: usize| url.edit(|s| s.d_model = v)
                 />
-                <Slider
+                <ParamSlider
                     label="d_k (width of each query and key)"
+                    param=D_K
                     test_id="d-k"
-                    value=move || state.with(|s| s.d_k as f64)
-                    on_change=Callback::new(move |v: f64| url.edit(|s| s.d_k = D_K.clamp_usize(v)))
-                    min=D_K.min_f64()
-                    max=D_K.max_f64()
+                    value=move || state.with(|s| s.d_k)
+                    on_change=move |v: usize| url.edit(|s| s.d_k = v)
                 />
                 <Slider
                     label="Heads"
@@ -256,11 +251,7 @@ fn Stepper(url: UrlState<QkvState>) -> impl IntoView {
     let step = Memo::new(move |_| state.with(|s| s.step));
     view! {
         <nav class="stepper" aria-label="Steps">
-            <button
-                class="step-nav"
-                on:click=move |_| url.edit(|s| s.step = s.step.prev())
-                disabled=move || step.get() == Step::Embed
-            >
+            <button class="step-nav" on:click=move |_| url.edit(|s| s.step = s.step.prev()) disabled=move || step.get() == Step::Embed>
                 "← Back"
             </button>
             {Step::ORDER
@@ -278,11 +269,7 @@ fn Stepper(url: UrlState<QkvState>) -> impl IntoView {
                     }
                 })
                 .collect_view()}
-            <button
-                class="step-nav"
-                on:click=move |_| url.edit(|s| s.step = s.step.next())
-                disabled=move || matches!(step.get(), Step::Output | Step::All)
-            >
+            <button class="step-nav" on:click=move |_| url.edit(|s| s.step = s.step.next()) disabled=move || matches!(step.get(), Step::Output | Step::All)>
                 "Next →"
             </button>
         </nav>
@@ -336,11 +323,7 @@ fn HeadPicker(url: UrlState<QkvState>, head: Memo<usize>) -> impl IntoView {
                     (0..heads.get())
                         .map(|h| {
                             view! {
-                                <button
-                                    class="head-pick"
-                                    aria-pressed=move || (head.get() == h).to_string()
-                                    on:click=move |_| url.edit(|s| s.head = h)
-                                >
+                                <button class="head-pick" aria-pressed=move || (head.get() == h).to_string() on:click=move |_| url.edit(|s| s.head = h)>
                                     {format!("Head {}", h + 1)}
                                 </button>
                             }
@@ -515,14 +498,7 @@ fn LogitsMap(ctx: Ctx) -> impl IntoView {
     };
     view! {
         <p class="measure" data-testid="variance">{variance_text}</p>
-        <Heatmap
-            title="Logits"
-            test_id="hm-logits"
-            subtitle=scale_text
-            data=data
-            highlight_row=ctx.selected
-            on_select_row=ctx.select_row
-        />
+        <Heatmap title="Logits" test_id="hm-logits" subtitle=scale_text data=data highlight_row=ctx.selected on_select_row=ctx.select_row />
     }
 }
 

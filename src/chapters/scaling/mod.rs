@@ -18,16 +18,17 @@ use crate::charts::plots::draw_curves;
 use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
 use crate::query::Choice;
 use crate::training::Runner;
-use crate::widgets::chart::{draw_from, draw_from_result, Chart, DrawFn};
+use crate::widgets::chart::{draw_from, draw_from_result, Chart};
+use crate::widgets::choice::OptionGroup;
 use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
+use crate::widgets::section::Section;
 use crate::widgets::self_check::{Question, SelfCheck};
-use crate::widgets::slider::{Slider, Toggle};
+use crate::widgets::slider::{ParamSlider, Slider, Toggle};
 use crate::widgets::table::{items_table, NumbersTable, TableData};
 use leptos::prelude::*;
 use model::{one_query, spread, sweep_chart, sweep_points, sweep_samples, Metric};
 use state::{ScalingState, D_K, N_KEYS, SEED, TEMPERATURE};
-use std::sync::Arc;
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "scaling";
@@ -80,10 +81,7 @@ fn ScalingChapter() -> impl IntoView {
             </ChapterHead>
             <Controls url=url />
             <section class="formula-box" aria-label="Formula">
-                <Formula
-                    mathml=FORMULA
-                    alt="Var(q·k) = sum over i of Var(q_i k_i) = d_k; Var(q·k / √d_k) = 1, for entries with mean 0 and variance 1."
-                />
+                <Formula mathml=FORMULA alt="Var(q·k) = sum over i of Var(q_i k_i) = d_k; Var(q·k / √d_k) = 1, for entries with mean 0 and variance 1." />
             </section>
             <SpreadSection url=url />
             <OneQuerySection url=url />
@@ -102,14 +100,13 @@ fn Controls(url: UrlState<ScalingState>) -> impl IntoView {
     view! {
         <section class="controls" aria-label="Controls">
             <div class="control-grid">
-                <Slider
+                <ParamSlider
                     label="d_k (width of queries and keys)"
+                    param=D_K
                     test_id="d-k"
                     log=true
-                    value=move || state.with(|s| s.d_k as f64)
-                    on_change=Callback::new(move |v: f64| url.edit(|s| s.d_k = D_K.clamp_usize(v)))
-                    min=D_K.min_f64()
-                    max=D_K.max_f64()
+                    value=move || state.with(|s| s.d_k)
+                    on_change=move |v: usize| url.edit(|s| s.d_k = v)
                 />
                 <Slider
                     label="Temperature τ"
@@ -164,8 +161,7 @@ fn SpreadSection(url: UrlState<ScalingState>) -> impl IntoView {
         })
     };
     view! {
-        <section aria-labelledby="spread-title">
-            <h2 id="spread-title">"1 · The spread of the scores"</h2>
+        <Section id="spread-title" title="1 · The spread of the scores">
             <p>"Queries and keys here have independent entries with mean 0 and variance 1. Left: the raw dot products. Right: the same numbers divided by √d_k."</p>
             <p class="measure" data-testid="variance">{variance_text}</p>
             <div class="row-of-maps">
@@ -188,7 +184,7 @@ fn SpreadSection(url: UrlState<ScalingState>) -> impl IntoView {
                     <HistTable spread=spread_m raw=false />
                 </Chart>
             </div>
-        </section>
+        </Section>
     }
 }
 
@@ -200,15 +196,13 @@ fn OneQuerySection(url: UrlState<ScalingState>) -> impl IntoView {
     let scaled_now = Memo::new(move |_| state.with(|s| s.scale));
     let key_labels: Vec<String> = (1..=N_KEYS).map(|i| format!("k{i}")).collect();
     let labels = key_labels.clone();
-    let bars_draw: Arc<DrawFn> = Arc::new(move |area, s, th| {
-        let color = if scaled_now.get() { SCALED } else { UNSCALED };
-        single.with(|r| match r {
-            Ok(q) => {
-                draw_weight_bars(area, &labels, &q.weights, color, th, s).map_err(|e| e.to_string())
-            }
-            Err(e) => Err(e.clone()),
-        })
-    });
+    let bars_draw = draw_from_result(
+        single,
+        move |area, q: &attention_core::scaling::SingleQuery, s, th| {
+            let color = if scaled_now.get() { SCALED } else { UNSCALED };
+            draw_weight_bars(area, &labels, &q.weights, color, th, s)
+        },
+    );
     let stats_text = move || {
         single.with(|r| match r {
             Ok(q) => format!(
@@ -222,8 +216,7 @@ fn OneQuerySection(url: UrlState<ScalingState>) -> impl IntoView {
         })
     };
     view! {
-        <section aria-labelledby="one-title">
-            <h2 id="one-title">"2 · One query, sixteen keys"</h2>
+        <Section id="one-title" title="2 · One query, sixteen keys">
             <p>
                 {move || {
                     if scaled_now.get() {
@@ -234,16 +227,10 @@ fn OneQuerySection(url: UrlState<ScalingState>) -> impl IntoView {
                 }}
             </p>
             <p class="measure" data-testid="row-stats">{stats_text}</p>
-            <Chart
-                width=620.0
-                height=240.0
-                test_id="bars"
-                label=format!("Attention weights of one query over {N_KEYS} keys")
-                draw=bars_draw
-            >
+            <Chart width=620.0 height=240.0 test_id="bars" label=format!("Attention weights of one query over {N_KEYS} keys") draw=bars_draw>
                 <SingleTable single=single labels=key_labels.clone() />
             </Chart>
-        </section>
+        </Section>
     }
 }
 
@@ -272,8 +259,7 @@ fn SweepSection(url: UrlState<ScalingState>) -> impl IntoView {
         })
     });
     view! {
-        <section aria-labelledby="sweep-title">
-            <h2 id="sweep-title">"3 · Against d_k"</h2>
+        <Section id="sweep-title" title="3 · Against d_k">
             <p>
                 {format!(
                     "Each point averages {} random queries over {N_KEYS} keys, with and without scaling (the same draws). The vertical line marks your d_k.",
@@ -302,7 +288,7 @@ fn SweepSection(url: UrlState<ScalingState>) -> impl IntoView {
                     })
                     .collect_view()}
             </div>
-        </section>
+        </Section>
     }
 }
 
@@ -336,8 +322,7 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
             .unwrap_or_else(|| run.with(|r| r.summary.clone()))
     };
     view! {
-        <section aria-labelledby="train-title" class="training">
-            <h2 id="train-title">"4 · Train it both ways"</h2>
+        <Section id="train-title" title="4 · Train it both ways" class="training">
             <p>
                 "Two copies of one small attention model (2 layers, 2 heads, d_model 32) start from the same random weights and see the same batches. "
                 "Their job is associative recall: read pairs like "<code>"K3 V7 K1 V2 …"</code>
@@ -376,22 +361,10 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
             </p>
             <p class="measure" data-testid="train-summary">{status}</p>
             <div class="row-of-maps">
-                <Chart
-                    width=560.0
-                    height=300.0
-                    test_id="train-loss"
-                    label="Training loss of the scaled and unscaled models"
-                    draw=curve_draw(0)
-                >
+                <Chart width=560.0 height=300.0 test_id="train-loss" label="Training loss of the scaled and unscaled models" draw=curve_draw(0)>
                     {train_table(history)}
                 </Chart>
-                <Chart
-                    width=560.0
-                    height=300.0
-                    test_id="train-acc"
-                    label="Held-out accuracy of the scaled and unscaled models"
-                    draw=curve_draw(1)
-                >
+                <Chart width=560.0 height=300.0 test_id="train-acc" label="Held-out accuracy of the scaled and unscaled models" draw=curve_draw(1)>
                     {train_table(history)}
                 </Chart>
             </div>
@@ -399,7 +372,7 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
                 "What to expect is whatever the curves show: run both optimizers at each d_k and compare. "
                 "Adam rescales every update by its own running size, which can hide part of the damage done by large scores; plain SGD cannot."
             </p>
-        </section>
+        </Section>
     }
 }
 
@@ -408,40 +381,25 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
 fn TrainSettings(url: UrlState<ScalingState>) -> impl IntoView {
     let state = url.state;
     view! {
-        <div class="control" role="group" aria-label="d_k of the trained models">
-            <span class="label">"d_k of both models"</span>
-            {training::TRAIN_D_KS
-                .iter()
-                .map(|&dk| {
-                    view! {
-                        <button
-                            data-testid=format!("tdk-{dk}")
-                            aria-pressed=move || (state.with(|s| s.train_d_k) == dk).to_string()
-                            on:click=move |_| url.edit(|s| s.train_d_k = dk)
-                        >
-                            {dk}
-                        </button>
-                    }
-                })
-                .collect_view()}
-        </div>
-        <div class="control" role="group" aria-label="Optimizer">
-            <span class="label">"Optimizer"</span>
-            {[training::Opt::Adam, training::Opt::Sgd]
-                .into_iter()
-                .map(|o| {
-                    view! {
-                        <button
-                            data-testid=format!("opt-{}", o.key())
-                            aria-pressed=move || (state.with(|s| s.opt) == o).to_string()
-                            on:click=move |_| url.edit(|s| s.opt = o)
-                        >
-                            {o.label()}
-                        </button>
-                    }
-                })
-                .collect_view()}
-        </div>
+        <OptionGroup
+            label="d_k of both models"
+            group_label="d_k of the trained models"
+            test_prefix="tdk"
+            options=training::TRAIN_D_KS.to_vec()
+            key=|dk| dk.to_string()
+            text=|dk| dk.to_string()
+            current=move || state.with(|s| s.train_d_k)
+            on_pick=move |dk| url.edit(|s| s.train_d_k = dk)
+        />
+        <OptionGroup
+            label="Optimizer"
+            test_prefix="opt"
+            options=training::Opt::ALL.to_vec()
+            key=|o: training::Opt| o.key().to_string()
+            text=|o: training::Opt| o.label().to_string()
+            current=move || state.with(|s| s.opt)
+            on_pick=move |o| url.edit(|s| s.opt = o)
+        />
     }
 }
 

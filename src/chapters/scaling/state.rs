@@ -3,7 +3,7 @@
 //! training comparison `tdk` (16, 64 or 256) and `opt` (adam or sgd).
 
 use super::training::{Opt, TRAIN_D_KS};
-use crate::query::{build, ChoiceParam, FlagParam, FloatParam, IntParam, Notes, Query, SetParam};
+use crate::query::{url_state, ChoiceParam, FlagParam, FloatParam, IntParam, SetParam};
 
 pub const D_K: IntParam = IntParam::new("dk", "d_k", 1, 2048, 64);
 pub const SCALE: FlagParam = FlagParam::new("scale", "scaling", true);
@@ -14,55 +14,15 @@ pub const OPT: ChoiceParam<Opt> = ChoiceParam::new("opt", "optimizer", Opt::Adam
 /// Keys the single query attends over.
 pub const N_KEYS: usize = 16;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct ScalingState {
-    pub d_k: usize,
-    pub scale: bool,
-    pub temperature: f64,
-    pub seed: u64,
-    /// d_k of the two trained models.
-    pub train_d_k: usize,
-    pub opt: Opt,
-}
-
-impl Default for ScalingState {
-    fn default() -> Self {
-        ScalingState {
-            d_k: D_K.default_usize(),
-            scale: SCALE.default,
-            temperature: TEMPERATURE.default,
-            seed: SEED.default_u64(),
-            train_d_k: TRAIN_D_K.default,
-            opt: OPT.default,
-        }
-    }
-}
-
-impl ScalingState {
-    /// Reads the state; bad values are clamped and explained in the notes.
-    pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let mut n = Notes::default();
-        let s = ScalingState {
-            d_k: D_K.read_usize(&mut n, q),
-            scale: SCALE.read(&mut n, q),
-            temperature: TEMPERATURE.read(&mut n, q),
-            seed: SEED.read_u64(&mut n, q),
-            train_d_k: TRAIN_D_K.read(&mut n, q),
-            opt: OPT.read(&mut n, q),
-        };
-        (s, n.0)
-    }
-
-    /// The query string that restores this state.
-    pub fn to_query(&self) -> String {
-        build(&[
-            D_K.pair(self.d_k),
-            SCALE.pair(self.scale),
-            TEMPERATURE.pair(self.temperature),
-            SEED.pair(self.seed),
-            TRAIN_D_K.pair(self.train_d_k),
-            OPT.pair(self.opt),
-        ])
+url_state! {
+    pub struct ScalingState {
+        pub d_k: usize = D_K,
+        pub scale: bool = SCALE,
+        pub temperature: f64 = TEMPERATURE,
+        pub seed: u64 = SEED,
+        /// d_k of the two trained models.
+        pub train_d_k: usize = TRAIN_D_K,
+        pub opt: Opt = OPT,
     }
 }
 

@@ -25,6 +25,7 @@ use crate::widgets::coref::{
 };
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
+use crate::widgets::section::Section;
 use crate::widgets::self_check::{Question, SelfCheck};
 use crate::widgets::table::{NumbersTable, TableData};
 use crate::widgets::token_editor::TokenEditor;
@@ -106,16 +107,14 @@ fn SelfAttentionChapter() -> impl IntoView {
                 "Change one word and watch where it looks."
             </ChapterHead>
             <SentenceSection url=url analysis=analysis select=select />
-            <section aria-labelledby="answer-title">
-                <h2 id="answer-title">"2 · What the model answers"</h2>
+            <Section id="answer-title" title="2 · What the model answers">
                 {move || analysis.with(|a| a.as_ref().ok().map(answers_view))}
-            </section>
+            </Section>
             <HeadsSection analysis=analysis />
             <MatrixSection url=url analysis=analysis select=select />
-            <section aria-labelledby="cross-title">
-                <h2 id="cross-title">"5 · Self-attention and cross-attention"</h2>
+            <Section id="cross-title" title="5 · Self-attention and cross-attention">
                 <CrossVsSelf />
-            </section>
+            </Section>
             <retrain::RetrainSection runner=runner />
             <SelfCheck questions=QUESTIONS />
         </article>
@@ -138,8 +137,7 @@ fn SentenceSection(
         url.commit.run(next);
     });
     view! {
-        <section class="controls" aria-labelledby="sentence-title">
-            <h2 id="sentence-title">"1 · Your sentence"</h2>
+        <Section id="sentence-title" title="1 · Your sentence" class="controls">
             <TokenEditor text=move || state.with(|s| s.text.clone()) on_text=set_text />
             <div class="control-row">
                 <button
@@ -175,7 +173,7 @@ fn SentenceSection(
                         Ok(a) => Some(view! { <WordPicker analysis=a.clone() on_select=select /> }.into_any()),
                     })
             }}
-        </section>
+        </Section>
     }
 }
 
@@ -229,14 +227,13 @@ fn WordPicker(analysis: Analysis, on_select: Callback<usize>) -> impl IntoView {
 fn HeadsSection(analysis: AnalysisMemo) -> impl IntoView {
     let ok = Memo::new(move |_| analysis.with(Result::is_ok));
     view! {
-        <section aria-labelledby="heads-title">
-            <h2 id="heads-title">"3 · Where the selected word looks, head by head"</h2>
+        <Section id="heads-title" title="3 · Where the selected word looks, head by head">
             <p>
                 "Each panel is one attention head. Lines run from the selected word (left) to every word (right); thicker, darker lines carry more weight. "
                 "Click a word above, or a row in a matrix below, to follow another word."
             </p>
             {move || ok.get().then(|| view! { <HeadGrid analysis=analysis /> })}
-        </section>
+        </Section>
     }
 }
 
@@ -270,13 +267,7 @@ fn HeadGrid(analysis: AnalysisMemo) -> impl IntoView {
                                     })
                             };
                             view! {
-                                <Chart
-                                    width=w
-                                    height=h
-                                    label=label
-                                    draw=draw
-                                    test_id=format!("lines-{}-{}", l + 1, hd + 1)
-                                >
+                                <Chart width=w height=h label=label draw=draw test_id=format!("lines-{}-{}", l + 1, hd + 1)>
                                     <RowTable analysis=analysis layer=l head=hd />
                                 </Chart>
                             }
@@ -315,18 +306,13 @@ fn MatrixSection(
     let ok = Memo::new(move |_| analysis.with(Result::is_ok));
     let layer = Memo::new(move |_| state.with(|s| s.layer));
     view! {
-        <section aria-labelledby="matrix-title">
-            <h2 id="matrix-title">"4 · The full matrices"</h2>
+        <Section id="matrix-title" title="4 · The full matrices">
             <p>"Row i is word i attending: each row is a softmax over the whole sentence, so it sums to 1. The outlined row is the selected word."</p>
-            <LayerPicker
-                current=layer
-                on_pick=Callback::new(move |l| url.edit(|s| s.layer = l))
-                test_prefix="layer"
-            />
+            <LayerPicker current=layer on_pick=Callback::new(move |l| url.edit(|s| s.layer = l)) test_prefix="layer" />
             {move || {
                 ok.get().then(|| view! { <LayerMatrices analysis=analysis layer=layer on_select=select /> })
             }}
-        </section>
+        </Section>
     }
 }
 

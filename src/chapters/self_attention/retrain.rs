@@ -11,6 +11,7 @@
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
 use crate::training::{Job, Runner};
 use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::section::Section;
 use crate::widgets::table::items_table;
 use attention_core::train::coref::{accuracy, CorefTrainer, CorefTraining, Corpus, Sentence};
 use attention_core::train::EncoderClassifier;
@@ -233,8 +234,7 @@ pub fn RetrainSection(runner: Runner<(), Retrain>) -> impl IntoView {
     let draw = draw_from(chart_m, |area, c, s, th| draw_curves(area, c, th, s));
     let progress = move || history.with(|h| progress_text(h, runner.rate()));
     view! {
-        <section aria-labelledby="retrain-title" class="training">
-            <h2 id="retrain-title">"6 · Train it yourself"</h2>
+        <Section id="retrain-title" title="6 · Train it yourself" class="training">
             <p>
                 {format!(
                     "The shipped weights come from {STEPS} steps of Adam on generated sentences, a command anyone can rerun. ",
@@ -247,11 +247,7 @@ pub fn RetrainSection(runner: Runner<(), Retrain>) -> impl IntoView {
                 <button class="primary" data-testid="retrain-toggle" on:click=move |_| runner.toggle()>
                     {move || history.with(|h| toggle_label(runner.running(), h))}
                 </button>
-                <button
-                    data-testid="retrain-reset"
-                    on:click=move |_| runner.reset()
-                    disabled=move || !runner.started()
-                >
+                <button data-testid="retrain-reset" on:click=move |_| runner.reset() disabled=move || !runner.started()>
                     "Back to the shipped weights"
                 </button>
             </div>
@@ -286,7 +282,7 @@ pub fn RetrainSection(runner: Runner<(), Retrain>) -> impl IntoView {
                         }
                     })
             }}
-        </section>
+        </Section>
     }
 }
 

@@ -54,10 +54,7 @@ pub fn SentenceInput(
                     .iter()
                     .map(|&(name, s)| {
                         view! {
-                            <button
-                                data-testid=format!("example-{}", name.replace(' ', "-"))
-                                on:click=move |_| on_text.run(s.to_string())
-                            >
+                            <button data-testid=format!("example-{}", name.replace(' ', "-")) on:click=move |_| on_text.run(s.to_string())>
                                 {name}
                             </button>
                         }

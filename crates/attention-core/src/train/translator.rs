@@ -57,6 +57,19 @@ impl TranslatorTraining {
             seed: 1,
         }
     }
+
+    /// A model small enough to train in a browser tab in seconds: the
+    /// shipped width with one encoder and one decoder layer, batch 16,
+    /// sentences of 3 to `max_len` words.
+    pub fn small(memory: Memory, max_len: usize, seed: u64) -> Self {
+        TranslatorTraining {
+            layers: 1,
+            batch: 16,
+            max_len,
+            seed,
+            ..TranslatorTraining::shipped(memory)
+        }
+    }
 }
 
 /// A model being trained.
