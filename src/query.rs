@@ -622,6 +622,26 @@ macro_rules! url_state {
 }
 pub(crate) use url_state;
 
+/// Test helper for a chapter's state: an empty query gives the default
+/// without notes, and `sample` (which must differ from the default)
+/// survives a round trip through the URL unchanged and without notes.
+#[cfg(test)]
+pub fn check_round_trip<S>(
+    from_query: fn(&Query) -> (S, Vec<String>),
+    to_query: fn(&S) -> String,
+    sample: S,
+) where
+    S: Default + PartialEq + std::fmt::Debug,
+{
+    assert_eq!(from_query(&parse("")), (S::default(), vec![]));
+    assert_ne!(
+        sample,
+        S::default(),
+        "the sample should differ from the default"
+    );
+    assert_eq!(from_query(&parse(&to_query(&sample))), (sample, vec![]));
+}
+
 /// Percent-encodes a value (unreserved characters stay as they are).
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -13,7 +13,7 @@ use attention_lab::widgets::chart::{Chart, DrawFn};
 use attention_lab::widgets::choice::ChoiceGroup;
 use attention_lab::widgets::formula::Formula;
 use attention_lab::widgets::heatmap::Heatmap;
-use attention_lab::widgets::self_check::{Question, SelfCheck};
+use attention_lab::widgets::self_check::SelfCheck;
 use attention_lab::widgets::slider::{Slider, Toggle};
 use attention_lab::widgets::token_editor::TokenEditor;
 use leptos::prelude::*;
@@ -492,17 +492,12 @@ async fn token_editor_edits_removes_and_shows_html_as_text() {
 
 #[wasm_bindgen_test]
 async fn formula_is_mathml_and_self_check_gives_feedback() {
-    static QS: &[Question] = &[Question {
-        prompt: "Rows sum to?",
-        options: &["0", "1"],
-        answer: 1,
-        explain: "softmax normalises.",
-    }];
+    const QS: &str = "? Rows sum to?\n- 0\n* 1\n= softmax normalises.\n";
     let root = container();
     let handle = leptos::mount::mount_to(root.clone(), move || {
         view! {
             <Formula mathml="<math><mi>x</mi></math>" alt="x" />
-            <SelfCheck questions=QS />
+            <SelfCheck text=QS />
         }
     });
     settle().await;

@@ -216,4 +216,24 @@ mod tests {
         assert!(find("").is_none());
         assert!(find("<script>").is_none());
     }
+
+    #[test]
+    fn every_chapter_ships_readable_questions() {
+        for (name, text) in [
+            ("bottleneck", include_str!("bottleneck/questions.txt")),
+            ("alignment", include_str!("alignment/questions.txt")),
+            ("qkv", include_str!("qkv/questions.txt")),
+            ("scaling", include_str!("scaling/questions.txt")),
+            (
+                "self_attention",
+                include_str!("self_attention/questions.txt"),
+            ),
+            ("multi_head", include_str!("multi_head/questions.txt")),
+            ("position", include_str!("position/questions.txt")),
+        ] {
+            let qs = crate::widgets::self_check::parse_questions(text)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(qs.len() >= 3, "{name}: {}", qs.len());
+        }
+    }
 }

@@ -27,7 +27,7 @@ use crate::widgets::choice::OptionGroup;
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::section::Section;
-use crate::widgets::self_check::{Question, SelfCheck};
+use crate::widgets::self_check::SelfCheck;
 use crate::widgets::slider::{ParamSlider, Slider, Toggle};
 use crate::widgets::table::items_table;
 use crate::widgets::translation::{
@@ -43,27 +43,6 @@ use std::sync::Arc;
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "alignment";
-
-const QUESTIONS: &[Question] = &[
-    Question {
-        prompt: "In “le chat noir” → “the black cat”, where does the row of “black” put its weight (layer 2, heads averaged)?",
-        options: &["On “le”", "On “noir”", "On “chat”"],
-        answer: 1,
-        explain: "The model learned that the adjective comes after the noun in the source and before it in the target, so while writing “black” it looks two words further on than the diagonal would suggest: a swap.",
-    },
-    Question {
-        prompt: "Where does “potato” look, and why is that still right?",
-        options: &["At one of “pomme de terre”", "At “le”", "Nowhere in particular"],
-        answer: 0,
-        explain: "Three source words make one target word, so the true alignment links “potato” to all three; a hard alignment picks one of them, which counts as correct.",
-    },
-    Question {
-        prompt: "Train from scratch and move the scrubber back to step 0. What does the attention look like before training?",
-        options: &["Already a clean diagonal", "Spread out almost evenly (noise)", "All on the first word"],
-        answer: 1,
-        explain: "With random weights every source word scores about the same, so the weights are nearly uniform; the diagonal-with-swaps pattern appears only as the model learns to translate.",
-    },
-];
 
 const LENGTH_TITLE: &str = "2 · Agreement with the true alignment, held out";
 const LENGTH_INTRO: &str = "The attention translator translates sentences it never saw; for each word it writes, we take the source word its last layer attends to most (heads averaged) and compare with the true links. Alignment error rate: 0 when every link is right, 1 when none is.";
@@ -99,7 +78,7 @@ fn AlignmentChapter() -> impl IntoView {
             <LookSection url=url text=text input=input translation=translation status=status />
             <LengthSection models=models vocab=vocab.clone() measure=LengthMeasure::Alignment title=LENGTH_TITLE intro=LENGTH_INTRO />
             <LearnSection url=url />
-            <SelfCheck questions=QUESTIONS />
+            <SelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

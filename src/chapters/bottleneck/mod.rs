@@ -23,7 +23,7 @@ use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::heatmap::Heatmap;
 use crate::widgets::notes::Notes;
 use crate::widgets::section::Section;
-use crate::widgets::self_check::{Question, SelfCheck};
+use crate::widgets::self_check::SelfCheck;
 use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::{NumbersTable, TableData};
 use crate::widgets::translation::model::bucket_label;
@@ -40,27 +40,6 @@ use std::sync::Arc;
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "bottleneck";
-
-const QUESTIONS: &[Question] = &[
-    Question {
-        prompt: "Pick the “very long” example. Which translator keeps more of the sentence?",
-        options: &["The one with attention", "The bottleneck", "They do equally well"],
-        answer: 0,
-        explain: "The bottleneck must squeeze every word into the same few numbers before it writes anything; attention looks back at every source word while it writes each target word.",
-    },
-    Question {
-        prompt: "In the chart, what happens to the bottleneck's accuracy as sentences get longer?",
-        options: &["It stays flat", "It falls", "It rises"],
-        answer: 1,
-        explain: "The context vector has the same size for 3 words and for 40. The longer the sentence, the more has to fit, and the more gets lost.",
-    },
-    Question {
-        prompt: "Does giving the bottleneck 32 numbers instead of 8 fix the problem?",
-        options: &["Yes, completely", "It helps, but long sentences still suffer", "It makes it worse"],
-        answer: 1,
-        explain: "Read it off the chart: a wider vector holds more, but any fixed size runs out as the sentence grows. Attention's memory grows with the sentence instead.",
-    },
-];
 
 const LENGTH_TITLE: &str = "3 · Accuracy against sentence length";
 const LENGTH_INTRO: &str = "Every model translates the same held-out sentences, which none of them saw in training, grouped by length. The measure is token accuracy: the share of words that match the reference at the same place, where a missing or extra word counts as wrong.";
@@ -99,7 +78,7 @@ fn BottleneckChapter() -> impl IntoView {
             <ContextSection context=context both=both />
             <LengthSection models=models vocab=vocab.clone() measure=LengthMeasure::Accuracy title=LENGTH_TITLE intro=LENGTH_INTRO />
             <RetrainSection url=url />
-            <SelfCheck questions=QUESTIONS />
+            <SelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

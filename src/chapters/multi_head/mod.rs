@@ -30,7 +30,7 @@ use crate::widgets::coref::{analyse, answers_view, LayerPicker, HEADS, LAYERS};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::section::Section;
-use crate::widgets::self_check::{Question, SelfCheck};
+use crate::widgets::self_check::SelfCheck;
 use crate::widgets::table::NumbersTable;
 use crate::widgets::token_editor::TokenEditor;
 use attention_core::train::coref::{accuracy, Corpus, KindAccuracy, Sentence};
@@ -52,27 +52,6 @@ const HELD_OUT_SEED: u64 = 7;
 /// Head counts and widths offered for the random layer.
 const RANDOM_HEAD_CHOICES: &[usize] = &[1, 2, 4, 8];
 const RANDOM_WIDTH_CHOICES: &[usize] = &[2, 4, 8, 16];
-
-const QUESTIONS: &[Question] = &[
-    Question {
-        prompt: "Switch off the head at the top of the ranking. What happens to the held-out accuracy?",
-        options: &["Nothing", "It falls by several points or more", "It rises"],
-        answer: 1,
-        explain: "The ranking is measured: the top head is the one whose removal cost the most accuracy on the held-out sentences.",
-    },
-    Question {
-        prompt: "Now switch on every head again and switch off only the two heads at the bottom of the ranking. What happens?",
-        options: &["The model breaks", "Accuracy barely moves", "Accuracy rises to 100%"],
-        answer: 1,
-        explain: "Several heads are redundant: others can do their job, so removing them costs little. This is what Michel, Levy and Neubig found in much larger models.",
-    },
-    Question {
-        prompt: "In a layer with 4 heads of width 8 on a 32-wide model, what is the shape of the concatenation for an 11-word sentence?",
-        options: &["11 × 8", "11 × 32", "32 × 32"],
-        answer: 1,
-        explain: "Each head outputs 11 × 8; side by side that is 11 × 32, which W_O (32 × 32) maps back to the model width.",
-    },
-];
 
 /// The chapter's page.
 pub fn page() -> AnyView {
@@ -153,7 +132,7 @@ fn MultiHeadChapter() -> impl IntoView {
             <PruneSection report=report />
             <LayerApart url=url current=current corpus=corpus />
             <race::RaceSection seed=race_seed on_seed=Callback::new(move |v| url.edit(|s| s.seed = v)) />
-            <SelfCheck questions=QUESTIONS />
+            <SelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

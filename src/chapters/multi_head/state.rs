@@ -164,23 +164,23 @@ impl MhState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::parse;
+    use crate::query::{check_round_trip, parse};
 
     #[test]
     fn round_trip_and_defaults() {
-        let (d, notes) = MhState::from_query(&parse(""));
-        assert_eq!(d, MhState::default());
-        assert!(notes.is_empty());
-        let s = MhState {
-            text: "the keys to the cabinet are here".into(),
-            off: vec![(0, 0), (1, 3)],
-            layer: 1,
-            seed: 42,
-            random: true,
-            random_heads: 8,
-            random_width: 2,
-        };
-        assert_eq!(MhState::from_query(&parse(&s.to_query())), (s, vec![]));
+        check_round_trip(
+            MhState::from_query,
+            MhState::to_query,
+            MhState {
+                text: "the keys to the cabinet are here".into(),
+                off: vec![(0, 0), (1, 3)],
+                layer: 1,
+                seed: 42,
+                random: true,
+                random_heads: 8,
+                random_width: 2,
+            },
+        );
     }
 
     #[test]

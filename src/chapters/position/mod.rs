@@ -28,7 +28,7 @@ pub mod state;
 use crate::chapters::{ChapterHead, UrlState};
 use crate::training::Runner;
 use crate::widgets::notes::Notes;
-use crate::widgets::self_check::{Question, SelfCheck};
+use crate::widgets::self_check::SelfCheck;
 use alibi::AlibiSection;
 use experiment::{ExpConfig, Session};
 use experiment_view::ExperimentSection;
@@ -41,31 +41,6 @@ use state::PosState;
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "position";
-
-const QUESTIONS: &[Question] = &[
-    Question {
-        prompt: "With position off, you reverse “dog bites man”. What happens to the output row of “dog”?",
-        options: &[
-            "It changes, because “dog” is now last",
-            "It is the same numbers, only in a different row",
-            "It becomes the row of “man”",
-        ],
-        answer: 1,
-        explain: "Without position, attention sees a set of tokens: each token's output depends on which tokens are present, not where. Reordering the input only reorders the output rows.",
-    },
-    Question {
-        prompt: "In RoPE, the query sits at position 7 and the key at 3. You move both 100 places later. The score…",
-        options: &["Stays exactly the same", "Grows", "Shrinks towards zero"],
-        answer: 0,
-        explain: "Each pair is turned by its angle times the position. Moving both by the same amount turns both arrows by the same angle, so the angle between them, and the dot product, is unchanged.",
-    },
-    Question {
-        prompt: "Which ALiBi head attends most locally?",
-        options: &["The head with the largest slope", "The head with the smallest slope", "They all attend equally far"],
-        answer: 0,
-        explain: "The bias is −slope × distance. A large slope makes far keys very unlikely, so that head looks close by; a tiny slope barely changes the weights.",
-    },
-];
 
 /// The chapter's page.
 pub fn page() -> AnyView {
@@ -116,7 +91,7 @@ fn PositionChapter() -> impl IntoView {
             <RopeSection url=url />
             <AlibiSection url=url />
             <ExperimentSection url=url runner=runner />
-            <SelfCheck questions=QUESTIONS />
+            <SelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

@@ -332,34 +332,34 @@ impl PosState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::parse;
+    use crate::query::{check_round_trip, parse};
 
     #[test]
     fn defaults_and_round_trip() {
-        let (d, notes) = PosState::from_query(&parse(""));
-        assert_eq!(d, PosState::default());
-        assert!(notes.is_empty());
-        let s = PosState {
-            text: "le <b>chat</b> 猫".into(),
-            perm: vec![1, 2, 0],
-            scheme: PosScheme::Rope,
-            sin_n: 512,
-            sin_d: 6,
-            anchor: 40,
-            rope_d: 16,
-            rope_m: 500,
-            rope_n: 0,
-            shift: 17,
-            rope_seed: 9,
-            alibi_text: "a b".into(),
-            alibi_heads: 3,
-            causal: false,
-            alibi_head: 2,
-            k: 1,
-            steps: 20,
-            exp_seed: 4,
-        };
-        assert_eq!(PosState::from_query(&parse(&s.to_query())), (s, vec![]));
+        check_round_trip(
+            PosState::from_query,
+            PosState::to_query,
+            PosState {
+                text: "le <b>chat</b> 猫".into(),
+                perm: vec![1, 2, 0],
+                scheme: PosScheme::Rope,
+                sin_n: 512,
+                sin_d: 6,
+                anchor: 40,
+                rope_d: 16,
+                rope_m: 500,
+                rope_n: 0,
+                shift: 17,
+                rope_seed: 9,
+                alibi_text: "a b".into(),
+                alibi_heads: 3,
+                causal: false,
+                alibi_head: 2,
+                k: 1,
+                steps: 20,
+                exp_seed: 4,
+            },
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::widgets::formula::Formula;
 use crate::widgets::heatmap::{empty_heatmap, table_value, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::seeded::{embed, projection_weights};
-use crate::widgets::self_check::{Question, SelfCheck};
+use crate::widgets::self_check::SelfCheck;
 use crate::widgets::slider::{ParamSlider, Slider, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use leptos::prelude::*;
@@ -30,37 +30,6 @@ use state::{QkvState, Step, D_K, D_MODEL, HEADS, SEED, TEMPERATURE};
 pub const SLUG: &str = "qkv";
 
 const FORMULA: &str = r#"<math display="block"><mrow><mtext>Attention</mtext><mo stretchy="false">(</mo><mi>Q</mi><mo>,</mo><mi>K</mi><mo>,</mo><mi>V</mi><mo stretchy="false">)</mo><mo>=</mo><mtext>softmax</mtext><mrow><mo>(</mo><mfrac><mrow><mi>Q</mi><msup><mi>K</mi><mo>⊤</mo></msup></mrow><mrow><msqrt><msub><mi>d</mi><mi>k</mi></msub></msqrt><mo>·</mo><mi>τ</mi></mrow></mfrac><mo>)</mo></mrow><mi>V</mi></mrow></math>"#;
-
-const QUESTIONS: &[Question] = &[
-    Question {
-        prompt: "Go to step 5 and open the Numbers table of the weights. What does every row add up to?",
-        options: &["0", "1", "The number of tokens", "It depends on d_k"],
-        answer: 1,
-        explain: "Softmax turns each query's row of scores into a probability distribution, so each row sums to 1 whatever the settings.",
-    },
-    Question {
-        prompt: "Turn scaling off and push d_k to 64. Select a query: what happens to its largest weight?",
-        options: &[
-            "It moves towards 1: one key takes almost everything",
-            "It moves towards 1/n: the weights even out",
-            "Nothing changes",
-        ],
-        answer: 0,
-        explain: "Unscaled dot products grow with d_k (their variance is about d_k), and large scores make softmax nearly one-hot. Dividing by √d_k undoes that.",
-    },
-    Question {
-        prompt: "Set the temperature τ to its maximum. The weights in each row become…",
-        options: &["Nearly one-hot", "Nearly equal, about 1/n each", "Negative"],
-        answer: 1,
-        explain: "Dividing the scores by a large τ squeezes them together, and softmax of almost equal scores is almost uniform.",
-    },
-    Question {
-        prompt: "Switch on the causal mask. Which tokens can the first token attend to?",
-        options: &["All of them", "Only itself", "None"],
-        answer: 1,
-        explain: "With a causal mask position i only sees positions up to i, so the first token can only look at itself: its weight there is exactly 1.",
-    },
-];
 
 /// The chapter's page.
 pub fn page() -> AnyView {
@@ -139,7 +108,7 @@ fn QkvChapter() -> impl IntoView {
                 <Steps ctx=ctx />
                 <QueryFocus model=model head=ctx.head selected=ctx.selected />
             </Show>
-            <SelfCheck questions=QUESTIONS />
+            <SelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

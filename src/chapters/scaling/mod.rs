@@ -23,7 +23,7 @@ use crate::widgets::choice::OptionGroup;
 use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
 use crate::widgets::section::Section;
-use crate::widgets::self_check::{Question, SelfCheck};
+use crate::widgets::self_check::SelfCheck;
 use crate::widgets::slider::{ParamSlider, Slider, Toggle};
 use crate::widgets::table::{items_table, NumbersTable, TableData};
 use leptos::prelude::*;
@@ -34,31 +34,6 @@ use state::{ScalingState, D_K, N_KEYS, SEED, TEMPERATURE};
 pub const SLUG: &str = "scaling";
 
 const FORMULA: &str = r#"<math display="block"><mrow><mtext>Var</mtext><mo>(</mo><mi>q</mi><mo>·</mo><mi>k</mi><mo>)</mo><mo>=</mo><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><msub><mi>d</mi><mi>k</mi></msub></munderover><mtext>Var</mtext><mo>(</mo><msub><mi>q</mi><mi>i</mi></msub><msub><mi>k</mi><mi>i</mi></msub><mo>)</mo><mo>=</mo><msub><mi>d</mi><mi>k</mi></msub><mspace width="2em"/><mtext>Var</mtext><mrow><mo>(</mo><mfrac><mrow><mi>q</mi><mo>·</mo><mi>k</mi></mrow><msqrt><msub><mi>d</mi><mi>k</mi></msub></msqrt></mfrac><mo>)</mo></mrow><mo>=</mo><mn>1</mn></mrow></math>"#;
-
-const QUESTIONS: &[Question] = &[
-    Question {
-        prompt: "Set d_k to 512. About how large is the measured variance of the raw scores?",
-        options: &["About 1", "About 22.6 (√512)", "About 512"],
-        answer: 2,
-        explain: "Each of the d_k products q_i·k_i has variance 1 and they add up, so the variance of the sum is d_k (its spread, the standard deviation, is √d_k).",
-    },
-    Question {
-        prompt: "At d_k = 512 switch the scaling off, then on again. With scaling on, the entropy of the query's weights is…",
-        options: &["Higher: the weights are spread over several keys", "Lower: one key takes everything", "The same"],
-        answer: 0,
-        explain: "Unscaled scores are about √512 ≈ 23 times larger, so softmax puts nearly all weight on one key; dividing by √d_k brings the scores back to unit spread.",
-    },
-    Question {
-        prompt: "In the Jacobian chart, what happens to the unscaled curve as d_k grows, and why does it matter?",
-        options: &[
-            "It rises: learning speeds up",
-            "It falls towards 0: almost no gradient passes through the softmax, so learning stalls",
-            "It stays flat",
-        ],
-        answer: 1,
-        explain: "A nearly one-hot softmax barely changes when its inputs change, so the gradient that reaches the queries and keys shrinks towards zero.",
-    },
-];
 
 /// The chapter's page.
 pub fn page() -> AnyView {
@@ -87,7 +62,7 @@ fn ScalingChapter() -> impl IntoView {
             <OneQuerySection url=url />
             <SweepSection url=url />
             <TrainingSection url=url />
-            <SelfCheck questions=QUESTIONS />
+            <SelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

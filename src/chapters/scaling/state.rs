@@ -29,22 +29,22 @@ url_state! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::parse;
+    use crate::query::{check_round_trip, parse};
 
     #[test]
     fn round_trip_and_defaults() {
-        let (d, notes) = ScalingState::from_query(&parse(""));
-        assert_eq!(d, ScalingState::default());
-        assert!(notes.is_empty());
-        let s = ScalingState {
-            d_k: 512,
-            scale: false,
-            temperature: 0.3,
-            seed: 99,
-            train_d_k: 256,
-            opt: Opt::Sgd,
-        };
-        assert_eq!(ScalingState::from_query(&parse(&s.to_query())), (s, vec![]));
+        check_round_trip(
+            ScalingState::from_query,
+            ScalingState::to_query,
+            ScalingState {
+                d_k: 512,
+                scale: false,
+                temperature: 0.3,
+                seed: 99,
+                train_d_k: 256,
+                opt: Opt::Sgd,
+            },
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::widgets::coref::{
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::section::Section;
-use crate::widgets::self_check::{Question, SelfCheck};
+use crate::widgets::self_check::SelfCheck;
 use crate::widgets::table::{NumbersTable, TableData};
 use crate::widgets::token_editor::TokenEditor;
 use attention_core::train::coref::Corpus;
@@ -41,31 +41,6 @@ pub const SLUG: &str = "self-attention";
 const LINES_WIDTH: f64 = 250.0;
 /// The agreement example's sentence.
 const AGREEMENT_TEXT: &str = "The keys to the cabinet are on the shelf";
-
-const QUESTIONS: &[Question] = &[
-    Question {
-        prompt: "Swap “tired” for “wide” (the Swap button does it). Who does the model now say “it” is?",
-        options: &["The animal", "The street", "It cannot tell"],
-        answer: 1,
-        explain: "Animals get tired and streets are wide: the adjective decides, and the model learned that from examples, not rules.",
-    },
-    Question {
-        prompt: "With the shipped model and “tired”, in which layer do the heads look from “it” straight at “animal”?",
-        options: &["Layer 1", "Layer 2", "Neither"],
-        answer: 1,
-        explain: "In layer 1 the heads spread their weight from “it” (one leans on the adjective); in layer 2, once the adjective's meaning has reached “it”, heads put most of their weight on the noun it refers to.",
-    },
-    Question {
-        prompt: "In self-attention, which positions can “it” attend to?",
-        options: &[
-            "Only the words before it",
-            "Every word of its own sentence, itself included",
-            "Only the words of another sentence",
-        ],
-        answer: 1,
-        explain: "Self-attention has no mask here: queries, keys and values all come from the same sentence, so every word is one step away. Reading another sentence is cross-attention.",
-    },
-];
 
 /// The chapter's page.
 pub fn page() -> AnyView {
@@ -116,7 +91,7 @@ fn SelfAttentionChapter() -> impl IntoView {
                 <CrossVsSelf />
             </Section>
             <retrain::RetrainSection runner=runner />
-            <SelfCheck questions=QUESTIONS />
+            <SelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

@@ -86,21 +86,18 @@ impl SelfAttnState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::parse;
+    use crate::query::{check_round_trip, parse};
 
     #[test]
     fn round_trip_and_defaults() {
-        let (d, notes) = SelfAttnState::from_query(&parse(""));
-        assert_eq!(d, SelfAttnState::default());
-        assert!(notes.is_empty());
-        let s = SelfAttnState {
-            text: "the keys to the cabinet are on the shelf".into(),
-            word: Some(5),
-            layer: 0,
-        };
-        assert_eq!(
-            SelfAttnState::from_query(&parse(&s.to_query())),
-            (s, vec![])
+        check_round_trip(
+            SelfAttnState::from_query,
+            SelfAttnState::to_query,
+            SelfAttnState {
+                text: "the keys to the cabinet are on the shelf".into(),
+                word: Some(5),
+                layer: 0,
+            },
         );
     }
 
