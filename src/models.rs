@@ -21,23 +21,32 @@ pub enum Load<T> {
 /// The self-attention model (`public/models/coref.bin`).
 pub const COREF_URL: &str = "public/models/coref.bin";
 
-thread_local! {
-    static COREF: ArcRwSignal<Load<Arc<EncoderClassifier>>> = {
-        let s = ArcRwSignal::new(Load::Loading);
-        let target = s.clone();
-        leptos::task::spawn_local(async move {
-            let result = fetch_bytes(COREF_URL).await.and_then(|b| {
-                EncoderClassifier::from_bytes(&b).map_err(|e| format!("the file is damaged ({e})"))
-            });
-            target.set(match result {
-                Ok(m) => Load::Ready(Arc::new(m)),
-                Err(e) => Load::Failed(format!(
-                    "The trained model could not be loaded from {COREF_URL}: {e}. Reload the page to try again."
-                )),
-            });
+/// A load status that fills in once `load` finishes; `failed` turns its
+/// error into the learner's message.
+fn load_in_background<T, F>(failed: fn(String) -> String, load: F) -> ArcRwSignal<Load<Arc<T>>>
+where
+    T: Send + Sync + 'static,
+    F: std::future::Future<Output = Result<T, String>> + 'static,
+{
+    let s = ArcRwSignal::new(Load::Loading);
+    let target = s.clone();
+    leptos::task::spawn_local(async move {
+        target.set(match load.await {
+            Ok(m) => Load::Ready(Arc::new(m)),
+            Err(e) => Load::Failed(failed(e)),
         });
-        s
-    };
+    });
+    s
+}
+
+thread_local! {
+    static COREF: ArcRwSignal<Load<Arc<EncoderClassifier>>> = load_in_background(
+        |e| format!("The trained model could not be loaded from {COREF_URL}: {e}. Reload the page to try again."),
+        async {
+            let b = fetch_bytes(COREF_URL).await?;
+            EncoderClassifier::from_bytes(&b).map_err(|e| format!("the file is damaged ({e})"))
+        },
+    );
 }
 
 /// The shipped self-attention model, loading on first use.
@@ -102,19 +111,11 @@ async fn load_translators() -> Result<Translators, String> {
 }
 
 thread_local! {
-    static TRANSLATORS: ArcRwSignal<Load<Arc<Translators>>> = {
-        let s = ArcRwSignal::new(Load::Loading);
-        let target = s.clone();
-        leptos::task::spawn_local(async move {
-            target.set(match load_translators().await {
-                Ok(t) => Load::Ready(Arc::new(t)),
-                Err(e) => Load::Failed(format!(
-                    "The trained translators could not be loaded: {e}. Reload the page to try again."
-                )),
-            });
-        });
-        s
-    };
+    static TRANSLATORS: ArcRwSignal<Load<Arc<Translators>>> =
+        load_in_background(
+            |e| format!("The trained translators could not be loaded: {e}. Reload the page to try again."),
+            load_translators(),
+        );
 }
 
 /// The shipped translators, loading on first use.

@@ -515,30 +515,6 @@ impl Param<usize> for OneBased {
     }
 }
 
-impl Param<f64> for FloatParam {
-    fn read_value(&self, n: &mut Notes, q: &Query) -> f64 {
-        self.read(n, q)
-    }
-    fn default_value(&self) -> f64 {
-        self.default
-    }
-    fn write(&self, v: &f64) -> (&'static str, String) {
-        self.pair(*v)
-    }
-}
-
-impl Param<bool> for FlagParam {
-    fn read_value(&self, n: &mut Notes, q: &Query) -> bool {
-        self.read(n, q)
-    }
-    fn default_value(&self) -> bool {
-        self.default
-    }
-    fn write(&self, v: &bool) -> (&'static str, String) {
-        self.pair(*v)
-    }
-}
-
 impl Param<String> for TextParam {
     fn read_value(&self, n: &mut Notes, q: &Query) -> String {
         self.read(n, q)
@@ -551,17 +527,25 @@ impl Param<String> for TextParam {
     }
 }
 
-impl Param<usize> for SetParam {
-    fn read_value(&self, n: &mut Notes, q: &Query) -> usize {
-        self.read(n, q)
-    }
-    fn default_value(&self) -> usize {
-        self.default
-    }
-    fn write(&self, v: &usize) -> (&'static str, String) {
-        self.pair(*v)
-    }
+/// `Param` for parameters whose `read`, `default` and `pair` already have
+/// the right types.
+macro_rules! plain_param {
+    ($($param:ty => $value:ty),* $(,)?) => {$(
+        impl Param<$value> for $param {
+            fn read_value(&self, n: &mut Notes, q: &Query) -> $value {
+                self.read(n, q)
+            }
+            fn default_value(&self) -> $value {
+                self.default
+            }
+            fn write(&self, v: &$value) -> (&'static str, String) {
+                self.pair(*v)
+            }
+        }
+    )*};
 }
+
+plain_param!(FloatParam => f64, FlagParam => bool, SetParam => usize);
 
 impl<T: Choice> Param<T> for ChoiceParam<T> {
     fn read_value(&self, n: &mut Notes, q: &Query) -> T {

@@ -38,7 +38,7 @@ pub fn log_value(pos: f64, min: f64, max: f64) -> f64 {
 pub fn Slider(
     #[prop(into)] label: String,
     #[prop(into)] value: Signal<f64>,
-    on_change: Callback<f64>,
+    #[prop(into)] on_change: Callback<f64>,
     min: f64,
     max: f64,
     #[prop(default = 1.0)] step: f64,
@@ -135,7 +135,7 @@ pub fn ParamSlider(
 pub fn Toggle(
     #[prop(into)] label: String,
     #[prop(into)] checked: Signal<bool>,
-    on_change: Callback<bool>,
+    #[prop(into)] on_change: Callback<bool>,
     #[prop(optional, into)] test_id: String,
 ) -> impl IntoView {
     let id = unique_id("toggle");

@@ -33,6 +33,29 @@ pub fn add_token(text: &str, word: &str) -> String {
     join(&tokens)
 }
 
+/// The labelled sentence box (`data-testid="sentence"`): every edit goes to
+/// `on_text`; shared by [`TokenEditor`] and the translation chapters' input.
+pub fn sentence_field(
+    id: String,
+    label: impl IntoView + 'static,
+    text: Signal<String>,
+    on_text: Callback<String>,
+) -> impl IntoView {
+    view! {
+        <label for=id.clone()>{label}</label>
+        <input
+            id=id
+            class="sentence"
+            type="text"
+            data-testid="sentence"
+            spellcheck="false"
+            autocomplete="off"
+            prop:value=move || text.get()
+            on:input=move |ev| on_text.run(event_target_value(&ev))
+        />
+    }
+}
+
 #[component]
 pub fn TokenEditor(
     #[prop(into)] text: Signal<String>,
@@ -58,17 +81,7 @@ pub fn TokenEditor(
     };
     view! {
         <div class="token-editor">
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                class="sentence"
-                type="text"
-                data-testid="sentence"
-                spellcheck="false"
-                autocomplete="off"
-                prop:value=move || text.get()
-                on:input=move |ev| on_text.run(event_target_value(&ev))
-            />
+            {sentence_field(id, label, text, on_text)}
             <p class="token-count">
                 {move || {
                     let n = tokenized.with(|t| t.tokens.len());

@@ -161,7 +161,7 @@ fn SelectionControls(url: UrlState<AlignState>) -> impl IntoView {
                 label="Hard alignment (keep only each row's largest weight)"
                 test_id="hard"
                 checked=move || state.with(|s| s.hard)
-                on_change=Callback::new(move |on: bool| url.edit(|s| s.hard = on))
+                on_change=move |on: bool| url.edit(|s| s.hard = on)
             />
         </div>
     }

@@ -184,7 +184,7 @@ fn AlibiControls(url: UrlState<PosState>) -> impl IntoView {
                 label="Heads"
                 test_id="alibi-heads"
                 value=move || state.with(|s| s.alibi_heads as f64)
-                on_change=Callback::new(move |v: f64| url.edit(|s| s.set_alibi_heads(v)))
+                on_change=move |v: f64| url.edit(|s| s.set_alibi_heads(v))
                 min=ALIBI_HEADS.min_f64()
                 max=ALIBI_HEADS.max_f64()
             />
@@ -192,7 +192,7 @@ fn AlibiControls(url: UrlState<PosState>) -> impl IntoView {
                 label="Causal (each token sees only earlier ones)"
                 test_id="alibi-causal"
                 checked=move || state.with(|s| s.causal)
-                on_change=Callback::new(move |on: bool| url.edit(|s| s.causal = on))
+                on_change=move |on: bool| url.edit(|s| s.causal = on)
             />
         </div>
     }

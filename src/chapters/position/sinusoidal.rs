@@ -48,7 +48,7 @@ pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
                     test_id="sin-d"
                     step=2.0
                     value=move || dims.get().1 as f64
-                    on_change=Callback::new(move |v: f64| url.edit(|s| s.sin_d = clamp_even(SIN_D, v)))
+                    on_change=move |v: f64| url.edit(|s| s.sin_d = clamp_even(SIN_D, v))
                     min=SIN_D.min_f64()
                     max=SIN_D.max_f64()
                 />

@@ -153,7 +153,7 @@ fn Controls(url: UrlState<QkvState>) -> impl IntoView {
                     test_id="temperature"
                     log=true
                     value=move || state.with(|s| s.temperature)
-                    on_change=Callback::new(move |v: f64| url.edit(|s| s.temperature = TEMPERATURE.clamp(v)))
+                    on_change=move |v: f64| url.edit(|s| s.temperature = TEMPERATURE.clamp(v))
                     min=TEMPERATURE.min
                     max=TEMPERATURE.max
                 />
@@ -162,13 +162,13 @@ fn Controls(url: UrlState<QkvState>) -> impl IntoView {
                     label="Divide scores by √d_k"
                     test_id="scale"
                     checked=move || state.with(|s| s.scale)
-                    on_change=Callback::new(move |on: bool| url.edit(|s| s.scale = on))
+                    on_change=move |on: bool| url.edit(|s| s.scale = on)
                 />
                 <Toggle
                     label="Causal mask (no peeking ahead)"
                     test_id="causal"
                     checked=move || state.with(|s| s.causal)
-                    on_change=Callback::new(move |on: bool| url.edit(|s| s.causal = on))
+                    on_change=move |on: bool| url.edit(|s| s.causal = on)
                 />
             </div>
             <Notes notes=url.notes />

@@ -88,7 +88,7 @@ fn Controls(url: UrlState<ScalingState>) -> impl IntoView {
                     test_id="temperature"
                     log=true
                     value=move || state.with(|s| s.temperature)
-                    on_change=Callback::new(move |v: f64| url.edit(|s| s.temperature = TEMPERATURE.clamp(v)))
+                    on_change=move |v: f64| url.edit(|s| s.temperature = TEMPERATURE.clamp(v))
                     min=TEMPERATURE.min
                     max=TEMPERATURE.max
                 />
@@ -96,7 +96,7 @@ fn Controls(url: UrlState<ScalingState>) -> impl IntoView {
                     label="Divide scores by √d_k"
                     test_id="scale"
                     checked=move || state.with(|s| s.scale)
-                    on_change=Callback::new(move |on: bool| url.edit(|s| s.scale = on))
+                    on_change=move |on: bool| url.edit(|s| s.scale = on)
                 />
                 <div class="control seed">
                     <span class="label">{move || format!("Seed {}", seed.get())}</span>

@@ -37,17 +37,7 @@ pub fn SentenceInput(
     let known: Vec<&str> = Vocab::default().source.into_iter().skip(1).collect();
     view! {
         <div class="token-editor">
-            <label for=id.clone()>"French-like sentence"</label>
-            <input
-                id=id
-                class="sentence"
-                type="text"
-                data-testid="sentence"
-                spellcheck="false"
-                autocomplete="off"
-                prop:value=move || text.get()
-                on:input=move |ev| on_text.run(event_target_value(&ev))
-            />
+            {crate::widgets::token_editor::sentence_field(id, "French-like sentence", text, on_text)}
             <div class="button-row" role="group" aria-label="Example sentences">
                 <span class="label">"Examples:"</span>
                 {EXAMPLES
