@@ -236,4 +236,51 @@ mod tests {
             assert!(qs.len() >= 3, "{name}: {}", qs.len());
         }
     }
+
+    /// Every `.rs` file of each chapter folder, as (folder, file, text).
+    fn chapter_sources() -> Vec<(String, String, String)> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src/chapters");
+        let mut out = Vec::new();
+        for dir in std::fs::read_dir(root).expect("chapters folder") {
+            let dir = dir.expect("entry").path();
+            if !dir.is_dir() {
+                continue;
+            }
+            let name = dir.file_name().expect("name").to_string_lossy().to_string();
+            for f in std::fs::read_dir(&dir).expect("chapter folder") {
+                let f = f.expect("entry").path();
+                if f.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&f).expect("source");
+                    out.push((name.clone(), f.display().to_string(), text));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn chapters_never_import_chapters_and_leave_loops_to_the_runner() {
+        let sources = chapter_sources();
+        let folders: std::collections::BTreeSet<String> =
+            sources.iter().map(|(d, _, _)| d.clone()).collect();
+        assert!(folders.len() >= 7, "{folders:?}");
+        for (dir, file, text) in &sources {
+            for other in folders.iter().filter(|o| *o != dir) {
+                assert!(
+                    !text.contains(&format!("chapters::{other}")),
+                    "{file} uses chapter {other}: move what they share into widgets, charts or the engine"
+                );
+            }
+            assert!(
+                !text.contains("super::super::"),
+                "{file} reaches out of its chapter"
+            );
+            for banned in ["frames::drive", "Effect::new", "FRAME_BUDGET"] {
+                assert!(
+                    !text.contains(banned),
+                    "{file} uses {banned}: long work goes through training::Runner, effects only paint (in widgets)"
+                );
+            }
+        }
+    }
 }
