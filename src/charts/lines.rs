@@ -41,6 +41,32 @@ pub fn line_diagram_size(rows: usize, width: f64, font_px: f64) -> (f64, f64) {
     )
 }
 
+/// One attention weight as a line from `from` to `to`, darker and thicker
+/// the larger it is: opacity `alpha` at weight 0 rising to 1 at weight 1,
+/// width 1 + `gain` · weight (times the device-pixel scale). Weights below
+/// [`MIN_DRAWN`], or not finite, are not drawn.
+fn weight_line<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    ink: RGBColor,
+    wt: f64,
+    (alpha, gain): (f64, f64),
+    scale: f64,
+    from: (i32, i32),
+    to: (i32, i32),
+) -> ChartResult {
+    if !wt.is_finite() || wt < MIN_DRAWN {
+        return Ok(());
+    }
+    let wt = wt.min(1.0);
+    let style = ShapeStyle {
+        color: ink.mix(alpha + (1.0 - alpha) * wt),
+        filled: false,
+        stroke_width: ((1.0 + gain * wt) * scale).round().max(1.0) as u32,
+    };
+    area.draw(&PathElement::new(vec![from, to], style))?;
+    Ok(())
+}
+
 /// Draws `d` filling `area`.
 pub fn draw_line_diagram<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -71,22 +97,9 @@ pub fn draw_line_diagram<DB: DrawingBackend>(
             continue;
         }
         for (j, &wt) in row.iter().enumerate() {
-            if !wt.is_finite() || wt < MIN_DRAWN {
-                continue;
-            }
-            let wt = wt.min(1.0);
-            let style = ShapeStyle {
-                color: ink.mix(0.2 + 0.8 * wt),
-                filled: false,
-                stroke_width: ((1.0 + 9.0 * wt) * scale).round().max(1.0) as u32,
-            };
-            area.draw(&PathElement::new(
-                vec![
-                    ((left_x + 4.0 * scale) as i32, y(i) as i32),
-                    ((right_x - 4.0 * scale) as i32, y(j) as i32),
-                ],
-                style,
-            ))?;
+            let from = ((left_x + 4.0 * scale) as i32, y(i) as i32);
+            let to = ((right_x - 4.0 * scale) as i32, y(j) as i32);
+            weight_line(area, ink, wt, (0.2, 9.0), scale, from, to)?;
         }
     }
     let selected_row = d.selected.and_then(|s| d.weights.get(s));
@@ -202,22 +215,9 @@ pub fn draw_row_diagram<DB: DrawingBackend>(
     let ink = rgb(theme.ink(d.color));
     for (t, row) in d.weights.iter().enumerate().take(d.bottom.len()) {
         for (s, &wt) in row.iter().enumerate().take(d.top.len()) {
-            if !wt.is_finite() || wt < MIN_DRAWN {
-                continue;
-            }
-            let wt = wt.min(1.0);
-            let style = ShapeStyle {
-                color: ink.mix(0.15 + 0.85 * wt),
-                filled: false,
-                stroke_width: ((1.0 + 6.0 * wt) * scale).round().max(1.0) as u32,
-            };
-            area.draw(&PathElement::new(
-                vec![
-                    (x(s, d.top.len()) as i32, (top_y + font * 0.3) as i32),
-                    (x(t, d.bottom.len()) as i32, (bottom_y - font * 0.3) as i32),
-                ],
-                style,
-            ))?;
+            let from = (x(s, d.top.len()) as i32, (top_y + font * 0.3) as i32);
+            let to = (x(t, d.bottom.len()) as i32, (bottom_y - font * 0.3) as i32);
+            weight_line(area, ink, wt, (0.15, 6.0), scale, from, to)?;
         }
     }
     let crowded = |n: usize| (w - 2.0 * font) / (n.max(1) as f64) < font * 4.5;
