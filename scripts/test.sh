@@ -20,6 +20,9 @@ cargo test --workspace
 log "independent reference: numpy vs attention-trace"
 cargo build --quiet --release -p attention-core --bin attention-trace
 python3 tests/reference/check_trace.py target/release/attention-trace
+log "independent reference: numpy vs attention-variants (dense, linear, tiled, ring)"
+cargo build --quiet --release -p attention-core --bin attention-variants
+python3 tests/reference/check_variants.py target/release/attention-variants
 
 ensure_browser
 ensure_wasm_opt

@@ -10,6 +10,10 @@
 //! * [`permutation`] measures permutation equivariance (reorder, compare rows);
 //! * [`position`] holds the positional encodings (sinusoidal, RoPE, ALiBi,
 //!   learned);
+//! * [`efficient`] computes attention without the n x n matrix (linear,
+//!   tiled with an online softmax, ring) next to the dense reference;
+//! * [`cost`] counts scores, bytes and FLOPs of the n x n matrix (and the KV
+//!   cache); [`sparse`] holds sparse attention patterns, masks and reach;
 //! * [`stats`] measures attention rows (entropy, softmax Jacobian, ...);
 //! * [`spec`] is the JSON contract used by the `attention-trace` command;
 //! * [`train`] is the training engine (layers with backpropagation,
@@ -19,6 +23,8 @@
 //! naming the offending field and its shape.
 
 pub mod attention;
+pub mod cost;
+pub mod efficient;
 pub mod embed;
 pub mod error;
 pub mod explain;
@@ -27,6 +33,7 @@ pub mod position;
 pub mod rng;
 pub mod scaling;
 pub mod softmax;
+pub mod sparse;
 pub mod spec;
 pub mod stats;
 pub mod train;

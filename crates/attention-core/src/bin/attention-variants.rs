@@ -1,0 +1,186 @@
+//! `attention-variants SPEC.json` (or `-` for stdin): runs one head through
+//! every attention variant of `attention_core::efficient` and prints their
+//! outputs as JSON, for the independent numpy cross-check
+//! (`tests/reference/check_variants.py`).
+//!
+//! The spec is an object with `q` (`n x d_k`), `k` (`n x d_k`) and `v`
+//! (`n x d_v`) as arrays of rows of finite numbers, and optionally `causal`
+//! (bool, default false), `scale` (bool, default true; linear attention has
+//! no scale), `block` (integer >= 1, default 2) and `devices` (integer
+//! between 1 and n, default 1). Unknown keys are errors.
+//!
+//! Output: `{"dense", "linear", "linear_quadratic", "ring", "tiled"}`, each
+//! an `n x d_v` array of rows, at full precision. On any error: exit status
+//! 2, one line on stderr naming the field, nothing on stdout.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use attention_core::efficient::{
+    dense_attention, linear_attention, linear_attention_quadratic, ring_attention, tiled_attention,
+};
+use attention_core::{AttnError, Mat};
+use serde_json::{Map, Value};
+
+const KEYS: [&str; 7] = ["q", "k", "v", "causal", "scale", "block", "devices"];
+
+fn read_input() -> Result<String, String> {
+    let mut args = std::env::args_os().skip(1);
+    let path = match (args.next(), args.next()) {
+        (Some(p), None) => p,
+        _ => return Err("usage: attention-variants SPEC.json (or - for stdin)".to_string()),
+    };
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("spec: cannot read standard input: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(&path)
+            .map_err(|e| format!("spec: cannot read {}: {e}", path.to_string_lossy()))
+    }
+}
+
+/// A non-empty, rectangular array of rows of finite numbers.
+fn matrix(obj: &Map<String, Value>, field: &str) -> Result<Mat, AttnError> {
+    let v = obj
+        .get(field)
+        .ok_or_else(|| AttnError::value(field, "is required"))?;
+    let rows = v
+        .as_array()
+        .ok_or_else(|| AttnError::value(field, "expected an array of rows of numbers"))?;
+    let cols = rows.first().and_then(Value::as_array).map_or(0, Vec::len);
+    if cols == 0 {
+        return Err(AttnError::shape(
+            field,
+            "at least 1 row of at least 1 number",
+            describe(v),
+        ));
+    }
+    let mut data = Vec::with_capacity(rows.len() * cols);
+    for (i, row) in rows.iter().enumerate() {
+        let r = row.as_array().ok_or_else(|| {
+            AttnError::shape(
+                format!("{field}[{i}]"),
+                "an array of numbers",
+                describe(row),
+            )
+        })?;
+        if r.len() != cols {
+            return Err(AttnError::shape(
+                format!("{field}[{i}]"),
+                format!("{cols} values (like row 0)"),
+                format!("{} values", r.len()),
+            ));
+        }
+        for (j, e) in r.iter().enumerate() {
+            match e.as_f64() {
+                Some(f) if f.is_finite() => data.push(f),
+                _ => {
+                    return Err(AttnError::value(
+                        format!("{field}[{i}][{j}]"),
+                        format!("expected a finite number, got {e}"),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(Mat::from_row_slice(rows.len(), cols, &data))
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Array(a) => format!("an array of {} values", a.len()),
+        Value::Object(_) => "an object".to_string(),
+        other => format!("{other}"),
+    }
+}
+
+fn flag(obj: &Map<String, Value>, field: &str, default: bool) -> Result<bool, AttnError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(AttnError::value(
+            field,
+            format!("expected true or false, got {other}"),
+        )),
+    }
+}
+
+fn count(obj: &Map<String, Value>, field: &str, default: usize) -> Result<usize, AttnError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v
+            .as_u64()
+            .and_then(|u| usize::try_from(u).ok())
+            .ok_or_else(|| {
+                AttnError::value(field, format!("expected a non-negative integer, got {v}"))
+            }),
+    }
+}
+
+fn matrix_json(m: &Mat) -> Value {
+    Value::Array(
+        m.row_iter()
+            .map(|r| {
+                Value::Array(
+                    r.iter()
+                        .map(|&f| {
+                            serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn run(text: &str) -> Result<String, AttnError> {
+    let root: Value = serde_json::from_str(text)
+        .map_err(|e| AttnError::value("spec", format!("invalid JSON: {e}")))?;
+    let obj = root
+        .as_object()
+        .ok_or_else(|| AttnError::value("spec", "expected a JSON object"))?;
+    if let Some(key) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(AttnError::value(
+            key.as_str(),
+            format!("unknown key; expected one of {}", KEYS.join(", ")),
+        ));
+    }
+    let (q, k, v) = (matrix(obj, "q")?, matrix(obj, "k")?, matrix(obj, "v")?);
+    let causal = flag(obj, "causal", false)?;
+    let scale = flag(obj, "scale", true)?;
+    let block = count(obj, "block", 2)?;
+    let devices = count(obj, "devices", 1)?;
+    let dense = dense_attention(&q, &k, &v, causal, scale)?.output;
+    let linear = linear_attention(&q, &k, &v, causal)?.output;
+    let quadratic = linear_attention_quadratic(&q, &k, &v, causal)?.output;
+    let tiled = tiled_attention(&q, &k, &v, causal, scale, block)?.output;
+    let ring = ring_attention(&q, &k, &v, causal, scale, devices)?.output;
+    let mut out = Map::new();
+    out.insert("dense".into(), matrix_json(&dense));
+    out.insert("linear".into(), matrix_json(&linear));
+    out.insert("linear_quadratic".into(), matrix_json(&quadratic));
+    out.insert("tiled".into(), matrix_json(&tiled));
+    out.insert("ring".into(), matrix_json(&ring));
+    Ok(Value::Object(out).to_string())
+}
+
+fn main() -> ExitCode {
+    let result = read_input().and_then(|text| run(&text).map_err(|e| e.to_string()));
+    match result {
+        Ok(json) => {
+            let mut out = std::io::stdout().lock();
+            if writeln!(out, "{json}").and_then(|()| out.flush()).is_err() {
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(msg) => {
+            let line = msg.replace(['\n', '\r'], " ");
+            let _ = writeln!(std::io::stderr(), "{line}");
+            ExitCode::from(2)
+        }
+    }
+}
