@@ -37,7 +37,7 @@ pub fn parse_spec(text: &str) -> Result<Spec, AttnError> {
         .as_object()
         .ok_or_else(|| AttnError::value("spec", "expected a JSON object at the top level"))?;
 
-    let x = matrix(required(obj, "x")?, "x")?;
+    let x = parse_matrix(required(obj, "x")?, "x")?;
     let heads_v = required(obj, "heads")?
         .as_array()
         .ok_or_else(|| AttnError::value("heads", "expected an array of heads"))?;
@@ -52,7 +52,7 @@ pub fn parse_spec(text: &str) -> Result<Spec, AttnError> {
             let v = ho
                 .get(name)
                 .ok_or_else(|| AttnError::value(&f, "missing required field"))?;
-            matrix(v, &f)
+            parse_matrix(v, &f)
         };
         heads.push(HeadWeights {
             w_q: get("w_q")?,
@@ -60,7 +60,9 @@ pub fn parse_spec(text: &str) -> Result<Spec, AttnError> {
             w_v: get("w_v")?,
         });
     }
-    let w_o = optional(obj, "w_o").map(|v| matrix(v, "w_o")).transpose()?;
+    let w_o = optional(obj, "w_o")
+        .map(|v| parse_matrix(v, "w_o"))
+        .transpose()?;
 
     let scale = match optional(obj, "scale") {
         None => true,
@@ -121,8 +123,9 @@ fn optional<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     obj.get(key).filter(|v| !v.is_null())
 }
 
-/// Parses a non-empty, rectangular array of rows of finite numbers.
-fn matrix(v: &Value, field: &str) -> Result<Mat, AttnError> {
+/// Parses a non-empty, rectangular array of rows of finite numbers (rows
+/// are positions); errors name `field` and the offending row or entry.
+pub fn parse_matrix(v: &Value, field: &str) -> Result<Mat, AttnError> {
     let rows = v.as_array().ok_or_else(|| {
         AttnError::value(
             field,

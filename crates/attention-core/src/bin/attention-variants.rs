@@ -13,7 +13,7 @@
 //! an `n x d_v` array of rows, at full precision. On any error: exit status
 //! 2, one line on stderr naming the field, nothing on stdout.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use attention_core::efficient::{
@@ -24,77 +24,15 @@ use serde_json::{Map, Value};
 
 const KEYS: [&str; 7] = ["q", "k", "v", "causal", "scale", "block", "devices"];
 
-fn read_input() -> Result<String, String> {
-    let mut args = std::env::args_os().skip(1);
-    let path = match (args.next(), args.next()) {
-        (Some(p), None) => p,
-        _ => return Err("usage: attention-variants SPEC.json (or - for stdin)".to_string()),
-    };
-    if path == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("spec: cannot read standard input: {e}"))?;
-        Ok(s)
-    } else {
-        std::fs::read_to_string(&path)
-            .map_err(|e| format!("spec: cannot read {}: {e}", path.to_string_lossy()))
-    }
-}
+#[path = "shared/input.rs"]
+mod input;
 
-/// A non-empty, rectangular array of rows of finite numbers.
+/// The matrix at `field` (see [`attention_core::spec::parse_matrix`]).
 fn matrix(obj: &Map<String, Value>, field: &str) -> Result<Mat, AttnError> {
     let v = obj
         .get(field)
         .ok_or_else(|| AttnError::value(field, "is required"))?;
-    let rows = v
-        .as_array()
-        .ok_or_else(|| AttnError::value(field, "expected an array of rows of numbers"))?;
-    let cols = rows.first().and_then(Value::as_array).map_or(0, Vec::len);
-    if cols == 0 {
-        return Err(AttnError::shape(
-            field,
-            "at least 1 row of at least 1 number",
-            describe(v),
-        ));
-    }
-    let mut data = Vec::with_capacity(rows.len() * cols);
-    for (i, row) in rows.iter().enumerate() {
-        let r = row.as_array().ok_or_else(|| {
-            AttnError::shape(
-                format!("{field}[{i}]"),
-                "an array of numbers",
-                describe(row),
-            )
-        })?;
-        if r.len() != cols {
-            return Err(AttnError::shape(
-                format!("{field}[{i}]"),
-                format!("{cols} values (like row 0)"),
-                format!("{} values", r.len()),
-            ));
-        }
-        for (j, e) in r.iter().enumerate() {
-            match e.as_f64() {
-                Some(f) if f.is_finite() => data.push(f),
-                _ => {
-                    return Err(AttnError::value(
-                        format!("{field}[{i}][{j}]"),
-                        format!("expected a finite number, got {e}"),
-                    ))
-                }
-            }
-        }
-    }
-    Ok(Mat::from_row_slice(rows.len(), cols, &data))
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Array(a) => format!("an array of {} values", a.len()),
-        Value::Object(_) => "an object".to_string(),
-        other => format!("{other}"),
-    }
+    attention_core::spec::parse_matrix(v, field)
 }
 
 fn flag(obj: &Map<String, Value>, field: &str, default: bool) -> Result<bool, AttnError> {
@@ -168,7 +106,8 @@ fn run(text: &str) -> Result<String, AttnError> {
 }
 
 fn main() -> ExitCode {
-    let result = read_input().and_then(|text| run(&text).map_err(|e| e.to_string()));
+    let result = input::read_input("attention-variants")
+        .and_then(|text| run(&text).map_err(|e| e.to_string()));
     match result {
         Ok(json) => {
             let mut out = std::io::stdout().lock();
