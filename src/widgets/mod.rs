@@ -12,6 +12,7 @@ pub mod coref;
 pub mod formula;
 pub mod heatmap;
 pub mod notes;
+pub mod run_buttons;
 pub mod section;
 pub mod seeded;
 pub mod self_check;

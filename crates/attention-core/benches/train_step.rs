@@ -36,24 +36,9 @@ fn run(c: &mut Criterion) -> Result<(), AttnError> {
     Ok(())
 }
 
-/// Benchmarks `f` as `name`; Err with the first error `f` returned, if any.
-fn time<T>(
-    c: &mut Criterion,
-    name: &str,
-    mut f: impl FnMut() -> Result<T, AttnError>,
-) -> Result<(), AttnError> {
-    let mut first_error = None;
-    c.bench_function(name, |b| {
-        b.iter(|| match f() {
-            Ok(v) => Some(v),
-            Err(e) => {
-                first_error.get_or_insert(e);
-                None
-            }
-        })
-    });
-    first_error.map_or(Ok(()), Err)
-}
+#[path = "shared/time.rs"]
+mod time;
+use time::time;
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

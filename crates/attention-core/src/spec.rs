@@ -181,7 +181,9 @@ fn describe(v: &Value) -> String {
     }
 }
 
-fn matrix_json(m: &Mat) -> Value {
+/// A matrix as JSON rows of numbers (full precision; non-finite entries,
+/// such as masked logits, become `null`).
+pub fn matrix_json(m: &Mat) -> Value {
     Value::Array(
         m.row_iter()
             .map(|r| {

@@ -26,6 +26,7 @@ use crate::widgets::chart::{draw_from, draw_from_result, Chart};
 use crate::widgets::choice::OptionGroup;
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
+use crate::widgets::run_buttons::RunButtons;
 use crate::widgets::section::Section;
 use crate::widgets::self_check::SelfCheck;
 use crate::widgets::slider::{ParamSlider, Slider, Toggle};
@@ -290,18 +291,7 @@ fn LearnControls(
     let state = url.state;
     let steps = Memo::new(move |_| state.with(|s| s.steps));
     let done = move || snapshots.with(|s| s.last().map(|x| x.step)) == Some(steps.get());
-    let button = move || {
-        if runner.running() {
-            "Pause"
-        } else if done() {
-            "Done"
-        } else if snapshots.with(Vec::len) > 1 {
-            "Continue"
-        } else {
-            "Train from scratch"
-        }
-    };
-    let reset = move |_| {
+    let reset = move |()| {
         runner.reset();
         scrub.set(Scrub::default());
     };
@@ -315,17 +305,17 @@ fn LearnControls(
                 value=move || steps.get()
                 on_change=move |v: usize| url.edit(|s| s.steps = v)
             />
-            <div class="control">
-                <button class="primary" data-testid="learn-toggle" disabled=done on:click=move |_| runner.toggle()>
-                    {button}
-                </button>
-                <button data-testid="learn-reset" on:click=reset>
-                    "Reset"
-                </button>
-                <button data-testid="learn-seed" on:click=move |_| url.edit(|s| s.seed = SEED.next(s.seed))>
-                    {move || format!("New seed (now {})", state.with(|s| s.seed))}
-                </button>
-            </div>
+            <RunButtons
+                prefix="learn"
+                start="Train from scratch"
+                running=move || runner.running()
+                started=move || { snapshots.with(Vec::len) > 1 }
+                done=done
+                on_toggle=move |()| runner.toggle()
+                on_reset=reset
+                seed=move || state.with(|s| s.seed)
+                on_new_seed=move |()| url.edit(|s| s.seed = SEED.next(s.seed))
+            />
         </div>
     }
 }

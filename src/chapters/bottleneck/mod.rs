@@ -22,6 +22,7 @@ use crate::training::Runner;
 use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::heatmap::Heatmap;
 use crate::widgets::notes::Notes;
+use crate::widgets::run_buttons::RunButtons;
 use crate::widgets::section::Section;
 use crate::widgets::self_check::SelfCheck;
 use crate::widgets::slider::ParamSlider;
@@ -243,18 +244,6 @@ fn RetrainControls(
     progress: Memo<Progress>,
 ) -> impl IntoView {
     let state = url.state;
-    let done = move || progress.with(|p| p.done);
-    let button = move || {
-        if runner.running() {
-            "Pause"
-        } else if done() {
-            "Done"
-        } else if progress.with(|p| p.step > 0) {
-            "Continue"
-        } else {
-            "Train both"
-        }
-    };
     view! {
         <div class="control-grid">
             <ParamSlider
@@ -265,17 +254,17 @@ fn RetrainControls(
                 value=move || state.with(|s| s.steps)
                 on_change=move |v: usize| url.edit(|s| s.steps = v)
             />
-            <div class="control">
-                <button class="primary" data-testid="retrain-toggle" disabled=done on:click=move |_| runner.toggle()>
-                    {button}
-                </button>
-                <button data-testid="retrain-reset" on:click=move |_| runner.reset()>
-                    "Reset"
-                </button>
-                <button data-testid="retrain-seed" on:click=move |_| url.edit(|s| s.seed = SEED.next(s.seed))>
-                    {move || format!("New seed (now {})", state.with(|s| s.seed))}
-                </button>
-            </div>
+            <RunButtons
+                prefix="retrain"
+                start="Train both"
+                running=move || runner.running()
+                started=move || progress.with(|p| p.step > 0)
+                done=move || progress.with(|p| p.done)
+                on_toggle=move |()| runner.toggle()
+                on_reset=move |()| runner.reset()
+                seed=move || state.with(|s| s.seed)
+                on_new_seed=move |()| url.edit(|s| s.seed = SEED.next(s.seed))
+            />
         </div>
     }
 }

@@ -10,6 +10,7 @@ use super::state::SEED;
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
 use crate::training::{Job, Runner};
 use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::run_buttons::run_label;
 use crate::widgets::section::Section;
 use crate::widgets::table::items_table;
 use attention_core::train::{Adam, EncoderClassifier, Module, Optimizer, Question, TwoLookup};
@@ -218,16 +219,10 @@ pub fn summary(history: &[Point]) -> String {
 /// The toggle's label: "Pause" while running, "Continue" within a race,
 /// else the start label.
 fn toggle_label(running: bool, history: &[Point]) -> &'static str {
-    if running {
-        "Pause"
-    } else if history
+    let within = history
         .last()
-        .is_some_and(|p| p.step > 0 && p.step < MAX_STEPS)
-    {
-        "Continue"
-    } else {
-        "Train both"
-    }
+        .is_some_and(|p| p.step > 0 && p.step < MAX_STEPS);
+    run_label(running, false, within, "Train both")
 }
 
 /// Section 5 of the chapter: a new `seed` is a new race.

@@ -9,6 +9,7 @@ use super::state::{PosState, EXP_SEED, K, STEPS};
 use crate::chapters::UrlState;
 use crate::charts::plots::draw_curves;
 use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::run_buttons::{run_label, RunButtons};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::{NumbersTable, TableData};
@@ -21,6 +22,9 @@ pub fn progress_of(runner: ExpRunner) -> Memo<Progress> {
     Memo::new(move |_| runner.view().unwrap_or_default())
 }
 
+/// The start button's text before the first run.
+const START: &str = "Train the five models";
+
 /// Train / pause / continue; "Done" (disabled) once everything is measured.
 #[component]
 pub fn TrainButton(
@@ -32,15 +36,8 @@ pub fn TrainButton(
     primary: bool,
 ) -> impl IntoView {
     let label = move || {
-        if runner.running() {
-            "Pause"
-        } else if progress.with(|p| p.done) {
-            "Done"
-        } else if progress.with(|p| p.step > 0) {
-            "Continue"
-        } else {
-            "Train the five models"
-        }
+        let (done, started) = progress.with(|p| (p.done, p.step > 0));
+        run_label(runner.running(), done, started, START)
     };
     view! {
         <button class=primary.then_some("primary") data-testid=test_id disabled=move || progress.with(|p| p.done) on:click=move |_| runner.toggle()>
@@ -133,13 +130,17 @@ fn ExperimentControls(
                 value=move || state.with(|s| s.steps)
                 on_change=move |v: usize| url.edit(|s| s.steps = v)
             />
-            <div class="control">
-                <TrainButton runner=runner progress=progress test_id="exp-toggle" primary=true />
-                <button data-testid="exp-reset" on:click=move |_| runner.reset()>"Reset"</button>
-                <button data-testid="exp-seed" on:click=move |_| url.edit(|s| s.exp_seed = EXP_SEED.next(s.exp_seed))>
-                    {move || format!("New seed (now {})", state.with(|s| s.exp_seed))}
-                </button>
-            </div>
+            <RunButtons
+                prefix="exp"
+                start=START
+                running=move || runner.running()
+                started=move || progress.with(|p| p.step > 0)
+                done=move || progress.with(|p| p.done)
+                on_toggle=move |()| runner.toggle()
+                on_reset=move |()| runner.reset()
+                seed=move || state.with(|s| s.exp_seed)
+                on_new_seed=move |()| url.edit(|s| s.exp_seed = EXP_SEED.next(s.exp_seed))
+            />
         </div>
     }
 }

@@ -22,6 +22,7 @@ use crate::widgets::chart::{draw_from, draw_from_result, Chart};
 use crate::widgets::choice::OptionGroup;
 use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
+use crate::widgets::run_buttons::run_label;
 use crate::widgets::section::Section;
 use crate::widgets::self_check::SelfCheck;
 use crate::widgets::slider::{ParamSlider, Slider, Toggle};
@@ -308,15 +309,7 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
                 <TrainSettings url=url />
                 <div class="control">
                     <button class="primary" data-testid="train-toggle" on:click=move |_| runner.toggle()>
-                        {move || {
-                            if runner.running() {
-                                "Pause"
-                            } else if steps_done() > 0 {
-                                "Continue"
-                            } else {
-                                "Start training"
-                            }
-                        }}
+                        {move || run_label(runner.running(), false, steps_done() > 0, "Start training")}
                     </button>
                     <button data-testid="train-reset" on:click=move |_| runner.reset()>
                         "Reset"

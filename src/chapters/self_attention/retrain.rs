@@ -11,6 +11,7 @@
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
 use crate::training::{Job, Runner};
 use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::run_buttons::run_label;
 use crate::widgets::section::Section;
 use crate::widgets::table::items_table;
 use attention_core::train::coref::{accuracy, CorefTrainer, CorefTraining, Corpus, Sentence};
@@ -197,13 +198,8 @@ pub fn chart(history: &[Point]) -> CurveChart {
 /// The toggle's label: "Pause" while running, "Continue" within a run,
 /// else the start label.
 fn toggle_label(running: bool, history: &[Point]) -> &'static str {
-    if running {
-        "Pause"
-    } else if history.last().is_some_and(|p| p.step > 0 && p.step < STEPS) {
-        "Continue"
-    } else {
-        "Train from scratch"
-    }
+    let within = history.last().is_some_and(|p| p.step > 0 && p.step < STEPS);
+    run_label(running, false, within, "Train from scratch")
 }
 
 /// One line on the run: step, accuracy, loss and speed.

@@ -58,22 +58,6 @@ fn count(obj: &Map<String, Value>, field: &str, default: usize) -> Result<usize,
     }
 }
 
-fn matrix_json(m: &Mat) -> Value {
-    Value::Array(
-        m.row_iter()
-            .map(|r| {
-                Value::Array(
-                    r.iter()
-                        .map(|&f| {
-                            serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
-                        })
-                        .collect(),
-                )
-            })
-            .collect(),
-    )
-}
-
 fn run(text: &str) -> Result<String, AttnError> {
     let root: Value = serde_json::from_str(text)
         .map_err(|e| AttnError::value("spec", format!("invalid JSON: {e}")))?;
@@ -97,11 +81,14 @@ fn run(text: &str) -> Result<String, AttnError> {
     let tiled = tiled_attention(&q, &k, &v, causal, scale, block)?.output;
     let ring = ring_attention(&q, &k, &v, causal, scale, devices)?.output;
     let mut out = Map::new();
-    out.insert("dense".into(), matrix_json(&dense));
-    out.insert("linear".into(), matrix_json(&linear));
-    out.insert("linear_quadratic".into(), matrix_json(&quadratic));
-    out.insert("tiled".into(), matrix_json(&tiled));
-    out.insert("ring".into(), matrix_json(&ring));
+    out.insert("dense".into(), attention_core::spec::matrix_json(&dense));
+    out.insert("linear".into(), attention_core::spec::matrix_json(&linear));
+    out.insert(
+        "linear_quadratic".into(),
+        attention_core::spec::matrix_json(&quadratic),
+    );
+    out.insert("tiled".into(), attention_core::spec::matrix_json(&tiled));
+    out.insert("ring".into(), attention_core::spec::matrix_json(&ring));
     Ok(Value::Object(out).to_string())
 }
 
