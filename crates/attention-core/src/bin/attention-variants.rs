@@ -13,7 +13,6 @@
 //! an `n x d_v` array of rows, at full precision. On any error: exit status
 //! 2, one line on stderr naming the field, nothing on stdout.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use attention_core::efficient::{
@@ -93,20 +92,5 @@ fn run(text: &str) -> Result<String, AttnError> {
 }
 
 fn main() -> ExitCode {
-    let result = input::read_input("attention-variants")
-        .and_then(|text| run(&text).map_err(|e| e.to_string()));
-    match result {
-        Ok(json) => {
-            let mut out = std::io::stdout().lock();
-            if writeln!(out, "{json}").and_then(|()| out.flush()).is_err() {
-                return ExitCode::from(2);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(msg) => {
-            let line = msg.replace(['\n', '\r'], " ");
-            let _ = writeln!(std::io::stderr(), "{line}");
-            ExitCode::from(2)
-        }
-    }
+    input::main_with("attention-variants", run)
 }

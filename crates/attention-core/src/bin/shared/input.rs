@@ -1,7 +1,9 @@
-//! The spec-reading front of the JSON commands (`attention-trace`,
-//! `attention-variants`): one argument, a path or `-` for standard input.
+//! The front of the JSON commands (`attention-trace`, `attention-variants`):
+//! one argument, a path or `-` for standard input; the JSON on stdout, or
+//! exit status 2 with one line on stderr and nothing on stdout.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::process::ExitCode;
 
 /// The text of the spec named on the command line, or a one-line reason
 /// (`command` names the program in the usage line).
@@ -20,5 +22,27 @@ pub fn read_input(command: &str) -> Result<String, String> {
     } else {
         std::fs::read_to_string(&path)
             .map_err(|e| format!("spec: cannot read {}: {e}", path.to_string_lossy()))
+    }
+}
+
+/// Runs `run` on the spec named on the command line and reports as above.
+pub fn main_with<E: std::fmt::Display>(
+    command: &str,
+    run: fn(&str) -> Result<String, E>,
+) -> ExitCode {
+    let result = read_input(command).and_then(|text| run(&text).map_err(|e| e.to_string()));
+    match result {
+        Ok(json) => {
+            let mut out = std::io::stdout().lock();
+            if writeln!(out, "{json}").and_then(|()| out.flush()).is_err() {
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(msg) => {
+            let line = msg.replace(['\n', '\r'], " ");
+            let _ = writeln!(std::io::stderr(), "{line}");
+            ExitCode::from(2)
+        }
     }
 }
