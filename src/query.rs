@@ -275,6 +275,15 @@ impl IntParam {
     pub fn pair(&self, v: impl std::fmt::Display) -> (&'static str, String) {
         (self.key, v.to_string())
     }
+
+    /// This parameter with its maximum set by another one (the selected
+    /// head among `max` heads).
+    pub fn with_max(self, max: usize) -> IntParam {
+        IntParam {
+            max: i64::try_from(max).unwrap_or(i64::MAX),
+            ..self
+        }
+    }
 }
 
 /// One real-number parameter: key, note name, range and default.
@@ -472,6 +481,10 @@ pub trait Param<T> {
     fn default_value(&self) -> T;
     /// The `(key, value)` pair for [`build`].
     fn write(&self, v: &T) -> (&'static str, String);
+    /// The pair, or `None` when the value is left out of the link.
+    fn write_opt(&self, v: &T) -> Option<(&'static str, String)> {
+        Some(self.write(v))
+    }
 }
 
 impl Param<usize> for IntParam {
@@ -512,6 +525,77 @@ impl Param<usize> for OneBased {
     }
     fn write(&self, v: &usize) -> (&'static str, String) {
         self.0.pair(v.saturating_add(1))
+    }
+}
+
+/// An even whole number (a width made of pairs): odd values in the link
+/// round up, with a note.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Even(pub IntParam);
+
+impl Even {
+    /// A slider's value: rounded into the range, odd values up (down at
+    /// an odd maximum).
+    pub fn clamp_usize(&self, v: f64) -> usize {
+        self.up_to_even(self.0.clamp_usize(v))
+    }
+
+    fn up_to_even(&self, v: usize) -> usize {
+        let up = v.div_ceil(2) * 2;
+        if i64::try_from(up).map_or(true, |u| u > self.0.max) {
+            up.saturating_sub(2)
+        } else {
+            up
+        }
+    }
+}
+
+impl Param<usize> for Even {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> usize {
+        let v = self.0.read_usize(n, q);
+        let even = self.up_to_even(v);
+        if even != v {
+            n.0.push(format!("{} must be even; using {even}.", self.0.label));
+        }
+        even
+    }
+    fn default_value(&self) -> usize {
+        self.0.default_usize()
+    }
+    fn write(&self, v: &usize) -> (&'static str, String) {
+        self.0.pair(v)
+    }
+}
+
+/// An optional pick among `count` items (a selected token), written
+/// 1-based: absent or empty in the link means none, and so does any value
+/// when there is nothing to pick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pick {
+    pub param: IntParam,
+    pub count: usize,
+}
+
+impl Param<Option<usize>> for Pick {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> Option<usize> {
+        match q.get(self.param.key) {
+            Some(raw) if !raw.is_empty() && self.count > 0 => {
+                Some(OneBased(self.param.with_max(self.count)).read_value(n, q))
+            }
+            _ => None,
+        }
+    }
+    fn default_value(&self) -> Option<usize> {
+        None
+    }
+    fn write(&self, v: &Option<usize>) -> (&'static str, String) {
+        (
+            self.param.key,
+            v.map_or(String::new(), |i| (i + 1).to_string()),
+        )
+    }
+    fn write_opt(&self, v: &Option<usize>) -> Option<(&'static str, String)> {
+        v.map(|_| self.write(v))
     }
 }
 
@@ -563,6 +647,10 @@ impl<T: Choice> Param<T> for ChoiceParam<T> {
 /// one [`Param`] definition: derives `Default` (every parameter's
 /// default), `from_query` (read in field order, notes for bad values) and
 /// `to_query` (written in field order).
+///
+/// A parameter may depend on the fields before it, by name: in
+/// `pub head: usize = OneBased(HEAD.with_max(heads))` the selected head's
+/// maximum is the `heads` field read just before (in all three functions).
 macro_rules! url_state {
     (
         $(#[$meta:meta])*
@@ -577,10 +665,10 @@ macro_rules! url_state {
         }
 
         impl Default for $name {
+            #[allow(unused_variables)]
             fn default() -> Self {
-                $name {
-                    $( $field: $crate::query::Param::<$ty>::default_value(&$param), )*
-                }
+                $( let $field: $ty = $crate::query::Param::<$ty>::default_value(&$param); )*
+                $name { $( $field, )* }
             }
         }
 
@@ -589,22 +677,62 @@ macro_rules! url_state {
             /// the notes.
             pub fn from_query(q: &$crate::query::Query) -> (Self, Vec<String>) {
                 let mut n = $crate::query::Notes::default();
-                let s = $name {
-                    $( $field: $crate::query::Param::<$ty>::read_value(&$param, &mut n, q), )*
-                };
-                (s, n.0)
+                $( let $field: $ty = $crate::query::Param::<$ty>::read_value(&$param, &mut n, q); )*
+                ($name { $( $field, )* }, n.0)
             }
 
             /// The query string that restores this state.
+            #[allow(unused_variables)]
             pub fn to_query(&self) -> String {
-                $crate::query::build(&[
-                    $( $crate::query::Param::<$ty>::write(&$param, &self.$field), )*
-                ])
+                let mut pairs = Vec::new();
+                $(
+                    pairs.extend($crate::query::Param::<$ty>::write_opt(&$param, &self.$field));
+                    let $field: $ty = self.$field.clone();
+                )*
+                $crate::query::build(&pairs)
             }
         }
     };
 }
 pub(crate) use url_state;
+
+/// An enum of named options for a [`ChoiceParam`]: each variant with its
+/// word in the URL and, optionally for all, its label on the page
+/// (`Adam = "adam", "Adam (lr 0.003)"`, which also derives `label()`).
+macro_rules! choice {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $key:literal ),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $( $(#[$vmeta])* $variant, )* }
+
+        impl $crate::query::Choice for $name {
+            const ALL: &'static [Self] = &[ $( $name::$variant, )* ];
+            fn key(self) -> &'static str {
+                match self { $( $name::$variant => $key, )* }
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $key:literal, $label:literal ),* $(,)? }
+    ) => {
+        $crate::query::choice! {
+            $(#[$meta])*
+            pub enum $name { $( $(#[$vmeta])* $variant = $key ),* }
+        }
+
+        impl $name {
+            /// The option's name on the page.
+            pub fn label(self) -> &'static str {
+                match self { $( $name::$variant => $label, )* }
+            }
+        }
+    };
+}
+pub(crate) use choice;
 
 /// Test helper for a chapter's state: an empty query gives the default
 /// without notes, and `sample` (which must differ from the default)
@@ -805,6 +933,55 @@ mod tests {
             ("the cat".to_string(), 20.0, 1.0)
         );
         assert!(n.0.is_empty());
+    }
+
+    choice! {
+        pub enum Fruit {
+            Apple = "apple", "Apple pie",
+            Pear = "pear", "Pear tart",
+        }
+    }
+
+    url_state! {
+        pub struct Demo {
+            pub count: usize = IntParam::new("n", "count", 1, 8, 3),
+            /// Its maximum is `count`, read just before.
+            pub item: usize = OneBased(IntParam::new("i", "item", 1, 1, 1).with_max(count)),
+            pub picked: Option<usize> = Pick { param: IntParam::new("s", "selected", 1, 1, 1), count },
+            pub width: usize = Even(IntParam::new("w", "width", 2, 16, 4)),
+            pub fruit: Fruit = ChoiceParam::new("f", "fruit", Fruit::Pear),
+        }
+    }
+
+    #[test]
+    fn url_state_reads_dependent_even_optional_and_choice_fields() {
+        let d = Demo::default();
+        assert_eq!(
+            (d.count, d.item, d.picked, d.width, d.fruit),
+            (3, 0, None, 4, Fruit::Pear)
+        );
+        assert_eq!(d.to_query(), "n=3&i=1&w=4&f=pear", "no pick, no key");
+        let (s, notes) = Demo::from_query(&q("n=2&i=5&s=9&w=5&f=APPLE"));
+        assert_eq!(
+            (s.count, s.item, s.picked, s.width, s.fruit),
+            (2, 1, Some(1), 6, Fruit::Apple)
+        );
+        assert_eq!(
+            notes,
+            vec![
+                "item = 5 is above the maximum 2; using 2.".to_string(),
+                "selected = 9 is above the maximum 2; using 2.".to_string(),
+                "width must be even; using 6.".to_string(),
+            ]
+        );
+        check_round_trip(Demo::from_query, Demo::to_query, s);
+        assert_eq!(Demo::from_query(&q("s=")).0.picked, None);
+        assert_eq!((Fruit::Apple.label(), Fruit::ALL.len()), ("Apple pie", 2));
+        assert_eq!(
+            Even(IntParam::new("w", "width", 2, 15, 4)).clamp_usize(15.0),
+            14,
+            "never past an odd maximum"
+        );
     }
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]

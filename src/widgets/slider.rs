@@ -6,7 +6,7 @@
 //! log(value) between `min` and `max`.
 
 use super::unique_id;
-use crate::query::IntParam;
+use crate::query::{Even, IntParam};
 use leptos::prelude::*;
 
 /// Positions of a logarithmic slider.
@@ -100,13 +100,47 @@ pub fn Slider(
     }
 }
 
+/// The whole-number parameter behind a [`ParamSlider`]: any [`IntParam`],
+/// or an [`Even`] one (which moves in steps of 2 and reports even values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SliderParam {
+    param: IntParam,
+    even: bool,
+}
+
+impl From<IntParam> for SliderParam {
+    fn from(param: IntParam) -> Self {
+        SliderParam { param, even: false }
+    }
+}
+
+impl From<Even> for SliderParam {
+    fn from(even: Even) -> Self {
+        SliderParam {
+            param: even.0,
+            even: true,
+        }
+    }
+}
+
+impl SliderParam {
+    /// A slider's value rounded into the range (and up to even).
+    pub fn clamp_usize(&self, v: f64) -> usize {
+        if self.even {
+            Even(self.param).clamp_usize(v)
+        } else {
+            self.param.clamp_usize(v)
+        }
+    }
+}
+
 /// A [`Slider`] for one whole-number URL parameter: its range comes from
 /// the parameter's one definition, and every value it reports is clamped
 /// into that range.
 #[component]
 pub fn ParamSlider(
     #[prop(into)] label: String,
-    param: IntParam,
+    #[prop(into)] param: SliderParam,
     #[prop(into)] value: Signal<usize>,
     #[prop(into)] on_change: Callback<usize>,
     #[prop(default = 1.0)] step: f64,
@@ -115,13 +149,14 @@ pub fn ParamSlider(
     #[prop(optional, into)] test_id: String,
 ) -> impl IntoView {
     let report = Callback::new(move |v: f64| on_change.run(param.clamp_usize(v)));
+    let step = if param.even { step.max(2.0) } else { step };
     view! {
         <Slider
             label=label
             value=move || value.get() as f64
             on_change=report
-            min=param.min_f64()
-            max=param.max_f64()
+            min=param.param.min_f64()
+            max=param.param.max_f64()
             step=step
             log=log
             hint=hint

@@ -2,7 +2,7 @@
 //! `head` (`mean`, 1 or 2), `hard` (1/0), and for training from scratch
 //! `steps` (50-2000) and `seed`.
 
-use crate::query::{url_state, Choice, ChoiceParam, FlagParam, IntParam, OneBased, TextParam};
+use crate::query::{choice, url_state, ChoiceParam, FlagParam, IntParam, OneBased, TextParam};
 
 pub const DEFAULT_TEXT: &str =
     "la fille petite qui regarde le chat noir ne mange pas la pomme de terre";
@@ -15,22 +15,13 @@ pub const HARD: FlagParam = FlagParam::new("hard", "hard alignment", false);
 pub const STEPS: IntParam = IntParam::new("steps", "training steps", 50, 2000, 400);
 pub const SEED: IntParam = IntParam::seed("seed", "seed", 1);
 
-/// Which cross-attention is shown: the mean of the heads, or one head.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Head {
-    Mean,
-    First,
-    Second,
-}
-
-impl Choice for Head {
-    const ALL: &'static [Self] = &[Head::Mean, Head::First, Head::Second];
-    fn key(self) -> &'static str {
-        match self {
-            Head::Mean => "mean",
-            Head::First => "1",
-            Head::Second => "2",
-        }
+choice! {
+    /// Which cross-attention is shown: the mean of the heads, or one head
+    /// (with its name on the buttons).
+    pub enum Head {
+        Mean = "mean", "average",
+        First = "1", "1",
+        Second = "2", "2",
     }
 }
 
@@ -41,14 +32,6 @@ impl Head {
             Head::Mean => None,
             Head::First => Some(0),
             Head::Second => Some(1),
-        }
-    }
-
-    /// On its button.
-    pub fn label(self) -> &'static str {
-        match self {
-            Head::Mean => "average",
-            other => other.key(),
         }
     }
 }
@@ -68,23 +51,24 @@ url_state! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::parse;
+    use crate::query::{check_round_trip, parse, Choice};
     use crate::widgets::translation::read_input;
     use attention_core::train::translate::Vocab;
 
     #[test]
     fn round_trip_and_garbage() {
-        let (d, notes) = AlignState::from_query(&parse(""));
-        assert_eq!((d, notes.len()), (AlignState::default(), 0));
-        let s = AlignState {
-            text: "le chat <i>dort</i>".into(),
-            layer: 0,
-            head: Head::Second,
-            hard: true,
-            steps: 50,
-            seed: 7,
-        };
-        assert_eq!(AlignState::from_query(&parse(&s.to_query())), (s, vec![]));
+        check_round_trip(
+            AlignState::from_query,
+            AlignState::to_query,
+            AlignState {
+                text: "le chat <i>dort</i>".into(),
+                layer: 0,
+                head: Head::Second,
+                hard: true,
+                steps: 50,
+                seed: 7,
+            },
+        );
         let (s, notes) = AlignState::from_query(&parse("layer=9&head=3&hard=x&steps=1e9&seed=-1"));
         assert_eq!(
             (s.layer, s.head, s.hard, s.steps, s.seed),

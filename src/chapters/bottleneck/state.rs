@@ -25,23 +25,21 @@ url_state! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::parse;
+    use crate::query::{check_round_trip, parse};
     use crate::widgets::translation::read_input;
     use attention_core::train::translate::Vocab;
 
     #[test]
     fn round_trip_and_garbage() {
-        let (d, notes) = BottleneckState::from_query(&parse(""));
-        assert_eq!((d, notes.len()), (BottleneckState::default(), 0));
-        let s = BottleneckState {
-            text: "la <b>fille</b> dort 猫".into(),
-            context: 8,
-            steps: 50,
-            seed: 9,
-        };
-        assert_eq!(
-            BottleneckState::from_query(&parse(&s.to_query())),
-            (s, vec![])
+        check_round_trip(
+            BottleneckState::from_query,
+            BottleneckState::to_query,
+            BottleneckState {
+                text: "la <b>fille</b> dort 猫".into(),
+                context: 8,
+                steps: 50,
+                seed: 9,
+            },
         );
         let (s, notes) =
             BottleneckState::from_query(&parse("c=7&text=le+chat+dort&steps=9&seed=x"));

@@ -38,7 +38,7 @@ use attention_core::train::head_study::HeadReport;
 use attention_core::train::EncoderClassifier;
 use leptos::prelude::*;
 use model::{head_name, layer_parts, masked, pruning_chart, pruning_table, ranking, LayerParts};
-use state::MhState;
+use state::{MhState, Source};
 use std::sync::Arc;
 use study::Loaded;
 
@@ -385,7 +385,7 @@ fn apart_hint(random: bool, heads: usize, width: usize) -> String {
 fn LayerApart(url: UrlState<MhState>, current: ModelMemo, corpus: Corpus) -> impl IntoView {
     let state = url.state;
     let layer = Memo::new(move |_| state.with(|s| s.layer));
-    let random = Memo::new(move |_| state.with(|s| (s.random, s.random_heads, s.random_width)));
+    let random = Memo::new(move |_| state.with(|s| (s.random(), s.random_heads, s.random_width)));
     let parts = Memo::new(move |_| {
         let (rand, heads, width) = random.get();
         if rand {
@@ -426,10 +426,10 @@ fn ApartControls(
     view! {
         <div class="control-row">
             <div class="control" role="group" aria-label="Weights">
-                <button data-testid="apart-trained" aria-pressed=move || (!is_random.get()).to_string() on:click=move |_| url.edit(|s| s.random = false)>
+                <button data-testid="apart-trained" aria-pressed=move || (!is_random.get()).to_string() on:click=move |_| url.edit(|s| s.source = Source::Trained)>
                     "Trained model"
                 </button>
-                <button data-testid="apart-random" aria-pressed=move || is_random.get().to_string() on:click=move |_| url.edit(|s| s.random = true)>
+                <button data-testid="apart-random" aria-pressed=move || is_random.get().to_string() on:click=move |_| url.edit(|s| s.source = Source::Random)>
                     "Random weights"
                 </button>
             </div>

@@ -5,29 +5,22 @@
 //! (`trained` or `random` weights in the layer view) and `rh`/`rw` (heads
 //! and per-head width of the random layer). Bad values are dropped or clamped, with notes.
 
-use crate::query::{build, Choice, ChoiceParam, IntParam, Notes, Query, TextParam};
+use crate::query::{
+    choice, url_state, ChoiceParam, IntParam, Notes, OneBased, Param, Query, TextParam,
+};
 use crate::widgets::coref::{DEFAULT_TEXT, HEADS, LAYERS};
 
-/// Where the layer view's weights come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
-    Trained,
-    Random,
-}
-
-impl Choice for Source {
-    const ALL: &'static [Self] = &[Source::Trained, Source::Random];
-    fn key(self) -> &'static str {
-        match self {
-            Source::Trained => "trained",
-            Source::Random => "random",
-        }
+choice! {
+    /// Where the layer view's weights come from.
+    pub enum Source {
+        Trained = "trained",
+        Random = "random",
     }
 }
 
 pub const TEXT: TextParam = TextParam::new("text", DEFAULT_TEXT);
 /// Heads switched off, `layer.head` 1-based, comma-separated.
-pub const OFF_KEY: &str = "off";
+pub const OFF: OffParam = OffParam { key: "off" };
 /// The layer shown side by side, 1-based.
 pub const LAYER: IntParam = IntParam::new("layer", "layer", 1, LAYERS as i64, 1);
 /// Seed of the heads race ("try the next" wraps from 999 to 1).
@@ -38,34 +31,27 @@ pub const RANDOM_HEADS: IntParam = IntParam::new("rh", "heads", 1, 8, 4);
 /// Per-head width of the random layer.
 pub const RANDOM_WIDTH: IntParam = IntParam::new("rw", "head width", 1, 16, 8);
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct MhState {
-    pub text: String,
-    /// Heads switched off, `(layer, head)` 0-based, sorted, no repeats.
-    pub off: Vec<(usize, usize)>,
-    /// 0-based layer shown side by side.
-    pub layer: usize,
-    /// Seed of the several-heads-or-one race.
-    pub seed: u64,
-    /// Section 4 shows random weights instead of the trained model.
-    pub random: bool,
-    /// Heads and per-head width of the random layer.
-    pub random_heads: usize,
-    pub random_width: usize,
+url_state! {
+    pub struct MhState {
+        pub text: String = TEXT,
+        /// Heads switched off, `(layer, head)` 0-based, sorted, no repeats.
+        pub off: Vec<(usize, usize)> = OFF,
+        /// 0-based layer shown side by side.
+        pub layer: usize = OneBased(LAYER),
+        /// Seed of the several-heads-or-one race.
+        pub seed: u64 = SEED,
+        /// Section 4 shows the trained model or random weights.
+        pub source: Source = SOURCE,
+        /// Heads and per-head width of the random layer.
+        pub random_heads: usize = RANDOM_HEADS,
+        pub random_width: usize = RANDOM_WIDTH,
+    }
 }
 
-impl Default for MhState {
-    fn default() -> Self {
-        MhState {
-            text: TEXT.default.to_string(),
-            off: Vec::new(),
-            layer: LAYER.default_usize().saturating_sub(1),
-            seed: SEED.default_u64(),
-            random: SOURCE.default == Source::Random,
-            random_heads: RANDOM_HEADS.default_usize(),
-            random_width: RANDOM_WIDTH.default_usize(),
-        }
-    }
+/// The heads switched off, as `layer.head` (1-based) items: unknown ones
+/// are dropped with one note naming them.
+pub struct OffParam {
+    pub key: &'static str,
 }
 
 /// Parses `l.h` (1-based) into a 0-based head of the shipped model.
@@ -78,71 +64,43 @@ fn parse_head(item: &str) -> Option<(usize, usize)> {
     ((1..=LAYERS).contains(&l) && (1..=HEADS).contains(&h)).then(|| (l - 1, h - 1))
 }
 
-impl MhState {
-    pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let mut n = Notes::default();
-        let text = TEXT.read(&mut n, q);
+impl Param<Vec<(usize, usize)>> for OffParam {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> Vec<(usize, usize)> {
         let mut off = Vec::new();
         let mut bad = Vec::new();
-        for item in q
-            .get(OFF_KEY)
-            .map_or("", String::as_str)
-            .split(',')
-            .filter(|s| !s.trim().is_empty())
-        {
+        let items = q.get(self.key).map_or("", String::as_str).split(',');
+        for item in items.filter(|s| !s.trim().is_empty()) {
             match parse_head(item) {
                 Some(h) => off.push(h),
-                None => bad.push(item.chars().take(12).collect::<String>()),
+                None => bad.push(format!("“{}”", item.chars().take(12).collect::<String>())),
             }
         }
         if !bad.is_empty() {
             n.0.push(format!(
                 "Ignored {} in the list of heads switched off: heads are written layer.head, layer 1–{LAYERS}, head 1–{HEADS}.",
-                bad.iter().map(|b| format!("“{b}”")).collect::<Vec<_>>().join(", ")
+                bad.join(", ")
             ));
         }
         off.sort_unstable();
         off.dedup();
-        let layer = LAYER.read_usize(&mut n, q).saturating_sub(1);
-        let seed = SEED.read_u64(&mut n, q);
-        let random = SOURCE.read(&mut n, q) == Source::Random;
-        let random_heads = RANDOM_HEADS.read_usize(&mut n, q);
-        let random_width = RANDOM_WIDTH.read_usize(&mut n, q);
-        (
-            MhState {
-                text,
-                off,
-                layer,
-                seed,
-                random,
-                random_heads,
-                random_width,
-            },
-            n.0,
-        )
+        off
     }
-
-    pub fn to_query(&self) -> String {
-        let off = self
-            .off
+    fn default_value(&self) -> Vec<(usize, usize)> {
+        Vec::new()
+    }
+    fn write(&self, off: &Vec<(usize, usize)>) -> (&'static str, String) {
+        let items: Vec<String> = off
             .iter()
             .map(|(l, h)| format!("{}.{}", l + 1, h + 1))
-            .collect::<Vec<_>>()
-            .join(",");
-        let source = if self.random {
-            Source::Random
-        } else {
-            Source::Trained
-        };
-        build(&[
-            TEXT.pair(&self.text),
-            (OFF_KEY, off),
-            LAYER.pair(self.layer + 1),
-            SEED.pair(self.seed),
-            SOURCE.pair(source),
-            RANDOM_HEADS.pair(self.random_heads),
-            RANDOM_WIDTH.pair(self.random_width),
-        ])
+            .collect();
+        (self.key, items.join(","))
+    }
+}
+
+impl MhState {
+    /// Whether the layer view shows random weights.
+    pub fn random(&self) -> bool {
+        self.source == Source::Random
     }
 
     /// Whether head `(layer, head)` is on.
@@ -176,7 +134,7 @@ mod tests {
                 off: vec![(0, 0), (1, 3)],
                 layer: 1,
                 seed: 42,
-                random: true,
+                source: Source::Random,
                 random_heads: 8,
                 random_width: 2,
             },
@@ -190,7 +148,7 @@ mod tests {
         ));
         assert_eq!(s.off, vec![(0, 0), (1, 0)]);
         assert_eq!((s.layer, s.seed), (1, 1));
-        assert_eq!((s.random, s.random_heads, s.random_width), (false, 8, 1));
+        assert_eq!((s.random(), s.random_heads, s.random_width), (false, 8, 1));
         assert_eq!(notes.len(), 6, "{notes:?}");
         assert!(notes[0].contains("“9.9”") && notes[0].contains("“<b>”"));
         assert_eq!(notes[2], "seed = 0 is below the minimum 1; using 1.");

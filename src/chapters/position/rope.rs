@@ -4,7 +4,7 @@
 //! grows the shift about 30 times a second (`frames::every`).
 
 use super::model::{self, RopeModel};
-use super::state::{clamp_even, PosState, ROPE_D, ROPE_M, ROPE_N, ROPE_SEED, SHIFT};
+use super::state::{PosState, ROPE_D, ROPE_M, ROPE_N, ROPE_SEED, SHIFT};
 use super::{fmt, fmt_diff};
 use crate::chapters::UrlState;
 use crate::charts::plots::draw_curves_from;
@@ -12,7 +12,7 @@ use crate::charts::position::{draw_rope_pairs, rope_pairs_size, KEY, QUERY};
 use crate::frames::every;
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::section::Section;
-use crate::widgets::slider::{ParamSlider, Slider};
+use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::{NumbersTable, TableData};
 use leptos::prelude::*;
 
@@ -119,7 +119,6 @@ pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
 /// query and key.
 #[component]
 fn RopeControls(url: UrlState<PosState>, pos: Memo<RopePos>) -> impl IntoView {
-    let set = move |f: fn(&mut PosState, f64)| Callback::new(move |v: f64| url.edit(|s| f(s, v)));
     let animating = RwSignal::new(false);
     let animate = move |_| {
         let start = !animating.get_untracked();
@@ -158,14 +157,12 @@ fn RopeControls(url: UrlState<PosState>, pos: Memo<RopePos>) -> impl IntoView {
                 value=move || pos.get().shift
                 on_change=move |v: usize| url.edit(|s| s.shift = v)
             />
-            <Slider
+            <ParamSlider
                 label="Head width d"
+                param=ROPE_D
                 test_id="rope-d"
-                step=2.0
-                value=move || pos.get().d as f64
-                on_change=set(|s, v| s.rope_d = clamp_even(ROPE_D, v))
-                min=ROPE_D.min_f64()
-                max=ROPE_D.max_f64()
+                value=move || pos.get().d
+                on_change=move |v: usize| url.edit(|s| s.rope_d = v)
             />
             <div class="control">
                 <button data-testid="rope-animate" aria-pressed=move || animating.get().to_string() on:click=animate>

@@ -4,13 +4,13 @@
 
 use super::fmt_diff;
 use super::model;
-use super::state::{clamp_even, PosState, ANCHOR, SIN_D, SIN_N};
+use super::state::{PosState, ANCHOR, SIN_D, SIN_N};
 use crate::chapters::UrlState;
 use crate::charts::plots::{draw_curves, CurveChart};
 use crate::charts::position::draw_matrix_image;
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::section::Section;
-use crate::widgets::slider::{ParamSlider, Slider};
+use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::{NumbersTable, TableData};
 use leptos::prelude::*;
 
@@ -43,14 +43,12 @@ pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
             </p>
             <div class="control-grid">
                 <ParamSlider label="Positions" param=SIN_N test_id="sin-n" value=move || dims.get().0 on_change=move |v: usize| url.edit(|s| s.sin_n = v) />
-                <Slider
+                <ParamSlider
                     label="d_model"
+                    param=SIN_D
                     test_id="sin-d"
-                    step=2.0
-                    value=move || dims.get().1 as f64
-                    on_change=move |v: f64| url.edit(|s| s.sin_d = clamp_even(SIN_D, v))
-                    min=SIN_D.min_f64()
-                    max=SIN_D.max_f64()
+                    value=move || dims.get().1
+                    on_change=move |v: usize| url.edit(|s| s.sin_d = v)
                 />
                 <ParamSlider
                     label="Anchor position p"

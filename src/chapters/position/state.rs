@@ -12,18 +12,19 @@
 //! Each parameter is defined once below (key, note name, range, default);
 //! [`PosState::from_query`] never fails: bad values are clamped and explained.
 
-use crate::query::{build, Choice, ChoiceParam, FlagParam, IntParam, Notes, Query, TextParam};
+use crate::query::{
+    choice, url_state, ChoiceParam, Even, FlagParam, IntParam, Notes, OneBased, Param, Query,
+    TextParam,
+};
 use crate::text::tokenize;
 
 pub const TEXT: TextParam = TextParam::new("text", "dog bites man");
 pub const PERM: PermParam = PermParam { key: "perm" };
 pub const POS: ChoiceParam<PosScheme> = ChoiceParam::new("pos", "position", PosScheme::None);
 pub const SIN_N: IntParam = IntParam::new("sn", "positions", 1, 512, 128);
-/// Even (odd values round up, with a note).
-pub const SIN_D: IntParam = IntParam::new("sd", "d_model", 2, 512, 128);
+pub const SIN_D: Even = Even(IntParam::new("sd", "d_model", 2, 512, 128));
 pub const ANCHOR: IntParam = IntParam::new("p", "anchor position", 0, 511, 40);
-/// Even (odd values round up, with a note).
-pub const ROPE_D: IntParam = IntParam::new("rd", "head width", 2, 16, 8);
+pub const ROPE_D: Even = Even(IntParam::new("rd", "head width", 2, 16, 8));
 pub const ROPE_M: IntParam = IntParam::new("rm", "query position", 0, 511, 7);
 pub const ROPE_N: IntParam = IntParam::new("rn", "key position", 0, 511, 3);
 pub const SHIFT: IntParam = IntParam::new("shift", "shift", 0, 500, 0);
@@ -38,46 +39,15 @@ pub const K: IntParam = IntParam::new("k", "k", 1, 6, 3);
 pub const STEPS: IntParam = IntParam::new("steps", "training steps", 20, 3000, 600);
 pub const EXP_SEED: IntParam = IntParam::seed("eseed", "experiment seed", 1);
 
-/// The positional scheme of the permutation experiment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PosScheme {
-    None,
-    Sinusoidal,
-    Learned,
-    Rope,
-    Alibi,
-}
-
-impl Choice for PosScheme {
-    const ALL: &'static [Self] = &[
-        PosScheme::None,
-        PosScheme::Sinusoidal,
-        PosScheme::Learned,
-        PosScheme::Rope,
-        PosScheme::Alibi,
-    ];
-    /// Query-string value.
-    fn key(self) -> &'static str {
-        match self {
-            PosScheme::None => "none",
-            PosScheme::Sinusoidal => "sin",
-            PosScheme::Learned => "learned",
-            PosScheme::Rope => "rope",
-            PosScheme::Alibi => "alibi",
-        }
-    }
-}
-
-impl PosScheme {
-    /// Button label.
-    pub fn label(self) -> &'static str {
-        match self {
-            PosScheme::None => "Off",
-            PosScheme::Sinusoidal => "Sinusoidal",
-            PosScheme::Learned => "Learned table",
-            PosScheme::Rope => "RoPE",
-            PosScheme::Alibi => "ALiBi",
-        }
+choice! {
+    /// The positional scheme of the permutation experiment, with its name
+    /// on the buttons.
+    pub enum PosScheme {
+        None = "none", "Off",
+        Sinusoidal = "sin", "Sinusoidal",
+        Learned = "learned", "Learned table",
+        Rope = "rope", "RoPE",
+        Alibi = "alibi", "ALiBi",
     }
 }
 
@@ -88,10 +58,26 @@ pub struct PermParam {
 }
 
 impl PermParam {
-    /// The order in the link for a sentence of `count` tokens; reversed
-    /// when absent, and reversed with a note when it is not a
-    /// rearrangement of the tokens.
-    pub fn read(&self, n: &mut Notes, q: &Query, count: usize) -> Vec<usize> {
+    /// The parameter for the tokens of `text`.
+    pub fn of(self, text: &str) -> PermOf {
+        PermOf {
+            key: self.key,
+            count: tokenize(text).tokens.len(),
+        }
+    }
+}
+
+/// [`PermParam`] for a sentence of `count` tokens: reversed when absent,
+/// and reversed with a note when the link's order is not a rearrangement
+/// of the tokens.
+pub struct PermOf {
+    key: &'static str,
+    count: usize,
+}
+
+impl Param<Vec<usize>> for PermOf {
+    fn read_value(&self, n: &mut Notes, q: &Query) -> Vec<usize> {
+        let count = self.count;
         match q.get(self.key) {
             None => reversed(count),
             Some(_) if count == 0 => Vec::new(),
@@ -104,68 +90,44 @@ impl PermParam {
             }),
         }
     }
-
-    /// The `(key, value)` pair for [`build`] (0-based in, 1-based out).
-    pub fn pair(&self, perm: &[usize]) -> (&'static str, String) {
+    fn default_value(&self) -> Vec<usize> {
+        reversed(self.count)
+    }
+    /// 0-based in, 1-based out.
+    fn write(&self, perm: &Vec<usize>) -> (&'static str, String) {
         let perm: Vec<String> = perm.iter().map(|p| (p + 1).to_string()).collect();
         (self.key, perm.join(","))
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct PosState {
-    pub text: String,
-    /// 0-based: token `perm[i]` of the sentence is at place `i` of the new order.
-    pub perm: Vec<usize>,
-    pub scheme: PosScheme,
-    pub sin_n: usize,
-    pub sin_d: usize,
-    pub anchor: usize,
-    pub rope_d: usize,
-    pub rope_m: usize,
-    pub rope_n: usize,
-    pub shift: usize,
-    pub rope_seed: u64,
-    pub alibi_text: String,
-    pub alibi_heads: usize,
-    pub causal: bool,
-    /// 0-based.
-    pub alibi_head: usize,
-    pub k: usize,
-    pub steps: usize,
-    pub exp_seed: u64,
+url_state! {
+    pub struct PosState {
+        pub text: String = TEXT,
+        /// 0-based: token `perm[i]` of the sentence is at place `i` of the new order.
+        pub perm: Vec<usize> = PERM.of(&text),
+        pub scheme: PosScheme = POS,
+        pub sin_n: usize = SIN_N,
+        pub sin_d: usize = SIN_D,
+        pub anchor: usize = ANCHOR,
+        pub rope_d: usize = ROPE_D,
+        pub rope_m: usize = ROPE_M,
+        pub rope_n: usize = ROPE_N,
+        pub shift: usize = SHIFT,
+        pub rope_seed: u64 = ROPE_SEED,
+        pub alibi_text: String = ALIBI_TEXT,
+        pub alibi_heads: usize = ALIBI_HEADS,
+        pub causal: bool = CAUSAL,
+        /// 0-based.
+        pub alibi_head: usize = OneBased(ALIBI_HEAD.with_max(alibi_heads)),
+        pub k: usize = K,
+        pub steps: usize = STEPS,
+        pub exp_seed: u64 = EXP_SEED,
+    }
 }
 
 /// The reversed order of `n` tokens (the default reordering).
 pub fn reversed(n: usize) -> Vec<usize> {
     (0..n).rev().collect()
-}
-
-impl Default for PosState {
-    fn default() -> Self {
-        let text = TEXT.default.to_string();
-        let perm = reversed(tokenize(&text).tokens.len());
-        PosState {
-            text,
-            perm,
-            scheme: POS.default,
-            sin_n: SIN_N.default_usize(),
-            sin_d: SIN_D.default_usize(),
-            anchor: ANCHOR.default_usize(),
-            rope_d: ROPE_D.default_usize(),
-            rope_m: ROPE_M.default_usize(),
-            rope_n: ROPE_N.default_usize(),
-            shift: SHIFT.default_usize(),
-            rope_seed: ROPE_SEED.default_u64(),
-            alibi_text: ALIBI_TEXT.default.into(),
-            alibi_heads: ALIBI_HEADS.default_usize(),
-            causal: CAUSAL.default,
-            alibi_head: ALIBI_HEAD.default_usize().saturating_sub(1),
-            k: K.default_usize(),
-            steps: STEPS.default_usize(),
-            exp_seed: EXP_SEED.default_u64(),
-        }
-    }
 }
 
 /// Parses `3,2,1` (1-based) into a 0-based permutation of `0..n`.
@@ -179,99 +141,7 @@ pub fn parse_perm(raw: &str, n: usize) -> Option<Vec<usize>> {
         .map(|()| perm)
 }
 
-/// An even parameter from the link (odd values round up, with a note).
-fn even(n: &mut Notes, q: &Query, p: IntParam) -> usize {
-    let v = p.read(n, q);
-    if v % 2 == 1 {
-        let up = (v + 1).min(p.max);
-        n.0.push(format!("{} must be even; using {up}.", p.label));
-        usize::try_from(up).unwrap_or(0)
-    } else {
-        usize::try_from(v).unwrap_or(0)
-    }
-}
-
-/// A slider's value for an even parameter: rounded into the range, odd
-/// values up.
-pub fn clamp_even(p: IntParam, v: f64) -> usize {
-    p.clamp_usize(v).div_ceil(2) * 2
-}
-
 impl PosState {
-    /// Reads the state; bad values are clamped and explained in the notes.
-    pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let mut n = Notes::default();
-        let text = TEXT.read(&mut n, q);
-        let perm = PERM.read(&mut n, q, tokenize(&text).tokens.len());
-        let scheme = POS.read(&mut n, q);
-        let sin_n = SIN_N.read_usize(&mut n, q);
-        let sin_d = even(&mut n, q, SIN_D);
-        let anchor = ANCHOR.read_usize(&mut n, q);
-        let rope_d = even(&mut n, q, ROPE_D);
-        let rope_m = ROPE_M.read_usize(&mut n, q);
-        let rope_n = ROPE_N.read_usize(&mut n, q);
-        let shift = SHIFT.read_usize(&mut n, q);
-        let rope_seed = ROPE_SEED.read_u64(&mut n, q);
-        let alibi_text = ALIBI_TEXT.read(&mut n, q);
-        let alibi_heads = ALIBI_HEADS.read_usize(&mut n, q);
-        let causal = CAUSAL.read(&mut n, q);
-        let head = IntParam {
-            max: i64::try_from(alibi_heads).unwrap_or(ALIBI_HEAD.max),
-            ..ALIBI_HEAD
-        };
-        let alibi_head = head.read_usize(&mut n, q).saturating_sub(1);
-        let k = K.read_usize(&mut n, q);
-        let steps = STEPS.read_usize(&mut n, q);
-        let exp_seed = EXP_SEED.read_u64(&mut n, q);
-        (
-            PosState {
-                text,
-                perm,
-                scheme,
-                sin_n,
-                sin_d,
-                anchor,
-                rope_d,
-                rope_m,
-                rope_n,
-                shift,
-                rope_seed,
-                alibi_text,
-                alibi_heads,
-                causal,
-                alibi_head,
-                k,
-                steps,
-                exp_seed,
-            },
-            n.0,
-        )
-    }
-
-    /// The query string that restores this state.
-    pub fn to_query(&self) -> String {
-        build(&[
-            TEXT.pair(&self.text),
-            PERM.pair(&self.perm),
-            POS.pair(self.scheme),
-            SIN_N.pair(self.sin_n),
-            SIN_D.pair(self.sin_d),
-            ANCHOR.pair(self.anchor),
-            ROPE_D.pair(self.rope_d),
-            ROPE_M.pair(self.rope_m),
-            ROPE_N.pair(self.rope_n),
-            SHIFT.pair(self.shift),
-            ROPE_SEED.pair(self.rope_seed),
-            ALIBI_TEXT.pair(&self.alibi_text),
-            ALIBI_HEADS.pair(self.alibi_heads),
-            CAUSAL.pair(self.causal),
-            ALIBI_HEAD.pair(self.alibi_head + 1),
-            K.pair(self.k),
-            STEPS.pair(self.steps),
-            EXP_SEED.pair(self.exp_seed),
-        ])
-    }
-
     /// Sets the number of ALiBi heads (from a slider), keeping the selected
     /// head among them.
     pub fn set_alibi_heads(&mut self, v: f64) {
@@ -431,9 +301,9 @@ mod tests {
 
     #[test]
     fn slider_helpers_stay_in_range() {
-        assert_eq!(clamp_even(SIN_D, 7.0), 8);
-        assert_eq!(clamp_even(SIN_D, 1e9), 512);
-        assert_eq!(clamp_even(ROPE_D, 0.0), 2);
+        assert_eq!(SIN_D.clamp_usize(7.0), 8);
+        assert_eq!(SIN_D.clamp_usize(1e9), 512);
+        assert_eq!(ROPE_D.clamp_usize(0.0), 2);
         let mut s = PosState {
             alibi_head: 7,
             ..PosState::default()

@@ -24,7 +24,7 @@ use crate::widgets::slider::{ParamSlider, Slider, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use leptos::prelude::*;
 use model::{breakdown, dim_labels, Matrix, QkvModel, QueryBreakdown};
-use state::{QkvState, Step, D_K, D_MODEL, HEADS, SEED, TEMPERATURE};
+use state::{Masking, QkvState, Step, D_K, D_MODEL, HEADS, SEED, TEMPERATURE};
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "qkv";
@@ -167,8 +167,8 @@ fn Controls(url: UrlState<QkvState>) -> impl IntoView {
                 <Toggle
                     label="Causal mask (no peeking ahead)"
                     test_id="causal"
-                    checked=move || state.with(|s| s.causal)
-                    on_change=move |on: bool| url.edit(|s| s.causal = on)
+                    checked=move || state.with(QkvState::causal)
+                    on_change=move |on: bool| url.edit(|s| s.mask = Masking::of(on))
                 />
             </div>
             <Notes notes=url.notes />
@@ -223,7 +223,7 @@ fn Stepper(url: UrlState<QkvState>) -> impl IntoView {
             <button class="step-nav" on:click=move |_| url.edit(|s| s.step = s.step.prev()) disabled=move || step.get() == Step::Embed>
                 "← Back"
             </button>
-            {Step::ORDER
+            {Step::ALL
                 .iter()
                 .map(|&st| {
                     view! {
@@ -446,7 +446,7 @@ fn LogitsMap(ctx: Ctx) -> impl IntoView {
                     "{} · scores {scaled}, then divided by τ = {}{}",
                     fmt_shape(m.tokens.len(), m.tokens.len()),
                     st.temperature,
-                    if st.causal {
+                    if st.causal() {
                         "; keys after the query are masked (−∞)"
                     } else {
                         ""

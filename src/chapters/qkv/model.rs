@@ -5,6 +5,8 @@
 //! Pure (no DOM), so it is tested natively. Every number comes from
 //! `attention-core`; this module only arranges it.
 
+#[cfg(test)]
+use super::state::Masking;
 use super::state::QkvState;
 use crate::charts::heatmap::{signed, weights as weight_map, HeatmapData};
 use crate::widgets::seeded::{embed, projection_weights, Embedded};
@@ -96,7 +98,7 @@ pub fn run(
     let cfg = AttentionConfig {
         scale: state.scale,
         temperature: state.temperature,
-        mask: if state.causal {
+        mask: if state.causal() {
             Mask::Causal
         } else {
             Mask::None
@@ -233,7 +235,7 @@ mod tests {
             heads: 8,
             scale: false,
             temperature: 0.05,
-            causal: true,
+            mask: Masking::Causal,
             ..QkvState::default()
         };
         let m = compute(&s).expect("computes");

@@ -6,7 +6,8 @@
 //! [`QkvState::from_query`] never fails: bad values are clamped and explained.
 
 use crate::query::{
-    build, Choice, ChoiceParam, FlagParam, FloatParam, IntParam, Notes, Query, TextParam,
+    choice, url_state, Choice, ChoiceParam, FlagParam, FloatParam, IntParam, OneBased, Pick,
+    TextParam,
 };
 use crate::text::{cap_text, tokenize};
 
@@ -20,90 +21,35 @@ pub const SCALE: FlagParam = FlagParam::new("scale", "scaling", true);
 pub const TEMPERATURE: FloatParam = FloatParam::new("t", "temperature", 0.05, 20.0, 1.0);
 pub const MASK: ChoiceParam<Masking> = ChoiceParam::new("mask", "mask", Masking::None);
 pub const STEP: ChoiceParam<Step> = ChoiceParam::new("step", "step", Step::Embed);
-/// The head shown, 1-based; its maximum is the number of heads (see
-/// [`head_param`]).
+/// The head shown, 1-based; its maximum is the number of heads.
 pub const HEAD: IntParam = IntParam::new("head", "head", 1, 1, 1);
-/// The selected query, 1-based; its maximum is the number of tokens (see
-/// [`query_param`]), absent means none.
+/// The selected query, 1-based; its maximum is the number of tokens,
+/// absent means none.
 pub const QUERY: IntParam = IntParam::new("q", "selected token", 1, 1, 1);
 
-/// [`HEAD`] for `heads` heads.
-pub fn head_param(heads: usize) -> IntParam {
-    IntParam {
-        max: i64::try_from(heads).unwrap_or(i64::MAX),
-        ..HEAD
+choice! {
+    /// The `mask` parameter: none, or causal (no peeking ahead).
+    pub enum Masking {
+        None = "none",
+        Causal = "causal",
     }
 }
 
-/// [`QUERY`] for `tokens` tokens.
-pub fn query_param(tokens: usize) -> IntParam {
-    IntParam {
-        max: i64::try_from(tokens).unwrap_or(i64::MAX),
-        ..QUERY
+choice! {
+    /// The steps of the computation, in teaching order, with their button
+    /// labels ("all steps" last).
+    pub enum Step {
+        Embed = "1", "1 · Tokens → X",
+        Project = "2", "2 · Q, K, V",
+        Scores = "3", "3 · Q Kᵀ",
+        Scale = "4", "4 · Scale",
+        Softmax = "5", "5 · Softmax",
+        Output = "6", "6 · Output",
+        All = "all", "All steps",
     }
-}
-
-/// The `mask` parameter: none, or causal (no peeking ahead).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Masking {
-    None,
-    Causal,
-}
-
-impl Masking {
-    fn of(causal: bool) -> Self {
-        if causal {
-            Masking::Causal
-        } else {
-            Masking::None
-        }
-    }
-}
-
-impl Choice for Masking {
-    const ALL: &'static [Self] = &[Masking::None, Masking::Causal];
-    fn key(self) -> &'static str {
-        match self {
-            Masking::None => "none",
-            Masking::Causal => "causal",
-        }
-    }
-}
-
-/// The steps of the computation, in teaching order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    Embed,
-    Project,
-    Scores,
-    Scale,
-    Softmax,
-    Output,
-    All,
 }
 
 impl Step {
-    pub const ORDER: [Step; 7] = [
-        Step::Embed,
-        Step::Project,
-        Step::Scores,
-        Step::Scale,
-        Step::Softmax,
-        Step::Output,
-        Step::All,
-    ];
-    /// Button label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Step::Embed => "1 · Tokens → X",
-            Step::Project => "2 · Q, K, V",
-            Step::Scores => "3 · Q Kᵀ",
-            Step::Scale => "4 · Scale",
-            Step::Softmax => "5 · Softmax",
-            Step::Output => "6 · Output",
-            Step::All => "All steps",
-        }
-    }
     /// Whether this view shows step `s`.
     pub fn shows(self, s: Step) -> bool {
         self == Step::All || self == s
@@ -119,129 +65,54 @@ impl Step {
         let i = self.index();
         Self::at(i.saturating_sub(1).min(Self::LAST))
     }
-    /// Index of the last single step in [`Step::ORDER`].
+    /// Index of the last single step in [`Choice::ALL`].
     const LAST: usize = 5;
     fn index(self) -> usize {
-        Self::ORDER.iter().position(|s| *s == self).unwrap_or(0)
+        Self::ALL.iter().position(|s| *s == self).unwrap_or(0)
     }
     fn at(i: usize) -> Step {
-        Self::ORDER.get(i).copied().unwrap_or(Step::Embed)
+        Self::ALL.get(i).copied().unwrap_or(Step::Embed)
     }
 }
 
-impl Choice for Step {
-    const ALL: &'static [Self] = &Step::ORDER;
-    /// Query-string value.
-    fn key(self) -> &'static str {
-        match self {
-            Step::Embed => "1",
-            Step::Project => "2",
-            Step::Scores => "3",
-            Step::Scale => "4",
-            Step::Softmax => "5",
-            Step::Output => "6",
-            Step::All => "all",
-        }
+/// The number of tokens of a sentence (what the selected query picks among).
+fn token_count(text: &str) -> usize {
+    tokenize(text).tokens.len()
+}
+
+url_state! {
+    /// Everything the chapter shows is a function of this.
+    pub struct QkvState {
+        pub text: String = TEXT,
+        pub d_model: usize = D_MODEL,
+        pub d_k: usize = D_K,
+        pub heads: usize = HEADS,
+        pub seed: u64 = SEED,
+        pub scale: bool = SCALE,
+        pub temperature: f64 = TEMPERATURE,
+        pub mask: Masking = MASK,
+        pub step: Step = STEP,
+        /// 0-based head shown.
+        pub head: usize = OneBased(HEAD.with_max(heads)),
+        /// 0-based selected query position.
+        pub query: Option<usize> = Pick { param: QUERY, count: token_count(&text) },
     }
 }
 
-/// Everything the chapter shows is a function of this.
-#[derive(Clone, Debug, PartialEq)]
-pub struct QkvState {
-    pub text: String,
-    pub d_model: usize,
-    pub d_k: usize,
-    pub heads: usize,
-    pub seed: u64,
-    pub scale: bool,
-    pub temperature: f64,
-    pub causal: bool,
-    pub step: Step,
-    /// 0-based head shown.
-    pub head: usize,
-    /// 0-based selected query position.
-    pub query: Option<usize>,
-}
-
-impl Default for QkvState {
-    fn default() -> Self {
-        QkvState {
-            text: TEXT.default.to_string(),
-            d_model: D_MODEL.default_usize(),
-            d_k: D_K.default_usize(),
-            heads: HEADS.default_usize(),
-            seed: SEED.default_u64(),
-            scale: SCALE.default,
-            temperature: TEMPERATURE.default,
-            causal: MASK.default == Masking::Causal,
-            step: STEP.default,
-            head: HEAD.default_usize().saturating_sub(1),
-            query: None,
+impl Masking {
+    pub fn of(causal: bool) -> Self {
+        if causal {
+            Masking::Causal
+        } else {
+            Masking::None
         }
     }
 }
 
 impl QkvState {
-    /// Reads the state from a query; returns the notes for every value fixed.
-    pub fn from_query(q: &Query) -> (Self, Vec<String>) {
-        let mut n = Notes::default();
-        let text = TEXT.read(&mut n, q);
-        let d_model = D_MODEL.read_usize(&mut n, q);
-        let d_k = D_K.read_usize(&mut n, q);
-        let heads = HEADS.read_usize(&mut n, q);
-        let seed = SEED.read_u64(&mut n, q);
-        let scale = SCALE.read(&mut n, q);
-        let temperature = TEMPERATURE.read(&mut n, q);
-        let causal = MASK.read(&mut n, q) == Masking::Causal;
-        let step = STEP.read(&mut n, q);
-        let head = head_param(heads).read_usize(&mut n, q).saturating_sub(1);
-        let n_tokens = tokenize(&text).tokens.len();
-        let query = match q.get(QUERY.key) {
-            None => None,
-            Some(raw) if raw.is_empty() => None,
-            Some(_) if n_tokens == 0 => None,
-            Some(_) => Some(
-                query_param(n_tokens)
-                    .read_usize(&mut n, q)
-                    .saturating_sub(1),
-            ),
-        };
-        (
-            QkvState {
-                text,
-                d_model,
-                d_k,
-                heads,
-                seed,
-                scale,
-                temperature,
-                causal,
-                step,
-                head,
-                query,
-            },
-            n.0,
-        )
-    }
-
-    /// The query string that restores this state.
-    pub fn to_query(&self) -> String {
-        let mut pairs = vec![
-            TEXT.pair(&self.text),
-            D_MODEL.pair(self.d_model),
-            D_K.pair(self.d_k),
-            HEADS.pair(self.heads),
-            SEED.pair(self.seed),
-            SCALE.pair(self.scale),
-            TEMPERATURE.pair(self.temperature),
-            MASK.pair(Masking::of(self.causal)),
-            STEP.pair(self.step),
-            HEAD.pair(self.head + 1),
-        ];
-        if let Some(q) = self.query {
-            pairs.push(QUERY.pair(q + 1));
-        }
-        build(&pairs)
+    /// Whether the causal mask is on.
+    pub fn causal(&self) -> bool {
+        self.mask == Masking::Causal
     }
 
     /// The state after the learner edits the sentence: the selected query is
@@ -270,33 +141,31 @@ impl QkvState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::parse;
+    use crate::query::{check_round_trip, parse, Notes};
 
     #[test]
-    fn defaults_without_query() {
-        let (s, notes) = QkvState::from_query(&parse(""));
-        assert_eq!(s, QkvState::default());
-        assert!(notes.is_empty());
-    }
-
-    #[test]
-    fn round_trips_through_the_url() {
-        let s = QkvState {
-            text: "le <b>chat</b> 猫 & noir".into(),
-            d_model: 64,
-            d_k: 16,
-            heads: 8,
-            seed: 42,
-            scale: false,
-            temperature: 0.25,
-            causal: true,
-            step: Step::All,
-            head: 7,
-            query: Some(2),
-        };
-        let (back, notes) = QkvState::from_query(&parse(&s.to_query()));
-        assert_eq!(back, s);
-        assert!(notes.is_empty(), "{notes:?}");
+    fn defaults_and_round_trip() {
+        check_round_trip(
+            QkvState::from_query,
+            QkvState::to_query,
+            QkvState {
+                text: "le <b>chat</b> 猫 & noir".into(),
+                d_model: 64,
+                d_k: 16,
+                heads: 8,
+                seed: 42,
+                scale: false,
+                temperature: 0.25,
+                mask: Masking::Causal,
+                step: Step::All,
+                head: 7,
+                query: Some(2),
+            },
+        );
+        assert!(
+            !QkvState::default().to_query().contains("q="),
+            "no selected query, no key"
+        );
     }
 
     #[test]
@@ -310,7 +179,7 @@ mod tests {
         assert_eq!(s.seed, 0);
         assert!(s.scale);
         assert_eq!(s.temperature, TEMPERATURE.min);
-        assert!(!s.causal);
+        assert!(!s.causal());
         assert_eq!(s.step, Step::Embed);
         assert_eq!(s.head, 1);
         assert_eq!(s.query, Some(10));

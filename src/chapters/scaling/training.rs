@@ -27,30 +27,15 @@ pub const ADAM_LR: f64 = 3e-3;
 pub const SGD_LR: f64 = 0.01;
 pub const SGD_MOMENTUM: f64 = 0.9;
 
-/// Which optimiser both models use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Opt {
-    Adam,
-    Sgd,
-}
-
-impl crate::query::Choice for Opt {
-    const ALL: &'static [Self] = &[Opt::Adam, Opt::Sgd];
-    fn key(self) -> &'static str {
-        match self {
-            Opt::Adam => "adam",
-            Opt::Sgd => "sgd",
-        }
+crate::query::choice! {
+    /// Which optimiser both models use.
+    pub enum Opt {
+        Adam = "adam", "Adam (lr 0.003)",
+        Sgd = "sgd", "SGD (lr 0.01, momentum 0.9)",
     }
 }
 
 impl Opt {
-    pub fn label(self) -> &'static str {
-        match self {
-            Opt::Adam => "Adam (lr 0.003)",
-            Opt::Sgd => "SGD (lr 0.01, momentum 0.9)",
-        }
-    }
     fn make(self) -> Box<dyn Optimizer> {
         match self {
             Opt::Adam => Box::new(Adam::new(ADAM_LR)),
