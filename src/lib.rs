@@ -10,6 +10,8 @@ pub mod canvas;
 pub mod chapters;
 pub mod charts;
 pub mod frames;
+#[cfg(test)]
+mod house_rules;
 pub mod models;
 pub mod panic;
 pub mod query;

@@ -215,3 +215,49 @@ mod tests {
         assert_eq!(Location::from_url("/?a").search, "a");
     }
 }
+
+/// A chapter's state, kept in the URL query of `/{slug}`.
+pub struct UrlState<S: Send + Sync + 'static> {
+    /// The parsed, clamped state.
+    pub state: Memo<S>,
+    /// Notes about values in the link that had to be fixed.
+    pub notes: Signal<Vec<String>>,
+    /// Writes a new state to the URL (which is what updates `state`).
+    pub commit: Callback<S>,
+}
+
+impl<S: Send + Sync + 'static> Clone for UrlState<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S: Send + Sync + 'static> Copy for UrlState<S> {}
+
+impl<S: Clone + PartialEq + Send + Sync + 'static> UrlState<S> {
+    /// Binds a chapter's state to the URL: `parse` reads (and clamps) the query,
+    /// `to_query` writes it back. Every control calls [`UrlState::edit`].
+    pub fn new(
+        slug: &'static str,
+        parse: fn(&Query) -> (S, Vec<String>),
+        to_query: fn(&S) -> String,
+    ) -> Self {
+        let router = Router::get();
+        let parsed = Memo::new(move |_| parse(&router.query()));
+        let state = Memo::new(move |_| parsed.with(|p| p.0.clone()));
+        let notes = Signal::derive(move || parsed.with(|p| p.1.clone()));
+        let commit =
+            Callback::new(move |s: S| router.navigate(&format!("/{slug}?{}", to_query(&s)), true));
+        UrlState {
+            state,
+            notes,
+            commit,
+        }
+    }
+
+    /// Applies `f` to the current state and writes the result.
+    pub fn edit(&self, f: impl FnOnce(&mut S)) {
+        let mut s = self.state.get_untracked();
+        f(&mut s);
+        self.commit.run(s);
+    }
+}

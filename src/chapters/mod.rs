@@ -9,55 +9,7 @@ pub mod qkv;
 pub mod scaling;
 pub mod self_attention;
 
-use crate::query::Query;
-use crate::router::Router;
 use leptos::prelude::*;
-
-/// A chapter's state, kept in the URL query of `/{slug}`.
-pub struct UrlState<S: Send + Sync + 'static> {
-    /// The parsed, clamped state.
-    pub state: Memo<S>,
-    /// Notes about values in the link that had to be fixed.
-    pub notes: Signal<Vec<String>>,
-    /// Writes a new state to the URL (which is what updates `state`).
-    pub commit: Callback<S>,
-}
-
-impl<S: Send + Sync + 'static> Clone for UrlState<S> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<S: Send + Sync + 'static> Copy for UrlState<S> {}
-
-impl<S: Clone + PartialEq + Send + Sync + 'static> UrlState<S> {
-    /// Binds a chapter's state to the URL: `parse` reads (and clamps) the query,
-    /// `to_query` writes it back. Every control calls [`UrlState::edit`].
-    pub fn new(
-        slug: &'static str,
-        parse: fn(&Query) -> (S, Vec<String>),
-        to_query: fn(&S) -> String,
-    ) -> Self {
-        let router = Router::get();
-        let parsed = Memo::new(move |_| parse(&router.query()));
-        let state = Memo::new(move |_| parsed.with(|p| p.0.clone()));
-        let notes = Signal::derive(move || parsed.with(|p| p.1.clone()));
-        let commit =
-            Callback::new(move |s: S| router.navigate(&format!("/{slug}?{}", to_query(&s)), true));
-        UrlState {
-            state,
-            notes,
-            commit,
-        }
-    }
-
-    /// Applies `f` to the current state and writes the result.
-    pub fn edit(&self, f: impl FnOnce(&mut S)) {
-        let mut s = self.state.get_untracked();
-        f(&mut s);
-        self.commit.run(s);
-    }
-}
 
 /// One chapter of the course.
 pub struct Chapter {
@@ -234,53 +186,6 @@ mod tests {
             let qs = crate::widgets::self_check::parse_questions(text)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(qs.len() >= 3, "{name}: {}", qs.len());
-        }
-    }
-
-    /// Every `.rs` file of each chapter folder, as (folder, file, text).
-    fn chapter_sources() -> Vec<(String, String, String)> {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src/chapters");
-        let mut out = Vec::new();
-        for dir in std::fs::read_dir(root).expect("chapters folder") {
-            let dir = dir.expect("entry").path();
-            if !dir.is_dir() {
-                continue;
-            }
-            let name = dir.file_name().expect("name").to_string_lossy().to_string();
-            for f in std::fs::read_dir(&dir).expect("chapter folder") {
-                let f = f.expect("entry").path();
-                if f.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&f).expect("source");
-                    out.push((name.clone(), f.display().to_string(), text));
-                }
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn chapters_never_import_chapters_and_leave_loops_to_the_runner() {
-        let sources = chapter_sources();
-        let folders: std::collections::BTreeSet<String> =
-            sources.iter().map(|(d, _, _)| d.clone()).collect();
-        assert!(folders.len() >= 7, "{folders:?}");
-        for (dir, file, text) in &sources {
-            for other in folders.iter().filter(|o| *o != dir) {
-                assert!(
-                    !text.contains(&format!("chapters::{other}")),
-                    "{file} uses chapter {other}: move what they share into widgets, charts or the engine"
-                );
-            }
-            assert!(
-                !text.contains("super::super::"),
-                "{file} reaches out of its chapter"
-            );
-            for banned in ["frames::drive", "Effect::new", "FRAME_BUDGET"] {
-                assert!(
-                    !text.contains(banned),
-                    "{file} uses {banned}: long work goes through training::Runner, effects only paint (in widgets)"
-                );
-            }
         }
     }
 }

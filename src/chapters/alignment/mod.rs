@@ -17,10 +17,11 @@ pub mod learn;
 pub mod model;
 pub mod state;
 
-use crate::chapters::{ChapterHead, UrlState};
+use crate::chapters::ChapterHead;
 use crate::charts::lines::{draw_row_diagram, row_diagram_height};
 use crate::charts::plots::draw_curves;
 use crate::query::Choice;
+use crate::router::UrlState;
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, draw_from_result, Chart};
 use crate::widgets::choice::OptionGroup;

@@ -15,9 +15,10 @@ pub mod model;
 pub mod retrain;
 pub mod state;
 
-use crate::chapters::{ChapterHead, UrlState};
+use crate::chapters::ChapterHead;
 use crate::charts::plots::draw_curves;
 use crate::models::CONTEXTS;
+use crate::router::UrlState;
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::heatmap::Heatmap;

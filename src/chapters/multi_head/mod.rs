@@ -19,10 +19,11 @@ pub mod race;
 pub mod state;
 pub mod study;
 
-use crate::chapters::{ChapterHead, UrlState};
+use crate::chapters::ChapterHead;
 use crate::charts::heatmap::HeatmapData;
 use crate::charts::plots::draw_curves;
 use crate::models::{coref_model, load_status, Load};
+use crate::router::UrlState;
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::choice::ChoiceGroup;

@@ -4,9 +4,9 @@
 
 use super::model::{self, AlibiModel};
 use super::state::{PosState, ALIBI_HEADS};
-use crate::chapters::UrlState;
 use crate::charts::heatmap::{signed, weights, HeatmapData};
 use crate::charts::position::{draw_matrix_grid, matrix_grid_size};
+use crate::router::UrlState;
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::section::Section;

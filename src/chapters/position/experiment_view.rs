@@ -6,8 +6,8 @@
 
 use super::experiment::{self, ExpRunner, Progress, L};
 use super::state::{PosState, EXP_SEED, K, STEPS};
-use crate::chapters::UrlState;
 use crate::charts::plots::draw_curves;
+use crate::router::UrlState;
 use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::run_buttons::{run_label, RunButtons};
 use crate::widgets::section::Section;

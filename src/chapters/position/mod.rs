@@ -25,7 +25,8 @@ pub mod rope;
 pub mod sinusoidal;
 pub mod state;
 
-use crate::chapters::{ChapterHead, UrlState};
+use crate::chapters::ChapterHead;
+use crate::router::UrlState;
 use crate::training::Runner;
 use crate::widgets::notes::Notes;
 use crate::widgets::self_check::SelfCheck;

@@ -5,9 +5,9 @@
 use super::fmt_diff;
 use super::model::{self, PermView, SAME};
 use super::state::{self, PosScheme, PosState};
-use crate::chapters::UrlState;
 use crate::frames::now_ms;
 use crate::query::Choice;
+use crate::router::UrlState;
 use crate::widgets::choice::OptionGroup;
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::section::Section;

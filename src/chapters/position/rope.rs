@@ -6,10 +6,10 @@
 use super::model::{self, RopeModel};
 use super::state::{PosState, ROPE_D, ROPE_M, ROPE_N, ROPE_SEED, SHIFT};
 use super::{fmt, fmt_diff};
-use crate::chapters::UrlState;
 use crate::charts::plots::draw_curves_from;
 use crate::charts::position::{draw_rope_pairs, rope_pairs_size, KEY, QUERY};
 use crate::frames::every;
+use crate::router::UrlState;
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;

@@ -5,9 +5,9 @@
 use super::fmt_diff;
 use super::model;
 use super::state::{PosState, ANCHOR, SIN_D, SIN_N};
-use crate::chapters::UrlState;
 use crate::charts::plots::{draw_curves, CurveChart};
 use crate::charts::position::draw_matrix_image;
+use crate::router::UrlState;
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;

@@ -12,9 +12,10 @@
 pub mod model;
 pub mod state;
 
-use crate::chapters::{ChapterHead, UrlState};
+use crate::chapters::ChapterHead;
 use crate::charts::heatmap::{signed, HeatmapData};
 use crate::query::Choice;
+use crate::router::UrlState;
 use crate::widgets::formula::Formula;
 use crate::widgets::heatmap::{empty_heatmap, table_value, Heatmap};
 use crate::widgets::notes::Notes;

@@ -13,10 +13,11 @@ pub mod model;
 pub mod state;
 pub mod training;
 
-use crate::chapters::{ChapterHead, UrlState};
+use crate::chapters::ChapterHead;
 use crate::charts::plots::draw_curves;
 use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
 use crate::query::Choice;
+use crate::router::UrlState;
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, draw_from_result, Chart};
 use crate::widgets::choice::OptionGroup;

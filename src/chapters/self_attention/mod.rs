@@ -16,9 +16,10 @@ pub mod model;
 pub mod retrain;
 pub mod state;
 
-use crate::chapters::{ChapterHead, UrlState};
+use crate::chapters::ChapterHead;
 use crate::charts::lines::{draw_line_diagram, line_diagram_size};
 use crate::models::{coref_model, load_status, Load};
+use crate::router::UrlState;
 use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::coref::{
     analyse, answers_view, Analysis, LayerPicker, DEFAULT_TEXT, HEADS, LAYERS,
