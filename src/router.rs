@@ -197,25 +197,6 @@ pub fn Link(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splits_urls() {
-        assert_eq!(
-            Location::from_url("/qkv?dk=4&t=1#top"),
-            Location {
-                path: "/qkv".into(),
-                search: "dk=4&t=1".into()
-            }
-        );
-        assert_eq!(Location::from_url("qkv").path, "/qkv");
-        assert_eq!(Location::from_url("").path, "/");
-        assert_eq!(Location::from_url("/?a").search, "a");
-    }
-}
-
 /// A chapter's state, kept in the URL query of `/{slug}`.
 pub struct UrlState<S: Send + Sync + 'static> {
     /// The parsed, clamped state.
@@ -259,5 +240,24 @@ impl<S: Clone + PartialEq + Send + Sync + 'static> UrlState<S> {
         let mut s = self.state.get_untracked();
         f(&mut s);
         self.commit.run(s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_urls() {
+        assert_eq!(
+            Location::from_url("/qkv?dk=4&t=1#top"),
+            Location {
+                path: "/qkv".into(),
+                search: "dk=4&t=1".into()
+            }
+        );
+        assert_eq!(Location::from_url("qkv").path, "/qkv");
+        assert_eq!(Location::from_url("").path, "/");
+        assert_eq!(Location::from_url("/?a").search, "a");
     }
 }
