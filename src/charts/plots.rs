@@ -141,6 +141,28 @@ pub struct Series {
     pub square: bool,
 }
 
+impl Series {
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>, color: Rgb, square: bool) -> Self {
+        Series {
+            name: name.into(),
+            points,
+            color,
+            square,
+        }
+    }
+
+    /// A chart's first series: the first colour, round markers.
+    pub fn primary(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Series::new(name, points, SCALED, false)
+    }
+
+    /// A chart's second series: the contrasting colour and square markers,
+    /// so the two differ without colour too.
+    pub fn secondary(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Series::new(name, points, UNSCALED, true)
+    }
+}
+
 /// Lines against d_k on a log axis, a dashed-looking marker line at `current`
 /// and an optional reference line (e.g. the uniform maximum of the entropy).
 #[derive(Clone, Debug, PartialEq)]

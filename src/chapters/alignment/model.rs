@@ -181,12 +181,10 @@ pub fn aer_chart(snapshots: &[Snapshot], steps: usize) -> CurveChart {
         x_label: "training step".into(),
         y_label: "AER".into(),
         y_range: (0.0, 1.0),
-        series: vec![Series {
-            name: "hard alignment vs truth".into(),
-            points: snapshots.iter().map(|x| (x.step as f64, x.aer)).collect(),
-            color: SCALED,
-            square: false,
-        }],
+        series: vec![Series::primary(
+            "hard alignment vs truth",
+            snapshots.iter().map(|x| (x.step as f64, x.aer)).collect(),
+        )],
         x_max: steps as f64,
     }
 }

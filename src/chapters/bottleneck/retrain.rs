@@ -162,18 +162,13 @@ pub fn loss_chart(p: &Progress, context: usize) -> CurveChart {
         y_label: "cross-entropy".into(),
         y_range: (0.0, hi.max(0.1) * 1.05),
         series: vec![
-            Series {
-                name: "attention".into(),
-                points: attention.clone(),
-                color: blue,
-                square: false,
-            },
-            Series {
-                name: format!("bottleneck, {context} numbers"),
-                points: bottleneck.clone(),
-                color: orange,
-                square: true,
-            },
+            Series::new("attention", attention.clone(), blue, false),
+            Series::new(
+                format!("bottleneck, {context} numbers"),
+                bottleneck.clone(),
+                orange,
+                true,
+            ),
         ],
         x_max: p.steps as f64,
     }

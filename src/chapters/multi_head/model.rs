@@ -4,7 +4,7 @@
 //! a pruning chart.
 
 use crate::charts::heatmap::{signed, weights as weight_map, HeatmapData};
-use crate::charts::plots::{CurveChart, Series, SCALED, UNSCALED};
+use crate::charts::plots::{CurveChart, Series};
 use crate::widgets::table::TableData;
 use attention_core::train::coref::Corpus;
 use attention_core::train::head_study::HeadReport;
@@ -215,18 +215,8 @@ pub fn pruning_chart(report: &HeadReport) -> CurveChart {
         y_label: "accuracy".into(),
         y_range: (0.0, 1.0),
         series: vec![
-            Series {
-                name: "by accuracy drop".into(),
-                points: points(&report.curve_drop),
-                color: SCALED,
-                square: false,
-            },
-            Series {
-                name: "by gradient importance".into(),
-                points: points(&report.curve_gradient),
-                color: UNSCALED,
-                square: true,
-            },
+            Series::primary("by accuracy drop", points(&report.curve_drop)),
+            Series::secondary("by gradient importance", points(&report.curve_gradient)),
         ],
         x_max: report.curve_drop.len().saturating_sub(1).max(1) as f64,
     }

@@ -221,12 +221,12 @@ impl Job for Session {
 }
 
 fn series(s: Scheme, points: Vec<(f64, f64)>) -> Series {
-    Series {
-        name: s.name().to_string(),
+    Series::new(
+        s.name(),
         points,
-        color: color(s),
-        square: matches!(s, Scheme::Learned | Scheme::Rope),
-    }
+        color(s),
+        matches!(s, Scheme::Learned | Scheme::Rope),
+    )
 }
 
 /// Held-out accuracy against test length, one line per scheme.
@@ -291,12 +291,13 @@ pub fn by_position_chart(p: &Progress, schemes: &[Scheme]) -> CurveChart {
             .collect();
         out.push(series(s, pts));
     }
-    out.push(Series {
-        name: format!("L = {L}"),
-        points: vec![(L as f64 - 0.5, 0.0), (L as f64 - 0.5, 1.0)],
-        color: (0x99, 0x99, 0x99),
-        square: false,
-    });
+    let edge = L as f64 - 0.5;
+    out.push(Series::new(
+        format!("L = {L}"),
+        vec![(edge, 0.0), (edge, 1.0)],
+        (0x99, 0x99, 0x99),
+        false,
+    ));
     CurveChart {
         title: format!("Accuracy at each position of length-{} sequences", 4 * L),
         x_label: "position".into(),

@@ -3,7 +3,7 @@
 
 use super::state::{PosScheme, PosState};
 use crate::charts::heatmap::{signed, ColorScale, HeatmapData};
-use crate::charts::plots::{CurveChart, Series, SCALED, UNSCALED};
+use crate::charts::plots::{CurveChart, Series};
 use crate::charts::position::{MatrixImage, PairPanel, SmallMatrix};
 use crate::text::tokenize;
 use attention_core::permutation::{reorder, Reordering};
@@ -153,18 +153,8 @@ pub fn offset_chart(anchor: usize, n: usize, d: usize) -> Result<(CurveChart, Ve
             y_label: "PE(p)·PE(p+Δ)".into(),
             y_range: (lo.min(0.0) - 0.5, d as f64 / 2.0 + 0.5),
             series: vec![
-                Series {
-                    name: format!("from p = {anchor}"),
-                    points: pts(&here),
-                    color: SCALED,
-                    square: false,
-                },
-                Series {
-                    name: "from p = 0".into(),
-                    points: pts(&zero),
-                    color: UNSCALED,
-                    square: true,
-                },
+                Series::primary(format!("from p = {anchor}"), pts(&here)),
+                Series::secondary("from p = 0", pts(&zero)),
             ],
             x_max: max as f64,
         },
@@ -265,20 +255,13 @@ pub fn rope_chart(m: &RopeModel, offset: i64) -> CurveChart {
         (a.0.min(p.1), a.1.max(p.1))
     });
     let pad = ((hi - lo) * 0.1).max(0.1);
-    let mut series = vec![Series {
-        name: "score".into(),
-        points: pts,
-        color: SCALED,
-        square: false,
-    }];
+    let mut series = vec![Series::primary("score", pts)];
     if offset.abs() <= ROPE_OFFSETS {
         let x = offset as f64;
-        series.push(Series {
-            name: "your offset".into(),
-            points: vec![(x, lo - pad), (x, hi + pad)],
-            color: UNSCALED,
-            square: true,
-        });
+        series.push(Series::secondary(
+            "your offset",
+            vec![(x, lo - pad), (x, hi + pad)],
+        ));
     }
     CurveChart {
         title: "RoPE score against the offset".into(),

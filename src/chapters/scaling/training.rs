@@ -6,7 +6,7 @@
 //! [`Run`] is plain data and logic, a [`crate::training::Job`] the page runs
 //! over animation frames; tested natively.
 
-use crate::charts::plots::{CurveChart, Series, SCALED, UNSCALED};
+use crate::charts::plots::{CurveChart, Series};
 use attention_core::train::{
     Adam, AssocRecall, Batch, Optimizer, RecallConfig, RecallModel, Sgd, StepStats,
 };
@@ -221,24 +221,20 @@ pub fn charts(history: &[Point]) -> [CurveChart; 2] {
     let x_max = (last.max(EVAL_EVERY * 4)) as f64;
     let series = |pick: fn(&Point) -> [f64; 2]| {
         vec![
-            Series {
-                name: "scaled".into(),
-                points: history
+            Series::primary(
+                "scaled",
+                history
                     .iter()
                     .map(|p| (p.step as f64, pick(p)[0]))
                     .collect(),
-                color: SCALED,
-                square: false,
-            },
-            Series {
-                name: "unscaled".into(),
-                points: history
+            ),
+            Series::secondary(
+                "unscaled",
+                history
                     .iter()
                     .map(|p| (p.step as f64, pick(p)[1]))
                     .collect(),
-                color: UNSCALED,
-                square: true,
-            },
+            ),
         ]
     };
     let max_loss = history

@@ -8,7 +8,7 @@
 //! [`Retrain`] is plain data and logic (a [`Job`], tested natively); the
 //! section only shows its history and its buttons.
 
-use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
+use crate::charts::plots::{draw_curves, CurveChart, Series};
 use crate::training::{Job, Runner};
 use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::run_buttons::run_label;
@@ -174,22 +174,15 @@ pub fn chart(history: &[Point]) -> CurveChart {
         y_label: "accuracy, scaled loss".into(),
         y_range: (0.0, 1.0),
         series: vec![
-            Series {
-                name: "held-out accuracy".into(),
-                points: pick(|p| p.accuracy),
-                color: SCALED,
-                square: false,
-            },
-            Series {
-                name: "training loss (scaled)".into(),
-                points: history
+            Series::primary("held-out accuracy", pick(|p| p.accuracy)),
+            Series::secondary(
+                "training loss (scaled)",
+                history
                     .iter()
                     .filter(|p| p.loss.is_finite())
                     .map(|p| (p.step as f64, p.loss / max_loss))
                     .collect(),
-                color: UNSCALED,
-                square: true,
-            },
+            ),
         ],
         x_max: STEPS as f64,
     }

@@ -301,16 +301,18 @@ pub fn length_chart(tallies: &[Tally], names: &[String], colors: &[Rgb], aer: bo
             .zip(names)
             .zip(colors)
             .enumerate()
-            .map(|(i, ((t, n), c))| Series {
-                name: n.clone(),
-                points: (0..BUCKETS.len())
-                    .filter_map(|b| {
-                        let v = if aer { t.aer(b) } else { t.accuracy(b) };
-                        v.map(|v| (bucket_mid(b), v))
-                    })
-                    .collect(),
-                color: *c,
-                square: i % 2 == 1,
+            .map(|(i, ((t, n), c))| {
+                Series::new(
+                    n.clone(),
+                    (0..BUCKETS.len())
+                        .filter_map(|b| {
+                            let v = if aer { t.aer(b) } else { t.accuracy(b) };
+                            v.map(|v| (bucket_mid(b), v))
+                        })
+                        .collect(),
+                    *c,
+                    i % 2 == 1,
+                )
             })
             .collect(),
         x_max: 40.0,
