@@ -67,6 +67,9 @@ struct Live<C, V> {
     /// Milliseconds spent working.
     busy_ms: f64,
     error: Option<String>,
+    /// The job's units done so far, and whether it has finished.
+    units: usize,
+    finished: bool,
 }
 
 /// A job, the configuration it was built from, and what was last published.
@@ -252,6 +255,17 @@ where
         self.with_live(|_| ()).is_some()
     }
 
+    /// Whether the current run has done any work (a paused one then
+    /// continues rather than starts).
+    pub fn progressed(&self) -> bool {
+        self.with_live(|l| l.units > 0).unwrap_or(false)
+    }
+
+    /// Whether the current run's job has finished.
+    pub fn finished(&self) -> bool {
+        self.with_live(|l| l.finished).unwrap_or(false)
+    }
+
     pub fn running(&self) -> bool {
         self.running.get()
     }
@@ -384,9 +398,9 @@ where
                 s.last_publish = now;
                 s.job.view()
             });
-            outcome = Some((done, units, view, error));
+            outcome = Some((done, units, view, error, (s.job.units(), s.job.finished())));
         })?;
-        let Some((done, units, view, error)) = outcome else {
+        let Some((done, units, view, error, (total, finished))) = outcome else {
             return Some(true);
         };
         let dt = now_ms() - t0;
@@ -402,12 +416,15 @@ where
                     rate: None,
                     busy_ms: 0.0,
                     error: None,
+                    units: 0,
+                    finished: false,
                 }),
             };
             if let Some(v) = view {
                 l.view = v;
             }
             l.busy_ms += dt;
+            (l.units, l.finished) = (total, finished);
             if units > 0 && dt > 0.0 {
                 let r = units as f64 / dt * 1000.0;
                 l.rate = Some(l.rate.map_or(r, |old| old * 0.8 + r * 0.2));

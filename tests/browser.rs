@@ -282,7 +282,7 @@ async fn line_diagram_chart_paints_and_repaints_when_the_selection_moves() {
             };
             draw_line_diagram(area, &d, th, s)
         });
-        view! { <Chart width=240.0 height=120.0 label="lines" draw=draw test_id="lines" /> }
+        view! { <Chart size=(240.0, 120.0) label="lines" draw=draw test_id="lines" /> }
     });
     settle().await;
     let canvas: HtmlCanvasElement = q(&root, "canvas").unchecked_into();
@@ -339,7 +339,7 @@ async fn row_diagram_repaints_when_soft_weights_turn_hard() {
             };
             draw_row_diagram(area, &d, th, s)
         });
-        view! { <Chart width=300.0 height=160.0 label="rows" draw=draw test_id="rows" /> }
+        view! { <Chart size=(300.0, 160.0) label="rows" draw=draw test_id="rows" /> }
     });
     settle().await;
     let canvas: HtmlCanvasElement = q(&root, "canvas").unchecked_into();
@@ -391,7 +391,7 @@ async fn matrix_image_paints_every_cell_through_the_canvas_and_follows_its_data(
             };
             draw_matrix_image(area, &m, th, s)
         });
-        view! { <Chart width=300.0 height=300.0 label="image" draw=draw test_id="img" /> }
+        view! { <Chart size=(300.0, 300.0) label="image" draw=draw test_id="img" /> }
     });
     settle().await;
     let canvas: HtmlCanvasElement = q(&root, "canvas").unchecked_into();
@@ -637,6 +637,7 @@ async fn a_runner_runs_to_the_end_pauses_resets_and_follows_its_configuration() 
     };
     assert_eq!(shown(), "Ok(0)", "the fresh job's view before any start");
     assert!(!untrack(|| r.started()) && !untrack(|| r.running()) && untrack(|| r.rate()).is_none());
+    assert!(!untrack(|| r.progressed()) && !untrack(|| r.finished()));
 
     // Start, then pause part-way: the view stops moving.
     r.toggle();
@@ -659,6 +660,7 @@ async fn a_runner_runs_to_the_end_pauses_resets_and_follows_its_configuration() 
         "the page shows the paused run"
     );
     assert!(untrack(|| r.rate()).is_some_and(|x| x > 0.0) && untrack(|| r.started()));
+    assert!(untrack(|| r.progressed()) && !untrack(|| r.finished()));
 
     // Continue to the end: the loop stops by itself at the last unit.
     r.toggle();
@@ -667,6 +669,7 @@ async fn a_runner_runs_to_the_end_pauses_resets_and_follows_its_configuration() 
     settle().await;
     assert_eq!(shown(), "Ok(200000)");
     assert!(untrack(|| r.busy_seconds()) > 0.0);
+    assert!(untrack(|| r.finished()), "finished once the job says so");
 
     // A new configuration shows the fresh job for it; going back to the old
     // one does not bring the finished run back (it was for that config, but
@@ -683,6 +686,10 @@ async fn a_runner_runs_to_the_end_pauses_resets_and_follows_its_configuration() 
     r.reset();
     settle().await;
     assert_eq!(shown(), "Ok(0)");
+    assert!(
+        !untrack(|| r.progressed()) && !untrack(|| r.finished()),
+        "reset"
+    );
     r.start();
     assert!(wait_for(|| !untrack(|| r.running())).await);
     assert_eq!(untrack(|| r.view()), Ok(10));

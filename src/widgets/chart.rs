@@ -63,8 +63,7 @@ where
 #[component]
 pub fn Chart(
     /// CSS width and height of the chart.
-    width: f64,
-    height: f64,
+    size: (f64, f64),
     /// What the chart shows, for screen readers.
     #[prop(into)]
     label: Signal<String>,
@@ -74,6 +73,7 @@ pub fn Chart(
     #[prop(optional)]
     children: Option<ChildrenFn>,
 ) -> impl IntoView {
+    let (width, height) = size;
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let error = use_painter(canvas_ref, move |canvas, th, dpr| {
         let k = th.font_px / crate::charts::heatmap::BASE_FONT_PX;

@@ -2,6 +2,7 @@
 //! continue, "Done" (disabled) once everything is finished, reset, and a
 //! new seed.
 
+use crate::training::{Job, Runner};
 use leptos::prelude::*;
 
 /// The start button's text: "Pause" while running, "Done" once finished,
@@ -18,32 +19,40 @@ pub fn run_label(running: bool, done: bool, started: bool, start: &'static str) 
     }
 }
 
-/// Start/pause, reset and new-seed buttons; their `data-testid`s are
-/// `{prefix}-toggle`, `{prefix}-reset` and `{prefix}-seed`.
+/// Start/pause, reset and new-seed buttons of a [`Runner`]; their
+/// `data-testid`s are `{prefix}-toggle`, `{prefix}-reset` and
+/// `{prefix}-seed`. The start button says "Continue" once the run has done
+/// some work, and "Done" (disabled) once it has finished.
 #[component]
-pub fn RunButtons(
+pub fn RunButtons<C, J>(
     prefix: &'static str,
     /// The start button's text before the first run.
     start: &'static str,
-    #[prop(into)] running: Signal<bool>,
-    /// Whether the run has started (then the button says "Continue").
-    #[prop(into)]
-    started: Signal<bool>,
-    /// Whether everything is finished (the button is disabled).
-    #[prop(into)]
-    done: Signal<bool>,
-    #[prop(into)] on_toggle: Callback<()>,
-    #[prop(into)] on_reset: Callback<()>,
+    runner: Runner<C, J>,
+    /// What "Reset" does besides resetting the runner.
+    #[prop(optional, into)]
+    on_reset: Option<Callback<()>>,
     #[prop(into)] seed: Signal<u64>,
     #[prop(into)] on_new_seed: Callback<()>,
-) -> impl IntoView {
-    let label = move || run_label(running.get(), done.get(), started.get(), start);
+) -> impl IntoView
+where
+    C: Clone + PartialEq + Send + Sync + 'static,
+    J: Job,
+{
+    let done = move || runner.finished();
+    let label = move || run_label(runner.running(), done(), runner.progressed(), start);
+    let reset = move |_| {
+        runner.reset();
+        if let Some(f) = on_reset {
+            f.run(());
+        }
+    };
     view! {
         <div class="control">
-            <button class="primary" data-testid=format!("{prefix}-toggle") disabled=done on:click=move |_| on_toggle.run(())>
+            <button class="primary" data-testid=format!("{prefix}-toggle") disabled=done on:click=move |_| runner.toggle()>
                 {label}
             </button>
-            <button data-testid=format!("{prefix}-reset") on:click=move |_| on_reset.run(())>
+            <button data-testid=format!("{prefix}-reset") on:click=reset>
                 "Reset"
             </button>
             <button data-testid=format!("{prefix}-seed") on:click=move |_| on_new_seed.run(())>

@@ -195,8 +195,7 @@ fn RowDiagramChart(
     };
     view! {
         <Chart
-            width=900.0
-            height=row_diagram_height(13.0)
+            size=(900.0, row_diagram_height(13.0))
             test_id="row-diagram"
             label="Lines from each target word to the source words it attends to; grey guides are the true alignment"
             draw=draw_from_result(diagram, |area, d, s, th| draw_row_diagram(area, d, th, s))
@@ -270,7 +269,7 @@ fn LearnSection(url: UrlState<AlignState>) -> impl IntoView {
                 )}
             </p>
             {move || watched.with(|w| w.1.clone()).map(|n| view! { <p class="notes">{n}</p> })}
-            <LearnControls url=url runner=runner snapshots=snapshots scrub=scrub />
+            <LearnControls url=url runner=runner scrub=scrub />
             {move || runner.error().map(|e| view! { <p class="error">{e}</p> })}
             <Scrubber url=url cfg=cfg scrub=scrub shown=shown n_snaps=n_snaps />
             <p class="measure" data-testid="scrub-status" aria-live="polite">
@@ -286,16 +285,10 @@ fn LearnSection(url: UrlState<AlignState>) -> impl IntoView {
 fn LearnControls(
     url: UrlState<AlignState>,
     runner: Runner<LearnConfig, Learner>,
-    snapshots: Memo<Vec<Snapshot>>,
     scrub: RwSignal<Scrub>,
 ) -> impl IntoView {
     let state = url.state;
     let steps = Memo::new(move |_| state.with(|s| s.steps));
-    let done = move || snapshots.with(|s| s.last().map(|x| x.step)) == Some(steps.get());
-    let reset = move |()| {
-        runner.reset();
-        scrub.set(Scrub::default());
-    };
     view! {
         <div class="control-grid">
             <ParamSlider
@@ -309,11 +302,8 @@ fn LearnControls(
             <RunButtons
                 prefix="learn"
                 start="Train from scratch"
-                running=move || runner.running()
-                started=move || { snapshots.with(Vec::len) > 1 }
-                done=done
-                on_toggle=move |()| runner.toggle()
-                on_reset=reset
+                runner=runner
+                on_reset=move |()| scrub.set(Scrub::default())
                 seed=move || state.with(|s| s.seed)
                 on_new_seed=move |()| url.edit(|s| s.seed = SEED.next(s.seed))
             />
@@ -379,8 +369,7 @@ fn LearnViews(
                 test_id="learn-attention"
             />
             <Chart
-                width=520.0
-                height=300.0
+                size=(520.0, 300.0)
                 test_id="learn-aer"
                 label="Alignment error rate of the watched sentence against training step"
                 draw=draw_from(chart, |area, c, s, th| draw_curves(area, c, th, s))

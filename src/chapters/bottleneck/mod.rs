@@ -224,7 +224,7 @@ fn RetrainSection(url: UrlState<BottleneckState>) -> impl IntoView {
                     retrain::PER_BUCKET,
                 )}
             </p>
-            <RetrainControls url=url runner=runner progress=progress />
+            <RetrainControls url=url runner=runner />
             <p class="measure" aria-live="polite">
                 <span data-testid="retrain-status">{status}</span>
                 " · "
@@ -242,7 +242,6 @@ fn RetrainSection(url: UrlState<BottleneckState>) -> impl IntoView {
 fn RetrainControls(
     url: UrlState<BottleneckState>,
     runner: Runner<DuelConfig, Duel>,
-    progress: Memo<Progress>,
 ) -> impl IntoView {
     let state = url.state;
     view! {
@@ -258,11 +257,7 @@ fn RetrainControls(
             <RunButtons
                 prefix="retrain"
                 start="Train both"
-                running=move || runner.running()
-                started=move || progress.with(|p| p.step > 0)
-                done=move || progress.with(|p| p.done)
-                on_toggle=move |()| runner.toggle()
-                on_reset=move |()| runner.reset()
+                runner=runner
                 seed=move || state.with(|s| s.seed)
                 on_new_seed=move |()| url.edit(|s| s.seed = SEED.next(s.seed))
             />
@@ -280,8 +275,7 @@ fn RetrainCharts(url: UrlState<BottleneckState>, progress: Memo<Progress>) -> im
     view! {
         <div class="row-of-maps">
             <Chart
-                width=520.0
-                height=300.0
+                size=(520.0, 300.0)
                 test_id="retrain-loss"
                 label="Training loss of the two small translators"
                 draw=draw_from(loss, |a, c, s, th| draw_curves(a, c, th, s))
@@ -289,8 +283,7 @@ fn RetrainCharts(url: UrlState<BottleneckState>, progress: Memo<Progress>) -> im
                 <LossTable progress=progress />
             </Chart>
             <Chart
-                width=520.0
-                height=300.0
+                size=(520.0, 300.0)
                 test_id="retrain-accuracy"
                 label="Held-out token accuracy of the two small translators by length"
                 draw=draw_from(by_length, |a, c, s, th| draw_curves(a, c, th, s))

@@ -256,7 +256,7 @@ fn PruneSection(report: ReportMemo) -> impl IntoView {
                     .with(Option::is_some)
                     .then(|| {
                         view! {
-                            <Chart width=620.0 height=320.0 test_id="pruning" label="Held-out accuracy against the number of heads pruned" draw=draw.clone()>
+                            <Chart size=(620.0, 320.0) test_id="pruning" label="Held-out accuracy against the number of heads pruned" draw=draw.clone()>
                                 {move || {
                                     report
                                         .with(|r| r.as_ref().map(|r| view! { <NumbersTable data=pruning_table(r) /> }))

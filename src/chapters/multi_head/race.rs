@@ -260,7 +260,7 @@ pub fn RaceSection(#[prop(into)] seed: Signal<u64>, on_seed: Callback<u64>) -> i
                 {move || history.with(|h| summary(h))}
             </p>
             {move || runner.error().map(|e| view! { <p class="error">{e}</p> })}
-            <Chart width=560.0 height=300.0 test_id="race-chart" label="Held-out accuracy of the 4-head and the 1-head model" draw=draw>
+            <Chart size=(560.0, 300.0) test_id="race-chart" label="Held-out accuracy of the 4-head and the 1-head model" draw=draw>
                 {items_table(
                     history,
                     &["step", "4 heads × 8", "1 head × 32"],

@@ -115,8 +115,7 @@ pub fn AlibiSection(url: UrlState<PosState>) -> impl IntoView {
                 let (w, h) = matrix_grid_size(n_heads.get(), 640.0, 13.0);
                 view! {
                     <Chart
-                        width=w
-                        height=h
+                        size=(w, h)
                         test_id="alibi-grid"
                         label=move || format!("Bias matrices of the {} ALiBi heads", n_heads.get())
                         draw=grid_draw.clone()

@@ -69,7 +69,7 @@ pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl Int
                 )}
                 " All five see the same batches in the same order, and they train right here, in your browser."
             </p>
-            <ExperimentControls url=url runner=runner progress=progress />
+            <ExperimentControls url=url runner=runner />
             <p class="measure" aria-live="polite">
                 <span data-testid="exp-step">{move || progress.with(|p| format!("Step {} of {}", p.step, p.steps))}</span>
                 " · "
@@ -80,15 +80,14 @@ pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl Int
             <p class="measure" data-testid="exp-summary">{summary}</p>
             <div class="row-of-maps">
                 <Chart
-                    width=560.0
-                    height=320.0
+                    size=(560.0, 320.0)
                     test_id="exp-accuracy"
                     label="Held-out accuracy against sequence length for the five schemes"
                     draw=accuracy_draw
                 >
                     {move || progress.with(accuracy_table)}
                 </Chart>
-                <Chart width=560.0 height=320.0 test_id="exp-loss" label="Training loss of the five models" draw=loss_draw>
+                <Chart size=(560.0, 320.0) test_id="exp-loss" label="Training loss of the five models" draw=loss_draw>
                     {move || progress.with(loss_table)}
                 </Chart>
             </div>
@@ -107,11 +106,7 @@ pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl Int
 
 /// k, the training steps, and train / reset / new seed.
 #[component]
-fn ExperimentControls(
-    url: UrlState<PosState>,
-    runner: ExpRunner,
-    progress: Memo<Progress>,
-) -> impl IntoView {
+fn ExperimentControls(url: UrlState<PosState>, runner: ExpRunner) -> impl IntoView {
     let state = url.state;
     view! {
         <div class="control-grid">
@@ -133,11 +128,7 @@ fn ExperimentControls(
             <RunButtons
                 prefix="exp"
                 start=START
-                running=move || runner.running()
-                started=move || progress.with(|p| p.step > 0)
-                done=move || progress.with(|p| p.done)
-                on_toggle=move |()| runner.toggle()
-                on_reset=move |()| runner.reset()
+                runner=runner
                 seed=move || state.with(|s| s.exp_seed)
                 on_new_seed=move |()| url.edit(|s| s.exp_seed = EXP_SEED.next(s.exp_seed))
             />

@@ -35,8 +35,7 @@ pub fn LearnedSection(runner: ExpRunner) -> impl IntoView {
             </p>
             <div class="row-of-maps">
                 <Chart
-                    width=520.0
-                    height=520.0
+                    size=(520.0, 520.0)
                     test_id="learned-table"
                     label="Learned position vectors by position, repeated past the trained length"
                     draw=table_draw
@@ -44,8 +43,7 @@ pub fn LearnedSection(runner: ExpRunner) -> impl IntoView {
                     {move || progress.with(learned_numbers)}
                 </Chart>
                 <Chart
-                    width=560.0
-                    height=320.0
+                    size=(560.0, 320.0)
                     test_id="by-position"
                     label="Accuracy at each position of length-64 sequences for the learned, sinusoidal and RoPE models"
                     draw=by_position_draw

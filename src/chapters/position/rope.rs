@@ -97,8 +97,7 @@ pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
                     let (w, h) = rope_pairs_size(n_pairs.get(), 640.0);
                     view! {
                         <Chart
-                            width=w
-                            height=h
+                            size=(w, h)
                             test_id="rope-pairs-chart"
                             label=move || format!("The {} pairs of the query and key as arrows after rotation", n_pairs.get())
                             draw=pairs_draw.clone()
@@ -107,7 +106,7 @@ pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
                         </Chart>
                     }
                 }}
-                <Chart width=520.0 height=320.0 test_id="rope-offset" label="RoPE score against the offset between query and key" draw=chart_draw>
+                <Chart size=(520.0, 320.0) test_id="rope-offset" label="RoPE score against the offset between query and key" draw=chart_draw>
                     {move || rope_m.with(|r| r.as_ref().ok().map(offsets_table))}
                 </Chart>
             </div>

@@ -60,8 +60,7 @@ pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
             </div>
             <div class="row-of-maps">
                 <Chart
-                    width=560.0
-                    height=560.0
+                    size=(560.0, 560.0)
                     test_id="sin-image"
                     label=move || {
                         let (n, d) = dims.get();
@@ -72,8 +71,7 @@ pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
                     {move || image_numbers(dims.get())}
                 </Chart>
                 <Chart
-                    width=520.0
-                    height=320.0
+                    size=(520.0, 320.0)
                     test_id="sin-offset"
                     label=move || {
                         format!("Dot product of the encodings of positions p = {} and p + Δ against Δ", anchor.get())

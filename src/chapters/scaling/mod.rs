@@ -143,8 +143,7 @@ fn SpreadSection(url: UrlState<ScalingState>) -> impl IntoView {
             <p class="measure" data-testid="variance">{variance_text}</p>
             <div class="row-of-maps">
                 <Chart
-                    width=460.0
-                    height=260.0
+                    size=(460.0, 260.0)
                     test_id="hist-raw"
                     label=move || format!("Histogram of raw dot products at d_k = {}", d_k())
                     draw=hist_draw(true)
@@ -152,8 +151,7 @@ fn SpreadSection(url: UrlState<ScalingState>) -> impl IntoView {
                     <HistTable spread=spread_m raw=true />
                 </Chart>
                 <Chart
-                    width=460.0
-                    height=260.0
+                    size=(460.0, 260.0)
                     test_id="hist-scaled"
                     label=move || format!("Histogram of scaled dot products at d_k = {}", d_k())
                     draw=hist_draw(false)
@@ -204,7 +202,7 @@ fn OneQuerySection(url: UrlState<ScalingState>) -> impl IntoView {
                 }}
             </p>
             <p class="measure" data-testid="row-stats">{stats_text}</p>
-            <Chart width=620.0 height=240.0 test_id="bars" label=format!("Attention weights of one query over {N_KEYS} keys") draw=bars_draw>
+            <Chart size=(620.0, 240.0) test_id="bars" label=format!("Attention weights of one query over {N_KEYS} keys") draw=bars_draw>
                 <SingleTable single=single labels=key_labels.clone() />
             </Chart>
         </Section>
@@ -253,8 +251,7 @@ fn SweepSection(url: UrlState<ScalingState>) -> impl IntoView {
                         });
                         view! {
                             <Chart
-                                width=560.0
-                                height=320.0
+                                size=(560.0, 320.0)
                                 test_id=format!("sweep-{i}")
                                 label=format!("{} against d_k, scaled and unscaled", m.title())
                                 draw=draw
@@ -330,10 +327,10 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
             </p>
             <p class="measure" data-testid="train-summary">{status}</p>
             <div class="row-of-maps">
-                <Chart width=560.0 height=300.0 test_id="train-loss" label="Training loss of the scaled and unscaled models" draw=curve_draw(0)>
+                <Chart size=(560.0, 300.0) test_id="train-loss" label="Training loss of the scaled and unscaled models" draw=curve_draw(0)>
                     {train_table(history)}
                 </Chart>
-                <Chart width=560.0 height=300.0 test_id="train-acc" label="Held-out accuracy of the scaled and unscaled models" draw=curve_draw(1)>
+                <Chart size=(560.0, 300.0) test_id="train-acc" label="Held-out accuracy of the scaled and unscaled models" draw=curve_draw(1)>
                     {train_table(history)}
                 </Chart>
             </div>

@@ -243,7 +243,7 @@ fn HeadGrid(analysis: AnalysisMemo) -> impl IntoView {
                                     })
                             };
                             view! {
-                                <Chart width=w height=h label=label draw=draw test_id=format!("lines-{}-{}", l + 1, hd + 1)>
+                                <Chart size=(w, h) label=label draw=draw test_id=format!("lines-{}-{}", l + 1, hd + 1)>
                                     <RowTable analysis=analysis layer=l head=hd />
                                 </Chart>
                             }

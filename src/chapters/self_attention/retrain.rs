@@ -249,8 +249,7 @@ pub fn RetrainSection(runner: Runner<(), Retrain>) -> impl IntoView {
                     .then(|| {
                         view! {
                             <Chart
-                                width=560.0
-                                height=280.0
+                                size=(560.0, 280.0)
                                 test_id="retrain-chart"
                                 label="Held-out accuracy and training loss of the model being trained"
                                 draw=draw.clone()

@@ -208,7 +208,7 @@ pub fn LengthSection(
             <p class="measure" data-testid=ids.status aria-live="polite">
                 {progress}
             </p>
-            <Chart width=620.0 height=340.0 test_id=ids.chart label=measure.chart_label() draw=draw_from(chart, |area, c, s, th| draw_curves(area, c, th, s))>
+            <Chart size=(620.0, 340.0) test_id=ids.chart label=measure.chart_label() draw=draw_from(chart, |area, c, s, th| draw_curves(area, c, th, s))>
                 <LengthTable tallies=tallies measure=measure />
             </Chart>
         </section>
