@@ -9,6 +9,7 @@
 //! inside its size budget; it does only what the app needs.)
 
 use crate::query::{parse, Query};
+use crate::widgets::Bound;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
@@ -235,6 +236,20 @@ impl<S: Clone + PartialEq + Send + Sync + 'static> UrlState<S> {
         }
     }
 
+    /// One field of the state as a control's [`Bound`] value: `get` picks
+    /// it, `set` writes a new value into a copy that goes to the URL.
+    pub fn bind<T: Clone + Send + Sync + 'static>(
+        self,
+        get: fn(&S) -> &T,
+        set: fn(&mut S, T),
+    ) -> Bound<T> {
+        let state = self.state;
+        Bound::new(
+            move || state.with(|s| get(s).clone()),
+            move |v| self.edit(|s| set(s, v)),
+        )
+    }
+
     /// Applies `f` to the current state and writes the result.
     pub fn edit(&self, f: impl FnOnce(&mut S)) {
         let mut s = self.state.get_untracked();
@@ -242,6 +257,15 @@ impl<S: Clone + PartialEq + Send + Sync + 'static> UrlState<S> {
         self.commit.run(s);
     }
 }
+
+/// A control bound to one field of a chapter's URL state:
+/// `bind=field!(url.d_k)` shows `d_k` and writes the learner's value back.
+macro_rules! field {
+    ($url:ident . $f:ident) => {
+        $url.bind(|s| &s.$f, |s, v| s.$f = v)
+    };
+}
+pub(crate) use field;
 
 #[cfg(test)]
 mod tests {

@@ -8,14 +8,16 @@
 use attention_lab::charts::heatmap::{ColorScale, HeatmapData};
 use attention_lab::charts::lines::{draw_line_diagram, draw_row_diagram, LineDiagram, RowDiagram};
 use attention_lab::charts::position::{draw_matrix_image, MatrixImage};
+use attention_lab::query::{Even, IntParam};
 use attention_lab::training::{Job, Runner, NOT_STARTED};
 use attention_lab::widgets::chart::{Chart, DrawFn};
 use attention_lab::widgets::choice::ChoiceGroup;
 use attention_lab::widgets::formula::Formula;
 use attention_lab::widgets::heatmap::Heatmap;
 use attention_lab::widgets::self_check::SelfCheck;
-use attention_lab::widgets::slider::{Slider, Toggle};
+use attention_lab::widgets::slider::{ParamSlider, Slider, Toggle};
 use attention_lab::widgets::token_editor::TokenEditor;
+use attention_lab::widgets::Bound;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -192,11 +194,14 @@ async fn sliders_and_toggles_report_changes() {
     let lin = RwSignal::new(4.0);
     let log = RwSignal::new(1.0);
     let on = RwSignal::new(true);
+    let width = RwSignal::new(4_usize);
+    const WIDTH: Even = Even(IntParam::new("w", "width", 2, 16, 4));
     let handle = leptos::mount::mount_to(root.clone(), move || {
         view! {
-            <Slider label="d_k" test_id="lin" value=lin on_change=Callback::new(move |v| lin.set(v)) min=1.0 max=64.0 />
-            <Slider label="τ" test_id="log" log=true value=log on_change=Callback::new(move |v| log.set(v)) min=0.05 max=20.0 />
-            <Toggle label="scale" test_id="tog" checked=on on_change=Callback::new(move |v| on.set(v)) />
+            <Slider label="d_k" test_id="lin" bind=Bound::from(lin) min=1.0 max=64.0 />
+            <Slider label="τ" test_id="log" log=true bind=Bound::from(log) min=0.05 max=20.0 />
+            <Toggle label="scale" test_id="tog" bind=Bound::from(on) />
+            <ParamSlider label="width" param=WIDTH test_id="even" bind=Bound::from(width) />
         }
     });
     settle().await;
@@ -231,6 +236,14 @@ async fn sliders_and_toggles_report_changes() {
     tog.click();
     settle().await;
     assert!(!on.get_untracked());
+
+    // An even parameter's slider moves in steps of 2 and reports even values.
+    let even: HtmlInputElement = q(&root, "[data-testid=even]").unchecked_into();
+    assert_eq!(even.get_attribute("step").as_deref(), Some("2"));
+    even.set_value("16");
+    fire(&even, "input");
+    settle().await;
+    assert_eq!(width.get_untracked(), 16);
     drop(handle);
 }
 

@@ -21,7 +21,40 @@ pub mod table;
 pub mod token_editor;
 pub mod translation;
 
+use leptos::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What a control shows and what it calls when the learner changes it
+/// (for a chapter's URL state: `field!(url.d_k)`, see `router::field`).
+pub struct Bound<T: Send + Sync + 'static> {
+    pub value: Signal<T>,
+    pub set: Callback<T>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Bound<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Send + Sync + 'static> Copy for Bound<T> {}
+
+impl<T: Clone + Send + Sync + 'static> Bound<T> {
+    pub fn new(
+        value: impl Fn() -> T + Send + Sync + 'static,
+        set: impl Fn(T) + Send + Sync + 'static,
+    ) -> Self {
+        Bound {
+            value: Signal::derive(value),
+            set: Callback::new(set),
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> From<RwSignal<T>> for Bound<T> {
+    fn from(s: RwSignal<T>) -> Self {
+        Bound::new(move || s.get(), move |v| s.set(v))
+    }
+}
 
 /// A page-unique id for pairing labels with controls.
 pub fn unique_id(prefix: &str) -> String {

@@ -5,8 +5,8 @@
 //! slider, Space on the toggle. A log slider moves in [`LOG_STEPS`] even steps of
 //! log(value) between `min` and `max`.
 
-use super::unique_id;
-use crate::query::{Even, IntParam};
+use super::{unique_id, Bound};
+use crate::query::{Even, FloatParam, IntParam};
 use leptos::prelude::*;
 
 /// Positions of a logarithmic slider.
@@ -37,8 +37,7 @@ pub fn log_value(pos: f64, min: f64, max: f64) -> f64 {
 #[component]
 pub fn Slider(
     #[prop(into)] label: String,
-    #[prop(into)] value: Signal<f64>,
-    #[prop(into)] on_change: Callback<f64>,
+    bind: Bound<f64>,
     min: f64,
     max: f64,
     #[prop(default = 1.0)] step: f64,
@@ -49,6 +48,10 @@ pub fn Slider(
     #[prop(optional, into)] test_id: String,
 ) -> impl IntoView {
     let id = unique_id("slider");
+    let Bound {
+        value,
+        set: on_change,
+    } = bind;
     let (rmin, rmax, rstep) = if log {
         (0.0, LOG_STEPS, 1.0)
     } else {
@@ -141,20 +144,21 @@ impl SliderParam {
 pub fn ParamSlider(
     #[prop(into)] label: String,
     #[prop(into)] param: SliderParam,
-    #[prop(into)] value: Signal<usize>,
-    #[prop(into)] on_change: Callback<usize>,
+    bind: Bound<usize>,
     #[prop(default = 1.0)] step: f64,
     #[prop(optional)] log: bool,
     #[prop(optional, into)] hint: Signal<String>,
     #[prop(optional, into)] test_id: String,
 ) -> impl IntoView {
-    let report = Callback::new(move |v: f64| on_change.run(param.clamp_usize(v)));
     let step = if param.even { step.max(2.0) } else { step };
+    let bound = Bound::new(
+        move || bind.value.get() as f64,
+        move |v: f64| bind.set.run(param.clamp_usize(v)),
+    );
     view! {
         <Slider
             label=label
-            value=move || value.get() as f64
-            on_change=report
+            bind=bound
             min=param.param.min_f64()
             max=param.param.max_f64()
             step=step
@@ -165,12 +169,28 @@ pub fn ParamSlider(
     }
 }
 
+/// A [`Slider`] for one real-number URL parameter (its range from the
+/// parameter's one definition; reported values are clamped into it).
+#[component]
+pub fn FloatSlider(
+    #[prop(into)] label: String,
+    param: FloatParam,
+    bind: Bound<f64>,
+    #[prop(optional)] log: bool,
+    #[prop(optional, into)] test_id: String,
+) -> impl IntoView {
+    let bound = Bound::new(
+        move || bind.value.get(),
+        move |v: f64| bind.set.run(param.clamp(v)),
+    );
+    view! { <Slider label bind=bound min=param.min max=param.max step=0.01 log test_id /> }
+}
+
 /// A labelled on/off switch (a checkbox with `role="switch"`).
 #[component]
 pub fn Toggle(
     #[prop(into)] label: String,
-    #[prop(into)] checked: Signal<bool>,
-    #[prop(into)] on_change: Callback<bool>,
+    bind: Bound<bool>,
     #[prop(optional, into)] test_id: String,
 ) -> impl IntoView {
     let id = unique_id("toggle");
@@ -181,8 +201,8 @@ pub fn Toggle(
                 type="checkbox"
                 role="switch"
                 data-testid=test_id
-                prop:checked=move || checked.get()
-                on:change=move |ev| on_change.run(event_target_checked(&ev))
+                prop:checked=move || bind.value.get()
+                on:change=move |ev| bind.set.run(event_target_checked(&ev))
             />
             <label for=id>{label}</label>
         </div>

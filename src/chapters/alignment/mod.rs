@@ -21,7 +21,7 @@ use crate::chapters::ChapterHead;
 use crate::charts::lines::{draw_row_diagram, row_diagram_height};
 use crate::charts::plots::draw_curves;
 use crate::query::Choice;
-use crate::router::UrlState;
+use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, draw_from_result, Chart};
 use crate::widgets::choice::OptionGroup;
@@ -36,6 +36,7 @@ use crate::widgets::translation::{
     read_input, reference_line, translate, translation_view, use_translators, Input, LengthMeasure,
     LengthSection, SentenceInput, Translation,
 };
+use crate::widgets::Bound;
 use attention_core::train::translate::Vocab;
 use learn::{LearnConfig, Learner, Scrub, Snapshot};
 use leptos::prelude::*;
@@ -159,12 +160,7 @@ fn SelectionControls(url: UrlState<AlignState>) -> impl IntoView {
                 current=move || state.with(|s| s.head)
                 on_pick=move |h| url.edit(|s| s.head = h)
             />
-            <Toggle
-                label="Hard alignment (keep only each row's largest weight)"
-                test_id="hard"
-                checked=move || state.with(|s| s.hard)
-                on_change=move |on: bool| url.edit(|s| s.hard = on)
-            />
+            <Toggle label="Hard alignment (keep only each row's largest weight)" test_id="hard" bind=field!(url.hard) />
         </div>
     }
 }
@@ -288,17 +284,9 @@ fn LearnControls(
     scrub: RwSignal<Scrub>,
 ) -> impl IntoView {
     let state = url.state;
-    let steps = Memo::new(move |_| state.with(|s| s.steps));
     view! {
         <div class="control-grid">
-            <ParamSlider
-                label="Training steps"
-                param=STEPS
-                test_id="learn-steps"
-                step=50.0
-                value=move || steps.get()
-                on_change=move |v: usize| url.edit(|s| s.steps = v)
-            />
+            <ParamSlider label="Training steps" param=STEPS test_id="learn-steps" step=50.0 bind=field!(url.steps) />
             <RunButtons
                 prefix="learn"
                 start="Train from scratch"
@@ -329,10 +317,10 @@ fn Scrubber(
             <Slider
                 label="Scrubber: training step shown"
                 test_id="scrubber"
-                value=move || shown.get() as f64
-                on_change=Callback::new(move |v: f64| {
-                    scrub.set(cfg.with_untracked(|c| Scrub::choose(c, v, n_snaps.get_untracked())))
-                })
+                bind=Bound::new(
+                    move || shown.get() as f64,
+                    move |v: f64| scrub.set(cfg.with_untracked(|c| Scrub::choose(c, v, n_snaps.get_untracked()))),
+                )
                 min=0.0
                 max=max
                 hint=move || format!("(snapshot; {} recorded)", n_snaps.get())

@@ -18,7 +18,7 @@ pub mod state;
 use crate::chapters::ChapterHead;
 use crate::charts::plots::draw_curves;
 use crate::models::CONTEXTS;
-use crate::router::UrlState;
+use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::heatmap::Heatmap;
@@ -246,14 +246,7 @@ fn RetrainControls(
     let state = url.state;
     view! {
         <div class="control-grid">
-            <ParamSlider
-                label="Training steps"
-                param=STEPS
-                test_id="retrain-steps"
-                step=50.0
-                value=move || state.with(|s| s.steps)
-                on_change=move |v: usize| url.edit(|s| s.steps = v)
-            />
+            <ParamSlider label="Training steps" param=STEPS test_id="retrain-steps" step=50.0 bind=field!(url.steps) />
             <RunButtons
                 prefix="retrain"
                 start="Train both"

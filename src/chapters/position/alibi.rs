@@ -6,12 +6,13 @@ use super::model::{self, AlibiModel};
 use super::state::{PosState, ALIBI_HEADS};
 use crate::charts::heatmap::{signed, weights, HeatmapData};
 use crate::charts::position::{draw_matrix_grid, matrix_grid_size};
-use crate::router::UrlState;
+use crate::router::{field, UrlState};
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::section::Section;
-use crate::widgets::slider::{Slider, Toggle};
+use crate::widgets::slider::{ParamSlider, Toggle};
 use crate::widgets::table::{NumbersTable, TableData};
+use crate::widgets::Bound;
 use leptos::prelude::*;
 
 /// The three maps of the chosen head.
@@ -179,20 +180,13 @@ fn AlibiControls(url: UrlState<PosState>) -> impl IntoView {
                     }
                 />
             </label>
-            <Slider
+            <ParamSlider
                 label="Heads"
+                param=ALIBI_HEADS
                 test_id="alibi-heads"
-                value=move || state.with(|s| s.alibi_heads as f64)
-                on_change=move |v: f64| url.edit(|s| s.set_alibi_heads(v))
-                min=ALIBI_HEADS.min_f64()
-                max=ALIBI_HEADS.max_f64()
+                bind=Bound::new(move || state.with(|s| s.alibi_heads), move |v| url.edit(|s| s.set_alibi_heads(v)))
             />
-            <Toggle
-                label="Causal (each token sees only earlier ones)"
-                test_id="alibi-causal"
-                checked=move || state.with(|s| s.causal)
-                on_change=move |on: bool| url.edit(|s| s.causal = on)
-            />
+            <Toggle label="Causal (each token sees only earlier ones)" test_id="alibi-causal" bind=field!(url.causal) />
         </div>
     }
 }

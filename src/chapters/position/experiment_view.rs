@@ -7,7 +7,7 @@
 use super::experiment::{self, ExpRunner, Progress, L};
 use super::state::{PosState, EXP_SEED, K, STEPS};
 use crate::charts::plots::draw_curves;
-use crate::router::UrlState;
+use crate::router::{field, UrlState};
 use crate::widgets::chart::{draw_from, Chart};
 use crate::widgets::run_buttons::{run_label, RunButtons};
 use crate::widgets::section::Section;
@@ -110,20 +110,13 @@ fn ExperimentControls(url: UrlState<PosState>, runner: ExpRunner) -> impl IntoVi
     let state = url.state;
     view! {
         <div class="control-grid">
-            <ParamSlider
-                label="Copy the token k steps back: k"
-                param=K
-                test_id="exp-k"
-                value=move || state.with(|s| s.k)
-                on_change=move |v: usize| url.edit(|s| s.k = v)
-            />
+            <ParamSlider label="Copy the token k steps back: k" param=K test_id="exp-k" bind=field!(url.k) />
             <ParamSlider
                 label="Training steps per model"
                 param=STEPS
                 test_id="exp-steps"
                 step=20.0
-                value=move || state.with(|s| s.steps)
-                on_change=move |v: usize| url.edit(|s| s.steps = v)
+                bind=field!(url.steps)
             />
             <RunButtons
                 prefix="exp"

@@ -9,7 +9,7 @@ use super::{fmt, fmt_diff};
 use crate::charts::plots::draw_curves_from;
 use crate::charts::position::{draw_rope_pairs, rope_pairs_size, KEY, QUERY};
 use crate::frames::every;
-use crate::router::UrlState;
+use crate::router::{field, UrlState};
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
@@ -135,34 +135,10 @@ fn RopeControls(url: UrlState<PosState>, pos: Memo<RopePos>) -> impl IntoView {
     };
     view! {
         <div class="control-grid">
-            <ParamSlider
-                label="Query position m"
-                param=ROPE_M
-                test_id="rope-m"
-                value=move || pos.get().m
-                on_change=move |v: usize| url.edit(|s| s.rope_m = v)
-            />
-            <ParamSlider
-                label="Key position n"
-                param=ROPE_N
-                test_id="rope-n"
-                value=move || pos.get().n
-                on_change=move |v: usize| url.edit(|s| s.rope_n = v)
-            />
-            <ParamSlider
-                label="Move both by"
-                param=SHIFT
-                test_id="rope-shift"
-                value=move || pos.get().shift
-                on_change=move |v: usize| url.edit(|s| s.shift = v)
-            />
-            <ParamSlider
-                label="Head width d"
-                param=ROPE_D
-                test_id="rope-d"
-                value=move || pos.get().d
-                on_change=move |v: usize| url.edit(|s| s.rope_d = v)
-            />
+            <ParamSlider label="Query position m" param=ROPE_M test_id="rope-m" bind=field!(url.rope_m) />
+            <ParamSlider label="Key position n" param=ROPE_N test_id="rope-n" bind=field!(url.rope_n) />
+            <ParamSlider label="Move both by" param=SHIFT test_id="rope-shift" bind=field!(url.shift) />
+            <ParamSlider label="Head width d" param=ROPE_D test_id="rope-d" bind=field!(url.rope_d) />
             <div class="control">
                 <button data-testid="rope-animate" aria-pressed=move || animating.get().to_string() on:click=animate>
                     {move || if animating.get() { "⏸ Stop moving" } else { "▶ Move both, continuously" }}

@@ -7,7 +7,7 @@ use super::model;
 use super::state::{PosState, ANCHOR, SIN_D, SIN_N};
 use crate::charts::plots::{draw_curves, CurveChart};
 use crate::charts::position::draw_matrix_image;
-use crate::router::UrlState;
+use crate::router::{field, UrlState};
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
@@ -42,21 +42,9 @@ pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
                 "The first pairs turn fast, the last ones barely move, so every position gets a different pattern, like the hands of a clock with many speeds."
             </p>
             <div class="control-grid">
-                <ParamSlider label="Positions" param=SIN_N test_id="sin-n" value=move || dims.get().0 on_change=move |v: usize| url.edit(|s| s.sin_n = v) />
-                <ParamSlider
-                    label="d_model"
-                    param=SIN_D
-                    test_id="sin-d"
-                    value=move || dims.get().1
-                    on_change=move |v: usize| url.edit(|s| s.sin_d = v)
-                />
-                <ParamSlider
-                    label="Anchor position p"
-                    param=ANCHOR
-                    test_id="sin-p"
-                    value=move || anchor.get()
-                    on_change=move |v: usize| url.edit(|s| s.anchor = v)
-                />
+                <ParamSlider label="Positions" param=SIN_N test_id="sin-n" bind=field!(url.sin_n) />
+                <ParamSlider label="d_model" param=SIN_D test_id="sin-d" bind=field!(url.sin_d) />
+                <ParamSlider label="Anchor position p" param=ANCHOR test_id="sin-p" bind=field!(url.anchor) />
             </div>
             <div class="row-of-maps">
                 <Chart

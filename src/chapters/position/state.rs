@@ -144,8 +144,8 @@ pub fn parse_perm(raw: &str, n: usize) -> Option<Vec<usize>> {
 impl PosState {
     /// Sets the number of ALiBi heads (from a slider), keeping the selected
     /// head among them.
-    pub fn set_alibi_heads(&mut self, v: f64) {
-        self.alibi_heads = ALIBI_HEADS.clamp_usize(v);
+    pub fn set_alibi_heads(&mut self, v: usize) {
+        self.alibi_heads = ALIBI_HEADS.clamp_usize(v as f64);
         self.alibi_head = self.alibi_head.min(self.alibi_heads.saturating_sub(1));
     }
 
@@ -308,9 +308,9 @@ mod tests {
             alibi_head: 7,
             ..PosState::default()
         };
-        s.set_alibi_heads(3.4);
+        s.set_alibi_heads(3);
         assert_eq!((s.alibi_heads, s.alibi_head), (3, 2));
-        s.set_alibi_heads(99.0);
+        s.set_alibi_heads(99);
         assert_eq!((s.alibi_heads, s.alibi_head), (16, 2));
         s.shift = 499;
         s.next_shift();

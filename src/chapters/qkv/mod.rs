@@ -15,14 +15,15 @@ pub mod state;
 use crate::chapters::ChapterHead;
 use crate::charts::heatmap::{signed, HeatmapData};
 use crate::query::Choice;
-use crate::router::UrlState;
+use crate::router::{field, UrlState};
 use crate::widgets::formula::Formula;
 use crate::widgets::heatmap::{empty_heatmap, table_value, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::seeded::{embed, projection_weights};
 use crate::widgets::self_check::SelfCheck;
-use crate::widgets::slider::{ParamSlider, Slider, Toggle};
+use crate::widgets::slider::{FloatSlider, ParamSlider, Toggle};
 use crate::widgets::token_editor::TokenEditor;
+use crate::widgets::Bound;
 use leptos::prelude::*;
 use model::{breakdown, dim_labels, Matrix, QkvModel, QueryBreakdown};
 use state::{Masking, QkvState, Step, D_K, D_MODEL, HEADS, SEED, TEMPERATURE};
@@ -129,47 +130,25 @@ fn Controls(url: UrlState<QkvState>) -> impl IntoView {
                     label="d_model (width of each token vector)"
                     param=D_MODEL
                     test_id="d-model"
-                    value=move || state.with(|s| s.d_model)
-                    on_change=move |v: usize| url.edit(|s| s.d_model = v)
+                    bind=field!(url.d_model)
                 />
+                <ParamSlider label="d_k (width of each query and key)" param=D_K test_id="d-k" bind=field!(url.d_k) />
                 <ParamSlider
-                    label="d_k (width of each query and key)"
-                    param=D_K
-                    test_id="d-k"
-                    value=move || state.with(|s| s.d_k)
-                    on_change=move |v: usize| url.edit(|s| s.d_k = v)
-                />
-                <Slider
                     label="Heads"
+                    param=HEADS
                     test_id="heads"
-                    value=move || state.with(|s| s.heads as f64)
-                    on_change=Callback::new(move |v: f64| {
-                        url.commit.run(state.with_untracked(|s| s.with_heads(HEADS.clamp_usize(v))))
-                    })
-                    min=HEADS.min_f64()
-                    max=HEADS.max_f64()
+                    bind=Bound::new(
+                        move || state.with(|s| s.heads),
+                        move |v| url.commit.run(state.with_untracked(|s| s.with_heads(v))),
+                    )
                 />
-                <Slider
-                    label="Temperature τ"
-                    test_id="temperature"
-                    log=true
-                    value=move || state.with(|s| s.temperature)
-                    on_change=move |v: f64| url.edit(|s| s.temperature = TEMPERATURE.clamp(v))
-                    min=TEMPERATURE.min
-                    max=TEMPERATURE.max
-                />
+                <FloatSlider label="Temperature τ" param=TEMPERATURE test_id="temperature" log=true bind=field!(url.temperature) />
                 <SeedControl url=url />
-                <Toggle
-                    label="Divide scores by √d_k"
-                    test_id="scale"
-                    checked=move || state.with(|s| s.scale)
-                    on_change=move |on: bool| url.edit(|s| s.scale = on)
-                />
+                <Toggle label="Divide scores by √d_k" test_id="scale" bind=field!(url.scale) />
                 <Toggle
                     label="Causal mask (no peeking ahead)"
                     test_id="causal"
-                    checked=move || state.with(QkvState::causal)
-                    on_change=move |on: bool| url.edit(|s| s.mask = Masking::of(on))
+                    bind=Bound::new(move || state.with(QkvState::causal), move |on| url.edit(|s| s.mask = Masking::of(on)))
                 />
             </div>
             <Notes notes=url.notes />

@@ -17,7 +17,7 @@ use crate::chapters::ChapterHead;
 use crate::charts::plots::draw_curves;
 use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
 use crate::query::Choice;
-use crate::router::UrlState;
+use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, draw_from_result, Chart};
 use crate::widgets::choice::OptionGroup;
@@ -26,7 +26,7 @@ use crate::widgets::notes::Notes;
 use crate::widgets::run_buttons::run_label;
 use crate::widgets::section::Section;
 use crate::widgets::self_check::SelfCheck;
-use crate::widgets::slider::{ParamSlider, Slider, Toggle};
+use crate::widgets::slider::{FloatSlider, ParamSlider, Toggle};
 use crate::widgets::table::{items_table, NumbersTable, TableData};
 use leptos::prelude::*;
 use model::{one_query, spread, sweep_chart, sweep_points, sweep_samples, Metric};
@@ -82,24 +82,10 @@ fn Controls(url: UrlState<ScalingState>) -> impl IntoView {
                     param=D_K
                     test_id="d-k"
                     log=true
-                    value=move || state.with(|s| s.d_k)
-                    on_change=move |v: usize| url.edit(|s| s.d_k = v)
+                    bind=field!(url.d_k)
                 />
-                <Slider
-                    label="Temperature τ"
-                    test_id="temperature"
-                    log=true
-                    value=move || state.with(|s| s.temperature)
-                    on_change=move |v: f64| url.edit(|s| s.temperature = TEMPERATURE.clamp(v))
-                    min=TEMPERATURE.min
-                    max=TEMPERATURE.max
-                />
-                <Toggle
-                    label="Divide scores by √d_k"
-                    test_id="scale"
-                    checked=move || state.with(|s| s.scale)
-                    on_change=move |on: bool| url.edit(|s| s.scale = on)
-                />
+                <FloatSlider label="Temperature τ" param=TEMPERATURE test_id="temperature" log=true bind=field!(url.temperature) />
+                <Toggle label="Divide scores by √d_k" test_id="scale" bind=field!(url.scale) />
                 <div class="control seed">
                     <span class="label">{move || format!("Seed {}", seed.get())}</span>
                     <button data-testid="resample" on:click=move |_| url.edit(|s| s.seed = SEED.next(s.seed))>
