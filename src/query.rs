@@ -437,6 +437,10 @@ pub trait Choice: Copy + PartialEq + Send + Sync + 'static {
     const ALL: &'static [Self];
     /// The option's word in the URL.
     fn key(self) -> &'static str;
+    /// The option's name on the page (its key unless said otherwise).
+    fn label(self) -> &'static str {
+        self.key()
+    }
 }
 
 /// A parameter whose value is one of a [`Choice`]'s options.
@@ -698,11 +702,20 @@ pub(crate) use url_state;
 
 /// An enum of named options for a [`ChoiceParam`]: each variant with its
 /// word in the URL and, optionally for all, its label on the page
-/// (`Adam = "adam", "Adam (lr 0.003)"`, which also derives `label()`).
+/// (`Adam = "adam", "Adam (lr 0.003)"`; [`Choice::label`]).
 macro_rules! choice {
     (
         $(#[$meta:meta])*
         pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $key:literal ),* $(,)? }
+    ) => {
+        $crate::query::choice! {
+            $(#[$meta])*
+            pub enum $name { $( $(#[$vmeta])* $variant = $key, $key ),* }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $key:literal, $label:literal ),* $(,)? }
     ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -713,20 +726,7 @@ macro_rules! choice {
             fn key(self) -> &'static str {
                 match self { $( $name::$variant => $key, )* }
             }
-        }
-    };
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $key:literal, $label:literal ),* $(,)? }
-    ) => {
-        $crate::query::choice! {
-            $(#[$meta])*
-            pub enum $name { $( $(#[$vmeta])* $variant = $key ),* }
-        }
-
-        impl $name {
-            /// The option's name on the page.
-            pub fn label(self) -> &'static str {
+            fn label(self) -> &'static str {
                 match self { $( $name::$variant => $label, )* }
             }
         }

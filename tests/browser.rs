@@ -8,10 +8,10 @@
 use attention_lab::charts::heatmap::{ColorScale, HeatmapData};
 use attention_lab::charts::lines::{draw_line_diagram, draw_row_diagram, LineDiagram, RowDiagram};
 use attention_lab::charts::position::{draw_matrix_image, MatrixImage};
-use attention_lab::query::{Even, IntParam};
+use attention_lab::query::{Choice, Even, IntParam};
 use attention_lab::training::{Job, Runner, NOT_STARTED};
 use attention_lab::widgets::chart::{Chart, DrawFn};
-use attention_lab::widgets::choice::ChoiceGroup;
+use attention_lab::widgets::choice::{ChoiceButtons, ChoiceGroup};
 use attention_lab::widgets::formula::Formula;
 use attention_lab::widgets::heatmap::Heatmap;
 use attention_lab::widgets::self_check::SelfCheck;
@@ -247,13 +247,68 @@ async fn sliders_and_toggles_report_changes() {
     drop(handle);
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Weights {
+    Trained,
+    Random,
+}
+
+impl Choice for Weights {
+    const ALL: &'static [Self] = &[Weights::Trained, Weights::Random];
+    fn key(self) -> &'static str {
+        match self {
+            Weights::Trained => "trained",
+            Weights::Random => "random",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Weights::Trained => "Trained model",
+            Weights::Random => "Random weights",
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn choice_buttons_offer_every_option_by_key_and_label() {
+    let root = container();
+    let picked = RwSignal::new(Weights::Trained);
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <ChoiceButtons label="" group_label="Weights" test_prefix="w" bind=Bound::from(picked) /> }
+    });
+    settle().await;
+    let group = q(&root, "[role=group]");
+    assert_eq!(
+        group.get_attribute("aria-label").as_deref(),
+        Some("Weights")
+    );
+    assert!(
+        all(&root, ".label").is_empty(),
+        "no visible caption when the label is empty"
+    );
+    let random: HtmlElement = q(&root, "[data-testid=w-random]").unchecked_into();
+    assert_eq!(random.text_content().as_deref(), Some("Random weights"));
+    assert_eq!(
+        random.get_attribute("aria-pressed").as_deref(),
+        Some("false")
+    );
+    random.click();
+    settle().await;
+    assert_eq!(picked.get_untracked(), Weights::Random);
+    assert_eq!(
+        random.get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
+    drop(handle);
+}
+
 #[wasm_bindgen_test]
 async fn choice_group_presses_one_button_and_reports_picks() {
     let root = container();
     let heads = RwSignal::new(4usize);
     let handle = leptos::mount::mount_to(root.clone(), move || {
         view! {
-            <ChoiceGroup label="Heads" test_prefix="h" options=&[1, 2, 4, 8] current=heads on_pick=Callback::new(move |v| heads.set(v)) />
+            <ChoiceGroup label="Heads" test_prefix="h" options=&[1, 2, 4, 8] bind=Bound::from(heads) />
         }
     });
     settle().await;

@@ -1,8 +1,10 @@
 //! Labelled groups of buttons for choosing one value (keyboard-operable:
 //! each is a real button; the chosen one has `aria-pressed="true"`):
 //! [`OptionGroup`] for any fixed set of options, [`ChoiceGroup`] for
-//! numbers.
+//! numbers, [`ChoiceButtons`] for a URL parameter's [`Choice`].
 
+use super::Bound;
+use crate::query::Choice;
 use leptos::prelude::*;
 
 /// One button per option; `key` gives its `data-testid` suffix
@@ -18,15 +20,18 @@ pub fn OptionGroup<T>(
     options: Vec<T>,
     key: fn(T) -> String,
     text: fn(T) -> String,
-    #[prop(into)] current: Signal<T>,
-    #[prop(into)] on_pick: Callback<T>,
+    bind: Bound<T>,
 ) -> impl IntoView
 where
     T: Copy + PartialEq + Send + Sync + 'static,
 {
+    let Bound {
+        value: current,
+        set: on_pick,
+    } = bind;
     view! {
         <div class="control" role="group" aria-label=group_label.unwrap_or(label)>
-            <span class="label">{label}</span>
+            {(!label.is_empty()).then(|| view! { <span class="label">{label}</span> })}
             {options
                 .into_iter()
                 .map(|v| view! {
@@ -46,9 +51,23 @@ pub fn ChoiceGroup(
     /// Buttons get `data-testid="{test_prefix}-{value}"`.
     test_prefix: &'static str,
     options: &'static [usize],
-    #[prop(into)] current: Signal<usize>,
-    on_pick: Callback<usize>,
+    bind: Bound<usize>,
 ) -> impl IntoView {
     let show = |v: usize| v.to_string();
-    view! { <OptionGroup label test_prefix options=options.to_vec() key=show text=show current on_pick /> }
+    view! { <OptionGroup label test_prefix options=options.to_vec() key=show text=show bind /> }
+}
+
+/// [`OptionGroup`] for a [`Choice`]: every option, by its URL key (test id)
+/// and its label (caption).
+#[component]
+pub fn ChoiceButtons<T: Choice>(
+    /// The visible caption ("" for none; then give `group_label`).
+    label: &'static str,
+    #[prop(optional)] group_label: Option<&'static str>,
+    test_prefix: &'static str,
+    bind: Bound<T>,
+) -> impl IntoView {
+    let key = |v: T| v.key().to_string();
+    let text = |v: T| v.label().to_string();
+    view! { <OptionGroup label group_label=group_label.unwrap_or(label) test_prefix options=T::ALL.to_vec() key text bind /> }
 }

@@ -20,11 +20,10 @@ pub mod state;
 use crate::chapters::ChapterHead;
 use crate::charts::lines::{draw_row_diagram, row_diagram_height};
 use crate::charts::plots::draw_curves;
-use crate::query::Choice;
 use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, draw_from_result, Chart};
-use crate::widgets::choice::OptionGroup;
+use crate::widgets::choice::{ChoiceButtons, OptionGroup};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::run_buttons::RunButtons;
@@ -41,7 +40,7 @@ use attention_core::train::translate::Vocab;
 use learn::{LearnConfig, Learner, Scrub, Snapshot};
 use leptos::prelude::*;
 use model::{Selection, Shown};
-use state::{AlignState, Head, LAYER, SEED, STEPS};
+use state::{AlignState, LAYER, SEED, STEPS};
 use std::sync::Arc;
 
 /// URL slug of this chapter.
@@ -137,7 +136,6 @@ fn LookSection(
 /// Decoder layer, head (or their average), soft or hard.
 #[component]
 fn SelectionControls(url: UrlState<AlignState>) -> impl IntoView {
-    let state = url.state;
     // 0-based in the state, 1-based in the URL and on the buttons.
     let layers: Vec<usize> = (0..usize::try_from(LAYER.max).unwrap_or(0)).collect();
     view! {
@@ -148,18 +146,9 @@ fn SelectionControls(url: UrlState<AlignState>) -> impl IntoView {
                 options=layers
                 key=|l| (l + 1).to_string()
                 text=|l| (l + 1).to_string()
-                current=move || state.with(|s| s.layer)
-                on_pick=move |l| url.edit(|s| s.layer = l)
+                bind=field!(url.layer)
             />
-            <OptionGroup
-                label="Head"
-                test_prefix="head"
-                options=Head::ALL.to_vec()
-                key=|h: Head| h.key().to_string()
-                text=|h: Head| h.label().to_string()
-                current=move || state.with(|s| s.head)
-                on_pick=move |h| url.edit(|s| s.head = h)
-            />
+            <ChoiceButtons label="Head" test_prefix="head" bind=field!(url.head) />
             <Toggle label="Hard alignment (keep only each row's largest weight)" test_id="hard" bind=field!(url.hard) />
         </div>
     }

@@ -23,10 +23,10 @@ use crate::chapters::ChapterHead;
 use crate::charts::heatmap::HeatmapData;
 use crate::charts::plots::draw_curves;
 use crate::models::{coref_model, load_status, Load};
-use crate::router::UrlState;
+use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, Chart};
-use crate::widgets::choice::ChoiceGroup;
+use crate::widgets::choice::{ChoiceButtons, ChoiceGroup};
 use crate::widgets::coref::{analyse, answers_view, LayerPicker, HEADS, LAYERS};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
@@ -39,7 +39,7 @@ use attention_core::train::head_study::HeadReport;
 use attention_core::train::EncoderClassifier;
 use leptos::prelude::*;
 use model::{head_name, layer_parts, masked, pruning_chart, pruning_table, ranking, LayerParts};
-use state::{MhState, Source};
+use state::MhState;
 use std::sync::Arc;
 use study::Loaded;
 
@@ -426,14 +426,7 @@ fn ApartControls(
     let is_random = Memo::new(move |_| random.get().0);
     view! {
         <div class="control-row">
-            <div class="control" role="group" aria-label="Weights">
-                <button data-testid="apart-trained" aria-pressed=move || (!is_random.get()).to_string() on:click=move |_| url.edit(|s| s.source = Source::Trained)>
-                    "Trained model"
-                </button>
-                <button data-testid="apart-random" aria-pressed=move || is_random.get().to_string() on:click=move |_| url.edit(|s| s.source = Source::Random)>
-                    "Random weights"
-                </button>
-            </div>
+            <ChoiceButtons label="" group_label="Weights" test_prefix="apart" bind=field!(url.source) />
             {move || {
                 if is_random.get() {
                     view! {
@@ -441,15 +434,13 @@ fn ApartControls(
                             label="Heads"
                             test_prefix="rh"
                             options=RANDOM_HEAD_CHOICES
-                            current=move || random.get().1
-                            on_pick=Callback::new(move |v| url.edit(|s| s.random_heads = v))
+                            bind=field!(url.random_heads)
                         />
                         <ChoiceGroup
                             label="Width per head"
                             test_prefix="rw"
                             options=RANDOM_WIDTH_CHOICES
-                            current=move || random.get().2
-                            on_pick=Callback::new(move |v| url.edit(|s| s.random_width = v))
+                            bind=field!(url.random_width)
                         />
                     }
                         .into_any()

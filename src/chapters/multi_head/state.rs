@@ -13,8 +13,8 @@ use crate::widgets::coref::{DEFAULT_TEXT, HEADS, LAYERS};
 choice! {
     /// Where the layer view's weights come from.
     pub enum Source {
-        Trained = "trained",
-        Random = "random",
+        Trained = "trained", "Trained model",
+        Random = "random", "Random weights",
     }
 }
 

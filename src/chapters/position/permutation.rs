@@ -6,9 +6,8 @@ use super::fmt_diff;
 use super::model::{self, PermView, SAME};
 use super::state::{self, PosScheme, PosState};
 use crate::frames::now_ms;
-use crate::query::Choice;
-use crate::router::UrlState;
-use crate::widgets::choice::OptionGroup;
+use crate::router::{field, UrlState};
+use crate::widgets::choice::ChoiceButtons;
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::section::Section;
 use crate::widgets::table::{NumbersTable, TableData};
@@ -87,7 +86,7 @@ pub fn PermutationSection(url: UrlState<PosState>) -> impl IntoView {
                 })
             />
             <OrderControl url=url view_m=view_m picked=picked />
-            <SchemeButtons url=url scheme=scheme />
+            <ChoiceButtons label="Position information" test_prefix="pos" bind=field!(url.scheme) />
             <p class="measure" data-testid="perm-verdict" aria-live="polite">{verdict}</p>
             <div class="row-of-maps">
                 {[
@@ -199,22 +198,6 @@ fn OrderControl(
                 </button>
             </div>
         </div>
-    }
-}
-
-/// Position off, or one of the four schemes.
-#[component]
-fn SchemeButtons(url: UrlState<PosState>, scheme: Memo<PosScheme>) -> impl IntoView {
-    view! {
-        <OptionGroup
-            label="Position information"
-            test_prefix="pos"
-            options=PosScheme::ALL.to_vec()
-            key=|p: PosScheme| p.key().to_string()
-            text=|p: PosScheme| p.label().to_string()
-            current=scheme
-            on_pick=move |p| url.edit(|s| s.scheme = p)
-        />
     }
 }
 

@@ -16,11 +16,10 @@ pub mod training;
 use crate::chapters::ChapterHead;
 use crate::charts::plots::draw_curves;
 use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
-use crate::query::Choice;
 use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, draw_from_result, Chart};
-use crate::widgets::choice::OptionGroup;
+use crate::widgets::choice::{ChoiceButtons, OptionGroup};
 use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
 use crate::widgets::run_buttons::run_label;
@@ -331,7 +330,6 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
 /// The trained models' d_k and their optimiser.
 #[component]
 fn TrainSettings(url: UrlState<ScalingState>) -> impl IntoView {
-    let state = url.state;
     view! {
         <OptionGroup
             label="d_k of both models"
@@ -340,18 +338,9 @@ fn TrainSettings(url: UrlState<ScalingState>) -> impl IntoView {
             options=training::TRAIN_D_KS.to_vec()
             key=|dk| dk.to_string()
             text=|dk| dk.to_string()
-            current=move || state.with(|s| s.train_d_k)
-            on_pick=move |dk| url.edit(|s| s.train_d_k = dk)
+            bind=field!(url.train_d_k)
         />
-        <OptionGroup
-            label="Optimizer"
-            test_prefix="opt"
-            options=training::Opt::ALL.to_vec()
-            key=|o: training::Opt| o.key().to_string()
-            text=|o: training::Opt| o.label().to_string()
-            current=move || state.with(|s| s.opt)
-            on_pick=move |o| url.edit(|s| s.opt = o)
-        />
+        <ChoiceButtons label="Optimizer" test_prefix="opt" bind=field!(url.opt) />
     }
 }
 

@@ -7,6 +7,7 @@
 //! over animation frames; tested natively.
 
 use crate::charts::plots::{CurveChart, Series};
+use crate::query::Choice;
 use attention_core::train::{
     Adam, AssocRecall, Batch, Optimizer, RecallConfig, RecallModel, Sgd, StepStats,
 };
