@@ -15,7 +15,7 @@ use attention_lab::widgets::choice::{ChoiceButtons, ChoiceGroup};
 use attention_lab::widgets::formula::Formula;
 use attention_lab::widgets::heatmap::Heatmap;
 use attention_lab::widgets::self_check::SelfCheck;
-use attention_lab::widgets::slider::{ParamSlider, Slider, Toggle};
+use attention_lab::widgets::slider::{ParamSlider, SeedField, Slider, Toggle};
 use attention_lab::widgets::token_editor::TokenEditor;
 use attention_lab::widgets::Bound;
 use leptos::prelude::*;
@@ -267,6 +267,43 @@ impl Choice for Weights {
             Weights::Random => "Random weights",
         }
     }
+}
+
+#[wasm_bindgen_test]
+async fn a_seed_field_clamps_keeps_the_old_seed_on_garbage_and_steps_with_wrap() {
+    let root = container();
+    let seed = RwSignal::new(7_u64);
+    const SEED: IntParam = IntParam::new("seed", "seed", 0, 9, 1);
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <SeedField param=SEED bind=Bound::from(seed) button="Next" /> }
+    });
+    settle().await;
+    let field: HtmlInputElement = q(&root, "[data-testid=seed]").unchecked_into();
+    assert_eq!(field.value(), "7");
+    assert_eq!(
+        q(&root, "label").get_attribute("for"),
+        field.get_attribute("id")
+    );
+    for (typed, expect) in [("3", 3), ("abc", 3), ("99", 9), ("-4", 0), ("1e400", 0)] {
+        field.set_value(typed);
+        fire(&field, "change");
+        settle().await;
+        assert_eq!(seed.get_untracked(), expect, "typed {typed}");
+        assert_eq!(
+            field.value(),
+            expect.to_string(),
+            "the field shows the seed in use"
+        );
+    }
+    seed.set(9);
+    let next: HtmlElement = q(&root, "button").unchecked_into();
+    next.click();
+    settle().await;
+    assert_eq!(seed.get_untracked(), 0, "wraps past the maximum");
+    next.click();
+    settle().await;
+    assert_eq!((seed.get_untracked(), field.value()), (1, "1".to_string()));
+    drop(handle);
 }
 
 #[wasm_bindgen_test]

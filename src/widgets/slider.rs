@@ -186,6 +186,37 @@ pub fn FloatSlider(
     view! { <Slider label bind=bound min=param.min max=param.max step=0.01 log test_id /> }
 }
 
+/// A seed as a number field (garbage keeps the old seed, out of range is
+/// clamped to `param`'s range, and the field then shows the seed in use)
+/// and a button for the next seed (wrapping past the maximum).
+#[component]
+pub fn SeedField(
+    param: IntParam,
+    bind: Bound<u64>,
+    /// The button's text, e.g. "New random weights".
+    button: &'static str,
+) -> impl IntoView {
+    let id = unique_id("seed");
+    let on_change = move |ev: leptos::ev::Event| {
+        let typed = event_target_value(&ev)
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(|v| u64::try_from(param.clamp(v)).unwrap_or(0));
+        let seed = typed.unwrap_or_else(|| bind.value.get_untracked());
+        bind.set.run(seed);
+        event_target::<web_sys::HtmlInputElement>(&ev).set_value(&seed.to_string());
+    };
+    view! {
+        <div class="control seed">
+            <label for=id.clone()>"Seed"</label>
+            <input id=id type="number" min=param.min max=param.max data-testid="seed" prop:value=move || bind.value.get().to_string() on:change=on_change />
+            <button on:click=move |_| bind.set.run(param.next(bind.value.get_untracked()))>{button}</button>
+        </div>
+    }
+}
+
 /// A labelled on/off switch (a checkbox with `role="switch"`).
 #[component]
 pub fn Toggle(

@@ -21,7 +21,7 @@ use crate::widgets::heatmap::{empty_heatmap, table_value, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::seeded::{embed, projection_weights};
 use crate::widgets::self_check::SelfCheck;
-use crate::widgets::slider::{FloatSlider, ParamSlider, Toggle};
+use crate::widgets::slider::{FloatSlider, ParamSlider, SeedField, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use crate::widgets::Bound;
 use leptos::prelude::*;
@@ -143,7 +143,7 @@ fn Controls(url: UrlState<QkvState>) -> impl IntoView {
                     )
                 />
                 <FloatSlider label="Temperature τ" param=TEMPERATURE test_id="temperature" log=true bind=field!(url.temperature) />
-                <SeedControl url=url />
+                <SeedField param=SEED bind=field!(url.seed) button="New random weights" />
                 <Toggle label="Divide scores by √d_k" test_id="scale" bind=field!(url.scale) />
                 <Toggle
                     label="Causal mask (no peeking ahead)"
@@ -153,43 +153,6 @@ fn Controls(url: UrlState<QkvState>) -> impl IntoView {
             </div>
             <Notes notes=url.notes />
         </section>
-    }
-}
-
-/// The seed as a number field (garbage keeps the old seed, out of range is
-/// clamped) and a "new random weights" button.
-#[component]
-fn SeedControl(url: UrlState<QkvState>) -> impl IntoView {
-    let state = url.state;
-    let on_change = move |ev: leptos::ev::Event| {
-        let raw = event_target_value(&ev);
-        let typed = raw
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .map(|v| u64::try_from(SEED.clamp(v)).unwrap_or(0));
-        let seed = typed.unwrap_or_else(|| state.with_untracked(|s| s.seed));
-        url.edit(|s| s.seed = seed);
-        // Show what is used (clamped, or the old seed for garbage).
-        event_target::<web_sys::HtmlInputElement>(&ev).set_value(&seed.to_string());
-    };
-    view! {
-        <div class="control seed">
-            <label for="seed-input">"Seed"</label>
-            <input
-                id="seed-input"
-                type="number"
-                min=SEED.min
-                max=SEED.max
-                data-testid="seed"
-                prop:value=move || state.with(|s| s.seed.to_string())
-                on:change=on_change
-            />
-            <button on:click=move |_| url.edit(|s| s.seed = SEED.next(s.seed))>
-                "New random weights"
-            </button>
-        </div>
     }
 }
 
