@@ -21,6 +21,7 @@ use crate::models::CONTEXTS;
 use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::choice::OptionGroup;
 use crate::widgets::heatmap::Heatmap;
 use crate::widgets::notes::Notes;
 use crate::widgets::run_buttons::RunButtons;
@@ -137,25 +138,16 @@ fn TranslateSection(
 /// One button per width of the bottleneck's context vector.
 #[component]
 fn ContextButtons(url: UrlState<BottleneckState>) -> impl IntoView {
-    let state = url.state;
     view! {
-        <div class="control" role="group" aria-label="Width of the bottleneck's context vector">
-            <span class="label">"Context vector width"</span>
-            {CONTEXTS
-                .iter()
-                .map(|&c| {
-                    view! {
-                        <button
-                            data-testid=format!("context-{c}")
-                            aria-pressed=move || (state.with(|s| s.context) == c).to_string()
-                            on:click=move |_| url.edit(|s| s.context = c)
-                        >
-                            {format!("{c} numbers")}
-                        </button>
-                    }
-                })
-                .collect_view()}
-        </div>
+        <OptionGroup
+            label="Context vector width"
+            group_label="Width of the bottleneck's context vector"
+            test_prefix="context"
+            options=CONTEXTS.to_vec()
+            key=|c| c.to_string()
+            text=|c| format!("{c} numbers")
+            bind=field!(url.context)
+        />
     }
 }
 

@@ -16,6 +16,7 @@ use crate::chapters::ChapterHead;
 use crate::charts::heatmap::{signed, HeatmapData};
 use crate::query::Choice;
 use crate::router::{field, UrlState};
+use crate::widgets::choice::OptionGroup;
 use crate::widgets::formula::Formula;
 use crate::widgets::heatmap::{empty_heatmap, table_value, Heatmap};
 use crate::widgets::notes::Notes;
@@ -106,7 +107,7 @@ fn QkvChapter() -> impl IntoView {
             <Stepper url=url />
             <Show when=ok fallback=move || view! { <p class="error" role="alert">{error}</p> }>
                 <QueryPicker ctx=ctx />
-                <HeadPicker url=url head=ctx.head />
+                <HeadPicker url=url />
                 <Steps ctx=ctx />
                 <QueryFocus model=model head=ctx.head selected=ctx.selected />
             </Show>
@@ -224,26 +225,22 @@ fn QueryPicker(ctx: Ctx) -> impl IntoView {
 
 /// One button per head, when there are several.
 #[component]
-fn HeadPicker(url: UrlState<QkvState>, head: Memo<usize>) -> impl IntoView {
+fn HeadPicker(url: UrlState<QkvState>) -> impl IntoView {
     let state = url.state;
     let heads = Memo::new(move |_| state.with(|s| s.heads));
-    view! {
-        <Show when=move || { heads.get() > 1 }>
-            <div class="pick-head" role="group" aria-label="Head shown">
-                <span class="label">"Head shown: "</span>
-                {move || {
-                    (0..heads.get())
-                        .map(|h| {
-                            view! {
-                                <button class="head-pick" aria-pressed=move || (head.get() == h).to_string() on:click=move |_| url.edit(|s| s.head = h)>
-                                    {format!("Head {}", h + 1)}
-                                </button>
-                            }
-                        })
-                        .collect_view()
-                }}
-            </div>
-        </Show>
+    move || {
+        (heads.get() > 1).then(|| {
+            view! {
+                <OptionGroup
+                    label="Head shown"
+                    test_prefix="head"
+                    options=(0..heads.get()).collect()
+                    key=|h| (h + 1).to_string()
+                    text=|h| format!("Head {}", h + 1)
+                    bind=field!(url.head)
+                />
+            }
+        })
     }
 }
 
