@@ -34,7 +34,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "The bottleneck",
         nav: "Bottleneck",
         summary: "Two translators we trained: one squeezes the sentence into a single vector, one may look back at every word. Watch the first fall apart on long sentences.",
-        page: bottleneck::page,
+        page: || view! { <bottleneck::BottleneckChapter /> }.into_any(),
     },
     Chapter {
         number: 2,
@@ -42,7 +42,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Attention as alignment",
         nav: "Alignment",
         summary: "See where a translator looks while it writes each word, compare it with the true word alignment, and watch that alignment emerge as a model trains in your browser.",
-        page: alignment::page,
+        page: || view! { <alignment::AlignmentChapter /> }.into_any(),
     },
     Chapter {
         number: 3,
@@ -50,7 +50,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Query, key, value",
         nav: "Query, key, value",
         summary: "Type a sentence and follow it through Q, K, V, the scores, the scaling, the softmax and the weighted sum.",
-        page: qkv::page,
+        page: || view! { <qkv::QkvChapter /> }.into_any(),
     },
     Chapter {
         number: 4,
@@ -58,7 +58,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Why divide by √d_k",
         nav: "Why √d_k",
         summary: "Slide d_k up to 2048 and watch raw scores spread, the softmax saturate and its gradient vanish, and the scaling put it right.",
-        page: scaling::page,
+        page: || view! { <scaling::ScalingChapter /> }.into_any(),
     },
     Chapter {
         number: 5,
@@ -66,7 +66,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Self-attention",
         nav: "Self-attention",
         summary: "Ask a model we trained who “it” is, swap “tired” for “wide”, and watch every head of every layer change where it looks.",
-        page: self_attention::page,
+        page: || view! { <self_attention::SelfAttentionChapter /> }.into_any(),
     },
     Chapter {
         number: 7,
@@ -74,7 +74,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Multi-head attention and head pruning",
         nav: "Multi-head",
         summary: "Take a trained model apart head by head: switch heads off, measure what each was worth, and prune it.",
-        page: multi_head::page,
+        page: || view! { <multi_head::MultiHeadChapter /> }.into_any(),
     },
     Chapter {
         number: 8,
@@ -82,7 +82,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Position: order, sinusoids, RoPE and ALiBi",
         nav: "Position",
         summary: "Shuffle a sentence with position off and on, turn RoPE's arrows, bend attention with ALiBi, and train five models to see which one reaches past its training length.",
-        page: position::page,
+        page: || view! { <position::PositionChapter /> }.into_any(),
     },
 ];
 

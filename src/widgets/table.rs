@@ -73,3 +73,25 @@ pub fn items_table<T: Send + Sync + 'static>(
         view! { <NumbersTable data=TableData::plain(header, rows) test_id=test_id /> }
     }
 }
+/// A difference that should be zero, as a table cell: "0 exactly", or in
+/// scientific notation (`3.20e-13`).
+pub fn fmt_diff(d: f64) -> String {
+    if d == 0.0 {
+        "0 exactly".into()
+    } else {
+        format!("{d:.2e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_difference_is_zero_exactly_or_scientific() {
+        assert_eq!(fmt_diff(0.0), "0 exactly");
+        assert_eq!(fmt_diff(-0.0), "0 exactly");
+        assert_eq!(fmt_diff(3.2e-13), "3.20e-13");
+        assert_eq!(fmt_diff(f64::NAN), "NaN");
+    }
+}

@@ -50,12 +50,8 @@ const LENGTH_TITLE: &str = "2 · Agreement with the true alignment, held out";
 const LENGTH_INTRO: &str = "The attention translator translates sentences it never saw; for each word it writes, we take the source word its last layer attends to most (heads averaged) and compare with the true links. Alignment error rate: 0 when every link is right, 1 when none is.";
 
 /// The chapter's page.
-pub fn page() -> AnyView {
-    view! { <AlignmentChapter /> }.into_any()
-}
-
 #[component]
-fn AlignmentChapter() -> impl IntoView {
+pub fn AlignmentChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, AlignState::from_query, AlignState::to_query);
     let state = url.state;
     let vocab = Arc::new(Vocab::default());

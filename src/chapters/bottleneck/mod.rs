@@ -48,12 +48,8 @@ const LENGTH_TITLE: &str = "3 · Accuracy against sentence length";
 const LENGTH_INTRO: &str = "Every model translates the same held-out sentences, which none of them saw in training, grouped by length. The measure is token accuracy: the share of words that match the reference at the same place, where a missing or extra word counts as wrong.";
 
 /// The chapter's page.
-pub fn page() -> AnyView {
-    view! { <BottleneckChapter /> }.into_any()
-}
-
 #[component]
-fn BottleneckChapter() -> impl IntoView {
+pub fn BottleneckChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, BottleneckState::from_query, BottleneckState::to_query);
     let state = url.state;
     let vocab = Arc::new(Vocab::default());

@@ -54,11 +54,6 @@ const HELD_OUT_SEED: u64 = 7;
 const RANDOM_HEAD_CHOICES: &[usize] = &[1, 2, 4, 8];
 const RANDOM_WIDTH_CHOICES: &[usize] = &[2, 4, 8, 16];
 
-/// The chapter's page.
-pub fn page() -> AnyView {
-    view! { <MultiHeadChapter /> }.into_any()
-}
-
 fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
@@ -98,8 +93,9 @@ fn study_status(study: StudyRunner, report: ReportMemo) -> String {
     }
 }
 
+/// The chapter's page.
 #[component]
-fn MultiHeadChapter() -> impl IntoView {
+pub fn MultiHeadChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, MhState::from_query, MhState::to_query);
     let state = url.state;
     let corpus = Corpus::new();

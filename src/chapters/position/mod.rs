@@ -43,27 +43,14 @@ use state::PosState;
 /// URL slug of this chapter.
 pub const SLUG: &str = "position";
 
-/// The chapter's page.
-pub fn page() -> AnyView {
-    view! { <PositionChapter /> }.into_any()
-}
-
 /// A score or a difference in the numbers tables.
 fn fmt(v: f64) -> String {
     format!("{v:.6}")
 }
 
-/// A difference that should be zero: "0 exactly" or in scientific notation.
-fn fmt_diff(d: f64) -> String {
-    if d == 0.0 {
-        "0 exactly".into()
-    } else {
-        format!("{d:.2e}")
-    }
-}
-
+/// The chapter's page.
 #[component]
-fn PositionChapter() -> impl IntoView {
+pub fn PositionChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, PosState::from_query, PosState::to_query);
     let state = url.state;
     // The five models of sections 3 and 6: a new k, step count or seed is a

@@ -2,7 +2,6 @@
 //! as typed and in a new order (chips to swap, reverse, shuffle); with
 //! position off the output rows only move, with it on they change.
 
-use super::fmt_diff;
 use super::model::{self, PermView, SAME};
 use super::state::{self, PosScheme, PosState};
 use crate::frames::now_ms;
@@ -10,6 +9,7 @@ use crate::router::{field, UrlState};
 use crate::widgets::choice::ChoiceButtons;
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::section::Section;
+use crate::widgets::table::fmt_diff;
 use crate::widgets::table::{NumbersTable, TableData};
 use crate::widgets::token_editor::TokenEditor;
 use leptos::prelude::*;

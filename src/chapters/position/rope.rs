@@ -3,9 +3,9 @@
 //! moved (the same), and the score against the offset m − n. "Move both"
 //! grows the shift about 30 times a second (`frames::every`).
 
+use super::fmt;
 use super::model::{self, RopeModel};
 use super::state::{PosState, ROPE_D, ROPE_M, ROPE_N, ROPE_SEED, SHIFT};
-use super::{fmt, fmt_diff};
 use crate::charts::plots::draw_curves_from;
 use crate::charts::position::{draw_rope_pairs, rope_pairs_size, KEY, QUERY};
 use crate::frames::every;
@@ -13,6 +13,7 @@ use crate::router::{field, UrlState};
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
+use crate::widgets::table::fmt_diff;
 use crate::widgets::table::{NumbersTable, TableData};
 use leptos::prelude::*;
 

@@ -2,7 +2,6 @@
 //! the wavelength of each dimension pair, and the dot product of two
 //! encodings against their offset (the same from any anchor).
 
-use super::fmt_diff;
 use super::model;
 use super::state::{PosState, ANCHOR, SIN_D, SIN_N};
 use crate::charts::plots::{draw_curves, CurveChart};
@@ -11,6 +10,7 @@ use crate::router::{field, UrlState};
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
+use crate::widgets::table::fmt_diff;
 use crate::widgets::table::{NumbersTable, TableData};
 use leptos::prelude::*;
 

@@ -34,11 +34,6 @@ pub const SLUG: &str = "qkv";
 
 const FORMULA: &str = r#"<math display="block"><mrow><mtext>Attention</mtext><mo stretchy="false">(</mo><mi>Q</mi><mo>,</mo><mi>K</mi><mo>,</mo><mi>V</mi><mo stretchy="false">)</mo><mo>=</mo><mtext>softmax</mtext><mrow><mo>(</mo><mfrac><mrow><mi>Q</mi><msup><mi>K</mi><mo>⊤</mo></msup></mrow><mrow><msqrt><msub><mi>d</mi><mi>k</mi></msub></msqrt><mo>·</mo><mi>τ</mi></mrow></mfrac><mo>)</mo></mrow><mi>V</mi></mrow></math>"#;
 
-/// The chapter's page.
-pub fn page() -> AnyView {
-    view! { <QkvChapter /> }.into_any()
-}
-
 fn fmt_shape(r: usize, c: usize) -> String {
     format!("{r} × {c}")
 }
@@ -78,8 +73,9 @@ fn model_memo(state: Memo<QkvState>) -> ModelMemo {
     })
 }
 
+/// The chapter's page.
 #[component]
-fn QkvChapter() -> impl IntoView {
+pub fn QkvChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, QkvState::from_query, QkvState::to_query);
     let state = url.state;
     let model = model_memo(state);

@@ -43,16 +43,12 @@ const LINES_WIDTH: f64 = 250.0;
 /// The agreement example's sentence.
 const AGREEMENT_TEXT: &str = "The keys to the cabinet are on the shelf";
 
-/// The chapter's page.
-pub fn page() -> AnyView {
-    view! { <SelfAttentionChapter /> }.into_any()
-}
-
 /// The model's reading of the sentence; `Err("")` while the model loads.
 type AnalysisMemo = Memo<Result<Analysis, String>>;
 
+/// The chapter's page.
 #[component]
-fn SelfAttentionChapter() -> impl IntoView {
+pub fn SelfAttentionChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, SelfAttnState::from_query, SelfAttnState::to_query);
     let state = url.state;
     let corpus = Corpus::new();
