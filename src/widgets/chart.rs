@@ -7,6 +7,7 @@
 //! effects).
 
 use crate::canvas::{paint, use_painter, FastCanvas};
+use crate::charts::plots::{draw_curves, CurveChart};
 use crate::charts::{ChartError, ChartResult, ChartTheme};
 use leptos::html;
 use leptos::prelude::*;
@@ -19,6 +20,14 @@ pub type Area = DrawingArea<FastCanvas, Shift>;
 
 /// Paints into a drawing area at a device-pixel scale with a theme.
 pub type DrawFn = dyn Fn(&Area, f64, &ChartTheme) -> ChartResult + Send + Sync;
+
+/// [`draw_from`] for line charts ([`CurveChart`]).
+pub fn curves<S>(source: S) -> Arc<DrawFn>
+where
+    S: With<Value = CurveChart> + Send + Sync + 'static,
+{
+    draw_from(source, |area, c, s, th| draw_curves(area, c, th, s))
+}
 
 /// The draw closure of a [`Chart`]: paints `source`'s current value with
 /// `f` (a chart function from [`crate::charts`], called as

@@ -48,13 +48,17 @@ where
 #[component]
 pub fn ChoiceGroup(
     label: &'static str,
+    /// What screen readers call the group (the caption when absent).
+    #[prop(optional)]
+    group_label: Option<&'static str>,
     /// Buttons get `data-testid="{test_prefix}-{value}"`.
     test_prefix: &'static str,
     options: &'static [usize],
     bind: Bound<usize>,
 ) -> impl IntoView {
     let show = |v: usize| v.to_string();
-    view! { <OptionGroup label test_prefix options=options.to_vec() key=show text=show bind /> }
+    let group_label = group_label.unwrap_or(label);
+    view! { <OptionGroup label group_label test_prefix options=options.to_vec() key=show text=show bind /> }
 }
 
 /// [`OptionGroup`] for a [`Choice`]: every option, by its URL key (test id)

@@ -19,10 +19,9 @@ pub mod state;
 
 use crate::chapters::ChapterHead;
 use crate::charts::lines::{draw_row_diagram, row_diagram_height};
-use crate::charts::plots::draw_curves;
 use crate::router::{field, UrlState};
 use crate::training::Runner;
-use crate::widgets::chart::{draw_from, draw_from_result, Chart};
+use crate::widgets::chart::{curves, draw_from_result, Chart};
 use crate::widgets::choice::{ChoiceButtons, OptionGroup};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
@@ -345,7 +344,7 @@ fn LearnViews(
                 size=(520.0, 300.0)
                 test_id="learn-aer"
                 label="Alignment error rate of the watched sentence against training step"
-                draw=draw_from(chart, |area, c, s, th| draw_curves(area, c, th, s))
+                draw=curves(chart)
             >
                 {aer_table(snapshots)}
             </Chart>

@@ -16,11 +16,10 @@ pub mod retrain;
 pub mod state;
 
 use crate::chapters::ChapterHead;
-use crate::charts::plots::draw_curves;
 use crate::models::CONTEXTS;
 use crate::router::{field, UrlState};
 use crate::training::Runner;
-use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::chart::{curves, Chart};
 use crate::widgets::choice::OptionGroup;
 use crate::widgets::heatmap::Heatmap;
 use crate::widgets::notes::Notes;
@@ -259,7 +258,7 @@ fn RetrainCharts(url: UrlState<BottleneckState>, progress: Memo<Progress>) -> im
                 size=(520.0, 300.0)
                 test_id="retrain-loss"
                 label="Training loss of the two small translators"
-                draw=draw_from(loss, |a, c, s, th| draw_curves(a, c, th, s))
+                draw=curves(loss)
             >
                 <LossTable progress=progress />
             </Chart>
@@ -267,7 +266,7 @@ fn RetrainCharts(url: UrlState<BottleneckState>, progress: Memo<Progress>) -> im
                 size=(520.0, 300.0)
                 test_id="retrain-accuracy"
                 label="Held-out token accuracy of the two small translators by length"
-                draw=draw_from(by_length, |a, c, s, th| draw_curves(a, c, th, s))
+                draw=curves(by_length)
             >
                 <DuelTable progress=progress />
             </Chart>

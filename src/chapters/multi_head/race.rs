@@ -7,9 +7,9 @@
 //! [`Race`] is plain data and logic (a [`Job`], tested natively).
 
 use super::state::SEED;
-use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
+use crate::charts::plots::{CurveChart, Series, SCALED, UNSCALED};
 use crate::training::{Job, Runner};
-use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::chart::{curves, Chart};
 use crate::widgets::run_buttons::run_label;
 use crate::widgets::section::Section;
 use crate::widgets::table::items_table;
@@ -232,7 +232,7 @@ pub fn RaceSection(#[prop(into)] seed: Signal<u64>, on_seed: Callback<u64>) -> i
     let race = Memo::new(move |_| runner.view().unwrap_or_default());
     let history = Memo::new(move |_| race.with(|r| r.history.clone()));
     let chart_m = Memo::new(move |_| history.with(|h| chart(h)));
-    let draw = draw_from(chart_m, |area, c, s, th| draw_curves(area, c, th, s));
+    let draw = curves(chart_m);
     let [many, one] = HEADS;
     let setup = format!(
         "Two encoders ({LAYERS} layers, width {D_MODEL}) learn it from the same random start and the same batches: one splits each layer into {many} heads of width {}, the other keeps {one} head of width {}. ",

@@ -6,9 +6,8 @@
 
 use super::experiment::{self, ExpRunner, Progress, L};
 use super::state::{PosState, EXP_SEED, K, STEPS};
-use crate::charts::plots::draw_curves;
 use crate::router::{field, UrlState};
-use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::chart::{curves, Chart};
 use crate::widgets::run_buttons::{run_label, RunButtons};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
@@ -52,8 +51,8 @@ pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl Int
     let progress = progress_of(runner);
     let accuracy = Memo::new(move |_| progress.with(experiment::accuracy_chart));
     let loss = Memo::new(move |_| progress.with(experiment::loss_chart));
-    let accuracy_draw = draw_from(accuracy, |a, c, s, th| draw_curves(a, c, th, s));
-    let loss_draw = draw_from(loss, |a, c, s, th| draw_curves(a, c, th, s));
+    let accuracy_draw = curves(accuracy);
+    let loss_draw = curves(loss);
     let summary = move || {
         runner
             .error()

@@ -5,9 +5,8 @@
 
 use super::experiment::{self, ExpRunner, Progress, L};
 use super::experiment_view::{progress_of, TrainButton};
-use crate::charts::plots::draw_curves;
 use crate::charts::position::draw_matrix_image;
-use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::chart::{curves, draw_from, Chart};
 use crate::widgets::section::Section;
 use crate::widgets::table::{NumbersTable, TableData};
 use attention_core::train::position_task::Scheme;
@@ -24,7 +23,7 @@ pub fn LearnedSection(runner: ExpRunner) -> impl IntoView {
     let by_position =
         Memo::new(move |_| progress.with(|p| experiment::by_position_chart(p, &BY_POSITION)));
     let table_draw = draw_from(table, |a, m, s, th| draw_matrix_image(a, m, th, s));
-    let by_position_draw = draw_from(by_position, |a, c, s, th| draw_curves(a, c, th, s));
+    let by_position_draw = curves(by_position);
     view! {
         <Section id="learned-title" title="3 · A learned table of positions">
             <p>

@@ -19,7 +19,7 @@ use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED,
 use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, draw_from_result, Chart};
-use crate::widgets::choice::{ChoiceButtons, OptionGroup};
+use crate::widgets::choice::{ChoiceButtons, ChoiceGroup};
 use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
 use crate::widgets::run_buttons::run_label;
@@ -327,15 +327,7 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
 #[component]
 fn TrainSettings(url: UrlState<ScalingState>) -> impl IntoView {
     view! {
-        <OptionGroup
-            label="d_k of both models"
-            group_label="d_k of the trained models"
-            test_prefix="tdk"
-            options=training::TRAIN_D_KS.to_vec()
-            key=|dk| dk.to_string()
-            text=|dk| dk.to_string()
-            bind=field!(url.train_d_k)
-        />
+        <ChoiceGroup label="d_k of both models" group_label="d_k of the trained models" test_prefix="tdk" options=&training::TRAIN_D_KS bind=field!(url.train_d_k) />
         <ChoiceButtons label="Optimizer" test_prefix="opt" bind=field!(url.opt) />
     }
 }

@@ -8,9 +8,9 @@
 //! [`Retrain`] is plain data and logic (a [`Job`], tested natively); the
 //! section only shows its history and its buttons.
 
-use crate::charts::plots::{draw_curves, CurveChart, Series};
+use crate::charts::plots::{CurveChart, Series};
 use crate::training::{Job, Runner};
-use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::chart::{curves, Chart};
 use crate::widgets::run_buttons::run_label;
 use crate::widgets::section::Section;
 use crate::widgets::table::items_table;
@@ -220,7 +220,7 @@ pub fn RetrainSection(runner: Runner<(), Retrain>) -> impl IntoView {
     // Empty before a run has started (the shipped weights are in use).
     let history = Memo::new(move |_| runner.live().map(|v| v.history).unwrap_or_default());
     let chart_m = Memo::new(move |_| history.with(|h| chart(h)));
-    let draw = draw_from(chart_m, |area, c, s, th| draw_curves(area, c, th, s));
+    let draw = curves(chart_m);
     let progress = move || history.with(|h| progress_text(h, runner.rate()));
     view! {
         <Section id="retrain-title" title="6 · Train it yourself" class="training">

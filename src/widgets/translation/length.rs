@@ -8,10 +8,9 @@
 //! a [`Runner::auto`] and shows a chart, its numbers and the progress.
 
 use super::model::{bucket_label, length_chart, LengthMeasure, Measurer, Tally, COLORS};
-use crate::charts::plots::draw_curves;
 use crate::models::{Translators, TranslatorsRef};
 use crate::training::{Job, Runner};
-use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::chart::{curves, Chart};
 use crate::widgets::table::{NumbersTable, TableData};
 use attention_core::train::seq2seq::Seq2Seq;
 use attention_core::train::translate::{Pair, Vocab};
@@ -208,7 +207,7 @@ pub fn LengthSection(
             <p class="measure" data-testid=ids.status aria-live="polite">
                 {progress}
             </p>
-            <Chart size=(620.0, 340.0) test_id=ids.chart label=measure.chart_label() draw=draw_from(chart, |area, c, s, th| draw_curves(area, c, th, s))>
+            <Chart size=(620.0, 340.0) test_id=ids.chart label=measure.chart_label() draw=curves(chart)>
                 <LengthTable tallies=tallies measure=measure />
             </Chart>
         </section>
