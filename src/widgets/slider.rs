@@ -1,4 +1,4 @@
-//! Labelled slider (linear or logarithmic) and toggle switch.
+//! Labelled slider (linear or logarithmic), number box and toggle switch.
 //!
 //! Both are native form controls, so keyboard, focus ring and screen readers
 //! work as users expect: arrows / Page Up / Page Down / Home / End on the
@@ -127,6 +127,41 @@ pub fn ParamSlider(
             hint=hint
             test_id=test_id
         />
+    }
+}
+
+/// A labelled number box for one whole-number URL parameter (for exact
+/// values a slider cannot hit): its range comes from the parameter's
+/// definition; a typed value is clamped into it when the box is changed
+/// (Enter or leaving it), and text that is not a number is ignored.
+#[component]
+pub fn ParamNumber(
+    #[prop(into)] label: String,
+    param: IntParam,
+    #[prop(into)] value: Signal<usize>,
+    #[prop(into)] on_change: Callback<usize>,
+    #[prop(optional, into)] test_id: String,
+) -> impl IntoView {
+    let id = unique_id("number");
+    view! {
+        <div class="control number">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                type="number"
+                inputmode="numeric"
+                data-testid=test_id
+                min=param.min
+                max=param.max
+                step=1
+                prop:value=move || value.get().to_string()
+                on:change=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).trim().parse::<f64>() {
+                        on_change.run(param.clamp_usize(v));
+                    }
+                }
+            />
+        </div>
     }
 }
 

@@ -1,0 +1,83 @@
+//! Chapter 6: The cost of the n x n matrix.
+//!
+//! Sections, each in its own file: (1) count the scores, bytes and FLOPs
+//! of a real model against n ([`count`]).
+//!
+//! Data flow: URL -> `Memo<CostState>` ([`state::read`] clamps and
+//! explains bad values) -> memos of engine output ([`model`]) -> widgets
+//! that only paint.
+
+pub mod count;
+pub mod model;
+pub mod state;
+
+use crate::chapters::{ChapterHead, UrlState};
+use crate::widgets::notes::Notes;
+use count::CountSection;
+use leptos::prelude::*;
+
+/// URL slug of this chapter.
+pub const SLUG: &str = "cost";
+
+/// The chapter's page.
+pub fn page() -> AnyView {
+    view! { <CostChapter /> }.into_any()
+}
+
+#[component]
+fn CostChapter() -> impl IntoView {
+    let url = UrlState::new(SLUG, state::read, state::write);
+    view! {
+        <article class="chapter cost">
+            <ChapterHead slug=SLUG>
+                "Attention scores every position against every other one, so its work and its memory grow with the square of the length. "
+                "Here you count that cost for real models, time it on your own machine, and meet four ways around it: "
+                "sparse patterns, linear attention, tiled attention with an online softmax, and ring attention."
+            </ChapterHead>
+            <Notes notes=url.notes />
+            <CountSection url=url />
+        </article>
+    }
+}
+
+/// A small table of facts (text, larger than a numbers table): a caption,
+/// column headings and rows that start with a heading cell.
+pub struct Facts {
+    pub caption: String,
+    pub header: Vec<String>,
+    pub rows: Vec<(String, Vec<String>)>,
+    pub test_id: &'static str,
+    /// The row to highlight, if any.
+    pub current: Option<usize>,
+}
+
+impl Facts {
+    pub fn view(self) -> impl IntoView {
+        let current = self.current;
+        view! {
+            <div class="table-scroll">
+                <table class="facts" data-testid=self.test_id>
+                    <caption>{self.caption}</caption>
+                    <thead>
+                        <tr>{self.header.into_iter().map(|h| view! { <th scope="col">{h}</th> }).collect_view()}</tr>
+                    </thead>
+                    <tbody>
+                        {self
+                            .rows
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, (label, cells))| {
+                                view! {
+                                    <tr class=(current == Some(i)).then_some("current")>
+                                        <th scope="row">{label}</th>
+                                        {cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+    }
+}
