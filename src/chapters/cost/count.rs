@@ -4,7 +4,7 @@
 //! it all against n.
 
 use super::model::{bytes, count, count_view, grouped, CountView};
-use super::state::{CostState, Preset, D_MODEL, HEADS, LAYERS, N};
+use super::state::{divisor_at_most, CostState, Preset, D_MODEL, HEADS, LAYERS, N};
 use super::Facts;
 use crate::chapters::UrlState;
 use crate::charts::cost::draw_loglog;
@@ -31,6 +31,25 @@ pub fn CountSection(url: UrlState<CostState>) -> impl IntoView {
             ),
             Err(e) => e.clone(),
         })
+    };
+    // A size box: editing it switches to the custom shape.
+    let size = move |label: &'static str,
+                     param,
+                     test_id: &'static str,
+                     get: fn(&CostState) -> usize,
+                     set: fn(&mut CostState, usize)| {
+        view! {
+            <ParamNumber
+                label=label
+                param=param
+                test_id=test_id
+                value=move || state.with(get)
+                on_change=move |v: usize| url.edit(|s| {
+                    s.pick(Preset::Custom);
+                    set(s, v);
+                })
+            />
+        }
     };
     let chart_draw = draw_from_result(view_m, |area, v: &CountView, s, th| {
         draw_loglog(area, &v.chart, th, s)
@@ -68,37 +87,14 @@ pub fn CountSection(url: UrlState<CostState>) -> impl IntoView {
                 />
             </div>
             <div class="control-grid">
-                <ParamNumber
-                    label="d_model"
-                    param=D_MODEL
-                    test_id="d-model"
-                    value=move || state.with(|s| s.d_model)
-                    on_change=move |v: usize| url.edit(|s| {
-                        s.pick(Preset::Custom);
-                        s.d_model = v;
-                        s.heads = super::state::divisor_at_most(v, s.heads);
-                    })
-                />
-                <ParamNumber
-                    label="heads (must divide d_model)"
-                    param=HEADS
-                    test_id="heads"
-                    value=move || state.with(|s| s.heads)
-                    on_change=move |v: usize| url.edit(|s| {
-                        s.pick(Preset::Custom);
-                        s.heads = super::state::divisor_at_most(s.d_model, v);
-                    })
-                />
-                <ParamNumber
-                    label="layers"
-                    param=LAYERS
-                    test_id="layers"
-                    value=move || state.with(|s| s.layers)
-                    on_change=move |v: usize| url.edit(|s| {
-                        s.pick(Preset::Custom);
-                        s.layers = v;
-                    })
-                />
+                {size("d_model", D_MODEL, "d-model", |s| s.d_model, |s, v| {
+                    s.d_model = v;
+                    s.heads = divisor_at_most(v, s.heads);
+                })}
+                {size("heads (must divide d_model)", HEADS, "heads", |s| s.heads, |s, v| {
+                    s.heads = divisor_at_most(s.d_model, v);
+                })}
+                {size("layers", LAYERS, "layers", |s| s.layers, |s, v| s.layers = v)}
             </div>
             <p class="headline" data-testid="scores-head" aria-live="polite">{headline}</p>
             {move || view_m.with(|v| match v {

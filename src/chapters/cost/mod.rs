@@ -1,7 +1,9 @@
 //! Chapter 6: The cost of the n x n matrix.
 //!
 //! Sections, each in its own file: (1) count the scores, bytes and FLOPs
-//! of a real model against n ([`count`]).
+//! of a real model against n ([`count`]); (2) time the engine's attention
+//! in the page ([`time_it`], the [`timing`] job); (3) sparse patterns
+//! ([`sparse`], [`sparse_view`]).
 //!
 //! Data flow: URL -> `Memo<CostState>` ([`state::read`] clamps and
 //! explains bad values) -> memos of engine output ([`model`]) -> widgets
@@ -9,12 +11,18 @@
 
 pub mod count;
 pub mod model;
+pub mod sparse;
+pub mod sparse_view;
 pub mod state;
+pub mod time_it;
+pub mod timing;
 
 use crate::chapters::{ChapterHead, UrlState};
 use crate::widgets::notes::Notes;
 use count::CountSection;
 use leptos::prelude::*;
+use sparse_view::SparseSection;
+use time_it::{timing_runner, TimeSection};
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "cost";
@@ -27,6 +35,9 @@ pub fn page() -> AnyView {
 #[component]
 fn CostChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, state::read, state::write);
+    // One timing run: section 2 drives it, the later sections read its
+    // curves.
+    let runner = timing_runner(url);
     view! {
         <article class="chapter cost">
             <ChapterHead slug=SLUG>
@@ -36,6 +47,8 @@ fn CostChapter() -> impl IntoView {
             </ChapterHead>
             <Notes notes=url.notes />
             <CountSection url=url />
+            <TimeSection url=url runner=runner />
+            <SparseSection url=url />
         </article>
     }
 }
