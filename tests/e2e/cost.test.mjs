@@ -103,3 +103,37 @@ test('bad link values give notes and a sane page', async () => {
     assert.equal(await page.locator('input[data-testid=heads]').inputValue(), '5');
   });
 });
+
+test('sparse patterns: the window mask counts by hand and every pattern is timed', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?pat=window&sn=64&w=9&L=20');
+    const f = await facts(page, 'sparse-facts');
+    assert.equal(f.rows[0].cells[0], '556 of 4,096');
+    assert.match(await page.locator('[data-testid=reach-text]').textContent(), /connected after 16 layers/);
+    await page.waitForFunction(() => document.querySelector('[data-testid=pattern-status]').textContent.startsWith('Every pattern timed'), null, { timeout: 30000 });
+    const t = await facts(page, 'pattern-table');
+    assert.equal(t.rows.length, 6);
+    assert.equal(t.rows[0].cells[1], '4,096');
+    assert.ok(t.rows.every((r) => Number(r.cells[3]) > 0));
+    await page.locator('[data-testid=pat-full]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=sparse-facts]').textContent.includes('4,096 of 4,096'));
+  });
+});
+
+test('tiled attention equals dense attention to below 1e-9 and steps through one query', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?tn=64&tb=16&tq=64');
+    const f = await facts(page, 'tiled-facts');
+    const diff = Number(f.rows[0].cells[0]);
+    console.log(`# tiled max |diff| shown: ${f.rows[0].cells[0]}`);
+    assert.ok(diff < 1e-9, `shown difference ${diff}`);
+    assert.equal(f.rows[1].cells.join(' / '), '256 / 4,096');
+    const text = page.locator('[data-testid=tile-step-text]');
+    assert.match(await text.textContent(), /^Block 1 of 4: keys 0–15/);
+    await page.locator('[data-testid=tile-next]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=tile-step-text]').textContent.startsWith('Block 2 of 4'));
+    assert.equal(new URL(page.url()).searchParams.get('ts'), '2');
+    const lf = await facts(page, 'lin-facts');
+    assert.ok(Number(lf.rows[0].cells[0]) < 1e-12, `linear forms differ by ${lf.rows[0].cells[0]}`);
+  });
+});

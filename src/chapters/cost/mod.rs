@@ -3,17 +3,20 @@
 //! Sections, each in its own file: (1) count the scores, bytes and FLOPs
 //! of a real model against n ([`count`]); (2) time the engine's attention
 //! in the page ([`time_it`], the [`timing`] job); (3) sparse patterns
-//! ([`sparse`], [`sparse_view`]).
+//! ([`sparse`], [`sparse_view`]); (4) linear attention ([`linear`]); (5)
+//! tiled attention with an online softmax, stepped through ([`tiled`]).
 //!
 //! Data flow: URL -> `Memo<CostState>` ([`state::read`] clamps and
 //! explains bad values) -> memos of engine output ([`model`]) -> widgets
 //! that only paint.
 
 pub mod count;
+pub mod linear;
 pub mod model;
 pub mod sparse;
 pub mod sparse_view;
 pub mod state;
+pub mod tiled;
 pub mod time_it;
 pub mod timing;
 
@@ -21,7 +24,9 @@ use crate::chapters::{ChapterHead, UrlState};
 use crate::widgets::notes::Notes;
 use count::CountSection;
 use leptos::prelude::*;
+use linear::LinearSection;
 use sparse_view::SparseSection;
+use tiled::TiledSection;
 use time_it::{timing_runner, TimeSection};
 
 /// URL slug of this chapter.
@@ -49,6 +54,8 @@ fn CostChapter() -> impl IntoView {
             <CountSection url=url />
             <TimeSection url=url runner=runner />
             <SparseSection url=url />
+            <LinearSection url=url runner=runner />
+            <TiledSection url=url />
         </article>
     }
 }
