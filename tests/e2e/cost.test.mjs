@@ -63,7 +63,7 @@ test('n = 1,000 gives 1,000,000 scores per head, 100,000 gives 10,000,000,000', 
 
 test('the timing run completes and dense attention grows faster than the window and linear attention', async () => {
   await withPage(async ({ page }) => {
-    await open(page, '?tmax=1024&reps=1');
+    await open(page, '?tmax=2048&reps=3');
     const button = page.locator('[data-testid=time-toggle]');
     await button.scrollIntoViewIfNeeded();
     await button.click();
@@ -71,7 +71,7 @@ test('the timing run completes and dense attention grows faster than the window 
     const { header, rows } = await facts(page, 'time-table');
     const slope = (label) => Number(rows.find((r) => r.label.startsWith(label)).cells[0]);
     const at1024 = header.indexOf('ms at n = 1,024') - 1;
-    for (const r of rows) console.log(`# ${r.label}: slope ${r.cells[0]}, ${r.cells[at1024]} ms at n = 1024`);
+    for (const r of rows) console.log(`# ${r.label}: slope ${r.cells[0]}, ${r.cells[at1024]} ms at n = 1024, ${r.cells[at1024 + 1]} ms at n = 2048`);
     assert.ok(slope('dense') > slope('window') + 0.3, `dense ${slope('dense')} vs window ${slope('window')}`);
     assert.ok(slope('dense') > slope('linear') + 0.3, `dense ${slope('dense')} vs linear ${slope('linear')}`);
     assert.ok(slope('dense') > 1.5, `dense slope ${slope('dense')}`);
@@ -80,7 +80,7 @@ test('the timing run completes and dense attention grows faster than the window 
     const fig = page.locator('figure[data-testid=time-chart]');
     await fig.locator('details summary').click();
     const numbers = await readTable(fig.locator('table'));
-    assert.deepEqual(numbers.rows.map((r) => r.cells[0]), ['32', '64', '128', '256', '512', '1,024']);
+    assert.deepEqual(numbers.rows.map((r) => r.cells[0]), ['32', '64', '128', '256', '512', '1,024', '2,048']);
     assert.ok(numbers.rows.every((r) => r.cells.slice(1).every((c) => Number(c) > 0)));
   });
 });
@@ -135,5 +135,23 @@ test('tiled attention equals dense attention to below 1e-9 and steps through one
     assert.equal(new URL(page.url()).searchParams.get('ts'), '2');
     const lf = await facts(page, 'lin-facts');
     assert.ok(Number(lf.rows[0].cells[0]) < 1e-12, `linear forms differ by ${lf.rows[0].cells[0]}`);
+  });
+});
+
+test('ring attention equals dense attention and the KV cache saves work', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?rn=24&rp=4&rs=2&kn=10');
+    const r = await facts(page, 'ring-facts');
+    assert.ok(Number(r.rows[0].cells[0]) < 1e-12, `ring differs by ${r.rows[0].cells[0]}`);
+    const sched = await facts(page, 'ring-schedule');
+    assert.equal(sched.rows.length, 4);
+    assert.equal(sched.rows[1].cells[0], 'K/V block 4 (18–23)');
+    assert.match(await page.locator('[data-testid=ring-step-text]').textContent(), /^Step 2 of 4/);
+    const kv = await facts(page, 'kv-facts');
+    const [withCache, without] = kv.rows[0].cells.map((c) => Number(c.replace(/,/g, '')));
+    assert.ok(withCache < without, `${withCache} < ${without}`);
+    assert.ok(Number(kv.rows[1].cells[0]) < 1e-12);
+    // The self-check is there.
+    assert.ok(await page.locator('.self-check, [data-testid=self-check]').count() > 0);
   });
 });

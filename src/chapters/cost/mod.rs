@@ -4,15 +4,19 @@
 //! of a real model against n ([`count`]); (2) time the engine's attention
 //! in the page ([`time_it`], the [`timing`] job); (3) sparse patterns
 //! ([`sparse`], [`sparse_view`]); (4) linear attention ([`linear`]); (5)
-//! tiled attention with an online softmax, stepped through ([`tiled`]).
+//! tiled attention with an online softmax, stepped through ([`tiled`]);
+//! (6) ring attention's schedule ([`ring`]); (7) the KV cache ([`kv`]);
+//! then the self-check (`questions.txt`).
 //!
 //! Data flow: URL -> `Memo<CostState>` ([`state::read`] clamps and
 //! explains bad values) -> memos of engine output ([`model`]) -> widgets
 //! that only paint.
 
 pub mod count;
+pub mod kv;
 pub mod linear;
 pub mod model;
+pub mod ring;
 pub mod sparse;
 pub mod sparse_view;
 pub mod state;
@@ -22,9 +26,12 @@ pub mod timing;
 
 use crate::chapters::{ChapterHead, UrlState};
 use crate::widgets::notes::Notes;
+use crate::widgets::self_check::SelfCheck;
 use count::CountSection;
+use kv::KvSection;
 use leptos::prelude::*;
 use linear::LinearSection;
+use ring::RingSection;
 use sparse_view::SparseSection;
 use tiled::TiledSection;
 use time_it::{timing_runner, TimeSection};
@@ -56,6 +63,9 @@ fn CostChapter() -> impl IntoView {
             <SparseSection url=url />
             <LinearSection url=url runner=runner />
             <TiledSection url=url />
+            <RingSection url=url />
+            <KvSection url=url />
+            <SelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

@@ -162,10 +162,10 @@ pub fn TimeSection(url: UrlState<CostState>, runner: TimingRunner) -> impl IntoV
 fn summary(v: &TimingView) -> impl IntoView {
     let cs = curves(v);
     let from = cs.first().map_or(0, |c| c.fit_from);
-    let shown: Vec<usize> = [1024, 4096]
-        .into_iter()
-        .filter(|n| *n <= v.config.max_n)
-        .collect();
+    // n = 1,024 and the largest n timed.
+    let max = v.config.max_n;
+    let mut shown = vec![max.min(1024), max];
+    shown.dedup();
     let mut header = vec![
         "variant".to_string(),
         format!("fitted slope (n ≥ {})", grouped_usize(from)),

@@ -427,11 +427,11 @@ pub struct Curve {
     pub fit_from: usize,
 }
 
-/// Points the slope is fitted over: n of at least a sixteenth of the
-/// largest timed n (the largest five lengths), where fixed costs matter
+/// Points the slope is fitted over: n of at least an eighth of the
+/// largest timed n (the largest four lengths), where fixed costs matter
 /// least.
 pub fn fit_from(max_n: usize) -> usize {
-    (max_n / 16).max(MIN_N)
+    (max_n / 8).max(MIN_N)
 }
 
 /// Each variant's curve.
@@ -545,7 +545,7 @@ mod tests {
         assert!(fit_slope(&sq[..1]).is_none());
         assert_eq!(lengths(256), vec![32, 64, 128, 256]);
         assert_eq!(lengths(4096).len(), 8);
-        assert_eq!(fit_from(4096), 256);
+        assert_eq!(fit_from(4096), 512);
     }
 
     #[test]
