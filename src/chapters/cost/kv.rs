@@ -4,7 +4,7 @@
 //! both outputs compared; and for the model of section 1, the work per new
 //! token and the cache's size (`kv_step_cost`, `kv_cache_bytes`).
 
-use super::model::{bytes, count, grouped, grouped_usize};
+use super::model::{bytes, count, diff, grouped, grouped_usize};
 use super::state::{CostState, KV_N};
 use super::Facts;
 use crate::chapters::UrlState;
@@ -126,7 +126,7 @@ fn facts(v: &KvView) -> impl IntoView {
         ),
         (
             "largest |with − without| in any output".into(),
-            vec![format!("{:.1e}", d.max_abs_diff), String::new()],
+            vec![diff(d.max_abs_diff), String::new()],
         ),
     ];
     if let Some((label, n, st, cache)) = &v.model {
@@ -177,7 +177,7 @@ fn steps_table(v: &KvView) -> impl IntoView {
                     grouped(st.macs_with_cache),
                     grouped(st.macs_without_cache),
                     grouped_usize(st.cache_numbers),
-                    format!("{:.1e}", st.max_abs_diff),
+                    diff(st.max_abs_diff),
                 ],
             )
         })

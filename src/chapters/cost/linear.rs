@@ -3,7 +3,7 @@
 //! to the quadratic form it equals, next to softmax attention on the same
 //! input, and its measured slope from section 2's run.
 
-use super::model::{grouped_usize, trimmed};
+use super::model::{diff, grouped_usize, trimmed};
 use super::sparse::inputs;
 use super::state::{CostState, LIN_N};
 use super::time_it::TimingRunner;
@@ -163,7 +163,7 @@ fn facts(v: &LinearView) -> impl IntoView {
         rows: vec![
             (
                 "|φ(Q)(φ(K)ᵀV) − the quadratic form|".into(),
-                vec![format!("{:.2e}", v.forms_diff), String::new()],
+                vec![diff(v.forms_diff), String::new()],
             ),
             (
                 "|linear − softmax| in the outputs".into(),

@@ -110,6 +110,18 @@ pub fn trimmed(v: f64, digits: usize) -> String {
     }
 }
 
+/// A difference between two results: `0 exactly`, `4.4e-16`, or three
+/// decimals from 0.001 up.
+pub fn diff(d: f64) -> String {
+    if d == 0.0 {
+        "0 exactly".into()
+    } else if d.abs() >= 1e-3 {
+        format!("{d:.3}")
+    } else {
+        format!("{d:.1e}")
+    }
+}
+
 /// Memory budgets the page checks: 16 GB and 80 GB cards.
 pub const BUDGETS_GB: [u64; 2] = [16, 80];
 
@@ -288,6 +300,10 @@ mod tests {
         assert_eq!(bytes(480_000_000_000), "480 GB");
         assert_eq!(bytes(1_500_000_000_000_000), "1.5 PB");
         assert_eq!(trimmed(2.0, 2), "2");
+        assert_eq!(
+            (diff(0.0), diff(1.39), diff(4.4e-16)),
+            ("0 exactly".into(), "1.390".into(), "4.4e-16".into())
+        );
         assert_eq!(trimmed(1.9712, 2), "1.97");
     }
 

@@ -3,7 +3,7 @@
 //! block at each step, the memory of each device, and the result against
 //! dense attention.
 
-use super::model::grouped_usize;
+use super::model::{diff, grouped_usize};
 use super::sparse::inputs;
 use super::state::{CostState, RING_N, RING_P, RING_STEP};
 use super::Facts;
@@ -119,7 +119,7 @@ fn details(v: &RingView, step: usize) -> impl IntoView {
         rows: vec![
             (
                 "largest |ring − dense| in the output".into(),
-                vec![format!("{:.1e}", v.max_diff)],
+                vec![diff(v.max_diff)],
             ),
             (
                 "numbers held by the busiest device".into(),

@@ -2,7 +2,7 @@
 //! information travels after L layers, how far its output is from full
 //! attention, and every pattern's measured time (an automatic run).
 
-use super::model::grouped;
+use super::model::{diff, grouped};
 use super::sparse::{
     pattern_rows, reach_text, sparse_view, PatternConfig, PatternTiming, SparseView,
 };
@@ -154,11 +154,11 @@ fn facts(v: &SparseView) -> impl IntoView {
             ),
             (
                 "largest |output − full attention's|".into(),
-                vec![format!("{:.3e}", v.max_diff)],
+                vec![diff(v.max_diff)],
             ),
             (
                 "mean over queries of their largest difference".into(),
-                vec![format!("{:.3e}", v.mean_row_diff)],
+                vec![diff(v.mean_row_diff)],
             ),
         ],
         test_id: "sparse-facts",

@@ -3,7 +3,7 @@
 //! memory each one holds (counted by the engine), and one query stepped
 //! through key block by key block (`attention_core::efficient::tiled_trace`).
 
-use super::model::grouped_usize;
+use super::model::{diff, grouped_usize};
 use super::sparse::inputs;
 use super::state::{CostState, TILE_B, TILE_N, TILE_Q, TILE_STEP};
 use super::Facts;
@@ -144,7 +144,7 @@ fn facts(v: &TiledView) -> impl IntoView {
         rows: vec![
             (
                 "largest |tiled − dense| in the output".into(),
-                vec![format!("{:.1e}", v.max_diff), "—".into()],
+                vec![diff(v.max_diff), "—".into()],
             ),
             (
                 "scores held at once".into(),
@@ -191,7 +191,7 @@ fn trace_table(v: &TiledView, step: usize) -> impl IntoView {
         .collect();
     view! {
         {Facts {
-            caption: format!("Query {} (the rows up to the block shown are highlighted)", t.query_index + 1),
+            caption: format!("Query {} (the block shown is highlighted)", t.query_index + 1),
             header: vec!["key block".into(), "block max".into(), "running max".into(), "rescale".into(), "running sum".into(), "output so far".into()],
             rows,
             test_id: "tile-trace",
