@@ -3,6 +3,7 @@
 
 pub mod alignment;
 pub mod bottleneck;
+pub mod cost;
 pub mod multi_head;
 pub mod position;
 pub mod qkv;
@@ -67,6 +68,14 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Self-attention",
         summary: "Ask a model we trained who “it” is, swap “tired” for “wide”, and watch every head of every layer change where it looks.",
         page: || view! { <self_attention::SelfAttentionChapter /> }.into_any(),
+    },
+    Chapter {
+        number: 6,
+        slug: cost::SLUG,
+        title: "The cost of the n × n matrix",
+        nav: "Cost of n × n",
+        summary: "Count the scores of a real model as n grows, time attention on your own machine, and see how sparse, linear, tiled and ring attention get around the square.",
+        page: || view! { <cost::CostChapter /> }.into_any(),
     },
     Chapter {
         number: 7,
@@ -182,6 +191,7 @@ mod tests {
             ),
             ("multi_head", include_str!("multi_head/questions.txt")),
             ("position", include_str!("position/questions.txt")),
+            ("cost", include_str!("cost/questions.txt")),
         ] {
             let qs = crate::widgets::self_check::parse_questions(text)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));

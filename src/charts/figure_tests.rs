@@ -506,3 +506,23 @@ fn the_grid_is_light_and_under_the_data() {
         assert!(!s.contains("opacity=\"0.1\""), "no translucent minor grid");
     }
 }
+
+#[test]
+fn log_log_cost_charts_fit() {
+    use super::cost::{draw_loglog, tests::sample};
+    // Marks near the right edge flip their label to the left of the line.
+    let mut c = sample();
+    c.marks.push((900_000.0, "your n = 900,000".into()));
+    for (dark, large, scale) in CASES {
+        let th = ChartTheme::new(dark, large);
+        for (w, h) in [(640.0, 380.0), (340.0, 300.0)] {
+            let size = device(&th, (w, h), scale);
+            let name = format!("loglog-{w}-{dark}-{large}-{scale}");
+            let s = svg(&name, size, |a| draw_loglog(a, &c, &th, scale));
+            assert_labels_inside(&name, &s, size);
+            assert_no_trailing_zeros(&name, &s);
+            assert!(s.contains("\n1M\n"), "{name}: x ticks up to 1M");
+            assert!(!s.contains("\n0\n"), "{name}: no zero tick on a log axis");
+        }
+    }
+}

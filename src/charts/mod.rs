@@ -8,6 +8,7 @@
 //! widgets' hit-testing.
 
 pub mod colormap;
+pub mod cost;
 #[cfg(test)]
 mod figure_tests;
 pub mod heatmap;

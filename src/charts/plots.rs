@@ -178,7 +178,7 @@ pub struct SweepChart {
 /// Title at the top left and, under it, a legend naming each series with
 /// its colour and marker shape, right-aligned and wrapped onto as many rows
 /// as it needs. Returns the height used, in device pixels.
-fn title_and_legend<DB: DrawingBackend>(
+pub(crate) fn title_and_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
     series: &[Series],
@@ -242,14 +242,19 @@ fn title_and_legend<DB: DrawingBackend>(
 
 /// Draws each series as a line, with markers (circles or squares) when it has
 /// at most `max_markers` points; values are clamped into `y_range`.
-fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<X, RangedCoordf64>>,
+pub(crate) fn draw_lines<DB, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
     theme: &ChartTheme,
     series: &[Series],
     (y_lo, y_hi): (f64, f64),
     max_markers: usize,
     scale: f64,
-) -> ChartResult {
+) -> ChartResult
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
     let stroke = (2.0 * scale).max(1.0) as u32;
     let r = (3.2 * scale) as i32;
     for s in series {

@@ -145,8 +145,14 @@ impl TickFormat {
     /// The format for an axis over `lo..hi`.
     pub fn for_range(lo: f64, hi: f64) -> Self {
         let span = (hi - lo).abs();
+        // A range that does not contain 0 (every log axis) has no zero tick.
+        let has_zero = lo <= 0.0 && hi >= 0.0 || lo >= 0.0 && hi <= 0.0;
         TickFormat {
-            zero: if span.is_finite() { span * 1e-9 } else { 0.0 },
+            zero: if span.is_finite() && has_zero {
+                span * 1e-9
+            } else {
+                0.0
+            },
         }
     }
 
@@ -476,6 +482,12 @@ mod tests {
         assert_eq!(f.label(-0.2), "−0.2");
         let tiny = TickFormat::for_range(0.0, 1e-4);
         assert_eq!(tiny.label(2e-5), "2e-5");
+        // A log axis over 1..1e15 keeps its small ticks.
+        let log = TickFormat::for_range(1.0, 1e15);
+        assert_eq!(
+            (log.label(1.0), log.label(1000.0)),
+            ("1".into(), "1k".into())
+        );
     }
 
     #[test]

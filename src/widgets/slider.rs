@@ -1,4 +1,4 @@
-//! Labelled slider (linear or logarithmic) and toggle switch.
+//! Labelled slider (linear or logarithmic), number box and toggle switch.
 //!
 //! Both are native form controls, so keyboard, focus ring and screen readers
 //! work as users expect: arrows / Page Up / Page Down / Home / End on the
@@ -213,6 +213,43 @@ pub fn SeedField(
             <label for=id.clone()>"Seed"</label>
             <input id=id type="number" min=param.min max=param.max data-testid="seed" prop:value=move || bind.value.get().to_string() on:change=on_change />
             <button on:click=move |_| bind.set.run(param.next(bind.value.get_untracked()))>{button}</button>
+        </div>
+    }
+}
+
+/// A labelled number box for one whole-number URL parameter (for exact
+/// values a slider cannot hit): its range comes from the parameter's
+/// definition; a typed value is clamped into it when the box is changed
+/// (Enter or leaving it), and text that is not a number keeps the old
+/// value (the box then shows the value in use).
+#[component]
+pub fn ParamNumber(
+    #[prop(into)] label: String,
+    param: IntParam,
+    bind: Bound<usize>,
+    #[prop(optional, into)] test_id: String,
+) -> impl IntoView {
+    let id = unique_id("number");
+    let on_change = move |ev: leptos::ev::Event| {
+        let typed = event_target_value(&ev).trim().parse::<f64>().ok();
+        let v = typed.map_or_else(|| bind.value.get_untracked(), |v| param.clamp_usize(v));
+        bind.set.run(v);
+        event_target::<web_sys::HtmlInputElement>(&ev).set_value(&v.to_string());
+    };
+    view! {
+        <div class="control number">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                type="number"
+                inputmode="numeric"
+                data-testid=test_id
+                min=param.min
+                max=param.max
+                step=1
+                prop:value=move || bind.value.get().to_string()
+                on:change=on_change
+            />
         </div>
     }
 }

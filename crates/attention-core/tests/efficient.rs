@@ -510,3 +510,51 @@ fn errors_name_the_field() {
         assert!(run(&huge, &huge, &v).is_err());
     }
 }
+
+#[test]
+fn stepwise_runs_in_slices_equal_the_one_call_functions() {
+    use attention_core::efficient::{DenseRun, TiledRun};
+    for (n, causal) in [(1, false), (7, true), (33, false), (64, true)] {
+        let (q, k, v) = qkv(n as u64 + 5, n, 4, 3);
+        let whole = dense_attention(&q, &k, &v, causal, true).unwrap();
+        let mut run = DenseRun::new(&q, &k, &v, causal, true).unwrap();
+        assert!(run.clone().finish().is_err() || n == 0, "unfinished run");
+        let mut steps = 0;
+        while !run.step(5).unwrap() {
+            steps += 1;
+        }
+        assert_eq!(steps, n.div_ceil(5) - 1);
+        assert_eq!(run.rows_done(), n);
+        let sliced = run.finish().unwrap();
+        assert!(max_abs(&sliced.output, &whole.output) < 1e-14);
+        assert!(max_abs(&sliced.weights, &whole.weights) < 1e-14);
+        let tiled = tiled_attention(&q, &k, &v, causal, true, 8).unwrap();
+        let mut t = TiledRun::new(&q, &k, &v, causal, true, 8).unwrap();
+        let mut blocks = 1;
+        while !t.step().unwrap() {
+            blocks += 1;
+        }
+        assert_eq!(blocks, n.div_ceil(8));
+        let t = t.finish().unwrap();
+        assert_eq!(t.output, tiled.output);
+        assert_eq!((t.tiles, t.memory), (tiled.tiles, tiled.memory));
+        assert!(max_abs(&t.output, &whole.output) < 1e-12);
+    }
+    assert!(TiledRun::new(
+        &Mat::zeros(2, 2),
+        &Mat::zeros(2, 2),
+        &Mat::zeros(2, 2),
+        false,
+        true,
+        0
+    )
+    .is_err());
+    assert!(DenseRun::new(
+        &Mat::zeros(0, 2),
+        &Mat::zeros(0, 2),
+        &Mat::zeros(0, 2),
+        false,
+        true
+    )
+    .is_err());
+}

@@ -12,13 +12,17 @@
 //! * [`tiled`]: tiled attention with an online softmax (the FlashAttention
 //!   idea), with a memory count and a step-by-step trace of one query;
 //! * [`ring`]: ring attention on `P` simulated devices, with the schedule of
-//!   who holds which key/value block.
+//!   who holds which key/value block;
+//! * [`stepwise`]: dense and tiled attention a slice of query rows at a
+//!   time (what `dense_attention` and `tiled_attention` run), for timing
+//!   them in a page that keeps drawing frames.
 //!
 //! Every function validates its inputs first (non-empty, matching shapes,
 //! finite values) and returns [`AttnError`] instead of panicking.
 
 pub mod linear;
 pub mod ring;
+pub mod stepwise;
 pub mod tiled;
 
 pub use linear::{
@@ -26,11 +30,11 @@ pub use linear::{
     LinearQuadratic, LinearVsSoftmax, SummarySize,
 };
 pub use ring::{ring_attention, ring_blocks, DeviceMemory, DeviceStep, RingAttention, RingStep};
+pub use stepwise::{DenseRun, TiledRun};
 pub use tiled::{tiled_attention, tiled_trace, MemoryCount, TiledAttention, TiledStep, TiledTrace};
 
-use crate::attention::mask_future;
 use crate::error::{dims, ensure_finite};
-use crate::{softmax_rows, AttnError, Mat};
+use crate::{AttnError, Mat};
 
 /// Dense (ordinary) softmax attention of one head, with its `n x n`
 /// intermediates.
@@ -71,22 +75,7 @@ pub fn dense_attention(
     causal: bool,
     scale: bool,
 ) -> Result<DenseAttention, AttnError> {
-    let (_, d_k, _) = validate_qkv(q, k, v)?;
-    let c = scale_factor(d_k, scale);
-    let mut logits = (q * k.transpose()) * c;
-    ensure_finite("scores", &logits)?;
-    if causal {
-        mask_future(&mut logits);
-    }
-    let weights = softmax_rows(&logits)?;
-    let output = &weights * v;
-    ensure_finite("output", &output)?;
-    Ok(DenseAttention {
-        logits,
-        weights,
-        output,
-        scale_factor: c,
-    })
+    DenseRun::new(q, k, v, causal, scale)?.run()
 }
 
 /// Max and mean absolute difference of two matrices of the same shape

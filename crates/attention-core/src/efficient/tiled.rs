@@ -117,53 +117,7 @@ pub fn tiled_attention(
     scale: bool,
     block: usize,
 ) -> Result<TiledAttention, AttnError> {
-    ensure_positive("block", block)?;
-    let (n, d_k, d_v) = validate_qkv(q, k, v)?;
-    let c = scale_factor(d_k, scale);
-    let block = block.min(n);
-    let mut output = Mat::zeros(n, d_v);
-    let mut tiles = 0;
-    let (mut score_peak, mut stats_peak, mut partial_peak, mut working_peak) = (0, 0, 0, 0);
-    for q_start in (0..n).step_by(block) {
-        let rows = block.min(n - q_start);
-        let qb = q.rows(q_start, rows);
-        let mut state = OnlineState::new(rows, d_v);
-        for k_start in (0..n).step_by(block) {
-            if causal && k_start > q_start + rows - 1 {
-                break; // every later key is after every query of the block
-            }
-            let cols = block.min(n - k_start);
-            let tile = score_tile(&qb, q_start, &k.rows(k_start, cols), k_start, c, causal)?;
-            let tile_numbers = tile.len();
-            state.absorb(tile, &v.rows(k_start, cols));
-            tiles += 1;
-            let stats = state.stats_numbers();
-            let partial = state.o.len();
-            score_peak = score_peak.max(tile_numbers);
-            stats_peak = stats_peak.max(stats);
-            partial_peak = partial_peak.max(partial);
-            working_peak = working_peak.max(tile_numbers + stats + partial);
-        }
-        let done = state.finish()?;
-        output.rows_mut(q_start, rows).copy_from(&done);
-    }
-    let memory = MemoryCount {
-        score_tile: score_peak,
-        running_stats: stats_peak,
-        partial_output: partial_peak,
-        working_peak,
-        output: n * d_v,
-        total_peak: working_peak + n * d_v,
-        dense_scores: n * n,
-        dense_total: n * n + n * d_v,
-    };
-    Ok(TiledAttention {
-        output,
-        block,
-        tiles,
-        memory,
-        scale_factor: c,
-    })
+    super::TiledRun::new(q, k, v, causal, scale, block)?.run()
 }
 
 /// Steps through tiled attention for ONE query (`query_index < n`) of `q`,
