@@ -250,17 +250,7 @@ impl SeqClassifier {
     /// Loss and accuracy of `batch` (every sequence answered at its last
     /// position), and `d_logits` (`B x n_classes`) with the caches.
     fn run(&self, batch: &Batch) -> Result<(StepStats, Vec<SeqClassifierCache>, Mat), AttnError> {
-        if batch.is_empty() || batch.tokens.len() != batch.targets.len() {
-            return Err(AttnError::shape(
-                "batch",
-                "as many sequences as targets, at least 1",
-                format!(
-                    "{} sequences, {} targets",
-                    batch.tokens.len(),
-                    batch.targets.len()
-                ),
-            ));
-        }
+        batch.check()?;
         let mut logits = Mat::zeros(batch.len(), self.cfg.n_classes);
         let mut caches = Vec::with_capacity(batch.len());
         for (mut row, tokens) in logits.row_iter_mut().zip(&batch.tokens) {

@@ -12,10 +12,11 @@
 //!
 //! Theory for the linear cell with `W_h = rho Q` (Q orthogonal, see
 //! [`init`](super::init)): `dL/dh_t = g (W_h^T)^{n-1-t}` has norm exactly
-//! `rho^{n-1-t} ||g||`, and `dL/dx_t = dL/dh_t W_x^T` lies between
-//! `sigma_min(W_x)` and `sigma_max(W_x)` times that, so the fitted rate per
-//! step tends to `rho` (within a factor `(sigma_max / sigma_min)^{1/(n-1)}`
-//! at worst). In self-attention every input is one step from every output:
+//! `rho^{n-1-t} ||g||`, and `||dL/dx_t|| = ||W_x (dL/dh_t)^T||` lies
+//! between `sigma_min(W_x)` and `sigma_max(W_x)` times that when
+//! `d_in >= d_h` (below `sigma_max` times it in any case), so the fitted
+//! rate per step tends to `rho` (within a factor
+//! `(sigma_max / sigma_min)^{1/(n-1)}` at worst). In self-attention every input is one step from every output:
 //! the norm does not depend on the distance, only on the attention weights.
 
 use super::{GruCell, RnnCell};
@@ -37,37 +38,29 @@ pub trait SequenceLayer: Module + Clone {
     fn input_grad(&mut self, x: &Mat, d_y: &Mat) -> Result<Mat, AttnError>;
 }
 
-impl SequenceLayer for RnnCell {
-    fn input_width(&self) -> usize {
-        self.d_in()
-    }
-    fn output_width(&self) -> usize {
-        self.d_hidden()
-    }
-    fn outputs(&self, x: &Mat) -> Result<Mat, AttnError> {
-        Ok(self.forward(x)?.0)
-    }
-    fn input_grad(&mut self, x: &Mat, d_y: &Mat) -> Result<Mat, AttnError> {
-        let (_, cache) = self.forward(x)?;
-        Ok(self.backward(&cache, d_y)?.d_x)
-    }
+/// Implements [`SequenceLayer`] for a recurrent cell with `d_in`,
+/// `d_hidden`, `forward` and `backward` (returning [`Bptt`](super::Bptt)).
+macro_rules! recurrent_layer {
+    ($cell:ty) => {
+        impl SequenceLayer for $cell {
+            fn input_width(&self) -> usize {
+                self.d_in()
+            }
+            fn output_width(&self) -> usize {
+                self.d_hidden()
+            }
+            fn outputs(&self, x: &Mat) -> Result<Mat, AttnError> {
+                Ok(self.forward(x)?.0)
+            }
+            fn input_grad(&mut self, x: &Mat, d_y: &Mat) -> Result<Mat, AttnError> {
+                let (_, cache) = self.forward(x)?;
+                Ok(self.backward(&cache, d_y)?.d_x)
+            }
+        }
+    };
 }
-
-impl SequenceLayer for GruCell {
-    fn input_width(&self) -> usize {
-        self.d_in()
-    }
-    fn output_width(&self) -> usize {
-        self.d_hidden()
-    }
-    fn outputs(&self, x: &Mat) -> Result<Mat, AttnError> {
-        Ok(self.forward(x)?.0)
-    }
-    fn input_grad(&mut self, x: &Mat, d_y: &Mat) -> Result<Mat, AttnError> {
-        let (_, cache) = self.forward(x)?;
-        Ok(self.backward(&cache, d_y)?.d_x)
-    }
-}
+recurrent_layer!(RnnCell);
+recurrent_layer!(GruCell);
 
 /// Self-attention (`x` is both the query and the key/value input).
 impl SequenceLayer for MultiHeadAttention {
