@@ -17,7 +17,7 @@
 use super::super::{check_shape, check_width, finite, nonzero, Module, Param};
 use super::{add_column_sums, add_row, previous_states, Bptt, RecurrentInit};
 use crate::{AttnError, Mat, Rng};
-use nalgebra::RowDVector;
+use nalgebra::DVector;
 
 /// The cell's nonlinearity f.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,18 +119,23 @@ impl RnnCell {
         check_width("rnn.x", x, self.d_in(), "d_in")?;
         finite("rnn.x", x)?;
         self.check()?;
+        // Columns are positions here (the transposed system), so each step
+        // is one allocation-free gemv: a_t^T += W_h^T h_{t-1}^T.
         let mut pre = x * &self.w_x.value;
         add_row(&mut pre, &self.b.value);
-        let mut states = Mat::zeros(x.nrows(), d_h);
-        let mut h = Mat::zeros(1, d_h);
-        for (mut a, mut out) in pre.row_iter_mut().zip(states.row_iter_mut()) {
-            a += &h * &self.w_h.value;
+        let mut pre_t = pre.transpose();
+        let w_h_t = self.w_h.value.transpose();
+        let mut states_t = Mat::zeros(d_h, x.nrows());
+        let mut h = DVector::zeros(d_h);
+        for (mut a, mut out) in pre_t.column_iter_mut().zip(states_t.column_iter_mut()) {
+            a.gemv(1.0, &w_h_t, &h, 1.0);
             h.copy_from(&a);
             if self.activation == Activation::Tanh {
                 h.apply(|v| *v = v.tanh());
             }
             out.copy_from(&h);
         }
+        let (pre, states) = (pre_t.transpose(), states_t.transpose());
         finite("rnn.states", &states)?;
         Ok((
             states.clone(),
@@ -154,22 +159,22 @@ impl RnnCell {
         check_shape("rnn.d_states", d_states, n, d_h)?;
         check_shape("rnn.cache.states", &cache.states, n, d_h)?;
         check_shape("rnn.cache.x", &cache.x, n, self.d_in())?;
-        let w_h_t = self.w_h.value.transpose();
-        let mut total = d_states.clone();
-        let mut d_pre = Mat::zeros(n, d_h);
-        let mut carry = RowDVector::zeros(d_h);
+        // Transposed system (columns are positions): c_{t-1}^T = W_h da_t^T.
+        let mut total = d_states.transpose();
+        let states_t = cache.states.transpose();
+        let mut d_pre_t = Mat::zeros(d_h, n);
+        let mut carry = DVector::zeros(d_h);
         for t in (0..n).rev() {
-            let mut g = total.row_mut(t);
+            let mut g = total.column_mut(t);
             g += &carry;
-            let mut da = d_pre.row_mut(t);
+            let mut da = d_pre_t.column_mut(t);
             da.copy_from(&g);
             if self.activation == Activation::Tanh {
-                for (d, &h) in da.iter_mut().zip(cache.states.row(t).iter()) {
-                    *d *= 1.0 - h * h;
-                }
+                da.zip_apply(&states_t.column(t), |d, h| *d *= 1.0 - h * h);
             }
-            carry = &da * &w_h_t;
+            carry.gemv(1.0, &self.w_h.value, &da, 0.0);
         }
+        let (total, d_pre) = (total.transpose(), d_pre_t.transpose());
         let prev = previous_states(&cache.states);
         self.w_x.grad.gemm_tr(1.0, &cache.x, &d_pre, 1.0);
         self.w_h.grad.gemm_tr(1.0, &prev, &d_pre, 1.0);

@@ -32,7 +32,7 @@
 use super::super::{check_shape, check_width, finite, nonzero, Module, Param};
 use super::{add_column_sums, add_row, previous_states, Bptt, RecurrentInit};
 use crate::{AttnError, Mat, Rng};
-use nalgebra::RowDVector;
+use nalgebra::DVector;
 
 /// The GRU cell; see the module docs for the equations.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,27 +131,37 @@ impl GruCell {
         check_width("gru.x", x, self.d_in(), "d_in")?;
         finite("gru.x", x)?;
         let n = x.nrows();
-        // The input part of every gate, for all positions at once.
+        // The input part of every gate, for all positions at once; then
+        // the recurrence with columns as positions (allocation-free gemvs).
         let mut gx = x * &self.w_x.value;
         add_row(&mut gx, &self.b.value);
-        let w_hzr = self.w_h.value.columns(0, 2 * d_h);
-        let w_hc = self.w_h.value.columns(2 * d_h, d_h);
-        let (mut z, mut r, mut c) = (Mat::zeros(n, d_h), Mat::zeros(n, d_h), Mat::zeros(n, d_h));
-        let mut states = Mat::zeros(n, d_h);
-        let mut h = Mat::zeros(1, d_h);
+        let gx_t = gx.transpose();
+        let w_hzr_t = self.w_h.value.columns(0, 2 * d_h).transpose();
+        let w_hc_t = self.w_h.value.columns(2 * d_h, d_h).transpose();
+        let [mut z, mut r, mut c, mut states] = [(); 4].map(|_| Mat::zeros(d_h, n));
+        let mut h = DVector::zeros(d_h);
+        let mut zr = DVector::zeros(2 * d_h);
+        let mut ct = DVector::zeros(d_h);
+        let mut rh = DVector::zeros(d_h);
         for t in 0..n {
-            let zr = gx.view((t, 0), (1, 2 * d_h)) + &h * w_hzr;
-            let zt = zr.columns(0, d_h).map(sigmoid);
-            let rt = zr.columns(d_h, d_h).map(sigmoid);
-            let rh = rt.component_mul(&h);
-            let ct = (gx.view((t, 2 * d_h), (1, d_h)) + rh * w_hc).map(f64::tanh);
+            let g = gx_t.column(t);
+            zr.copy_from(&g.rows(0, 2 * d_h));
+            zr.gemv(1.0, &w_hzr_t, &h, 1.0);
+            zr.apply(|v| *v = sigmoid(*v));
+            let (zt, rt) = (zr.rows(0, d_h), zr.rows(d_h, d_h));
+            rh.copy_from(&rt);
+            rh.component_mul_assign(&h);
+            ct.copy_from(&g.rows(2 * d_h, d_h));
+            ct.gemv(1.0, &w_hc_t, &rh, 1.0);
+            ct.apply(|v| *v = v.tanh());
             // h_t = h + z ⊙ (c - h)
-            h += (&ct - &h).component_mul(&zt);
-            z.row_mut(t).copy_from(&zt);
-            r.row_mut(t).copy_from(&rt);
-            c.row_mut(t).copy_from(&ct);
-            states.row_mut(t).copy_from(&h);
+            h.zip_zip_apply(&zt, &ct, |hv, zv, cv| *hv += zv * (cv - *hv));
+            z.column_mut(t).copy_from(&zt);
+            r.column_mut(t).copy_from(&rt);
+            c.column_mut(t).copy_from(&ct);
+            states.column_mut(t).copy_from(&h);
         }
+        let [z, r, c, states] = [z, r, c, states].map(|m| m.transpose());
         finite("gru.states", &states)?;
         Ok((
             states.clone(),
@@ -181,34 +191,47 @@ impl GruCell {
         check_shape("gru.cache.c", &cache.c, n, d_h)?;
         check_shape("gru.cache.states", &cache.states, n, d_h)?;
         let prev = previous_states(&cache.states);
-        let w_hzr_t = self.w_h.value.columns(0, 2 * d_h).transpose();
-        let w_hc_t = self.w_h.value.columns(2 * d_h, d_h).transpose();
-        let mut total = d_states.clone();
-        let mut d_pre = Mat::zeros(n, 3 * d_h);
-        let mut carry = RowDVector::zeros(d_h);
+        // Columns are positions: the products with W_h^T become gemvs with
+        // W_h's blocks, without transposing.
+        let w_hzr = self.w_h.value.columns(0, 2 * d_h);
+        let w_hc = self.w_h.value.columns(2 * d_h, d_h);
+        let [z_t, r_t, c_t, prev_t] = [&cache.z, &cache.r, &cache.c, &prev].map(|m| m.transpose());
+        let mut total = d_states.transpose();
+        let mut d_pre_t = Mat::zeros(3 * d_h, n);
+        let mut carry = DVector::zeros(d_h);
+        let mut d_rh = DVector::zeros(d_h);
         for t in (0..n).rev() {
-            let mut g_row = total.row_mut(t);
-            g_row += &carry;
-            let g = g_row.into_owned();
-            let (z, r, c, hp) = (cache.z.row(t), cache.r.row(t), cache.c.row(t), prev.row(t));
-            let dz = g.component_mul(&(c - hp));
-            let da_c = g
-                .component_mul(&z)
-                .zip_map(&c.into_owned(), |d, cv| d * (1.0 - cv * cv));
-            let d_rh = &da_c * &w_hc_t;
-            let dr = d_rh.component_mul(&hp);
-            let da_z = dz.zip_map(&z.into_owned(), |d, zv| d * zv * (1.0 - zv));
-            let da_r = dr.zip_map(&r.into_owned(), |d, rv| d * rv * (1.0 - rv));
-            let mut da_zr = RowDVector::zeros(2 * d_h);
-            da_zr.columns_mut(0, d_h).copy_from(&da_z);
-            da_zr.columns_mut(d_h, d_h).copy_from(&da_r);
-            carry = g.zip_map(&z.into_owned(), |gv, zv| gv * (1.0 - zv))
-                + d_rh.component_mul(&r)
-                + &da_zr * &w_hzr_t;
-            let mut row = d_pre.row_mut(t);
-            row.columns_mut(0, 2 * d_h).copy_from(&da_zr);
-            row.columns_mut(2 * d_h, d_h).copy_from(&da_c);
+            let mut g = total.column_mut(t);
+            g += &carry;
+            let (z, r, c, hp) = (
+                z_t.column(t),
+                r_t.column(t),
+                c_t.column(t),
+                prev_t.column(t),
+            );
+            let mut d = d_pre_t.column_mut(t);
+            // da_z = g ⊙ (c - h_{t-1}) ⊙ z (1 - z)
+            let mut da_z = d.rows_mut(0, d_h);
+            da_z.copy_from(&c);
+            da_z -= &hp;
+            da_z.component_mul_assign(&g);
+            da_z.zip_apply(&z, |v, zv| *v *= zv * (1.0 - zv));
+            // da_c = g ⊙ z ⊙ (1 - c^2)
+            let mut da_c = d.rows_mut(2 * d_h, d_h);
+            da_c.copy_from(&g);
+            da_c.zip_zip_apply(&z, &c, |v, zv, cv| *v *= zv * (1.0 - cv * cv));
+            d_rh.gemv(1.0, &w_hc, &d.rows(2 * d_h, d_h), 0.0);
+            // da_r = d(rh) ⊙ h_{t-1} ⊙ r (1 - r)
+            let mut da_r = d.rows_mut(d_h, d_h);
+            da_r.copy_from(&d_rh);
+            da_r.zip_zip_apply(&hp, &r, |v, hv, rv| *v *= hv * rv * (1.0 - rv));
+            // to h_{t-1}: g ⊙ (1 - z) + d(rh) ⊙ r + [da_z | da_r] [W_hz | W_hr]^T
+            carry.copy_from(&g);
+            carry.zip_apply(&z, |v, zv| *v *= 1.0 - zv);
+            carry.zip_zip_apply(&d_rh, &r, |v, a, rv| *v += a * rv);
+            carry.gemv(1.0, &w_hzr, &d.rows(0, 2 * d_h), 1.0);
         }
+        let (total, d_pre) = (total.transpose(), d_pre_t.transpose());
         let rh = cache.r.component_mul(&prev);
         self.w_x.grad.gemm_tr(1.0, &cache.x, &d_pre, 1.0);
         self.w_h

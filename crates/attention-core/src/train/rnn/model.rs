@@ -335,6 +335,8 @@ pub struct RaceConfig {
     /// Spectral radius of the recurrent matrices at initialisation (random
     /// orthogonal times it).
     pub radius: f64,
+    /// The GRU's initial update-gate bias (see [`GruCell::new`]).
+    pub update_bias: f64,
     /// Adam steps per model.
     pub steps: usize,
     /// Sequences per step.
@@ -349,7 +351,7 @@ pub struct RaceConfig {
 
 impl Default for RaceConfig {
     /// 8 symbols, 8 distractors, d up to 16, width 32 (head 16), radius
-    /// 1, 300 steps of 16 sequences, Adam 3e-3, clip 1, seed 1.
+    /// 1, update-gate bias -1, 300 steps of 16 sequences, Adam 3e-3, clip 1, seed 1.
     fn default() -> Self {
         RaceConfig {
             symbols: 8,
@@ -358,6 +360,7 @@ impl Default for RaceConfig {
             d_model: 32,
             attention_head: 16,
             radius: 1.0,
+            update_bias: -1.0,
             steps: 300,
             batch: 16,
             lr: 3e-3,
@@ -438,7 +441,7 @@ impl RecallRace {
                         d_model: cfg.d_model,
                         attention_head: cfg.attention_head,
                         recurrent: RecurrentInit::orthogonal(cfg.radius),
-                        update_bias: -1.0,
+                        update_bias: cfg.update_bias,
                         seed: cfg.seed,
                     })?,
                     opt: Adam::new(cfg.lr),

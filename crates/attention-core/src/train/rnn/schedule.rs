@@ -26,33 +26,40 @@
 
 use crate::AttnError;
 
-/// One layer's work on n positions.
+/// `count` stages in a row, each of `macs` multiply-adds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stages {
+    /// MACs of each of these stages (all of one stage may run at once).
+    pub macs: u128,
+    /// How many such stages follow one another.
+    pub count: u64,
+}
+
+/// One layer's work on n positions: its stages in order, runs of equal
+/// stages grouped (a recurrent layer's n steps are one entry).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerWork {
-    /// MACs of each stage, in order (a stage's MACs may all run at once).
-    pub stages: Vec<u128>,
+    /// The stages, in the order they must run.
+    pub stages: Vec<Stages>,
 }
 
 impl LayerWork {
     /// The number of stages that must run one after another (the depth of
     /// the dependency chain): `n + 1` for a recurrent layer, 4 for
     /// self-attention.
-    pub fn depth(&self) -> u64 {
-        self.stages.len() as u64
+    pub fn depth(&self) -> u128 {
+        self.stages.iter().map(|s| u128::from(s.count)).sum()
     }
 
-    /// All multiply-adds.
+    /// All multiply-adds. Err on overflow.
     pub fn macs(&self) -> Result<u128, AttnError> {
-        self.stages
-            .iter()
-            .try_fold(0u128, |acc, &m| acc.checked_add(m))
-            .ok_or_else(overflow)
+        self.sum(Some)
     }
 
     /// Rounds on `workers` workers (each does one MAC per round, stages in
     /// order): `sum ceil(stage / P)`. With one worker this is [`macs`];
     /// with unlimited workers, [`depth`] (for stages that are not empty).
-    /// Err if `workers` is 0.
+    /// Err if `workers` is 0 or on overflow.
     ///
     /// [`macs`]: LayerWork::macs
     /// [`depth`]: LayerWork::depth
@@ -61,9 +68,18 @@ impl LayerWork {
             return Err(AttnError::value("workers", "must be at least 1, got 0"));
         }
         let p = u128::from(workers);
+        self.sum(|m| Some(m.div_ceil(p)))
+    }
+
+    /// `sum over stages of f(macs) * count`, checked.
+    fn sum(&self, f: impl Fn(u128) -> Option<u128>) -> Result<u128, AttnError> {
         self.stages
             .iter()
-            .try_fold(0u128, |acc, &m| acc.checked_add(m.div_ceil(p)))
+            .try_fold(0u128, |acc, s| {
+                f(s.macs)?
+                    .checked_mul(u128::from(s.count))
+                    .and_then(|v| acc.checked_add(v))
+            })
             .ok_or_else(overflow)
     }
 }
@@ -90,25 +106,24 @@ fn positive(name: &str, v: u64) -> Result<(), AttnError> {
 /// A recurrent layer with `blocks` weight blocks (1 vanilla RNN, 3 GRU,
 /// 4 LSTM) on n positions, input width `d_in`, state width `d_h`: one
 /// stage of `n blocks d_in d_h` MACs, then n stages of `blocks d_h^2`.
-/// Err if a size is 0 or the sequence has more than 10^7 positions (the
-/// list of stages would be too long to hold).
+/// Err if a size is 0 or a count overflows.
 pub fn recurrent_work(n: u64, d_in: u64, d_h: u64, blocks: u64) -> Result<LayerWork, AttnError> {
     for (name, v) in [("n", n), ("d_in", d_in), ("d_h", d_h), ("blocks", blocks)] {
         positive(name, v)?;
     }
-    if n > 10_000_000 {
-        return Err(AttnError::value(
-            "n",
-            format!("at most 10^7 positions for a recurrent schedule, got {n}"),
-        ));
-    }
-    let input = product(&[n, blocks, d_in, d_h])?;
-    let step = product(&[blocks, d_h, d_h])?;
-    let steps = usize::try_from(n).map_err(|_| overflow())?;
-    let mut stages = Vec::with_capacity(steps + 1);
-    stages.push(input);
-    stages.extend(std::iter::repeat_n(step, steps));
-    Ok(LayerWork { stages })
+    Ok(LayerWork {
+        stages: vec![
+            once(product(&[n, blocks, d_in, d_h])?),
+            Stages {
+                macs: product(&[blocks, d_h, d_h])?,
+                count: n,
+            },
+        ],
+    })
+}
+
+fn once(macs: u128) -> Stages {
+    Stages { macs, count: 1 }
 }
 
 /// One self-attention layer with `heads` heads of width `d_head` on n
@@ -131,10 +146,10 @@ pub fn attention_work(
     let scores = product(&[heads, n, n, d_head])?;
     Ok(LayerWork {
         stages: vec![
-            product(&[3, n, d_model, heads, d_head])?,
-            scores,
-            scores,
-            product(&[n, heads, d_head, d_model])?,
+            once(product(&[3, n, d_model, heads, d_head])?),
+            once(scores),
+            once(scores),
+            once(product(&[n, heads, d_head, d_model])?),
         ],
     })
 }
