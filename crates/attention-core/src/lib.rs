@@ -17,7 +17,9 @@
 //! * [`stats`] measures attention rows (entropy, softmax Jacobian, ...);
 //! * [`spec`] is the JSON contract used by the `attention-trace` command;
 //! * [`train`] is the training engine (layers with backpropagation,
-//!   optimizers, the lessons' tasks, corpora and models).
+//!   optimizers, the lessons' tasks, corpora and models); [`train::rnn`]
+//!   holds the recurrent cells, backpropagation through time and the
+//!   RNN-against-attention measurements.
 //!
 //! Every fallible function returns [`AttnError`], whose `Display` is one line
 //! naming the offending field and its shape.

@@ -33,6 +33,9 @@
 //! [`position_task`] is the position chapter's extrapolation experiment.
 //! [`translate`] is the toy parallel corpus with known alignments and
 //! [`seq2seq`] the encoder-decoder (attention or a bottleneck) trained on it.
+//! [`rnn`] is chapter 9's recurrent side: RNN and GRU cells with
+//! backpropagation through time, how far a gradient reaches back, the
+//! recall-the-first-token task and its three models.
 //! [`gradcheck`] holds the finite-difference helpers the tests use.
 
 mod attention;
@@ -50,6 +53,7 @@ mod optim;
 mod param;
 pub mod position_task;
 mod recall;
+pub mod rnn;
 pub mod seq2seq;
 mod task;
 pub mod translate;

@@ -217,17 +217,7 @@ impl RecallModel {
 
     /// Forward of the whole batch: stats, caches and `d_logits` (`B x vocab`).
     fn run(&self, batch: &Batch) -> Result<(StepStats, Vec<RecallCache>, Mat), AttnError> {
-        if batch.is_empty() || batch.tokens.len() != batch.targets.len() {
-            return Err(AttnError::shape(
-                "batch",
-                "as many sequences as targets, at least 1",
-                format!(
-                    "{} sequences, {} targets",
-                    batch.tokens.len(),
-                    batch.targets.len()
-                ),
-            ));
-        }
+        batch.check()?;
         let vocab = self.cfg.task.vocab_size();
         let mut logits = Mat::zeros(batch.len(), vocab);
         let mut caches = Vec::with_capacity(batch.len());

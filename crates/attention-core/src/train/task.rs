@@ -43,6 +43,23 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }
+
+    /// Err (field `batch`) unless there is at least one example and as
+    /// many sequences as targets.
+    pub fn check(&self) -> Result<(), AttnError> {
+        if self.is_empty() || self.tokens.len() != self.targets.len() {
+            return Err(AttnError::shape(
+                "batch",
+                "as many sequences as targets, at least 1",
+                format!(
+                    "{} sequences, {} targets",
+                    self.tokens.len(),
+                    self.targets.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl AssocRecall {
