@@ -141,7 +141,7 @@ test('tiled attention equals dense attention to below 1e-9 and steps through one
   });
 });
 
-test('ring attention equals dense attention and the KV cache saves work', async () => {
+test('ring attention equals dense attention and the KV cache saves work, counted and timed', async () => {
   await withPage(async ({ page }) => {
     await open(page, '?rn=24&rp=4&rs=2&kn=10');
     const r = await facts(page, 'ring-facts');
@@ -154,6 +154,11 @@ test('ring attention equals dense attention and the KV cache saves work', async 
     const [withCache, without] = kv.rows[0].cells.map((c) => Number(c.replace(/,/g, '')));
     assert.ok(withCache < without, `${withCache} < ${without}`);
     assert.ok(diffOf(kv.rows[1].cells[0]) < 1e-12);
+    // Both paths are timed in the page (the numbers are a measurement: only
+    // their presence is checked).
+    await page.waitForFunction(() => /times longer\.$/.test(document.querySelector('[data-testid=kv-time]').textContent), null, { timeout: 30000 });
+    const timed = await page.locator('[data-testid=kv-time]').textContent();
+    assert.match(timed, /^Timed in this page \(median of 3\): all 10 tokens in [\d.]+ ms with the cache, [\d.]+ ms without: [\d.]+ times longer\.$/);
     // The self-check is there.
     assert.ok(await page.locator('.self-check, [data-testid=self-check]').count() > 0);
   });

@@ -463,6 +463,110 @@ pub fn kv_cache_bytes(
     )
 }
 
+/// Checks the input of [`kv_decode`] / [`kv_generate`]; returns `(d_k, d_v)`.
+fn check_decode(x: &Mat, head: &HeadWeights) -> Result<(usize, usize), AttnError> {
+    if x.nrows() == 0 || x.ncols() == 0 {
+        return Err(AttnError::shape(
+            "x",
+            "n x d_model with n >= 1 and d_model >= 1",
+            crate::error::dims(x),
+        ));
+    }
+    crate::error::ensure_finite("x", x)?;
+    MultiHeadWeights {
+        heads: vec![head.clone()],
+        w_o: None,
+    }
+    .validate(x.ncols())
+}
+
+fn macs(a: &Mat, b: &Mat) -> u128 {
+    (a.nrows() * a.ncols() * b.ncols()) as u128
+}
+
+/// Cached decoding: the keys (`t x d_k`) and values (`t x d_v`) of the
+/// tokens so far.
+struct KvCache {
+    k: Mat,
+    v: Mat,
+}
+
+impl KvCache {
+    fn new(d_k: usize, d_v: usize) -> Self {
+        KvCache {
+            k: Mat::zeros(0, d_k),
+            v: Mat::zeros(0, d_v),
+        }
+    }
+
+    /// Token `t` (row `t` of `x`, the cache holding `0..t`): projects it,
+    /// appends its key and value, scores its query against the cache.
+    /// Returns its output (`1 x d_v`) and the multiply-adds done.
+    fn step(&mut self, x: &Mat, t: usize, head: &HeadWeights) -> Result<(Mat, u128), AttnError> {
+        let x_t = x.rows(t, 1).into_owned();
+        let q_t = &x_t * &head.w_q;
+        let k_t = &x_t * &head.w_k;
+        let v_t = &x_t * &head.w_v;
+        let mut m = macs(&x_t, &head.w_q) + macs(&x_t, &head.w_k) + macs(&x_t, &head.w_v);
+        let rows = self.k.nrows();
+        self.k = std::mem::replace(&mut self.k, Mat::zeros(0, 0)).insert_row(rows, 0.0);
+        self.k.row_mut(rows).copy_from(&k_t);
+        self.v = std::mem::replace(&mut self.v, Mat::zeros(0, 0)).insert_row(rows, 0.0);
+        self.v.row_mut(rows).copy_from(&v_t);
+        let scores = &q_t * self.k.transpose(); // 1 x (t+1)
+        m += (q_t.ncols() * self.k.nrows()) as u128;
+        let c = 1.0 / (q_t.ncols() as f64).sqrt();
+        let logits: Vec<f64> = scores.iter().map(|s| s * c).collect();
+        let w = Mat::from_row_slice(1, self.k.nrows(), &softmax(&logits)?);
+        m += macs(&w, &self.v);
+        Ok((&w * &self.v, m))
+    }
+}
+
+/// Token `t` without a cache: `Q`, `K`, `V` of all `t+1` tokens and the
+/// full `(t+1) x (t+1)` causal scores again; returns the last output row
+/// (`1 x d_v`) and the multiply-adds done.
+fn recompute_step(x: &Mat, t: usize, head: &HeadWeights) -> Result<(Mat, u128), AttnError> {
+    let xs = x.rows(0, t + 1).into_owned();
+    let q = &xs * &head.w_q;
+    let k = &xs * &head.w_k;
+    let v = &xs * &head.w_v;
+    let mut m = macs(&xs, &head.w_q) + macs(&xs, &head.w_k) + macs(&xs, &head.w_v);
+    let kt = k.transpose();
+    let c = 1.0 / (q.ncols() as f64).sqrt();
+    let mut logits = (&q * &kt) * c;
+    m += macs(&q, &kt);
+    mask_future(&mut logits);
+    let weights = softmax_rows(&logits)?;
+    m += macs(&weights, &v);
+    let out = &weights * &v;
+    Ok((out.rows(t, 1).into_owned(), m))
+}
+
+/// Generates the outputs of all `n` tokens of `x` (`n x d_model`) one at a
+/// time, as [`kv_decode`] does, but along one path only: with the KV cache
+/// (`cached`) or recomputing everything at every step. Returns `n x d_v`
+/// (row `t` is token `t`'s output) and the multiply-adds done; the chapter
+/// times the two paths. Err as [`kv_decode`].
+pub fn kv_generate(x: &Mat, head: &HeadWeights, cached: bool) -> Result<(Mat, u128), AttnError> {
+    let (d_k, d_v) = check_decode(x, head)?;
+    let n = x.nrows();
+    let mut out = Mat::zeros(n, d_v);
+    let mut cache = KvCache::new(d_k, d_v);
+    let mut total = 0u128;
+    for t in 0..n {
+        let (row, m) = if cached {
+            cache.step(x, t, head)?
+        } else {
+            recompute_step(x, t, head)?
+        };
+        out.row_mut(t).copy_from(&row);
+        total += m;
+    }
+    crate::error::ensure_finite("kv_generate", &out)?;
+    Ok((out, total))
+}
+
 /// One step of [`kv_decode`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct KvDecodeStep {
@@ -512,61 +616,13 @@ pub struct KvDecode {
 /// multiply-adds of the products each one performs. Err on empty or
 /// non-finite `x`, bad weight shapes, or a non-finite result.
 pub fn kv_decode(x: &Mat, head: &HeadWeights) -> Result<KvDecode, AttnError> {
-    let (n, d_model) = (x.nrows(), x.ncols());
-    if n == 0 || d_model == 0 {
-        return Err(AttnError::shape(
-            "x",
-            "n x d_model with n >= 1 and d_model >= 1",
-            crate::error::dims(x),
-        ));
-    }
-    crate::error::ensure_finite("x", x)?;
-    let (d_k, d_v) = MultiHeadWeights {
-        heads: vec![head.clone()],
-        w_o: None,
-    }
-    .validate(d_model)?;
-    let c = 1.0 / (d_k as f64).sqrt();
-    let macs = |a: &Mat, b: &Mat| (a.nrows() * a.ncols() * b.ncols()) as u128;
-
-    let mut k_cache = Mat::zeros(0, d_k);
-    let mut v_cache = Mat::zeros(0, d_v);
+    let (d_k, d_v) = check_decode(x, head)?;
+    let n = x.nrows();
+    let mut cache = KvCache::new(d_k, d_v);
     let mut steps = Vec::with_capacity(n);
     for t in 0..n {
-        // With the cache: the new token only.
-        let x_t = x.rows(t, 1).into_owned();
-        let mut m_with = 0u128;
-        let q_t = &x_t * &head.w_q;
-        let k_t = &x_t * &head.w_k;
-        let v_t = &x_t * &head.w_v;
-        m_with += macs(&x_t, &head.w_q) + macs(&x_t, &head.w_k) + macs(&x_t, &head.w_v);
-        k_cache = k_cache.insert_row(t, 0.0);
-        k_cache.row_mut(t).copy_from(&k_t);
-        v_cache = v_cache.insert_row(t, 0.0);
-        v_cache.row_mut(t).copy_from(&v_t);
-        let scores = &q_t * k_cache.transpose(); // 1 x (t+1)
-        m_with += (d_k * (t + 1)) as u128;
-        let logits: Vec<f64> = scores.iter().map(|s| s * c).collect();
-        let w = softmax(&logits)?;
-        let w = Mat::from_row_slice(1, t + 1, &w);
-        let with_cache = &w * &v_cache;
-        m_with += macs(&w, &v_cache);
-
-        // Without the cache: everything again.
-        let xs = x.rows(0, t + 1).into_owned();
-        let q = &xs * &head.w_q;
-        let k = &xs * &head.w_k;
-        let v = &xs * &head.w_v;
-        let mut m_without = macs(&xs, &head.w_q) + macs(&xs, &head.w_k) + macs(&xs, &head.w_v);
-        let kt = k.transpose();
-        let mut logits = (&q * &kt) * c;
-        m_without += macs(&q, &kt);
-        mask_future(&mut logits);
-        let weights = softmax_rows(&logits)?;
-        let out = &weights * &v;
-        m_without += macs(&weights, &v);
-        let without_cache = out.rows(t, 1).into_owned();
-
+        let (with_cache, m_with) = cache.step(x, t, head)?;
+        let (without_cache, m_without) = recompute_step(x, t, head)?;
         crate::error::ensure_finite(&format!("steps[{t}].with_cache"), &with_cache)?;
         crate::error::ensure_finite(&format!("steps[{t}].without_cache"), &without_cache)?;
         let max_abs_diff = (&with_cache - &without_cache).amax();
@@ -585,8 +641,8 @@ pub fn kv_decode(x: &Mat, head: &HeadWeights) -> Result<KvDecode, AttnError> {
         total_macs_with_cache: steps.iter().map(|s| s.macs_with_cache).sum(),
         total_macs_without_cache: steps.iter().map(|s| s.macs_without_cache).sum(),
         steps,
-        k_cache,
-        v_cache,
+        k_cache: cache.k,
+        v_cache: cache.v,
     })
 }
 

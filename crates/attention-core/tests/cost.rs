@@ -263,6 +263,40 @@ fn kv_decode_equals_recompute_and_attention_trace() {
 }
 
 #[test]
+fn kv_generate_follows_one_path_of_kv_decode() {
+    let mut r = Rng::new(11);
+    let x = r.normal_matrix(9, 6, 1.0);
+    let head = HeadWeights {
+        w_q: r.normal_matrix(6, 4, 0.5),
+        w_k: r.normal_matrix(6, 4, 0.5),
+        w_v: r.normal_matrix(6, 3, 0.5),
+    };
+    let run = kv_decode(&x, &head).unwrap();
+    let (cached, m_cached) = kv_generate(&x, &head, true).unwrap();
+    let (recomputed, m_recomputed) = kv_generate(&x, &head, false).unwrap();
+    assert_eq!(cached.shape(), (9, 3));
+    for st in &run.steps {
+        assert_eq!(cached.row(st.t), st.with_cache.row(0), "token {}", st.t);
+        assert_eq!(
+            recomputed.row(st.t),
+            st.without_cache.row(0),
+            "token {}",
+            st.t
+        );
+    }
+    assert!((&cached - &recomputed).amax() < 1e-12);
+    assert_eq!(
+        (m_cached, m_recomputed),
+        (run.total_macs_with_cache, run.total_macs_without_cache)
+    );
+    assert!(kv_generate(&Mat::zeros(0, 6), &head, true).is_err());
+    assert!(
+        kv_generate(&r.normal_matrix(3, 5, 1.0), &head, false).is_err(),
+        "d_model mismatch"
+    );
+}
+
+#[test]
 fn kv_decode_errors() {
     let head = one_head(4, 2, 2, 1);
     assert!(matches!(

@@ -6,14 +6,19 @@
 
 use super::model::{bytes, count, diff, grouped, grouped_usize};
 use super::state::{CostState, KV_N};
+use super::time_it::ms;
+use super::timing::{median, MIN_BATCH_MS};
 use super::Facts;
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
 use crate::router::{field, UrlState};
+use crate::training::{Job, Runner};
 use crate::widgets::chart::{draw_from_result, Chart};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::{NumbersTable, TableData};
-use attention_core::cost::{kv_cache_bytes, kv_decode, kv_step_cost, KvDecode, KvStepCost};
+use attention_core::cost::{
+    kv_cache_bytes, kv_decode, kv_generate, kv_step_cost, KvDecode, KvStepCost,
+};
 use attention_core::{HeadWeights, Rng};
 use leptos::prelude::*;
 
@@ -30,16 +35,137 @@ pub struct KvView {
     pub model: Option<(String, u64, KvStepCost, u128)>,
 }
 
-/// Section 7 for the state.
-pub fn kv_view(s: &CostState) -> Result<KvView, String> {
-    let mut r = Rng::new(s.seed ^ 0x4B56_0000);
-    let x = r.normal_matrix(s.kv_n, D_MODEL, 1.0);
+/// The generated tokens (`n x D_MODEL`) and the head, seeded.
+fn kv_inputs(n: usize, seed: u64) -> (attention_core::Mat, HeadWeights) {
+    let mut r = Rng::new(seed ^ 0x4B56_0000);
+    let x = r.normal_matrix(n, D_MODEL, 1.0);
     let w = 1.0 / (D_MODEL as f64).sqrt();
     let head = HeadWeights {
         w_q: r.normal_matrix(D_MODEL, D_K, w),
         w_k: r.normal_matrix(D_MODEL, D_K, w),
         w_v: r.normal_matrix(D_MODEL, D_K, w),
     };
+    (x, head)
+}
+
+/// Repeats of each timed path.
+pub const KV_REPS: usize = 3;
+
+/// What the KV timing measures: `n` tokens from the seeded inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KvConfig {
+    pub n: usize,
+    pub seed: u64,
+}
+
+/// The two paths' medians, once measured.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KvTimes {
+    pub n: usize,
+    /// Milliseconds to generate all `n` tokens with the cache.
+    pub with_ms: Option<f64>,
+    /// The same without the cache (everything recomputed per token).
+    pub without_ms: Option<f64>,
+}
+
+/// Times `kv_generate` with and without the cache: a unit is one repeat of
+/// one path (a short call is repeated for at least [`MIN_BATCH_MS`] and
+/// averaged).
+pub struct KvTiming {
+    x: attention_core::Mat,
+    head: HeadWeights,
+    clock: fn() -> f64,
+    times: [Vec<f64>; 2],
+    units: usize,
+    view: KvTimes,
+}
+
+impl KvTiming {
+    pub fn new(c: KvConfig, clock: fn() -> f64) -> Result<Self, String> {
+        let (x, head) = kv_inputs(c.n, c.seed);
+        Ok(KvTiming {
+            x,
+            head,
+            clock,
+            times: [Vec::new(), Vec::new()],
+            units: 0,
+            view: KvTimes {
+                n: c.n,
+                ..KvTimes::default()
+            },
+        })
+    }
+}
+
+impl Job for KvTiming {
+    type View = KvTimes;
+
+    fn work(&mut self) -> Result<bool, String> {
+        let cached = self.view.with_ms.is_none();
+        if !cached && self.view.without_ms.is_some() {
+            return Ok(true);
+        }
+        self.units += 1;
+        let t0 = (self.clock)();
+        let mut calls = 0u32;
+        let t = loop {
+            kv_generate(&self.x, &self.head, cached).map_err(|e| e.to_string())?;
+            calls += 1;
+            let spent = (self.clock)() - t0;
+            if spent >= MIN_BATCH_MS || calls >= 1000 {
+                break spent / f64::from(calls);
+            }
+        };
+        let (times, slot) = if cached {
+            (&mut self.times[0], &mut self.view.with_ms)
+        } else {
+            (&mut self.times[1], &mut self.view.without_ms)
+        };
+        times.push(t);
+        if times.len() >= KV_REPS {
+            *slot = Some(median(times));
+        }
+        Ok(self.finished())
+    }
+
+    fn finished(&self) -> bool {
+        self.view.with_ms.is_some() && self.view.without_ms.is_some()
+    }
+
+    fn units(&self) -> usize {
+        self.units
+    }
+
+    fn view(&self) -> KvTimes {
+        self.view.clone()
+    }
+
+    fn revision(&self) -> usize {
+        usize::from(self.view.with_ms.is_some()) + usize::from(self.view.without_ms.is_some())
+    }
+}
+
+/// The timing line: both medians and their ratio, or what is still running.
+pub fn timing_text(t: &KvTimes) -> String {
+    match (t.with_ms, t.without_ms) {
+        (Some(a), Some(b)) => format!(
+            "Timed in this page (median of {KV_REPS}): all {} tokens in {} ms with the cache, {} ms without: {:.1} times longer.",
+            t.n,
+            ms(a),
+            ms(b),
+            b / a.max(f64::MIN_POSITIVE)
+        ),
+        (Some(a), None) => format!(
+            "Timed in this page: {} ms with the cache; timing the path without it…",
+            ms(a)
+        ),
+        _ => "Timing both paths in this page…".to_string(),
+    }
+}
+
+/// Section 7 for the state.
+pub fn kv_view(s: &CostState) -> Result<KvView, String> {
+    let (x, head) = kv_inputs(s.kv_n, s.seed);
     let decode = kv_decode(&x, &head).map_err(|e| e.to_string())?;
     let series =
         |name: &str, color, square, pick: fn(&attention_core::cost::KvDecodeStep) -> u128| Series {
@@ -85,6 +211,21 @@ pub fn kv_view(s: &CostState) -> Result<KvView, String> {
 pub fn KvSection(url: UrlState<CostState>) -> impl IntoView {
     let state = url.state;
     let view_m = Memo::new(move |_| state.with(kv_view));
+    let times = Runner::auto(
+        move || {
+            state.with(|s| KvConfig {
+                n: s.kv_n,
+                seed: s.seed,
+            })
+        },
+        |c: &KvConfig| KvTiming::new(*c, crate::frames::now_ms),
+    );
+    let timing = move || {
+        times
+            .with(timing_text)
+            .or_else(|| times.error())
+            .unwrap_or_default()
+    };
     let chart_draw = draw_from_result(view_m, |a, v: &KvView, s, th| {
         draw_curves(a, &v.chart, th, s)
     });
@@ -103,6 +244,7 @@ pub fn KvSection(url: UrlState<CostState>) -> impl IntoView {
                 Ok(v) => facts(v).into_any(),
                 Err(e) => view! { <p class="error">{e.clone()}</p> }.into_any(),
             })}
+            <p class="measure" data-testid="kv-time" aria-live="polite">{timing}</p>
             <Chart size=(620.0, 320.0) test_id="kv-chart" label="Multiply-adds per generated token with and without the KV cache" draw=chart_draw>
                 {move || view_m.with(|v| v.as_ref().ok().map(steps_table))}
             </Chart>
@@ -188,6 +330,36 @@ fn steps_table(v: &KvView) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_timing_job_measures_both_paths_then_stops() {
+        let mut j = KvTiming::new(
+            KvConfig { n: 12, seed: 3 },
+            crate::chapters::cost::timing::test_clock,
+        )
+        .unwrap();
+        assert_eq!(
+            (j.revision(), timing_text(&j.view())),
+            (0, "Timing both paths in this page…".to_string())
+        );
+        let mut guard = 0;
+        while !Job::finished(&j) {
+            j.work().unwrap();
+            guard += 1;
+            assert!(guard <= 2 * KV_REPS, "one unit per repeat of each path");
+        }
+        assert_eq!((j.units(), j.revision()), (2 * KV_REPS, 2));
+        let v = j.view();
+        assert!(v.with_ms.is_some_and(|t| t > 0.0) && v.without_ms.is_some_and(|t| t > 0.0));
+        let text = timing_text(&v);
+        assert!(
+            text.starts_with("Timed in this page (median of 3): all 12 tokens in "),
+            "{text}"
+        );
+        assert!(text.ends_with(" times longer."), "{text}");
+        assert_eq!(j.work(), Ok(true), "a finished job does nothing");
+        assert_eq!(j.units(), 2 * KV_REPS);
+    }
 
     #[test]
     fn the_cache_saves_work_and_changes_nothing() {
