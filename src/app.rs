@@ -8,6 +8,7 @@
 
 use crate::chapters::{chapter_of, resolve, Page, CHAPTERS};
 use crate::charts::ChartTheme;
+use crate::presenter::{url_with, use_presenter, PresenterBar};
 use crate::router::{Link, Router};
 use leptos::prelude::*;
 
@@ -33,15 +34,25 @@ fn prefers_dark() -> bool {
 pub fn App() -> impl IntoView {
     let dark = RwSignal::new(stored(THEME_KEY).map_or_else(prefers_dark, |v| v == "dark"));
     let large = RwSignal::new(stored(LARGE_KEY).is_some_and(|v| v == "1"));
-    let chart_theme = Memo::new(move |_| ChartTheme::new(dark.get(), large.get()));
+    let router = Router::provide();
+    let presenter = use_presenter(router);
+    // Presenting is always in large type.
+    let big = Memo::new(move |_| large.get() || presenter.presenting());
+    let chart_theme = Memo::new(move |_| ChartTheme::new(dark.get(), big.get()));
     provide_context(chart_theme);
     crate::canvas::use_device_pixel_ratio();
-    let router = Router::provide();
     let page = Memo::new(move |_| resolve(&router.path()));
+    let chapter_title = Signal::derive(move || {
+        chapter_of(page.get()).map_or(String::new(), |c| format!("{} · {}", c.number, c.title))
+    });
+    let present = move |_| {
+        let url = url_with(&router.path(), &router.query(), Some(0));
+        router.navigate(&url, true);
+    };
 
     // Apply and remember the preferences (side effects only).
     Effect::new(move |_| {
-        let (d, l) = (dark.get(), large.get());
+        let (d, l) = (dark.get(), big.get());
         if let Some(root) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.document_element())
@@ -52,7 +63,7 @@ pub fn App() -> impl IntoView {
         }
         if let Some(s) = storage() {
             let _ = s.set_item(THEME_KEY, if d { "dark" } else { "light" });
-            let _ = s.set_item(LARGE_KEY, if l { "1" } else { "0" });
+            let _ = s.set_item(LARGE_KEY, if large.get() { "1" } else { "0" });
         }
     });
 
@@ -67,6 +78,11 @@ pub fn App() -> impl IntoView {
                     <button class="pref" aria-pressed=move || large.get().to_string() on:click=move |_| large.update(|l| *l = !*l)>
                         "Large type"
                     </button>
+                    <Show when=move || chapter_of(page.get()).is_some()>
+                        <button class="pref" data-testid="present" title="Present this chapter one section per screen (P)" on:click=present>
+                            "Present"
+                        </button>
+                    </Show>
                 </div>
                 <nav class="chapters-nav" aria-label="Chapters">
                     <ul>
@@ -92,6 +108,7 @@ pub fn App() -> impl IntoView {
                     },
                 }}
             </main>
+            <PresenterBar presenter=presenter title=chapter_title />
             <footer class="site-foot">
                 <p>"Every number on these pages is computed live in your browser by the Attention Lab engine."</p>
             </footer>

@@ -14,6 +14,7 @@ pub mod frames;
 mod house_rules;
 pub mod models;
 pub mod panic;
+pub mod presenter;
 pub mod query;
 pub mod router;
 pub mod text;

@@ -227,8 +227,18 @@ impl<S: Clone + PartialEq + Send + Sync + 'static> UrlState<S> {
         let parsed = Memo::new(move |_| parse(&router.query()));
         let state = Memo::new(move |_| parsed.with(|p| p.0.clone()));
         let notes = Signal::derive(move || parsed.with(|p| p.1.clone()));
-        let commit =
-            Callback::new(move |s: S| router.navigate(&format!("/{slug}?{}", to_query(&s)), true));
+        // App-level parameters (the presented slide) survive every edit.
+        let commit = Callback::new(move |s: S| {
+            let mut query = to_query(&s);
+            if let Some(kept) = crate::presenter::carried(&router.query()) {
+                query = if query.is_empty() {
+                    kept
+                } else {
+                    format!("{query}&{kept}")
+                };
+            }
+            router.navigate(&format!("/{slug}?{query}"), true)
+        });
         UrlState {
             state,
             notes,

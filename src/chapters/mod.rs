@@ -101,7 +101,7 @@ pub const CHAPTERS: &[Chapter] = &[
 pub fn ChapterHead(slug: &'static str, children: Children) -> impl IntoView {
     let (number, title) = find(slug).map_or((0, ""), |c| (c.number, c.title));
     view! {
-        <header class="chapter-head">
+        <header class="chapter-head" data-slide>
             <p class="kicker">{format!("Chapter {number}")}</p>
             <h1>{title}</h1>
             <p class="lead">{children()}</p>

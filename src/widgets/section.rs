@@ -16,7 +16,7 @@ pub fn Section(
     children: Children,
 ) -> impl IntoView {
     view! {
-        <section aria-labelledby=id class=(!class.is_empty()).then_some(class)>
+        <section aria-labelledby=id class=(!class.is_empty()).then_some(class) data-slide>
             <h2 id=id>{move || title.get()}</h2>
             {children()}
         </section>

@@ -69,7 +69,8 @@ export async function openPage(browser, { viewport = { width: 1280, height: 900 
 
 /** Waits until the app has mounted and, on /qkv, until paints have settled. */
 export async function waitForApp(page) {
-  await page.waitForSelector('header.site-head', { timeout: 15000 });
+  // The header is in the page (hidden while presenting).
+  await page.waitForSelector('header.site-head', { state: 'attached', timeout: 15000 });
 }
 
 /**

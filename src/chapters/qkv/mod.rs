@@ -289,7 +289,7 @@ fn StepSection(
     let label = format!("Step {}", step.key());
     view! {
         <Show when=move || state.with(|s| s.step.shows(step))>
-            <section class="step-view" aria-label=label.clone()>
+            <section class="step-view" aria-label=label.clone() data-slide>
                 <h2>{title}</h2>
                 <p>{intro}</p>
                 {children()}

@@ -201,7 +201,7 @@ pub fn LengthSection(
     };
     let ids = measure.ids();
     view! {
-        <section aria-labelledby=ids.title>
+        <section aria-labelledby=ids.title data-slide>
             <h2 id=ids.title>{title}</h2>
             <p>{intro}</p>
             <p class="measure" data-testid=ids.status aria-live="polite">

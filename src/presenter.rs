@@ -1,0 +1,431 @@
+//! Presenter mode: a chapter shown one section per screen for a projector.
+//!
+//! The slide shown is the URL parameter `present` (1-based; absent means
+//! not presenting), so a reload or a bookmark resumes there and every
+//! chapter edit keeps it ([`carried`], used by `router::UrlState`). A
+//! slide is any element marked `data-slide` (the chapter head, every
+//! numbered section, the self-check); what is not a slide (a chapter's
+//! shared controls) stays on every screen, live.
+//!
+//! Keys (what clicker remotes send): Right / PageDown / Space next,
+//! Left / PageUp / Shift+Space back, Home / End, `B` blanks the screen,
+//! `Esc` leaves, `P` enters. Past the last slide the next chapter starts;
+//! before the first, the previous chapter's last slide.
+//!
+//! The decisions are plain functions ([`action_for`], [`target`]), tested
+//! natively; [`use_presenter`] wires them to the keyboard and paints the
+//! slides (an effect that only sets classes).
+
+use crate::chapters::{Chapter, CHAPTERS};
+use crate::query::{build, IntParam, Query};
+use crate::router::Router;
+use leptos::prelude::*;
+
+/// How often the slides are repainted while presenting.
+const REPAINT_MS: f64 = 300.0;
+
+/// The slide shown, 1-based.
+pub const PRESENT: IntParam = IntParam::new("present", "slide", 1, 999, 1);
+
+/// The 0-based slide of a query, `None` when not presenting. A value that
+/// is not a number starts at the first slide; one past the end is clamped
+/// when shown ([`shown_slide`]).
+pub fn slide_of(q: &Query) -> Option<usize> {
+    let raw = q.get(PRESENT.key)?;
+    let v = raw
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map_or(0, |v| PRESENT.clamp_usize(v));
+    Some(v.saturating_sub(1))
+}
+
+/// The slide actually shown out of `count`.
+pub fn shown_slide(slide: usize, count: usize) -> usize {
+    slide.min(count.saturating_sub(1))
+}
+
+/// The app-level part of a query that chapter edits must keep
+/// (`present=N`), if any.
+pub fn carried(q: &Query) -> Option<String> {
+    q.get(PRESENT.key)
+        .map(|v| build(&[(PRESENT.key, v.clone())]))
+}
+
+/// What a key does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Enter,
+    Exit,
+    Next,
+    Prev,
+    First,
+    Last,
+    Blank,
+}
+
+/// The action of `key` (a `KeyboardEvent.key`), or `None`. `in_control`:
+/// the key went to a text field, a button or another control (then only
+/// `Esc` and the paging keys that controls do not use count: Space and the
+/// letters are the control's).
+pub fn action_for(key: &str, shift: bool, presenting: bool, in_control: bool) -> Option<Action> {
+    if !presenting {
+        return (!in_control && (key == "p" || key == "P")).then_some(Action::Enter);
+    }
+    match key {
+        "Escape" => Some(Action::Exit),
+        "PageDown" => Some(Action::Next),
+        "PageUp" => Some(Action::Prev),
+        _ if in_control => None,
+        "ArrowRight" => Some(Action::Next),
+        "ArrowLeft" => Some(Action::Prev),
+        " " | "Spacebar" => Some(if shift { Action::Prev } else { Action::Next }),
+        "Home" => Some(Action::First),
+        "End" => Some(Action::Last),
+        "b" | "B" => Some(Action::Blank),
+        _ => None,
+    }
+}
+
+/// Where a paging action leads from slide `slide` of `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Slide(usize),
+    /// The first slide of the chapter after this one.
+    NextChapter(&'static str),
+    /// The last slide of the chapter before this one.
+    PrevChapter(&'static str),
+    /// Nowhere (the first slide of the first chapter, the last of the last).
+    Stay,
+}
+
+/// The target of a paging action in chapter `slug` (`None` for an action
+/// that does not page).
+pub fn target(action: Action, slug: &str, slide: usize, count: usize) -> Option<Target> {
+    let last = count.saturating_sub(1);
+    let slide = shown_slide(slide, count);
+    let at = CHAPTERS.iter().position(|c| c.slug == slug);
+    let neighbour = |d: isize| -> Option<&'static Chapter> {
+        at.and_then(|i| i.checked_add_signed(d))
+            .and_then(|i| CHAPTERS.get(i))
+    };
+    Some(match action {
+        Action::Next if slide < last => Target::Slide(slide + 1),
+        Action::Next => neighbour(1).map_or(Target::Stay, |c| Target::NextChapter(c.slug)),
+        Action::Prev if slide > 0 => Target::Slide(slide - 1),
+        Action::Prev => neighbour(-1).map_or(Target::Stay, |c| Target::PrevChapter(c.slug)),
+        Action::First => Target::Slide(0),
+        Action::Last => Target::Slide(last),
+        Action::Enter | Action::Exit | Action::Blank => return None,
+    })
+}
+
+/// The current path and query with `present` set to `slide` (0-based), or
+/// removed for `None`.
+pub fn url_with(path: &str, q: &Query, slide: Option<usize>) -> String {
+    let mut pairs: Vec<(&str, String)> = q
+        .iter()
+        .filter(|(k, _)| k.as_str() != PRESENT.key)
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    if let Some(s) = slide {
+        pairs.push((PRESENT.key, (s + 1).to_string()));
+    }
+    if pairs.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", build(&pairs))
+    }
+}
+
+/// Presenter mode's state for the shell.
+#[derive(Clone, Copy)]
+pub struct Presenter {
+    /// The 0-based slide asked for, `None` when not presenting.
+    pub slide: Memo<Option<usize>>,
+    /// Slides on the page (counted when they are painted).
+    pub count: RwSignal<usize>,
+    pub blank: RwSignal<bool>,
+}
+
+impl Presenter {
+    pub fn presenting(&self) -> bool {
+        self.slide.get().is_some()
+    }
+}
+
+/// Whether a key event went to a control (its own keys are not ours).
+fn in_control(ev: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| {
+            el.closest("input, textarea, select, button, summary, [contenteditable], [role=slider]")
+                .ok()
+                .flatten()
+                .is_some()
+        })
+}
+
+/// The page's slides, in document order.
+fn slides() -> Vec<web_sys::Element> {
+    use wasm_bindgen::JsCast;
+    let Some(list) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector_all("main [data-slide]").ok())
+    else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
+        .collect()
+}
+
+/// Shows slide `slide` (0-based) of the page, or every slide when `None`;
+/// returns how many there are.
+fn paint_slides(slide: Option<usize>) -> usize {
+    let all = slides();
+    let shown = slide.map(|s| shown_slide(s, all.len()));
+    for (i, el) in all.iter().enumerate() {
+        let _ = el
+            .class_list()
+            .toggle_with_force("slide-current", shown == Some(i));
+    }
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root
+            .class_list()
+            .toggle_with_force("presenting", slide.is_some());
+    }
+    all.len()
+}
+
+/// Wires presenter mode: the keys, and the slides painted whenever the
+/// slide or the page changes (and once more on the next frames, when a
+/// chapter's later parts have rendered).
+pub fn use_presenter(router: Router) -> Presenter {
+    let slide = Memo::new(move |_| slide_of(&router.query()));
+    let count = RwSignal::new(0);
+    let blank = RwSignal::new(false);
+    let p = Presenter {
+        slide,
+        count,
+        blank,
+    };
+    // While presenting, the slides are painted a few times a second:
+    // sections render late (models loading, `Show`s) and a chapter change
+    // brings new ones.
+    let active = RwSignal::new(false);
+    // The effect only paints (classes on the slides), counts what it
+    // painted, and starts or stops the repaint loop.
+    Effect::new(move |_| {
+        let (s, _path) = (slide.get(), router.path());
+        count.set(paint_slides(s));
+        if s.is_some() {
+            // A new slide starts at its top.
+            if let Some(w) = web_sys::window() {
+                w.scroll_to_with_x_and_y(0.0, 0.0);
+            }
+        }
+        if s.is_none() {
+            blank.set(false);
+            active.set(false);
+        } else if !active.get_untracked() {
+            active.set(true);
+            crate::frames::every(active, REPAINT_MS, move || {
+                let n = paint_slides(slide.try_get_untracked()?);
+                if count.try_get_untracked()? != n {
+                    count.try_set(n);
+                }
+                Some(())
+            });
+        }
+    });
+    let go = move |slide: Option<usize>| {
+        let url = url_with(&router.path(), &router.query(), slide);
+        router.navigate(&url, true);
+    };
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let Some(now) = slide.try_get_untracked() else {
+            return;
+        };
+        let Some(action) = action_for(&ev.key(), ev.shift_key(), now.is_some(), in_control(&ev))
+        else {
+            return;
+        };
+        ev.prevent_default();
+        let path = router.path();
+        let slug = path.trim_matches('/');
+        match action {
+            Action::Enter => go(Some(0)),
+            Action::Exit => go(None),
+            Action::Blank => blank.update(|b| *b = !*b),
+            paging => {
+                blank.set(false);
+                let n = paint_slides(now);
+                match target(paging, slug, now.unwrap_or(0), n) {
+                    Some(Target::Slide(s)) => go(Some(s)),
+                    Some(Target::NextChapter(next)) => {
+                        router.navigate(&format!("/{next}?present=1"), false);
+                    }
+                    Some(Target::PrevChapter(prev)) => {
+                        router.navigate(&format!("/{prev}?present={}", PRESENT.max), false);
+                    }
+                    Some(Target::Stay) | None => {}
+                }
+            }
+        }
+    });
+    on_cleanup(move || handle.remove());
+    p
+}
+
+/// The bar at the bottom of a presented chapter: where we are, and buttons
+/// for a mouse or a touch screen.
+#[component]
+pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoView {
+    let router = Router::get();
+    let go = move |slide: Option<usize>| {
+        let url = url_with(&router.path(), &router.query(), slide);
+        router.navigate(&url, true);
+    };
+    let position = move || {
+        let n = presenter.count.get();
+        presenter
+            .slide
+            .get()
+            .map(|s| format!("{} · slide {} of {n}", title.get(), shown_slide(s, n) + 1))
+            .unwrap_or_default()
+    };
+    let step = move |d: isize| {
+        let n = presenter.count.get_untracked();
+        let s = shown_slide(presenter.slide.get_untracked().unwrap_or(0), n);
+        go(Some(s.saturating_add_signed(d).min(n.saturating_sub(1))));
+    };
+    view! {
+        <Show when=move || presenter.presenting()>
+            <div class="present-bar" role="navigation" aria-label="Presentation">
+                <button data-testid="present-prev" on:click=move |_| step(-1)>"◀ Back"</button>
+                <span class="present-where" data-testid="present-where" aria-live="polite">{position}</span>
+                <button data-testid="present-next" on:click=move |_| step(1)>"Next ▶"</button>
+                <button data-testid="present-exit" on:click=move |_| go(None)>"Leave (Esc)"</button>
+            </div>
+            <Show when=move || presenter.blank.get()>
+                <div class="blank-screen" data-testid="blank" on:click=move |_| presenter.blank.set(false)></div>
+            </Show>
+        </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse;
+
+    #[test]
+    fn the_slide_comes_from_the_link() {
+        assert_eq!(slide_of(&parse("dk=4")), None);
+        assert_eq!(slide_of(&parse("present=3&dk=4")), Some(2));
+        assert_eq!(slide_of(&parse("present=")), Some(0));
+        assert_eq!(
+            slide_of(&parse("present=%3Cb%3E")),
+            Some(0),
+            "garbage starts at slide 1"
+        );
+        assert_eq!(slide_of(&parse("present=0")), Some(0));
+        assert_eq!(slide_of(&parse("present=1e9")), Some(998));
+        assert_eq!(
+            (shown_slide(998, 7), shown_slide(2, 7), shown_slide(0, 0)),
+            (6, 2, 0)
+        );
+        assert_eq!(
+            carried(&parse("present=3&dk=4")).as_deref(),
+            Some("present=3")
+        );
+        assert_eq!(carried(&parse("dk=4")), None);
+    }
+
+    #[test]
+    fn keys_map_to_actions_and_controls_keep_theirs() {
+        use Action::*;
+        assert_eq!(action_for("p", false, false, false), Some(Enter));
+        assert_eq!(
+            action_for("p", false, false, true),
+            None,
+            "typing a p in a field"
+        );
+        assert_eq!(
+            action_for("ArrowRight", false, false, false),
+            None,
+            "not presenting"
+        );
+        for (key, shift, want) in [
+            ("ArrowRight", false, Next),
+            ("PageDown", false, Next),
+            (" ", false, Next),
+            ("ArrowLeft", false, Prev),
+            ("PageUp", false, Prev),
+            (" ", true, Prev),
+            ("Home", false, First),
+            ("End", false, Last),
+            ("b", false, Blank),
+            ("Escape", false, Exit),
+        ] {
+            assert_eq!(action_for(key, shift, true, false), Some(want), "{key:?}");
+        }
+        // On a slider the arrows move the slider; Space presses a button.
+        assert_eq!(action_for("ArrowRight", false, true, true), None);
+        assert_eq!(action_for(" ", false, true, true), None);
+        assert_eq!(
+            action_for("PageDown", false, true, true),
+            Some(Next),
+            "clickers"
+        );
+        assert_eq!(action_for("Escape", false, true, true), Some(Exit));
+        assert_eq!(action_for("x", false, true, false), None);
+    }
+
+    #[test]
+    fn paging_runs_through_the_chapters_in_order() {
+        let first = CHAPTERS.first().map(|c| c.slug).unwrap_or_default();
+        let second = CHAPTERS.get(1).map(|c| c.slug).unwrap_or_default();
+        let last = CHAPTERS.last().map(|c| c.slug).unwrap_or_default();
+        assert_eq!(target(Action::Next, first, 0, 5), Some(Target::Slide(1)));
+        assert_eq!(
+            target(Action::Next, first, 4, 5),
+            Some(Target::NextChapter(second))
+        );
+        assert_eq!(
+            target(Action::Next, first, 998, 5),
+            Some(Target::NextChapter(second)),
+            "clamped"
+        );
+        assert_eq!(
+            target(Action::Prev, second, 0, 5),
+            Some(Target::PrevChapter(first))
+        );
+        assert_eq!(target(Action::Prev, first, 0, 5), Some(Target::Stay));
+        assert_eq!(target(Action::Next, last, 2, 3), Some(Target::Stay));
+        assert_eq!(target(Action::Last, first, 0, 5), Some(Target::Slide(4)));
+        assert_eq!(target(Action::First, first, 3, 5), Some(Target::Slide(0)));
+        assert_eq!(target(Action::Blank, first, 3, 5), None);
+        assert_eq!(target(Action::Next, "nope", 0, 0), Some(Target::Stay));
+    }
+
+    #[test]
+    fn urls_keep_the_chapter_state_and_set_or_drop_the_slide() {
+        let q = parse("dk=512&present=2&scale=0");
+        assert_eq!(
+            url_with("/scaling", &q, Some(4)),
+            "/scaling?dk=512&scale=0&present=5"
+        );
+        assert_eq!(url_with("/scaling", &q, None), "/scaling?dk=512&scale=0");
+        assert_eq!(url_with("/qkv", &parse(""), None), "/qkv");
+    }
+}

@@ -1,0 +1,111 @@
+// End-to-end tests of presenter mode (issue 14, part 1) in headless Chromium:
+// keys a clicker sends, one slide per screen, live controls, the slide in the
+// URL, chapter to chapter, blanking and leaving.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { start, withPage as withPageOf, waitForApp } from './helpers.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(async () => { if (env) await env.stop(); });
+
+const withPage = (fn, opts) => withPageOf(env.browser, fn, opts);
+
+const present = (page) => page.evaluate(() => new URL(location.href).searchParams.get('present'));
+const visibleSlides = (page) => page.evaluate(() =>
+  [...document.querySelectorAll('main [data-slide]')].filter((e) => e.offsetParent !== null).map((e) => (e.querySelector('h1, h2')?.textContent ?? '').trim()));
+const where = (page) => page.locator('[data-testid=present-where]').textContent();
+
+async function waitForSlide(page, n) {
+  await page.waitForFunction((n) => new URL(location.href).searchParams.get('present') === String(n), n);
+  await page.waitForFunction(() => document.querySelectorAll('main [data-slide].slide-current').length === 1);
+}
+
+test('P presents a chapter one section per screen; the keys page through it and the controls stay live', async () => {
+  await withPage(async ({ page }) => {
+    await page.goto(`${env.base}/scaling?dk=512`);
+    await waitForApp(page);
+    await page.locator('main h1').click();
+    await page.keyboard.press('p');
+    await waitForSlide(page, 1);
+    assert.equal(await page.locator('.site-head').isVisible(), false, 'the site header is hidden');
+    assert.deepEqual(await visibleSlides(page), ['Why divide by √d_k']);
+    assert.match(await where(page), /^4 · Why divide by √d_k · slide 1 of \d+$/);
+    const count = Number((await where(page)).match(/of (\d+)$/)[1]);
+    assert.ok(count >= 5, `slides: ${count}`);
+
+    for (const [key, n] of [['ArrowRight', 2], ['PageDown', 3], ['PageUp', 2], ['Space', 3], ['Shift+Space', 2]]) {
+      await page.keyboard.press(key);
+      await waitForSlide(page, n);
+      assert.equal((await visibleSlides(page)).length, 1, `one slide after ${key}`);
+    }
+    const second = (await visibleSlides(page))[0];
+    assert.match(second, /^1 · /, `the second slide is section 1: ${second}`);
+
+    // The shared controls stay on screen and stay live; the slide survives an edit.
+    const toggle = page.locator('input[data-testid=scale]');
+    assert.ok(await toggle.isVisible());
+    await toggle.click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('scale') === '0');
+    assert.equal(await present(page), '2');
+    assert.equal(new URL(page.url()).searchParams.get('dk'), '512');
+
+    // Home / End.
+    await page.locator('main h2').first().click();
+    await page.keyboard.press('End');
+    await waitForSlide(page, count);
+    assert.deepEqual(await visibleSlides(page), ['Check yourself']);
+    await page.keyboard.press('Home');
+    await waitForSlide(page, 1);
+
+    // A reload resumes at the slide in the link.
+    await page.goto(`${env.base}/scaling?present=3`);
+    await waitForApp(page);
+    await waitForSlide(page, 3);
+    assert.match(await where(page), /slide 3 of /);
+  });
+});
+
+test('past the last slide the next chapter starts; before the first, the previous one ends', async () => {
+  await withPage(async ({ page }) => {
+    await page.goto(`${env.base}/scaling?present=999`);
+    await waitForApp(page);
+    await page.waitForFunction(() => document.querySelectorAll('main [data-slide].slide-current').length === 1);
+    assert.deepEqual(await visibleSlides(page), ['Check yourself'], 'a slide past the end shows the last');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => location.pathname === '/self-attention');
+    await waitForSlide(page, 1);
+    assert.deepEqual(await visibleSlides(page), ['Self-attention']);
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForFunction(() => location.pathname === '/scaling');
+    await page.waitForFunction(() => document.querySelectorAll('main [data-slide].slide-current').length === 1);
+    assert.deepEqual(await visibleSlides(page), ['Check yourself']);
+  });
+});
+
+test('B blanks the screen, Esc leaves, and the bar works with a mouse', async () => {
+  await withPage(async ({ page }) => {
+    await page.goto(`${env.base}/qkv?present=1`);
+    await waitForApp(page);
+    await waitForSlide(page, 1);
+    await page.locator('[data-testid=present-next]').click();
+    await waitForSlide(page, 2);
+    await page.locator('main h2').first().click().catch(() => {});
+    await page.keyboard.press('b');
+    await page.locator('[data-testid=blank]').waitFor();
+    await page.keyboard.press('b');
+    await page.locator('[data-testid=blank]').waitFor({ state: 'detached' });
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has('present'));
+    assert.ok(await page.locator('.site-head').isVisible(), 'the header is back');
+    const all = await page.evaluate(() => [...document.querySelectorAll('main [data-slide]')].filter((e) => e.offsetParent !== null).length);
+    assert.ok(all > 1, 'every section shows again');
+    // The header button enters too; a garbage slide starts at slide 1.
+    await page.locator('[data-testid=present]').click();
+    await waitForSlide(page, 1);
+    await page.goto(`${env.base}/qkv?present=%3Cb%3E`);
+    await waitForApp(page);
+    await page.waitForFunction(() => document.querySelectorAll('main [data-slide].slide-current').length === 1);
+    assert.match(await where(page), /slide 1 of /);
+  });
+});
