@@ -12,12 +12,17 @@
 //! `Esc` leaves, `P` enters. Past the last slide the next chapter starts;
 //! before the first, the previous chapter's last slide.
 //!
-//! The decisions are plain functions ([`action_for`], [`target`]), tested
-//! natively; [`use_presenter`] wires them to the keyboard and paints the
-//! slides (an effect that only sets classes).
+//! Embedding: `?embed=N` shows section N alone (no header, navigation or
+//! other sections) for an iframe in a course page or a slide deck;
+//! `&controls=0` hides its controls for a read-only figure. The presenter
+//! bar offers the `<iframe>` code of the slide shown ([`embed_code`]).
+//!
+//! The decisions are plain functions ([`action_for`], [`target`],
+//! [`embed_code`]), tested natively; [`use_presenter`] wires them to the
+//! keyboard and paints the slides (an effect that only sets classes).
 
 use crate::chapters::{Chapter, CHAPTERS};
-use crate::query::{build, IntParam, Query};
+use crate::query::{build, FlagParam, IntParam, Notes, Query};
 use crate::router::Router;
 use leptos::prelude::*;
 
@@ -26,18 +31,94 @@ const REPAINT_MS: f64 = 300.0;
 
 /// The slide shown, 1-based.
 pub const PRESENT: IntParam = IntParam::new("present", "slide", 1, 999, 1);
+/// The one section shown in an iframe, 1-based.
+pub const EMBED: IntParam = IntParam::new("embed", "embedded section", 1, 999, 1);
+/// `0`: an embedded section without its controls.
+pub const CONTROLS: FlagParam = FlagParam::new("controls", "controls", true);
 
-/// The 0-based slide of a query, `None` when not presenting. A value that
-/// is not a number starts at the first slide; one past the end is clamped
-/// when shown ([`shown_slide`]).
-pub fn slide_of(q: &Query) -> Option<usize> {
-    let raw = q.get(PRESENT.key)?;
+/// The 0-based slide of `param` in a query, `None` when absent. A value
+/// that is not a number starts at the first slide; one past the end is
+/// clamped when shown ([`shown_slide`]).
+fn slide_param(q: &Query, param: IntParam) -> Option<usize> {
+    let raw = q.get(param.key)?;
     let v = raw
         .trim()
         .parse::<f64>()
         .ok()
-        .map_or(0, |v| PRESENT.clamp_usize(v));
+        .map_or(0, |v| param.clamp_usize(v));
     Some(v.saturating_sub(1))
+}
+
+/// The 0-based slide presented, `None` when not presenting.
+pub fn slide_of(q: &Query) -> Option<usize> {
+    slide_param(q, PRESENT)
+}
+
+/// The 0-based section embedded, `None` when not embedded.
+pub fn embed_of(q: &Query) -> Option<usize> {
+    slide_param(q, EMBED)
+}
+
+/// How the page is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Page,
+    /// Presenting slide `n` (0-based).
+    Present(usize),
+    /// Section `n` alone, with or without its controls.
+    Embed(usize, bool),
+}
+
+impl Mode {
+    /// The mode of a query (embedding wins over presenting).
+    pub fn of(q: &Query) -> Mode {
+        match (embed_of(q), slide_of(q)) {
+            (Some(e), _) => Mode::Embed(e, CONTROLS.read(&mut Notes::default(), q)),
+            (None, Some(s)) => Mode::Present(s),
+            (None, None) => Mode::Page,
+        }
+    }
+
+    fn slide(self) -> Option<usize> {
+        match self {
+            Mode::Page => None,
+            Mode::Present(s) | Mode::Embed(s, _) => Some(s),
+        }
+    }
+}
+
+/// The `<iframe>` that embeds slide `slide` (0-based) of the page at
+/// `origin` + `path` with its state `q` (without presenter mode), with or
+/// without its controls; `title` names it for screen readers.
+pub fn embed_code(
+    origin: &str,
+    path: &str,
+    q: &Query,
+    slide: usize,
+    controls: bool,
+    title: &str,
+) -> String {
+    let mut pairs: Vec<(&str, String)> = q
+        .iter()
+        .filter(|(k, _)| ![PRESENT.key, EMBED.key, CONTROLS.key].contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    pairs.push(EMBED.pair(slide + 1));
+    if !controls {
+        pairs.push(CONTROLS.pair(false));
+    }
+    let attr = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+    };
+    format!(
+        "<iframe src=\"{}{}?{}\" title=\"{}\" width=\"100%\" height=\"640\" style=\"border:0\" loading=\"lazy\"></iframe>",
+        attr(origin),
+        attr(path),
+        attr(&build(&pairs)),
+        attr(title)
+    )
 }
 
 /// The slide actually shown out of `count`.
@@ -46,10 +127,13 @@ pub fn shown_slide(slide: usize, count: usize) -> usize {
 }
 
 /// The app-level part of a query that chapter edits must keep
-/// (`present=N`), if any.
+/// (`present`, `embed`, `controls`), if any.
 pub fn carried(q: &Query) -> Option<String> {
-    q.get(PRESENT.key)
-        .map(|v| build(&[(PRESENT.key, v.clone())]))
+    let kept: Vec<(&str, String)> = [PRESENT.key, EMBED.key, CONTROLS.key]
+        .iter()
+        .filter_map(|k| q.get(*k).map(|v| (*k, v.clone())))
+        .collect();
+    (!kept.is_empty()).then(|| build(&kept))
 }
 
 /// What a key does.
@@ -143,6 +227,7 @@ pub fn url_with(path: &str, q: &Query, slide: Option<usize>) -> String {
 pub struct Presenter {
     /// The 0-based slide asked for, `None` when not presenting.
     pub slide: Memo<Option<usize>>,
+    pub mode: Memo<Mode>,
     /// Slides on the page (counted when they are painted).
     pub count: RwSignal<usize>,
     pub blank: RwSignal<bool>,
@@ -182,23 +267,52 @@ fn slides() -> Vec<web_sys::Element> {
         .collect()
 }
 
-/// Shows slide `slide` (0-based) of the page, or every slide when `None`;
-/// returns how many there are.
-fn paint_slides(slide: Option<usize>) -> usize {
+/// Shows the slide of `mode` (all of the page for [`Mode::Page`]); for an
+/// embed, everything around the slide is hidden too. Returns how many
+/// slides there are.
+fn paint_slides(mode: Mode) -> usize {
+    use wasm_bindgen::JsCast;
     let all = slides();
-    let shown = slide.map(|s| shown_slide(s, all.len()));
+    let shown = mode.slide().map(|s| shown_slide(s, all.len()));
     for (i, el) in all.iter().enumerate() {
         let _ = el
             .class_list()
             .toggle_with_force("slide-current", shown == Some(i));
     }
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
-        let _ = root
-            .class_list()
-            .toggle_with_force("presenting", slide.is_some());
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return all.len();
+    };
+    if let Ok(old) = doc.query_selector_all(".embed-hidden") {
+        for el in (0..old.length())
+            .filter_map(|i| old.item(i))
+            .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
+        {
+            let _ = el.class_list().remove_1("embed-hidden");
+        }
+    }
+    if let (Mode::Embed(..), Some(current)) = (mode, shown.and_then(|i| all.get(i))) {
+        // Hide the siblings of the slide and of each of its ancestors up
+        // to <main>, but for the chapter's shared controls.
+        let mut el = current.clone();
+        while let Some(parent) = el.parent_element() {
+            let children = parent.children();
+            for c in (0..children.length()).filter_map(|i| children.item(i)) {
+                // A chapter's shared controls stay (unless `controls=0`).
+                if c != el && !c.class_list().contains("controls") {
+                    let _ = c.class_list().add_1("embed-hidden");
+                }
+            }
+            if parent.tag_name().eq_ignore_ascii_case("main") {
+                break;
+            }
+            el = parent;
+        }
+    }
+    if let Some(root) = doc.document_element() {
+        let classes = root.class_list();
+        let _ = classes.toggle_with_force("presenting", matches!(mode, Mode::Present(_)));
+        let _ = classes.toggle_with_force("embedded", matches!(mode, Mode::Embed(..)));
+        let _ = classes.toggle_with_force("no-controls", matches!(mode, Mode::Embed(_, false)));
     }
     all.len()
 }
@@ -207,11 +321,16 @@ fn paint_slides(slide: Option<usize>) -> usize {
 /// slide or the page changes (and once more on the next frames, when a
 /// chapter's later parts have rendered).
 pub fn use_presenter(router: Router) -> Presenter {
-    let slide = Memo::new(move |_| slide_of(&router.query()));
+    let mode = Memo::new(move |_| Mode::of(&router.query()));
+    let slide = Memo::new(move |_| match mode.get() {
+        Mode::Present(s) => Some(s),
+        _ => None,
+    });
     let count = RwSignal::new(0);
     let blank = RwSignal::new(false);
     let p = Presenter {
         slide,
+        mode,
         count,
         blank,
     };
@@ -222,21 +341,21 @@ pub fn use_presenter(router: Router) -> Presenter {
     // The effect only paints (classes on the slides), counts what it
     // painted, and starts or stops the repaint loop.
     Effect::new(move |_| {
-        let (s, _path) = (slide.get(), router.path());
-        count.set(paint_slides(s));
+        let (m, s, _path) = (mode.get(), slide.get(), router.path());
+        count.set(paint_slides(m));
         if s.is_some() {
             // A new slide starts at its top.
             if let Some(w) = web_sys::window() {
                 w.scroll_to_with_x_and_y(0.0, 0.0);
             }
         }
-        if s.is_none() {
+        if m == Mode::Page {
             blank.set(false);
             active.set(false);
         } else if !active.get_untracked() {
             active.set(true);
             crate::frames::every(active, REPAINT_MS, move || {
-                let n = paint_slides(slide.try_get_untracked()?);
+                let n = paint_slides(mode.try_get_untracked()?);
                 if count.try_get_untracked()? != n {
                     count.try_set(n);
                 }
@@ -255,6 +374,9 @@ pub fn use_presenter(router: Router) -> Presenter {
         let Some(now) = slide.try_get_untracked() else {
             return;
         };
+        if matches!(mode.get_untracked(), Mode::Embed(..)) {
+            return;
+        }
         let Some(action) = action_for(&ev.key(), ev.shift_key(), now.is_some(), in_control(&ev))
         else {
             return;
@@ -268,7 +390,7 @@ pub fn use_presenter(router: Router) -> Presenter {
             Action::Blank => blank.update(|b| *b = !*b),
             paging => {
                 blank.set(false);
-                let n = paint_slides(now);
+                let n = paint_slides(Mode::Present(now.unwrap_or(0)));
                 match target(paging, slug, now.unwrap_or(0), n) {
                     Some(Target::Slide(s)) => go(Some(s)),
                     Some(Target::NextChapter(next)) => {
@@ -308,14 +430,52 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
         let s = shown_slide(presenter.slide.get_untracked().unwrap_or(0), n);
         go(Some(s.saturating_add_signed(d).min(n.saturating_sub(1))));
     };
+    let embed_open = RwSignal::new(false);
+    let with_controls = RwSignal::new(true);
+    let copied = RwSignal::new("Copy");
+    let code = move || {
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        let n = presenter.count.get();
+        let s = shown_slide(presenter.slide.get().unwrap_or(0), n);
+        embed_code(
+            &origin,
+            &router.path(),
+            &router.query(),
+            s,
+            with_controls.get(),
+            &title.get(),
+        )
+    };
+    let copy = move |_| {
+        if let Some(c) = web_sys::window().map(|w| w.navigator().clipboard()) {
+            let _ = c.write_text(&code());
+            copied.set("Copied");
+        }
+    };
     view! {
         <Show when=move || presenter.presenting()>
             <div class="present-bar" role="navigation" aria-label="Presentation">
                 <button data-testid="present-prev" on:click=move |_| step(-1)>"◀ Back"</button>
                 <span class="present-where" data-testid="present-where" aria-live="polite">{position}</span>
                 <button data-testid="present-next" on:click=move |_| step(1)>"Next ▶"</button>
+                <button data-testid="present-embed" aria-expanded=move || embed_open.get().to_string() on:click=move |_| embed_open.update(|o| *o = !*o)>
+                    "Embed…"
+                </button>
                 <button data-testid="present-exit" on:click=move |_| go(None)>"Leave (Esc)"</button>
             </div>
+            <Show when=move || embed_open.get()>
+                <div class="embed-panel" role="dialog" aria-label="Embed this section">
+                    <p>"Paste this into a course page, a blog or a slide deck: it shows this section alone, live, with its current settings."</p>
+                    <label class="control toggle">
+                        <input type="checkbox" data-testid="embed-no-controls" prop:checked=move || !with_controls.get() on:change=move |ev| with_controls.set(!event_target_checked(&ev)) />
+                        "Hide the controls (a read-only figure)"
+                    </label>
+                    <textarea data-testid="embed-code" readonly rows="4" aria-label="Embed code" prop:value=code></textarea>
+                    <button data-testid="embed-copy" on:click=copy>{move || copied.get()}</button>
+                </div>
+            </Show>
             <Show when=move || presenter.blank.get()>
                 <div class="blank-screen" data-testid="blank" on:click=move |_| presenter.blank.set(false)></div>
             </Show>
@@ -416,6 +576,26 @@ mod tests {
         assert_eq!(target(Action::First, first, 3, 5), Some(Target::Slide(0)));
         assert_eq!(target(Action::Blank, first, 3, 5), None);
         assert_eq!(target(Action::Next, "nope", 0, 0), Some(Target::Stay));
+    }
+
+    #[test]
+    fn an_embed_shows_one_section_and_its_code_carries_the_state() {
+        assert_eq!(Mode::of(&parse("dk=4")), Mode::Page);
+        assert_eq!(Mode::of(&parse("present=2")), Mode::Present(1));
+        assert_eq!(Mode::of(&parse("embed=3&present=2")), Mode::Embed(2, true), "embedding wins");
+        assert_eq!(Mode::of(&parse("embed=3&controls=0")), Mode::Embed(2, false));
+        assert_eq!(Mode::of(&parse("embed=x&controls=maybe")), Mode::Embed(0, true));
+        assert_eq!(
+            carried(&parse("embed=3&controls=0&dk=4")).as_deref(),
+            Some("embed=3&controls=0")
+        );
+        let q = parse("dk=512&present=4&scale=0");
+        assert_eq!(
+            embed_code("http://localhost:8080", "/scaling", &q, 3, false, "4 · Why \"√d_k\" & co"),
+            "<iframe src=\"http://localhost:8080/scaling?dk=512&amp;scale=0&amp;embed=4&amp;controls=0\" title=\"4 · Why &quot;√d_k&quot; &amp; co\" width=\"100%\" height=\"640\" style=\"border:0\" loading=\"lazy\"></iframe>"
+        );
+        let with = embed_code("https://x.org", "/qkv", &parse("text=%3Cb%3E"), 0, true, "t");
+        assert!(with.contains("/qkv?text=%3Cb%3E&amp;embed=1\""), "{with}");
     }
 
     #[test]

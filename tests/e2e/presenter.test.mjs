@@ -109,3 +109,71 @@ test('B blanks the screen, Esc leaves, and the bar works with a mouse', async ()
     assert.match(await where(page), /slide 1 of /);
   });
 });
+
+test('a section embedded in an iframe on another origin shows alone, works, and can drop its controls', async () => {
+  const http = await import('node:http');
+  // A course page on another port (another origin) that embeds section 1 of chapter 4.
+  const src = `${env.base}/scaling?dk=512&embed=2`;
+  const host = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><title>Course</title><h1>My course</h1><iframe id="f" src="${src}" width="1000" height="900"></iframe>`);
+  });
+  await new Promise((ok) => host.listen(0, '127.0.0.1', ok));
+  const course = `http://127.0.0.1:${host.address().port}/`;
+  try {
+    await withPage(async ({ page }) => {
+      await page.goto(course);
+      const frame = page.frameLocator('#f');
+      await frame.locator('main [data-slide].slide-current').waitFor();
+      const inner = page.frames().find((f) => f.url().startsWith(env.base));
+      assert.ok(inner, 'the embedded frame is on the app origin');
+      assert.notEqual(new URL(inner.url()).origin, new URL(course).origin, 'cross-origin');
+      const shown = () => inner.evaluate(() => ({
+        slides: [...document.querySelectorAll('main [data-slide]')].filter((e) => e.offsetParent !== null).map((e) => e.querySelector('h2')?.textContent.trim()),
+        header: document.querySelector('.site-head').offsetParent !== null,
+        bar: !!document.querySelector('.present-bar'),
+      }));
+      const s = await shown();
+      assert.deepEqual(s.slides, ['1 · The spread of the scores']);
+      assert.equal(s.header, false);
+      assert.equal(s.bar, false, 'no presenter bar in an embed');
+      // Its own figure is live: the variance line follows d_k, and the
+      // chapter's shared controls are there and work inside the iframe.
+      const measured = () => frame.locator('main p', { hasText: 'Measured over' }).textContent();
+      assert.match(await measured(), /at d_k = 512:/);
+      const dk = frame.locator('input[data-testid=d-k]');
+      await dk.focus();
+      await page.keyboard.press('Home');
+      await inner.waitForFunction(() => new URL(location.href).searchParams.get('dk') === '1');
+      assert.match(await measured(), /at d_k = 1:/);
+      assert.equal(new URL(inner.url()).searchParams.get('embed'), '2', 'the embed survives the edit');
+      // Keys do not page an embed.
+      await frame.locator('main h2').first().click();
+      await page.keyboard.press('ArrowRight');
+      await page.waitForTimeout(300);
+      assert.equal(new URL(inner.url()).searchParams.get('embed'), '2');
+      // A read-only figure: no controls.
+      await inner.goto(`${env.base}/scaling?dk=512&embed=2&controls=0`);
+      await frame.locator('main [data-slide].slide-current').waitFor();
+      assert.equal(await inner.evaluate(() => [...document.querySelectorAll('main .control')].some((e) => e.offsetParent !== null)), false);
+    });
+  } finally {
+    host.close();
+  }
+});
+
+test('the presenter bar gives the embed code of the slide shown', async () => {
+  await withPage(async ({ page }) => {
+    await page.goto(`${env.base}/scaling?dk=128&present=3`);
+    await waitForApp(page);
+    await waitForSlide(page, 3);
+    await page.locator('[data-testid=present-embed]').click();
+    const code = page.locator('[data-testid=embed-code]');
+    let value = await code.inputValue();
+    assert.match(value, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/scaling\?dk=128&amp;embed=3" title="4 · Why divide by √d_k" /);
+    await page.locator('[data-testid=embed-no-controls]').check();
+    value = await code.inputValue();
+    assert.match(value, /embed=3&amp;controls=0"/);
+    assert.doesNotMatch(value, /present=/);
+  });
+});
