@@ -582,9 +582,19 @@ mod tests {
     fn an_embed_shows_one_section_and_its_code_carries_the_state() {
         assert_eq!(Mode::of(&parse("dk=4")), Mode::Page);
         assert_eq!(Mode::of(&parse("present=2")), Mode::Present(1));
-        assert_eq!(Mode::of(&parse("embed=3&present=2")), Mode::Embed(2, true), "embedding wins");
-        assert_eq!(Mode::of(&parse("embed=3&controls=0")), Mode::Embed(2, false));
-        assert_eq!(Mode::of(&parse("embed=x&controls=maybe")), Mode::Embed(0, true));
+        assert_eq!(
+            Mode::of(&parse("embed=3&present=2")),
+            Mode::Embed(2, true),
+            "embedding wins"
+        );
+        assert_eq!(
+            Mode::of(&parse("embed=3&controls=0")),
+            Mode::Embed(2, false)
+        );
+        assert_eq!(
+            Mode::of(&parse("embed=x&controls=maybe")),
+            Mode::Embed(0, true)
+        );
         assert_eq!(
             carried(&parse("embed=3&controls=0&dk=4")).as_deref(),
             Some("embed=3&controls=0")
@@ -594,7 +604,14 @@ mod tests {
             embed_code("http://localhost:8080", "/scaling", &q, 3, false, "4 · Why \"√d_k\" & co"),
             "<iframe src=\"http://localhost:8080/scaling?dk=512&amp;scale=0&amp;embed=4&amp;controls=0\" title=\"4 · Why &quot;√d_k&quot; &amp; co\" width=\"100%\" height=\"640\" style=\"border:0\" loading=\"lazy\"></iframe>"
         );
-        let with = embed_code("https://x.org", "/qkv", &parse("text=%3Cb%3E"), 0, true, "t");
+        let with = embed_code(
+            "https://x.org",
+            "/qkv",
+            &parse("text=%3Cb%3E"),
+            0,
+            true,
+            "t",
+        );
         assert!(with.contains("/qkv?text=%3Cb%3E&amp;embed=1\""), "{with}");
     }
 
