@@ -148,19 +148,30 @@ pub enum Action {
     Blank,
 }
 
-/// The action of `key` (a `KeyboardEvent.key`), or `None`. `in_control`:
-/// the key went to a text field, a button or another control (then only
-/// `Esc` and the paging keys that controls do not use count: Space and the
-/// letters are the control's).
-pub fn action_for(key: &str, shift: bool, presenting: bool, in_control: bool) -> Option<Action> {
+/// Where a key went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    /// The page (or anything that is not a control).
+    Page,
+    /// A button: Space is its own, the arrows are not.
+    Button,
+    /// A text field, a slider or a menu: every key but `Esc` and the page
+    /// keys is its own.
+    Field,
+}
+
+/// The action of `key` (a `KeyboardEvent.key`) with the focus `focus`, or
+/// `None` (the key is the control's, or nobody's).
+pub fn action_for(key: &str, shift: bool, presenting: bool, focus: Focus) -> Option<Action> {
     if !presenting {
-        return (!in_control && (key == "p" || key == "P")).then_some(Action::Enter);
+        return (focus != Focus::Field && (key == "p" || key == "P")).then_some(Action::Enter);
     }
     match key {
         "Escape" => Some(Action::Exit),
         "PageDown" => Some(Action::Next),
         "PageUp" => Some(Action::Prev),
-        _ if in_control => None,
+        _ if focus == Focus::Field => None,
+        " " | "Spacebar" if focus == Focus::Button => None,
         "ArrowRight" => Some(Action::Next),
         "ArrowLeft" => Some(Action::Prev),
         " " | "Spacebar" => Some(if shift { Action::Prev } else { Action::Next }),
@@ -239,17 +250,23 @@ impl Presenter {
     }
 }
 
-/// Whether a key event went to a control (its own keys are not ours).
-fn in_control(ev: &web_sys::KeyboardEvent) -> bool {
+/// Where a key event went.
+fn focus_of(ev: &web_sys::KeyboardEvent) -> Focus {
     use wasm_bindgen::JsCast;
-    ev.target()
+    let Some(el) = ev
+        .target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| {
-            el.closest("input, textarea, select, button, summary, [contenteditable], [role=slider]")
-                .ok()
-                .flatten()
-                .is_some()
-        })
+    else {
+        return Focus::Page;
+    };
+    let within = |sel: &str| el.closest(sel).ok().flatten().is_some();
+    if within("input, textarea, select, [contenteditable], [role=slider]") {
+        Focus::Field
+    } else if within("button, summary, a") {
+        Focus::Button
+    } else {
+        Focus::Page
+    }
 }
 
 /// The page's slides, in document order.
@@ -377,7 +394,7 @@ pub fn use_presenter(router: Router) -> Presenter {
         if matches!(mode.get_untracked(), Mode::Embed(..)) {
             return;
         }
-        let Some(action) = action_for(&ev.key(), ev.shift_key(), now.is_some(), in_control(&ev))
+        let Some(action) = action_for(&ev.key(), ev.shift_key(), now.is_some(), focus_of(&ev))
         else {
             return;
         };
@@ -514,14 +531,16 @@ mod tests {
     #[test]
     fn keys_map_to_actions_and_controls_keep_theirs() {
         use Action::*;
-        assert_eq!(action_for("p", false, false, false), Some(Enter));
+        use Focus::*;
+        assert_eq!(action_for("p", false, false, Page), Some(Enter));
+        assert_eq!(action_for("P", false, false, Button), Some(Enter));
         assert_eq!(
-            action_for("p", false, false, true),
+            action_for("p", false, false, Field),
             None,
             "typing a p in a field"
         );
         assert_eq!(
-            action_for("ArrowRight", false, false, false),
+            action_for("ArrowRight", false, false, Page),
             None,
             "not presenting"
         );
@@ -537,18 +556,21 @@ mod tests {
             ("b", false, Blank),
             ("Escape", false, Exit),
         ] {
-            assert_eq!(action_for(key, shift, true, false), Some(want), "{key:?}");
+            assert_eq!(action_for(key, shift, true, Page), Some(want), "{key:?}");
         }
-        // On a slider the arrows move the slider; Space presses a button.
-        assert_eq!(action_for("ArrowRight", false, true, true), None);
-        assert_eq!(action_for(" ", false, true, true), None);
+        // On a slider the arrows move the slider; Space presses a button,
+        // but a focused button leaves the arrows to the presentation.
+        assert_eq!(action_for("ArrowRight", false, true, Field), None);
+        assert_eq!(action_for("ArrowRight", false, true, Button), Some(Next));
+        assert_eq!(action_for(" ", false, true, Button), None);
+        assert_eq!(action_for(" ", false, true, Field), None);
         assert_eq!(
-            action_for("PageDown", false, true, true),
+            action_for("PageDown", false, true, Field),
             Some(Next),
             "clickers"
         );
-        assert_eq!(action_for("Escape", false, true, true), Some(Exit));
-        assert_eq!(action_for("x", false, true, false), None);
+        assert_eq!(action_for("Escape", false, true, Field), Some(Exit));
+        assert_eq!(action_for("x", false, true, Page), None);
     }
 
     #[test]

@@ -90,6 +90,11 @@ test('B blanks the screen, Esc leaves, and the bar works with a mouse', async ()
     await waitForSlide(page, 1);
     await page.locator('[data-testid=present-next]').click();
     await waitForSlide(page, 2);
+    // With the bar's button focused, the arrows still page (Space would press it).
+    await page.keyboard.press('ArrowRight');
+    await waitForSlide(page, 3);
+    await page.keyboard.press('ArrowLeft');
+    await waitForSlide(page, 2);
     await page.locator('main h2').first().click().catch(() => {});
     await page.keyboard.press('b');
     await page.locator('[data-testid=blank]').waitFor();
