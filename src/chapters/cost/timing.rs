@@ -15,6 +15,7 @@
 use super::model::trimmed;
 use crate::charts::cost::{LogLogChart, BLUE, GREEN, ORANGE, VERMILLION};
 use crate::charts::plots::Series;
+pub use crate::widgets::measure::{fit_slope, median};
 use attention_core::efficient::{linear_attention, DenseRun, TiledRun};
 use attention_core::sparse::{sparse_attention, Pattern};
 use attention_core::{Mat, Rng};
@@ -143,22 +144,6 @@ pub struct Timing {
     stops: Vec<Stop>,
     done_reps: usize,
     units: usize,
-}
-
-/// The median of `v` (the mean of the middle two for an even count).
-pub fn median(v: &[f64]) -> f64 {
-    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    s.sort_by(f64::total_cmp);
-    let m = s.len() / 2;
-    match (
-        s.len() % 2,
-        s.get(m),
-        m.checked_sub(1).and_then(|i| s.get(i)),
-    ) {
-        (1, Some(x), _) => *x,
-        (0, Some(a), Some(b)) => (a + b) / 2.0,
-        _ => f64::NAN,
-    }
 }
 
 impl Timing {
@@ -394,26 +379,6 @@ impl crate::training::Job for Timing {
     fn publish_ms(&self) -> f64 {
         150.0
     }
-}
-
-/// Least-squares slope of `log t` against `log n`.
-pub fn fit_slope(points: &[(f64, f64)]) -> Option<f64> {
-    let logs: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(n, t)| *n > 0.0 && *t > 0.0 && t.is_finite())
-        .map(|(n, t)| (n.ln(), t.ln()))
-        .collect();
-    if logs.len() < 2 {
-        return None;
-    }
-    let k = logs.len() as f64;
-    let (mx, my) = logs
-        .iter()
-        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / k, b + y / k));
-    let (sxy, sxx) = logs.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
-        (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
-    });
-    (sxx > 0.0).then(|| sxy / sxx)
 }
 
 /// One variant's measured curve and its slope.
