@@ -1,6 +1,6 @@
 //! Number helpers every measuring section shares: counts written with
-//! thousands separators, the median of repeated timings and the slope of
-//! a log-log fit.
+//! thousands separators, milliseconds to three digits, timing a call, the
+//! median of repeated timings and the slope of a log-log fit.
 
 /// `v` with a comma between groups of three digits: `1,000,000`.
 pub fn grouped(v: u128) -> String {
@@ -54,4 +54,48 @@ pub fn fit_slope(points: &[(f64, f64)]) -> Option<f64> {
         (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
     });
     (sxx > 0.0).then(|| sxy / sxx)
+}
+
+/// Milliseconds for a table: three significant digits.
+pub fn ms(t: f64) -> String {
+    if t >= 100.0 {
+        format!("{t:.0}")
+    } else if t >= 10.0 {
+        format!("{t:.1}")
+    } else if t >= 1.0 {
+        format!("{t:.2}")
+    } else {
+        format!("{t:.3}")
+    }
+}
+
+/// The mean time of one call of `call`, timed with `clock` (milliseconds):
+/// the call is repeated until `min_ms` have passed (or 1000 calls), so
+/// calls too short for the clock's resolution are still measured.
+pub fn mean_call_ms(
+    clock: fn() -> f64,
+    min_ms: f64,
+    mut call: impl FnMut() -> Result<(), String>,
+) -> Result<f64, String> {
+    let t0 = clock();
+    let mut calls = 0u32;
+    loop {
+        call()?;
+        calls += 1;
+        let spent = clock() - t0;
+        if spent >= min_ms || calls >= 1000 {
+            return Ok(spent / f64::from(calls));
+        }
+    }
+}
+
+/// A monotonic clock in milliseconds for native tests of the timing jobs.
+#[cfg(test)]
+pub fn test_clock() -> f64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+        * 1000.0
 }

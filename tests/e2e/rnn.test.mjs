@@ -96,3 +96,27 @@ test('garbage in the link gives notes and a working page', async () => {
     assert.equal(await page.locator('[data-testid=n]').inputValue(), '512');
   });
 });
+
+test('the schedule counts follow n and P, and the forward timing run finishes', async () => {
+  await withPage(async ({ page }) => {
+    await open(page, '?sn=100000&p=1000000&tmax=512&reps=3');
+    const head = await page.locator('[data-testid=sched-head]').textContent();
+    console.log(`# ${head}`);
+    assert.match(head, /n = 100,000: .* in 4 dependent steps instead of 100,001/);
+    assert.match(head, /the RNN finishes first/);
+    const p = page.locator('input[data-testid=p]');
+    await p.fill('1000000000');
+    await p.press('Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid=sched-head]').textContent.includes('attention finishes first'));
+    const button = page.locator('[data-testid=time-toggle]');
+    await button.scrollIntoViewIfNeeded();
+    await button.click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=time-status]').textContent.startsWith('Done'), null, { timeout: 60000 });
+    const { rows } = await readTable(page.locator('table[data-testid=time-table]'));
+    for (const r of rows) console.log(`# ${r.cells.join(' | ')}`);
+    assert.equal(rows.length, 3);
+    assert.ok(rows.every((r) => Number(r.cells[2]) > 0), JSON.stringify(rows));
+    await page.locator('figure[data-testid=time-chart]').scrollIntoViewIfNeeded();
+    await waitForPaintsToSettle(page);
+  });
+});

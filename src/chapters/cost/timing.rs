@@ -15,7 +15,7 @@
 use super::model::trimmed;
 use crate::charts::cost::{LogLogChart, BLUE, GREEN, ORANGE, VERMILLION};
 use crate::charts::plots::Series;
-pub use crate::widgets::measure::{fit_slope, median};
+pub use crate::widgets::measure::{fit_slope, mean_call_ms, median};
 use attention_core::efficient::{linear_attention, DenseRun, TiledRun};
 use attention_core::sparse::{sparse_attention, Pattern};
 use attention_core::{Mat, Rng};
@@ -251,16 +251,7 @@ impl Timing {
             }
             .map_err(|e| e.to_string())
         };
-        let t0 = (self.clock)();
-        let mut calls = 0u32;
-        loop {
-            call()?;
-            calls += 1;
-            let spent = (self.clock)() - t0;
-            if spent >= MIN_BATCH_MS || calls >= 1000 {
-                return Ok(spent / f64::from(calls));
-            }
-        }
+        mean_call_ms(self.clock, MIN_BATCH_MS, call)
     }
 
     /// Rows of dense attention per slice at length `n`.
@@ -481,16 +472,8 @@ pub fn time_at(v: &TimingView, variant: Variant, n: usize) -> Option<f64> {
         .map(|p| p.median_ms)
 }
 
-/// A monotonic clock in milliseconds for native tests of the timing jobs.
 #[cfg(test)]
-pub fn test_clock() -> f64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_secs_f64()
-        * 1000.0
-}
+pub use crate::widgets::measure::test_clock;
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,9 @@
 //!
 //! Sections, each in its own file: (1) how far the gradient reaches in a
 //! vanilla RNN, a GRU and one self-attention layer ([`reach`], view model
-//! in [`model`]); (3) the long-range task trained in the page ([`race`],
+//! in [`model`]); (2) sequential steps against parallel depth, counted
+//! ([`schedule`]) and timed in the page ([`timing`], the job, and
+//! [`parallel`]); (3) the long-range task trained in the page ([`race`],
 //! the job, and [`race_view`]); then the self-check (`questions.txt`).
 //!
 //! Data flow: URL -> `Memo<RnnState>` ([`state`]) -> memos of engine
@@ -11,16 +13,20 @@
 //! models "after training".
 
 pub mod model;
+pub mod parallel;
 pub mod race;
 pub mod race_view;
 pub mod reach;
+pub mod schedule;
 pub mod state;
+pub mod timing;
 
 use crate::chapters::ChapterHead;
 use crate::router::UrlState;
 use crate::widgets::notes::Notes;
 use crate::widgets::self_check::SelfCheck;
 use leptos::prelude::*;
+use parallel::ParallelSection;
 use race_view::RaceSection;
 use reach::ReachSection;
 
@@ -41,6 +47,7 @@ pub fn RnnChapter() -> impl IntoView {
             </ChapterHead>
             <Notes notes=url.notes />
             <ReachSection url=url race=race />
+            <ParallelSection url=url />
             <RaceSection url=url race=race />
             <SelfCheck text=include_str!("questions.txt") />
         </article>

@@ -5,7 +5,7 @@
 //!   recurrent matrices, 0.3 to 1.5), `act` (tanh or linear), `seed`,
 //!   `at` (at initialisation or after the training of section 3);
 //! * Schedule (section 2): `sn` (2 to 100,000), `p` (parallel workers),
-//!   `tmax` (largest timed n), `reps`;
+//!   `tmax` (largest timed n), `reps`, `tseed`;
 //! * Race (section 3): `steps`, `dmax` (longest distance trained and
 //!   measured), `rseed`.
 
@@ -34,11 +34,12 @@ pub const SEED: IntParam = IntParam::seed("seed", "seed", 1);
 pub const WHEN: ChoiceParam<When> = ChoiceParam::new("at", "models", When::Init);
 
 pub const SCHED_N: IntParam = IntParam::new("sn", "sequence length n", 2, 100_000, 10_000);
-pub const WORKERS: IntParam = IntParam::new("p", "parallel workers P", 1, 1_000_000, 1024);
+pub const WORKERS: IntParam = IntParam::new("p", "parallel workers P", 1, 1_000_000_000, 1_000_000);
 /// The lengths a timing run can stop at (it doubles from 16).
 pub const TIMED_MAX: [usize; 4] = [256, 512, 1024, 2048];
 pub const T_MAX: SetParam = SetParam::new("tmax", "largest timed n", &TIMED_MAX, 1024);
 pub const REPS: IntParam = IntParam::new("reps", "repeats per point", 1, 9, 3);
+pub const TIMING_SEED: IntParam = IntParam::seed("tseed", "timing seed", 1);
 
 pub const STEPS: IntParam = IntParam::new("steps", "training steps", 10, 2000, 300);
 /// Longest distances the race can train on.
@@ -57,6 +58,7 @@ url_state! {
         pub workers: usize = WORKERS,
         pub t_max: usize = T_MAX,
         pub reps: usize = REPS,
+        pub timing_seed: u64 = TIMING_SEED,
         pub steps: usize = STEPS,
         pub d_max: usize = D_MAX,
         pub race_seed: u64 = RACE_SEED,
@@ -79,6 +81,7 @@ mod tests {
             workers: 64,
             t_max: 2048,
             reps: 5,
+            timing_seed: 4,
             steps: 40,
             d_max: 32,
             race_seed: 3,
