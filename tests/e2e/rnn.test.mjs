@@ -120,3 +120,15 @@ test('the schedule counts follow n and P, and the forward timing run finishes', 
     await waitForPaintsToSettle(page);
   });
 });
+
+test('the transformer block links to the chapters of its pieces', async () => {
+  await withPage(async ({ page }) => {
+    await open(page);
+    const hrefs = await page.locator('[data-testid=encoder-block] a, [data-testid=decoder-block] a').evaluateAll((as) => as.map((a) => new URL(a.href).pathname));
+    for (const want of ['/qkv', '/scaling', '/multi-head', '/position', '/alignment']) assert.ok(hrefs.includes(want), `${want} in ${hrefs}`);
+    assert.equal(await page.locator('[data-testid=descendants] li').count(), 5);
+    // A link goes to its chapter inside the app.
+    await page.locator('[data-testid=decoder-block] a[href="/alignment"]').click();
+    await page.waitForFunction(() => location.pathname === '/alignment');
+  });
+});

@@ -5,7 +5,8 @@
 //! in [`model`]); (2) sequential steps against parallel depth, counted
 //! ([`schedule`]) and timed in the page ([`timing`], the job, and
 //! [`parallel`]); (3) the long-range task trained in the page ([`race`],
-//! the job, and [`race_view`]); then the self-check (`questions.txt`).
+//! the job, and [`race_view`]); (4) the transformer paper and its
+//! descendants ([`paper`]); then the self-check (`questions.txt`).
 //!
 //! Data flow: URL -> `Memo<RnnState>` ([`state`]) -> memos of engine
 //! output (`attention_core::train::rnn`) -> widgets that only paint. The
@@ -13,6 +14,7 @@
 //! models "after training".
 
 pub mod model;
+pub mod paper;
 pub mod parallel;
 pub mod race;
 pub mod race_view;
@@ -26,6 +28,7 @@ use crate::router::UrlState;
 use crate::widgets::notes::Notes;
 use crate::widgets::self_check::SelfCheck;
 use leptos::prelude::*;
+use paper::PaperSection;
 use parallel::ParallelSection;
 use race_view::RaceSection;
 use reach::ReachSection;
@@ -49,6 +52,7 @@ pub fn RnnChapter() -> impl IntoView {
             <ReachSection url=url race=race />
             <ParallelSection url=url />
             <RaceSection url=url race=race />
+            <PaperSection />
             <SelfCheck text=include_str!("questions.txt") />
         </article>
     }

@@ -166,7 +166,9 @@ pub fn reach_chart(curves: &[Curve], title: &str) -> SemiLogChart {
         x_label: "distance back from the last position".into(),
         y_label: "gradient norm (log scale)".into(),
         x_max: x_max.saturating_sub(1).max(1) as f64,
-        y_range: (lo / 2.0, hi * 2.0),
+        // Room above the highest curve for the written rates (a sixth of
+        // the plot's height on the log axis).
+        y_range: (lo / 2.0, hi * 2.0 * (2.0 * hi / lo * 2.0).powf(0.2)),
         series: curves
             .iter()
             .map(|c| {
@@ -279,6 +281,14 @@ mod tests {
         assert_eq!(chart.series.len(), 3);
         assert_eq!(chart.x_max, 63.0);
         assert!(chart.y_range.0 > 0.0 && chart.y_range.0 < chart.y_range.1);
+        // Headroom for the notes: the top is above every norm by a sixth
+        // of the axis in log terms.
+        let top = curves
+            .iter()
+            .flat_map(|c| c.norms.iter().copied())
+            .fold(0.0, f64::max);
+        let (lo, hi) = (chart.y_range.0.ln(), chart.y_range.1.ln());
+        assert!((hi - top.ln()) / (hi - lo) > 0.15);
         let t = rates_table(&curves);
         assert_eq!(t.rows[0].1[1], trimmed(r, 3));
     }

@@ -136,7 +136,7 @@ fn sizes(v: &RaceView) -> impl IntoView {
             v.loss
                 .get(i)
                 .filter(|l| l.is_finite())
-                .map_or("—".into(), |l| format!("{l:.3}")),
+                .map_or("—".into(), |l| loss_text(*l)),
         ]
     });
     view! {
@@ -144,5 +144,15 @@ fn sizes(v: &RaceView) -> impl IntoView {
             data=crate::widgets::table::TableData::plain(&["model", "parameters in the body", "training loss (last 25 steps)"], rows)
             test_id="race-sizes"
         />
+    }
+}
+
+/// A training loss: three decimals, or scientific below 0.001 (so a tiny
+/// loss does not read as exactly 0).
+fn loss_text(l: f64) -> String {
+    if l != 0.0 && l.abs() < 1e-3 {
+        format!("{l:.2e}")
+    } else {
+        format!("{l:.3}")
     }
 }

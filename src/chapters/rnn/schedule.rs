@@ -94,12 +94,10 @@ pub fn steps_chart(n: u64, workers: u64) -> Result<LogLogChart, String> {
     let kinds = [BodyKind::Rnn, BodyKind::Attention];
     let mut s = Vec::new();
     for k in kinds {
-        s.push(series("dependent steps", k, |w| Some(w.depth()))?);
+        s.push(series("steps", k, |w| Some(w.depth()))?);
     }
     for k in kinds {
-        let mut r = series(&format!("rounds on P = {workers}"), k, |w| {
-            w.rounds(workers).ok()
-        })?;
+        let mut r = series("rounds", k, |w| w.rounds(workers).ok())?;
         r.square = !r.square;
         r.color = match k {
             BodyKind::Attention => crate::charts::cost::ORANGE,
@@ -107,8 +105,12 @@ pub fn steps_chart(n: u64, workers: u64) -> Result<LogLogChart, String> {
         };
         s.push(r);
     }
+    let title = format!(
+        "Dependent steps, and rounds on P = {} workers: one layer",
+        grouped(u128::from(workers))
+    );
     Ok(against_n(
-        "What must wait for what: one layer",
+        &title,
         "steps or rounds (log scale)",
         1.0,
         s,
@@ -311,7 +313,8 @@ mod tests {
         assert_eq!(c.series.len(), 4);
         assert_eq!(c.series[0].points[0], (2.0, 3.0));
         assert_eq!(c.series[1].points[0], (2.0, 4.0));
-        assert!(c.series[2].name.contains("P = 64"));
+        assert_eq!(c.series[2].name, "RNN rounds");
+        assert!(c.title.contains("P = 64"));
         let m = macs_chart(1000).expect("chart");
         assert_eq!(m.series.len(), 3);
         let t = counts_table(&counts(1000, 64).expect("counts"), 64);
