@@ -8,7 +8,6 @@ use super::cost::draw_notes;
 use super::plots::{draw_lines, title_and_legend, Series};
 use super::style::{self, Axis};
 use super::{begin, ChartResult, ChartTheme};
-use plotters::coord::combinators::LogCoord;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -49,12 +48,15 @@ pub fn draw_semilog<DB: DrawingBackend>(
         (1e-3, 1.0)
     };
     let top = title_and_legend(area, &c.title, &c.series, theme, scale)?;
+    // The y axis holds log10 of the values, labelled as powers of ten
+    // (plotters' own log axis loses its ticks over ranges this wide).
+    let (l_lo, l_hi) = (y_lo.log10(), y_hi.log10());
     let mut chart = style::plot(
         area,
         (RangedCoordf64::from(0.0..x_max), &Axis::new(&c.x_label, 6)),
         (
-            LogCoord::from((y_lo..y_hi).log_scale()),
-            &Axis::new(&c.y_label, 6),
+            RangedCoordf64::from(l_lo..l_hi),
+            &Axis::new(&c.y_label, 6).in_powers_of_ten(),
         ),
         top,
         theme,
@@ -65,13 +67,18 @@ pub fn draw_semilog<DB: DrawingBackend>(
         .series
         .iter()
         .map(|s| Series {
-            points: s.points.iter().copied().filter(|p| p.1 > 0.0).collect(),
+            points: s
+                .points
+                .iter()
+                .filter(|p| p.1 > 0.0)
+                .map(|&(x, y)| (x, y.log10()))
+                .collect(),
             ..s.clone()
         })
         .collect();
-    draw_lines(&mut chart, theme, &series, (y_lo, y_hi), 40, scale)?;
+    draw_lines(&mut chart, theme, &series, (l_lo, l_hi), 40, scale)?;
     let base = area.get_base_pixel();
-    let (left, top) = chart.plotting_area().map_coordinate(&(0.0, y_hi));
+    let (left, top) = chart.plotting_area().map_coordinate(&(0.0, l_hi));
     draw_notes(area, &c.notes, (left - base.0, top - base.1), theme, scale)
 }
 
@@ -88,7 +95,7 @@ pub(crate) mod tests {
             x_label: "distance back".into(),
             y_label: "gradient norm (log scale)".into(),
             x_max: 99.0,
-            y_range: (1e-12, 2.0),
+            y_range: (1e-40, 2.0),
             series: vec![
                 Series::new("RNN", geo(0.8), BLUE, false),
                 Series::new("GRU", geo(0.99), ORANGE, true),
@@ -105,11 +112,15 @@ pub(crate) mod tests {
             draw_semilog(&root, &sample(), &ChartTheme::new(false, false), 1.0).expect("draws");
             root.present().expect("present");
         }
+        // Ticks as powers of ten all the way down (plotters' log axis
+        // would stop near 1e-14).
         for want in [
             "RNN: × 0.81 per step",
             "● RNN",
             "■ GRU",
-            "1e-11",
+            "1e-30",
+            "1e-20",
+            "1e-10",
             "distance back",
         ] {
             assert!(s.contains(want), "{want}");

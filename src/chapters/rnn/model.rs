@@ -166,9 +166,9 @@ pub fn reach_chart(curves: &[Curve], title: &str) -> SemiLogChart {
         x_label: "distance back from the last position".into(),
         y_label: "gradient norm (log scale)".into(),
         x_max: x_max.saturating_sub(1).max(1) as f64,
-        // Room above the highest curve for the written rates (a sixth of
-        // the plot's height on the log axis).
-        y_range: (lo / 2.0, hi * 2.0 * (2.0 * hi / lo * 2.0).powf(0.2)),
+        // Room above the highest curve for the written rates (about a
+        // fifth of the plot's height on the log axis).
+        y_range: (lo / 2.0, hi * 2.0 * (2.0 * hi / lo * 2.0).powf(0.3)),
         series: curves
             .iter()
             .map(|c| {

@@ -106,7 +106,7 @@ pub fn steps_chart(n: u64, workers: u64) -> Result<LogLogChart, String> {
         s.push(r);
     }
     let title = format!(
-        "Dependent steps, and rounds on P = {} workers: one layer",
+        "Steps and rounds, P = {} workers",
         grouped(u128::from(workers))
     );
     Ok(against_n(
@@ -159,14 +159,11 @@ pub fn macs_chart(n: u64) -> Result<LogLogChart, String> {
         .map(|&k| series("multiply-adds", k, |w| w.macs().ok()))
         .collect::<Result<Vec<_>, String>>()?;
     Ok(against_n(
-        "How much arithmetic: one layer",
+        "Multiply-adds of one layer",
         "multiply-adds (log scale)",
         1000.0,
         s,
-        &[
-            "recurrent: slope 1 (grows with n)",
-            "attention: slope 2 for large n (n²)",
-        ],
+        &["recurrent: slope 1 (n)", "attention: slope 2 (n²)"],
         n,
     ))
 }
