@@ -52,6 +52,9 @@ test('moving the spectral radius changes the written decay rate; linear vs tanh'
     console.log(`# rho 1.1, tanh, n 128: ${JSON.stringify(tanh)}`);
     assert.ok(tanh['RNN (tanh)'] < 1, JSON.stringify(tanh));
     assert.ok(tanh['GRU'] > tanh['RNN (tanh)'], JSON.stringify(tanh));
+    const reading = await page.locator('[data-testid=reach-reading]').textContent();
+    assert.ok(reading.includes(`RNN (tanh): × ${tanh['RNN (tanh)']} per step`), reading);
+    assert.match(reading, /GRU keeps its gradient longer/);
     const fig = page.locator('figure[data-testid=reach-chart]');
     await fig.scrollIntoViewIfNeeded();
     await waitForPaintsToSettle(page);
@@ -72,6 +75,7 @@ test('the training run finishes, its accuracy table appears and section 1 measur
     assert.deepEqual(header, ['d', 'RNN (tanh)', 'GRU', 'attention']);
     assert.deepEqual(rows.map((r) => r.cells[0]), ['1', '2', '4', '8', '16']);
     for (const r of rows) console.log(`# d ${r.cells[0]}: RNN ${r.cells[1]}, GRU ${r.cells[2]}, attention ${r.cells[3]}`);
+    assert.match(await page.locator('[data-testid=race-reading]').textContent(), /^At d = 16, the longest distance, after 300 steps: RNN \(tanh\) [\d.]+%, GRU [\d.]+%, attention [\d.]+%; chance is 12.5%\.$/);
     const pct = (s) => Number(s.replace('%', ''));
     const far = rows[rows.length - 1].cells;
     assert.ok(pct(far[3]) > 80, `attention at d 16: ${far[3]}`);

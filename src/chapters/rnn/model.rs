@@ -189,6 +189,39 @@ pub fn reach_chart(curves: &[Curve], title: &str) -> SemiLogChart {
     }
 }
 
+/// What the measurement says, in sentences: each rate, how much of the
+/// gradient is left 100 steps back at that rate, and whether the GRU keeps
+/// its gradient longer than the RNN here (it need not, at initialisation).
+pub fn reading(curves: &[Curve]) -> String {
+    let get = |k: BodyKind| curves.iter().find(|c| c.kind == k);
+    let left = |rate: f64| rate.powi(100);
+    let mut out: Vec<String> = curves
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: × {} per step, which leaves {} of the gradient 100 steps back.",
+                c.name,
+                trimmed(c.rate, 3),
+                norm_text(left(c.rate))
+            )
+        })
+        .collect();
+    if let (Some(r), Some(g)) = (get(BodyKind::Rnn), get(BodyKind::Gru)) {
+        out.push(if g.rate > r.rate {
+            format!(
+                "Here the GRU keeps its gradient longer than the {}.",
+                r.name
+            )
+        } else {
+            format!(
+                "Here the GRU's gradient fades as fast as the {}'s or faster: its gates do not start out set to keep the state; training is what sets them (compare “after training”).",
+                r.name
+            )
+        });
+    }
+    out.join(" ")
+}
+
 /// The distances a table shows: 0, 1, 2, 4, … and the last one.
 pub fn table_distances(n: usize) -> Vec<usize> {
     let last = n.saturating_sub(1);
@@ -316,6 +349,32 @@ mod tests {
             .iter()
             .all(|c| c.norms.len() == 40 && c.rate.is_finite()));
         assert_eq!(curves[2].name, "self-attention");
+    }
+
+    #[test]
+    fn the_reading_follows_the_measurement() {
+        let mk = |kind, name: &str, rate| Curve {
+            kind,
+            name: name.into(),
+            norms: vec![1.0, rate],
+            rate,
+            r_squared: 1.0,
+        };
+        let slow = [
+            mk(BodyKind::Rnn, "RNN (tanh)", 0.5),
+            mk(BodyKind::Gru, "GRU", 0.9),
+        ];
+        let text = reading(&slow);
+        assert!(
+            text.contains("RNN (tanh): × 0.5 per step, which leaves 7.889e-31"),
+            "{text}"
+        );
+        assert!(text.contains("keeps its gradient longer"), "{text}");
+        let fast = [
+            mk(BodyKind::Rnn, "RNN (tanh)", 0.85),
+            mk(BodyKind::Gru, "GRU", 0.84),
+        ];
+        assert!(reading(&fast).contains("fades as fast"));
     }
 
     #[test]

@@ -190,6 +190,28 @@ pub fn chance(v: &RaceView) -> f64 {
     1.0 / v.task.symbols.max(1) as f64
 }
 
+/// The measurement at the longest distance, in a sentence.
+pub fn race_reading(v: &RaceView) -> Option<String> {
+    let (step, rows) = v.accuracy.as_ref()?;
+    let last = rows.last()?;
+    let each: Vec<String> = BodyKind::ALL
+        .iter()
+        .zip(&last.accuracy)
+        .map(|(k, a)| format!("{} {}", k.name(), percent(*a)))
+        .collect();
+    let when = if *step == 0 {
+        "before training".to_string()
+    } else {
+        format!("after {step} steps")
+    };
+    Some(format!(
+        "At d = {}, the longest distance, {when}: {}; chance is {}.",
+        last.d,
+        each.join(", "),
+        percent(chance(v))
+    ))
+}
+
 /// Accuracy (percent) against the distance, one line per model and chance.
 pub fn accuracy_chart(v: &RaceView) -> CurveChart {
     let rows = v
@@ -306,6 +328,12 @@ mod tests {
         assert_eq!(c.series[2].points[3], (8.0, 100.0 * rows[3].accuracy[2]));
         assert!(c.title.contains("after 60 steps"));
         assert!(v.loss.iter().all(|l| l.is_finite() && *l > 0.0));
+        let text = race_reading(&v).expect("a sentence");
+        assert!(
+            text.starts_with("At d = 8, the longest distance, after 60 steps: RNN (tanh) "),
+            "{text}"
+        );
+        assert!(text.contains(&percent(rows[3].accuracy[1])) && text.ends_with("chance is 12.5%."));
         // More work does nothing once finished.
         assert!(job.work().expect("works"));
         assert_eq!(job.units(), 60);

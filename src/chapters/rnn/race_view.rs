@@ -3,7 +3,7 @@
 //! [`Runner`], its buttons, the live accuracy-by-distance chart and table,
 //! and the training speed.
 
-use super::race::{accuracy_chart, accuracy_table, chance, percent, RaceView};
+use super::race::{accuracy_chart, accuracy_table, chance, percent, race_reading, RaceView};
 use super::state::{RnnState, DISTANCES, RACE_SEED, STEPS};
 use crate::router::{field, UrlState};
 use crate::widgets::chart::{curves, Chart};
@@ -100,13 +100,14 @@ pub fn RaceSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView {
                 view! {
                     <p class="table-caption">{caption}</p>
                     <NumbersTable data=accuracy_table(v) test_id="race-table" />
+                    <p class="measure" data-testid="race-reading">{race_reading(v)}</p>
                     <p class="hint">{format!("Chance is {}: guessing one of the {} symbols.", percent(chance(v)), v.task.symbols)}</p>
                 }
             }))}
             <p class="hint">
                 "What to look for: whether each model is above chance at the longest distances. "
-                "The RNN's trouble is the one section 1 measures: the gradient that would teach it to keep the symbol shrinks with every step it has to travel back. "
-                "More steps help it at short distances first. Try another seed or more steps and see whether the picture holds."
+                "A model that falls to chance far back is the one whose gradient, in section 1, shrinks with every step it travels: the signal that would teach it to keep the symbol never reaches the symbol. "
+                "Try another seed or more steps and see whether the picture holds."
             </p>
         </Section>
     }

@@ -4,7 +4,9 @@
 //! self-attention layer, at initialisation or after section 3's training;
 //! the fitted decay rate per step is written on the chart.
 
-use super::model::{norms_table, rates_table, reach_at_init, reach_chart, reach_trained, Curve};
+use super::model::{
+    norms_table, rates_table, reach_at_init, reach_chart, reach_trained, reading, Curve,
+};
 use super::race::RaceRunner;
 use super::state::{RnnState, When, N, RHO, SEED};
 use crate::charts::semilog::draw_semilog;
@@ -104,11 +106,14 @@ pub fn ReachSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView 
                 {move || measured.with(|m| m.as_ref().ok().map(|(c, _)| view! { <NumbersTable data=norms_table(c) test_id="reach-numbers" /> }))}
             </Chart>
             {move || measured.with(|m| m.as_ref().ok().map(|(c, _)| view! { <NumbersTable data=rates_table(c) test_id="reach-rates" /> }))}
+            <p class="measure" data-testid="reach-reading">
+                {move || measured.with(|m| m.as_ref().map(|(c, _)| reading(c)).unwrap_or_default())}
+            </p>
             <p class="hint">
                 "A straight line on this log axis is a geometric decay: the gradient is multiplied by the same factor for every step back, and that factor is the rate written on the chart. "
                 "For the linear RNN the factor is the spectral radius itself: below 1 the signal from far back vanishes, above 1 it explodes. "
                 "With tanh the picture is worse than ρ alone suggests: tanh's slope is at most 1 and below 1 wherever the state is not zero, so each step shrinks the gradient a little more, and the tanh RNN still loses the signal at ρ a little above 1 (only the linear RNN grows there). "
-                "The GRU's gates let it keep part of its state unchanged from step to step, so its gradient fades far more slowly. "
+                "The GRU's gates can keep part of its state unchanged from one step to the next, which gives the gradient a path that does not shrink; how much they do that at initialisation depends on the weights, and training is what opens the path (compare “after training”). "
                 "Self-attention's line is flat: every input is one step from the output, however far back it is."
             </p>
         </Section>
