@@ -162,7 +162,7 @@ pub fn ParallelSection(url: UrlState<RnnState>) -> impl IntoView {
             <h3>"Measured in this page"</h3>
             <p>
                 "The button times the engine's forward pass of each layer on random inputs, for n = 16, 32, … doubling each time, and keeps the median of the repeats. "
-                "The RNN (2,080 parameters) and attention (2,128) are matched in size; the GRU has three times the RNN's weights."
+                "The RNN and attention are matched in size (their parameters are in the table); the GRU has three times the RNN's weights. Each call is timed whole, so at the largest n the page may pause briefly between frames."
             </p>
             <div class="control-grid">
                 <ChoiceGroup label="Largest n" test_prefix="tmax" options=&TIMED_MAX bind=field!(url.t_max) />

@@ -7,7 +7,7 @@
 //! models, or the measurement of one distance, so no frame waits for a
 //! whole evaluation. Plain data and logic, tested natively.
 
-use crate::charts::cost::{BLUE, GREEN, SKY, VERMILLION};
+use crate::charts::cost::{BLUE, GREEN, VERMILLION};
 use crate::charts::plots::{CurveChart, Series};
 use crate::widgets::table::TableData;
 use attention_core::train::rnn::{
@@ -20,6 +20,8 @@ use std::collections::VecDeque;
 pub const EVAL_COUNT: usize = 200;
 /// A measurement every this many steps.
 pub const EVAL_EVERY: usize = 50;
+/// The chance line's colour.
+const CHANCE_GREY: crate::charts::colormap::Rgb = (0x88, 0x88, 0x88);
 /// Training losses are averaged over this many last steps.
 const LOSS_WINDOW: usize = 25;
 
@@ -231,10 +233,11 @@ pub fn accuracy_chart(v: &RaceView) -> CurveChart {
         })
         .collect();
     let c = 100.0 * chance(v);
+    // Chance in grey: apart from the three models in hue and lightness.
     series.push(Series::new(
         format!("chance ({c:.1}%)"),
         vec![(0.0, c), (v.settings.d_max as f64, c)],
-        SKY,
+        CHANCE_GREY,
         true,
     ));
     let title = match &v.accuracy {

@@ -3,7 +3,7 @@
 //! [`Runner`], its buttons, the live accuracy-by-distance chart and table,
 //! and the training speed.
 
-use super::race::{accuracy_chart, accuracy_table, chance, percent, race_reading, RaceView};
+use super::race::{accuracy_chart, accuracy_table, race_reading, RaceView};
 use super::state::{RnnState, DISTANCES, RACE_SEED, STEPS};
 use crate::router::{field, UrlState};
 use crate::widgets::chart::{curves, Chart};
@@ -68,7 +68,10 @@ pub fn RaceSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView {
                     "Three models of about the same size (width {}) learn it from the same batches of {} sequences, with d drawn from 1 up to the longest distance: a vanilla tanh RNN, a GRU, and one self-attention layer with one head. ",
                     d.d_model, d.batch
                 )}
-                "Every measurement is on held-out sequences none of the models trained on."
+                {format!(
+                    "Every measurement is on held-out sequences none of the models trained on; guessing gives one right answer in {} (chance).",
+                    d.symbols
+                )}
             </p>
             <div class="control-grid">
                 <ParamNumber label="Training steps" param=STEPS test_id="steps" bind=field!(url.steps) />
@@ -101,7 +104,6 @@ pub fn RaceSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView {
                     <p class="table-caption">{caption}</p>
                     <NumbersTable data=accuracy_table(v) test_id="race-table" />
                     <p class="measure" data-testid="race-reading">{race_reading(v)}</p>
-                    <p class="hint">{format!("Chance is {}: guessing one of the {} symbols.", percent(chance(v)), v.task.symbols)}</p>
                 }
             }))}
             <p class="hint">
