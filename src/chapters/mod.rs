@@ -7,6 +7,7 @@ pub mod cost;
 pub mod multi_head;
 pub mod position;
 pub mod qkv;
+pub mod rnn;
 pub mod scaling;
 pub mod self_attention;
 
@@ -92,6 +93,14 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Position",
         summary: "Shuffle a sentence with position off and on, turn RoPE's arrows, bend attention with ALiBi, and train five models to see which one reaches past its training length.",
         page: || view! { <position::PositionChapter /> }.into_any(),
+    },
+    Chapter {
+        number: 9,
+        slug: rnn::SLUG,
+        title: "Why attention replaced RNNs",
+        nav: "Attention vs RNNs",
+        summary: "Measure how far a gradient reaches back through an RNN, a GRU and attention, count what must run in sequence, and train all three on a task that needs a token from far back.",
+        page: || view! { <rnn::RnnChapter /> }.into_any(),
     },
 ];
 
@@ -192,6 +201,7 @@ mod tests {
             ("multi_head", include_str!("multi_head/questions.txt")),
             ("position", include_str!("position/questions.txt")),
             ("cost", include_str!("cost/questions.txt")),
+            ("rnn", include_str!("rnn/questions.txt")),
         ] {
             let qs = crate::widgets::self_check::parse_questions(text)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));

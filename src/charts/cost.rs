@@ -145,12 +145,26 @@ pub fn draw_loglog<DB: DrawingBackend>(
     }
     draw_lines(&mut chart, theme, &c.series, (y_lo, y_hi), 40, scale)?;
     let (left, _) = chart.plotting_area().map_coordinate(&(x_lo, y_lo));
+    draw_notes(area, &c.notes, (left - base.0, plot_top), theme, scale)
+}
+
+/// Lines of text written at the top left inside a plot whose top-left
+/// corner is `(left, top)` (pixels within `area`).
+pub(crate) fn draw_notes<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    notes: &[String],
+    (left, top): (i32, i32),
+    theme: &ChartTheme,
+    scale: f64,
+) -> ChartResult {
+    let font = theme.font_px * scale;
+    let small = font * TICK_EM;
     let note_style = style::font(font * 0.95)
-        .color(&rgb(p.text))
+        .color(&rgb(style::palette(theme).text))
         .pos(Pos::new(HPos::Left, VPos::Top));
-    for (i, note) in c.notes.iter().enumerate() {
-        let y = plot_top + (2.0 * scale) as i32 + (small * LINE_HEIGHT_EM * i as f64) as i32;
-        area.draw_text(note, &note_style, (left - base.0 + (6.0 * scale) as i32, y))?;
+    for (i, note) in notes.iter().enumerate() {
+        let y = top + (2.0 * scale) as i32 + (small * LINE_HEIGHT_EM * i as f64) as i32;
+        area.draw_text(note, &note_style, (left + (6.0 * scale) as i32, y))?;
     }
     Ok(())
 }

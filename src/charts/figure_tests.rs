@@ -526,3 +526,23 @@ fn log_log_cost_charts_fit() {
         }
     }
 }
+
+#[test]
+fn semi_log_reach_charts_fit() {
+    use super::semilog::{draw_semilog, tests::sample};
+    let c = sample();
+    for (dark, large, scale) in CASES {
+        let th = ChartTheme::new(dark, large);
+        for (w, h) in [(640.0, 380.0), (340.0, 300.0)] {
+            let size = device(&th, (w, h), scale);
+            let name = format!("semilog-{w}-{dark}-{large}-{scale}");
+            let s = svg(&name, size, |a| draw_semilog(a, &c, &th, scale));
+            assert_labels_inside(&name, &s, size);
+            assert_no_trailing_zeros(&name, &s);
+            assert!(
+                s.contains("RNN: × 0.81 per step"),
+                "{name}: the rate is written"
+            );
+        }
+    }
+}

@@ -15,6 +15,7 @@ pub mod heatmap;
 pub mod lines;
 pub mod plots;
 pub mod position;
+pub mod semilog;
 pub mod style;
 
 use colormap::Rgb;

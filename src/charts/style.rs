@@ -224,6 +224,10 @@ pub struct Axis<'a> {
     pub ticks: usize,
     /// Grid lines across the plot at the ticks.
     pub grid: bool,
+    /// The values on this axis are powers of ten: the tick at v reads
+    /// `10^v` (`1e-30`, `0.001`, `1`, `1M`). For log axes too wide for
+    /// plotters' `LogCoord`, which drops its key points below about 1e-14.
+    pub powers_of_ten: bool,
 }
 
 impl<'a> Axis<'a> {
@@ -233,6 +237,29 @@ impl<'a> Axis<'a> {
             title,
             ticks,
             grid: true,
+            powers_of_ten: false,
+        }
+    }
+
+    /// The same axis with values read as powers of ten (see
+    /// [`Axis::powers_of_ten`]).
+    pub fn in_powers_of_ten(self) -> Self {
+        Axis {
+            powers_of_ten: true,
+            ..self
+        }
+    }
+
+    /// The labels this axis prints over `range`.
+    pub fn labels<R: Ranged<ValueType = f64>>(&self, range: &R) -> Vec<String> {
+        if self.powers_of_ten && self.ticks > 0 {
+            range
+                .key_points(BoldPoints(self.ticks))
+                .into_iter()
+                .map(|v| tick_label(10f64.powf(v)))
+                .collect()
+        } else {
+            tick_labels(range, self.ticks)
         }
     }
 
@@ -358,8 +385,21 @@ where
         TickFormat::for_range(xr.start, xr.end),
         TickFormat::for_range(yr.start, yr.end),
     );
-    let format_x = move |v: &f64| fx.label(*v);
-    let format_y = move |v: &f64| fy.label(*v);
+    let (px, py) = (x.powers_of_ten, y.powers_of_ten);
+    let format_x = move |v: &f64| {
+        if px {
+            tick_label(10f64.powf(*v))
+        } else {
+            fx.label(*v)
+        }
+    };
+    let format_y = move |v: &f64| {
+        if py {
+            tick_label(10f64.powf(*v))
+        } else {
+            fy.label(*v)
+        }
+    };
     let hairline = scale.round().max(1.0) as u32;
     let mut mesh = chart.configure_mesh();
     mesh.x_labels(x.ticks)
@@ -406,9 +446,9 @@ where
 {
     let frame = Frame::new(
         x,
-        &tick_labels(&x_range, x.ticks),
+        &x.labels(&x_range),
         y,
-        &tick_labels(&y_range, y.ticks),
+        &y.labels(&y_range),
         top,
         theme,
         scale,
@@ -488,6 +528,15 @@ mod tests {
             (log.label(1.0), log.label(1000.0)),
             ("1".into(), "1k".into())
         );
+    }
+
+    #[test]
+    fn powers_of_ten_axes_label_every_decade() {
+        use plotters::coord::types::RangedCoordf64;
+        let r: RangedCoordf64 = (-31.0..6.0).into();
+        let labels = Axis::new("", 6).in_powers_of_ten().labels(&r);
+        assert_eq!(labels, ["1e-30", "1e-20", "1e-10", "1"]);
+        assert_eq!(Axis::new("", 6).labels(&r), tick_labels(&r, 6));
     }
 
     #[test]

@@ -69,6 +69,19 @@ where
     )
 }
 
+/// The CSS size a chart of `size` paints at in a container `avail` pixels
+/// wide: its own size when it fits (or the width is unknown, 0), else the
+/// container's width and a height shrunk less than the width (at most to
+/// three quarters), so that on a phone the chart is laid out for the
+/// narrow width with readable text instead of being scaled down whole.
+pub fn fit_width((w, h): (f64, f64), avail: f64) -> (f64, f64) {
+    if !(avail.is_finite() && avail > 0.0) || avail >= w {
+        return (w, h);
+    }
+    let ratio = (avail / w).max(0.75);
+    (avail, h * ratio)
+}
+
 #[component]
 pub fn Chart(
     /// CSS width and height of the chart.
@@ -86,9 +99,12 @@ pub fn Chart(
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let error = use_painter(canvas_ref, move |canvas, th, dpr| {
         let k = th.font_px / crate::charts::heatmap::BASE_FONT_PX;
-        paint(canvas, width * k, height * k, dpr, |area, s| {
-            draw(area, s, th)
-        })
+        let avail = canvas
+            .parent_element()
+            .map(|p| f64::from(p.client_width()))
+            .unwrap_or(0.0);
+        let (w, h) = fit_width((width * k, height * k), avail);
+        paint(canvas, w, h, dpr, |area, s| draw(area, s, th))
     });
     let open = RwSignal::new(false);
     let details_ref = NodeRef::<html::Details>::new();
@@ -107,5 +123,19 @@ pub fn Chart(
                 }
             })}
         </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_width;
+
+    #[test]
+    fn a_chart_narrows_to_its_container() {
+        assert_eq!(fit_width((820.0, 440.0), 1200.0), (820.0, 440.0));
+        assert_eq!(fit_width((820.0, 440.0), 0.0), (820.0, 440.0));
+        assert_eq!(fit_width((820.0, 440.0), f64::NAN), (820.0, 440.0));
+        assert_eq!(fit_width((820.0, 440.0), 350.0), (350.0, 330.0));
+        assert_eq!(fit_width((800.0, 400.0), 700.0), (700.0, 350.0));
     }
 }

@@ -11,6 +11,7 @@ pub mod choice;
 pub mod coref;
 pub mod formula;
 pub mod heatmap;
+pub mod measure;
 pub mod notes;
 pub mod run_buttons;
 pub mod section;

@@ -11,23 +11,7 @@ use attention_core::cost::{
     GB,
 };
 
-/// `v` with a comma between groups of three digits: `1,000,000`.
-pub fn grouped(v: u128) -> String {
-    let digits = v.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// [`grouped`] for a count that fits `usize`.
-pub fn grouped_usize(v: usize) -> String {
-    grouped(v as u128)
-}
+pub use crate::widgets::measure::{grouped, grouped_usize};
 
 /// Superscript digits of an exponent: `15` -> `¹⁵`.
 fn superscript(e: i32) -> String {

@@ -39,18 +39,7 @@ pub fn timing_runner(url: UrlState<CostState>) -> TimingRunner {
     )
 }
 
-/// Milliseconds for a table: three significant digits.
-pub fn ms(t: f64) -> String {
-    if t >= 100.0 {
-        format!("{t:.0}")
-    } else if t >= 10.0 {
-        format!("{t:.1}")
-    } else if t >= 1.0 {
-        format!("{t:.2}")
-    } else {
-        format!("{t:.3}")
-    }
-}
+pub use crate::widgets::measure::ms;
 
 /// What the run is doing, in a sentence.
 fn status(v: &TimingView, running: bool, busy_s: f64) -> String {

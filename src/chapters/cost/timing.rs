@@ -15,6 +15,7 @@
 use super::model::trimmed;
 use crate::charts::cost::{LogLogChart, BLUE, GREEN, ORANGE, VERMILLION};
 use crate::charts::plots::Series;
+pub use crate::widgets::measure::{fit_slope, mean_call_ms, median};
 use attention_core::efficient::{linear_attention, DenseRun, TiledRun};
 use attention_core::sparse::{sparse_attention, Pattern};
 use attention_core::{Mat, Rng};
@@ -145,22 +146,6 @@ pub struct Timing {
     units: usize,
 }
 
-/// The median of `v` (the mean of the middle two for an even count).
-pub fn median(v: &[f64]) -> f64 {
-    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    s.sort_by(f64::total_cmp);
-    let m = s.len() / 2;
-    match (
-        s.len() % 2,
-        s.get(m),
-        m.checked_sub(1).and_then(|i| s.get(i)),
-    ) {
-        (1, Some(x), _) => *x,
-        (0, Some(a), Some(b)) => (a + b) / 2.0,
-        _ => f64::NAN,
-    }
-}
-
 impl Timing {
     pub fn new(cfg: TimingConfig, clock: fn() -> f64) -> Result<Self, String> {
         if cfg.reps == 0 || cfg.cap_ms.is_nan() || cfg.cap_ms <= 0.0 {
@@ -266,16 +251,7 @@ impl Timing {
             }
             .map_err(|e| e.to_string())
         };
-        let t0 = (self.clock)();
-        let mut calls = 0u32;
-        loop {
-            call()?;
-            calls += 1;
-            let spent = (self.clock)() - t0;
-            if spent >= MIN_BATCH_MS || calls >= 1000 {
-                return Ok(spent / f64::from(calls));
-            }
-        }
+        mean_call_ms(self.clock, MIN_BATCH_MS, call)
     }
 
     /// Rows of dense attention per slice at length `n`.
@@ -396,26 +372,6 @@ impl crate::training::Job for Timing {
     }
 }
 
-/// Least-squares slope of `log t` against `log n`.
-pub fn fit_slope(points: &[(f64, f64)]) -> Option<f64> {
-    let logs: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(n, t)| *n > 0.0 && *t > 0.0 && t.is_finite())
-        .map(|(n, t)| (n.ln(), t.ln()))
-        .collect();
-    if logs.len() < 2 {
-        return None;
-    }
-    let k = logs.len() as f64;
-    let (mx, my) = logs
-        .iter()
-        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / k, b + y / k));
-    let (sxy, sxx) = logs.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
-        (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
-    });
-    (sxx > 0.0).then(|| sxy / sxx)
-}
-
 /// One variant's measured curve and its slope.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Curve {
@@ -516,16 +472,8 @@ pub fn time_at(v: &TimingView, variant: Variant, n: usize) -> Option<f64> {
         .map(|p| p.median_ms)
 }
 
-/// A monotonic clock in milliseconds for native tests of the timing jobs.
 #[cfg(test)]
-pub fn test_clock() -> f64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_secs_f64()
-        * 1000.0
-}
+pub use crate::widgets::measure::test_clock;
 
 #[cfg(test)]
 mod tests {

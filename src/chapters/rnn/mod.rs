@@ -1,0 +1,59 @@
+//! Chapter 9: Why attention replaced RNNs.
+//!
+//! Sections, each in its own file: (1) how far the gradient reaches in a
+//! vanilla RNN, a GRU and one self-attention layer ([`reach`], view model
+//! in [`model`]); (2) sequential steps against parallel depth, counted
+//! ([`schedule`]) and timed in the page ([`timing`], the job, and
+//! [`parallel`]); (3) the long-range task trained in the page ([`race`],
+//! the job, and [`race_view`]); (4) the transformer paper and its
+//! descendants ([`paper`]); then the self-check (`questions.txt`).
+//!
+//! Data flow: URL -> `Memo<RnnState>` ([`state`]) -> memos of engine
+//! output (`attention_core::train::rnn`) -> widgets that only paint. The
+//! race's runner is made here: section 3 drives it, section 1 measures its
+//! models "after training".
+
+pub mod model;
+pub mod paper;
+pub mod parallel;
+pub mod race;
+pub mod race_view;
+pub mod reach;
+pub mod schedule;
+pub mod state;
+pub mod timing;
+
+use crate::chapters::ChapterHead;
+use crate::router::UrlState;
+use crate::widgets::notes::Notes;
+use crate::widgets::self_check::SelfCheck;
+use leptos::prelude::*;
+use paper::PaperSection;
+use parallel::ParallelSection;
+use race_view::RaceSection;
+use reach::ReachSection;
+
+/// URL slug of this chapter.
+pub const SLUG: &str = "rnn";
+
+/// The chapter's page.
+#[component]
+pub fn RnnChapter() -> impl IntoView {
+    let url = UrlState::new(SLUG, state::RnnState::from_query, state::RnnState::to_query);
+    let race = race::race_runner(url.state);
+    view! {
+        <article class="chapter rnn">
+            <ChapterHead slug=SLUG>
+                "Before attention, sequence models read one token at a time and carried everything they knew in a single state. "
+                "Here you measure the two reasons that changed: how far back a training signal reaches, and how much of the work has to wait for the step before it. "
+                "Three small models are trained in your browser on a task that needs a token from far back."
+            </ChapterHead>
+            <Notes notes=url.notes />
+            <ReachSection url=url race=race />
+            <ParallelSection url=url />
+            <RaceSection url=url race=race />
+            <PaperSection />
+            <SelfCheck text=include_str!("questions.txt") />
+        </article>
+    }
+}
