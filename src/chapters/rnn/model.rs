@@ -140,10 +140,14 @@ pub fn rate_text(rate: f64) -> String {
     }
 }
 
-/// A gradient norm for a table: `3.21e-5`, `0` exactly.
+/// A gradient norm for a table: `0`, four significant digits between
+/// 0.01 and 1000 (`1.358`, `0.04210`), else `3.200e-5`.
 pub fn norm_text(v: f64) -> String {
     if v == 0.0 {
         "0".into()
+    } else if (0.01..1000.0).contains(&v.abs()) {
+        let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 5) as usize;
+        format!("{v:.decimals$}")
     } else {
         format!("{v:.3e}")
     }
@@ -386,6 +390,10 @@ mod tests {
         assert_eq!(rate_text(0.5), "× 0.5 per step");
         assert_eq!(norm_text(0.0), "0");
         assert_eq!(norm_text(3.2e-5), "3.200e-5");
+        assert_eq!(norm_text(1.3579), "1.358");
+        assert_eq!(norm_text(0.0421), "0.04210");
+        assert_eq!(norm_text(812.34), "812.3");
+        assert_eq!(norm_text(2.5e7), "2.500e7");
         let curves = reach_at_init(8, 0.9, Act::Tanh, 2).expect("measures");
         let t = norms_table(&curves);
         assert_eq!(t.header.len(), 4);
