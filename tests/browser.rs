@@ -14,6 +14,7 @@ use attention_lab::widgets::chart::{Chart, DrawFn};
 use attention_lab::widgets::choice::{ChoiceButtons, ChoiceGroup};
 use attention_lab::widgets::formula::Formula;
 use attention_lab::widgets::heatmap::Heatmap;
+use attention_lab::widgets::run_buttons::RunButtons;
 use attention_lab::widgets::self_check::SelfCheck;
 use attention_lab::widgets::slider::{ParamSlider, SeedField, Slider, Toggle};
 use attention_lab::widgets::token_editor::TokenEditor;
@@ -931,6 +932,43 @@ async fn an_on_demand_runner_builds_its_job_only_when_started() {
     assert_eq!(
         (untrack(|| r.live()), untrack(|| r.started())),
         (None, false)
+    );
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn run_buttons_start_finish_and_step_the_seed_with_wrap() {
+    let root = container();
+    let limit = RwSignal::new(50_usize);
+    let seed = RwSignal::new(2_u64);
+    const SEED: IntParam = IntParam::new("s", "seed", 1, 3, 1);
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let r = counting(limit, None, false);
+        view! { <RunButtons prefix="t" start="Go" runner=r seed=Bound::from(seed) seed_param=SEED /> }
+    });
+    settle().await;
+    let toggle: HtmlElement = q(&root, "[data-testid=t-toggle]").unchecked_into();
+    let seed_button: HtmlElement = q(&root, "[data-testid=t-seed]").unchecked_into();
+    assert_eq!(toggle.text_content().as_deref(), Some("Go"));
+    assert_eq!(
+        seed_button.text_content().as_deref(),
+        Some("New seed (now 2)")
+    );
+    toggle.click();
+    assert!(
+        wait_for(|| toggle.text_content().as_deref() == Some("Done")).await,
+        "the run finishes and the button says so"
+    );
+    assert!(toggle.has_attribute("disabled"));
+    seed_button.click();
+    settle().await;
+    assert_eq!(seed.get_untracked(), 3);
+    seed_button.click();
+    settle().await;
+    assert_eq!(seed.get_untracked(), 1, "wraps past the maximum");
+    assert_eq!(
+        seed_button.text_content().as_deref(),
+        Some("New seed (now 1)")
     );
     drop(handle);
 }

@@ -2,6 +2,8 @@
 //! continue, "Done" (disabled) once everything is finished, reset, and a
 //! new seed.
 
+use super::Bound;
+use crate::query::IntParam;
 use crate::training::{Job, Runner};
 use leptos::prelude::*;
 
@@ -32,8 +34,10 @@ pub fn RunButtons<C, J>(
     /// What "Reset" does besides resetting the runner.
     #[prop(optional, into)]
     on_reset: Option<Callback<()>>,
-    #[prop(into)] seed: Signal<u64>,
-    #[prop(into)] on_new_seed: Callback<()>,
+    /// The run's seed (shown on its button) and its parameter, whose
+    /// `next` the button moves to.
+    seed: Bound<u64>,
+    seed_param: IntParam,
 ) -> impl IntoView
 where
     C: Clone + PartialEq + Send + Sync + 'static,
@@ -55,8 +59,8 @@ where
             <button data-testid=format!("{prefix}-reset") on:click=reset>
                 "Reset"
             </button>
-            <button data-testid=format!("{prefix}-seed") on:click=move |_| on_new_seed.run(())>
-                {move || format!("New seed (now {})", seed.get())}
+            <button data-testid=format!("{prefix}-seed") on:click=move |_| seed.set.run(seed_param.next(seed.value.get_untracked()))>
+                {move || format!("New seed (now {})", seed.value.get())}
             </button>
         </div>
     }

@@ -267,7 +267,6 @@ fn LearnControls(
     runner: Runner<LearnConfig, Learner>,
     scrub: RwSignal<Scrub>,
 ) -> impl IntoView {
-    let state = url.state;
     view! {
         <div class="control-grid">
             <ParamSlider label="Training steps" param=STEPS test_id="learn-steps" step=50.0 bind=field!(url.steps) />
@@ -276,8 +275,8 @@ fn LearnControls(
                 start="Train from scratch"
                 runner=runner
                 on_reset=move |()| scrub.set(Scrub::default())
-                seed=move || state.with(|s| s.seed)
-                on_new_seed=move |()| url.edit(|s| s.seed = SEED.next(s.seed))
+                seed=field!(url.seed)
+                seed_param=SEED
             />
         </div>
     }

@@ -230,7 +230,6 @@ fn RetrainControls(
     url: UrlState<BottleneckState>,
     runner: Runner<DuelConfig, Duel>,
 ) -> impl IntoView {
-    let state = url.state;
     view! {
         <div class="control-grid">
             <ParamSlider label="Training steps" param=STEPS test_id="retrain-steps" step=50.0 bind=field!(url.steps) />
@@ -238,8 +237,8 @@ fn RetrainControls(
                 prefix="retrain"
                 start="Train both"
                 runner=runner
-                seed=move || state.with(|s| s.seed)
-                on_new_seed=move |()| url.edit(|s| s.seed = SEED.next(s.seed))
+                seed=field!(url.seed)
+                seed_param=SEED
             />
         </div>
     }

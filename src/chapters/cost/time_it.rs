@@ -69,7 +69,6 @@ fn status(v: &TimingView, running: bool, busy_s: f64) -> String {
 /// Section 2: time it.
 #[component]
 pub fn TimeSection(url: UrlState<CostState>, runner: TimingRunner) -> impl IntoView {
-    let state = url.state;
     let view_m = Memo::new(move |_| runner.view());
     let chart =
         Memo::new(move |_| view_m.with(|v| v.as_ref().map(timing_chart).map_err(Clone::clone)));
@@ -116,8 +115,8 @@ pub fn TimeSection(url: UrlState<CostState>, runner: TimingRunner) -> impl IntoV
                     prefix="time"
                     start="Time it"
                     runner=runner
-                    seed=move || state.with(|s| s.seed)
-                    on_new_seed=move |_| url.edit(|s| s.seed = SEED.next(s.seed))
+                    seed=field!(url.seed)
+                    seed_param=SEED
                 />
             </div>
             <p class="measure progress" data-testid="time-status" aria-live="polite">{status_text}</p>

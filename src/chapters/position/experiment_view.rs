@@ -106,7 +106,6 @@ pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl Int
 /// k, the training steps, and train / reset / new seed.
 #[component]
 fn ExperimentControls(url: UrlState<PosState>, runner: ExpRunner) -> impl IntoView {
-    let state = url.state;
     view! {
         <div class="control-grid">
             <ParamSlider label="Copy the token k steps back: k" param=K test_id="exp-k" bind=field!(url.k) />
@@ -121,8 +120,8 @@ fn ExperimentControls(url: UrlState<PosState>, runner: ExpRunner) -> impl IntoVi
                 prefix="exp"
                 start=START
                 runner=runner
-                seed=move || state.with(|s| s.exp_seed)
-                on_new_seed=move |()| url.edit(|s| s.exp_seed = EXP_SEED.next(s.exp_seed))
+                seed=field!(url.exp_seed)
+                seed_param=EXP_SEED
             />
         </div>
     }

@@ -171,8 +171,8 @@ pub fn ParallelSection(url: UrlState<RnnState>) -> impl IntoView {
                     prefix="time"
                     start="Time it"
                     runner=runner
-                    seed=move || state.with(|s| s.timing_seed)
-                    on_new_seed=move |_| url.edit(|s| s.timing_seed = TIMING_SEED.next(s.timing_seed))
+                    seed=field!(url.timing_seed)
+                    seed_param=TIMING_SEED
                 />
             </div>
             <p class="measure progress" data-testid="time-status" aria-live="polite">{status_text}</p>

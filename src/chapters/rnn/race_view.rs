@@ -38,7 +38,6 @@ fn status(v: &RaceView, running: bool, rate: Option<f64>, busy_s: f64) -> String
 /// Section 3.
 #[component]
 pub fn RaceSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView {
-    let state = url.state;
     let view_m = Memo::new(move |_| race.view());
     let chart = Memo::new(move |_| {
         view_m.with(|v| {
@@ -80,8 +79,8 @@ pub fn RaceSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView {
                     prefix="race"
                     start="Train all three"
                     runner=race
-                    seed=move || state.with(|s| s.race_seed)
-                    on_new_seed=move |_| url.edit(|s| s.race_seed = RACE_SEED.next(s.race_seed))
+                    seed=field!(url.race_seed)
+                    seed_param=RACE_SEED
                 />
             </div>
             <p class="measure progress" data-testid="race-status" aria-live="polite">{status_text}</p>
