@@ -8,7 +8,7 @@
 
 use crate::chapters::{chapter_of, resolve, Page, CHAPTERS};
 use crate::charts::ChartTheme;
-use crate::presenter::{url_with, use_presenter, PresenterBar};
+use crate::presenter::{go_to, use_presenter, PresenterBar};
 use crate::router::{Link, Router};
 use leptos::prelude::*;
 
@@ -45,10 +45,7 @@ pub fn App() -> impl IntoView {
     let chapter_title = Signal::derive(move || {
         chapter_of(page.get()).map_or(String::new(), |c| format!("{} · {}", c.number, c.title))
     });
-    let present = move |_| {
-        let url = url_with(&router.path(), &router.query(), Some(0));
-        router.navigate(&url, true);
-    };
+    let present = move |_| go_to(router, Some(0));
 
     // Apply and remember the preferences (side effects only).
     Effect::new(move |_| {

@@ -233,6 +233,13 @@ pub fn url_with(path: &str, q: &Query, slide: Option<usize>) -> String {
     }
 }
 
+/// Shows slide `slide` (0-based) of the current page, or leaves presenter
+/// mode (`None`), keeping the chapter's state.
+pub fn go_to(router: Router, slide: Option<usize>) {
+    let url = url_with(&router.path(), &router.query(), slide);
+    router.navigate(&url, true);
+}
+
 /// Presenter mode's state for the shell.
 #[derive(Clone, Copy)]
 pub struct Presenter {
@@ -380,10 +387,7 @@ pub fn use_presenter(router: Router) -> Presenter {
             });
         }
     });
-    let go = move |slide: Option<usize>| {
-        let url = url_with(&router.path(), &router.query(), slide);
-        router.navigate(&url, true);
-    };
+    let go = move |slide: Option<usize>| go_to(router, slide);
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
@@ -430,10 +434,7 @@ pub fn use_presenter(router: Router) -> Presenter {
 #[component]
 pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoView {
     let router = Router::get();
-    let go = move |slide: Option<usize>| {
-        let url = url_with(&router.path(), &router.query(), slide);
-        router.navigate(&url, true);
-    };
+    let go = move |slide: Option<usize>| go_to(router, slide);
     let position = move || {
         let n = presenter.count.get();
         presenter

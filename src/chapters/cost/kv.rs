@@ -7,7 +7,7 @@
 use super::model::{bytes, count, diff, grouped, grouped_usize};
 use super::state::{CostState, KV_N};
 use super::time_it::ms;
-use super::timing::{median, MIN_BATCH_MS};
+use super::timing::{mean_call_ms, median, MIN_BATCH_MS};
 use super::Facts;
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
 use crate::router::{field, UrlState};
@@ -106,16 +106,12 @@ impl Job for KvTiming {
             return Ok(true);
         }
         self.units += 1;
-        let t0 = (self.clock)();
-        let mut calls = 0u32;
-        let t = loop {
-            kv_generate(&self.x, &self.head, cached).map_err(|e| e.to_string())?;
-            calls += 1;
-            let spent = (self.clock)() - t0;
-            if spent >= MIN_BATCH_MS || calls >= 1000 {
-                break spent / f64::from(calls);
-            }
-        };
+        let (x, head) = (&self.x, &self.head);
+        let t = mean_call_ms(self.clock, MIN_BATCH_MS, || {
+            kv_generate(x, head, cached)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })?;
         let (times, slot) = if cached {
             (&mut self.times[0], &mut self.view.with_ms)
         } else {

@@ -7,7 +7,7 @@
 use super::model::{grouped, grouped_usize, trimmed};
 use super::state::{CostState, PatternKind};
 use super::time_it::ms;
-use super::timing::median;
+use super::timing::{mean_call_ms, median};
 use crate::charts::heatmap::ColorScale;
 use crate::charts::plots::{CurveChart, Series, SCALED};
 use crate::charts::position::MatrixImage;
@@ -253,17 +253,13 @@ impl crate::training::Job for PatternTiming {
         };
         self.units += 1;
         let scale = 1.0 / (D as f64).sqrt();
-        let t0 = (self.clock)();
-        let mut calls = 0u32;
-        let (t, scores) = loop {
-            let r = sparse_attention(&self.q, &self.k, &self.v, &p, scale)
-                .map_err(|e| e.to_string())?;
-            calls += 1;
-            let spent = (self.clock)() - t0;
-            if spent >= MIN_BATCH_MS || calls >= 1000 {
-                break (spent / f64::from(calls), r.scores_computed);
-            }
-        };
+        let (q, k, v) = (&self.q, &self.k, &self.v);
+        let mut scores = 0;
+        let t = mean_call_ms(self.clock, MIN_BATCH_MS, || {
+            let r = sparse_attention(q, k, v, &p, scale).map_err(|e| e.to_string())?;
+            scores = r.scores_computed;
+            Ok(())
+        })?;
         self.times.push(t);
         if self.times.len() >= PATTERN_REPS {
             let n = self.cfg.n as f64;
