@@ -8,6 +8,7 @@
 
 use crate::chapters::{chapter_of, resolve, Page, CHAPTERS};
 use crate::charts::ChartTheme;
+use crate::lessons::page::{AddToLesson, LessonPage};
 use crate::presenter::{go_to, use_presenter, PresenterBar};
 use crate::router::{Link, Router};
 use leptos::prelude::*;
@@ -80,6 +81,7 @@ pub fn App() -> impl IntoView {
                             "Present"
                         </button>
                     </Show>
+                    <Link href="/lesson" class="pref lesson-link">"Lesson"</Link>
                 </div>
                 <nav class="chapters-nav" aria-label="Chapters">
                     <ul>
@@ -99,12 +101,19 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 {move || match page.get() {
                     Page::Landing => view! { <Landing /> }.into_any(),
+                    Page::Lesson => view! { <LessonPage /> }.into_any(),
                     p => match chapter_of(p) {
                         Some(c) => (c.page)(),
                         None => view! { <NotFound /> }.into_any(),
                     },
                 }}
             </main>
+            // Always in reach, whichever section is on screen.
+            <Show when=move || chapter_of(page.get()).is_some()>
+                <div class="lesson-fab">
+                    <AddToLesson presenter=presenter />
+                </div>
+            </Show>
             <PresenterBar presenter=presenter title=chapter_title />
             <footer class="site-foot">
                 <p>"Every number on these pages is computed live in your browser by the Attention Lab engine."</p>
@@ -136,6 +145,13 @@ fn Landing() -> impl IntoView {
                     })
                     .collect_view()}
             </ol>
+            <h2>"For teachers"</h2>
+            <p>
+                "Press P on any chapter to present it one section per screen, with the controls still live; open the speaker view for your notes and the next slide on a second screen. "
+                "Collect the views you want to show into a "
+                <Link href="/lesson">"lesson"</Link>
+                ", share it as one link, or start from a ready one."
+            </p>
         </article>
     }
 }

@@ -3,7 +3,9 @@
 //! Layers point one way: `attention-core` (math) <- [`charts`] (drawing,
 //! generic over the plotters backend) <- [`canvas`] (the browser bridge) <-
 //! [`widgets`] <- [`chapters`] <- [`app`]. Pure helpers ([`text`], [`query`])
-//! hold the logic that is tested natively. See ARCHITECTURE.md.
+//! hold the logic that is tested natively. Beside the chapters, the app
+//! layer has [`presenter`] (presenter mode, the speaker view, embedding)
+//! and [`lessons`] (a teacher's list of views). See ARCHITECTURE.md.
 
 pub mod app;
 pub mod canvas;
@@ -12,6 +14,7 @@ pub mod charts;
 pub mod frames;
 #[cfg(test)]
 mod house_rules;
+pub mod lessons;
 pub mod models;
 pub mod panic;
 pub mod presenter;

@@ -127,6 +127,13 @@ impl Router {
         self.location.with(|l| l.path.clone())
     }
 
+    /// The current path and query, untracked; `None` once the page is gone
+    /// (for event handlers and channels).
+    pub fn peek(&self) -> Option<(String, Query)> {
+        self.location
+            .try_with_untracked(|l| (l.path.clone(), parse(&l.search)))
+    }
+
     /// Current query, parsed (tracked).
     pub fn query(&self) -> Query {
         self.location.with(|l| parse(&l.search))

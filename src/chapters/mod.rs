@@ -26,6 +26,9 @@ pub struct Chapter {
     pub summary: &'static str,
     /// Builds the chapter's page.
     pub page: fn() -> AnyView,
+    /// The speaker notes, one `## heading` block per slide
+    /// (`presenter::speaker::parse_notes`).
+    pub notes: &'static str,
 }
 
 /// Every chapter that works, in course order.
@@ -37,6 +40,7 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Bottleneck",
         summary: "Two translators we trained: one squeezes the sentence into a single vector, one may look back at every word. Watch the first fall apart on long sentences.",
         page: || view! { <bottleneck::BottleneckChapter /> }.into_any(),
+        notes: include_str!("bottleneck/notes.txt"),
     },
     Chapter {
         number: 2,
@@ -45,6 +49,7 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Alignment",
         summary: "See where a translator looks while it writes each word, compare it with the true word alignment, and watch that alignment emerge as a model trains in your browser.",
         page: || view! { <alignment::AlignmentChapter /> }.into_any(),
+        notes: include_str!("alignment/notes.txt"),
     },
     Chapter {
         number: 3,
@@ -53,6 +58,7 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Query, key, value",
         summary: "Type a sentence and follow it through Q, K, V, the scores, the scaling, the softmax and the weighted sum.",
         page: || view! { <qkv::QkvChapter /> }.into_any(),
+        notes: include_str!("qkv/notes.txt"),
     },
     Chapter {
         number: 4,
@@ -61,6 +67,7 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Why √d_k",
         summary: "Slide d_k up to 2048 and watch raw scores spread, the softmax saturate and its gradient vanish, and the scaling put it right.",
         page: || view! { <scaling::ScalingChapter /> }.into_any(),
+        notes: include_str!("scaling/notes.txt"),
     },
     Chapter {
         number: 5,
@@ -69,6 +76,7 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Self-attention",
         summary: "Ask a model we trained who “it” is, swap “tired” for “wide”, and watch every head of every layer change where it looks.",
         page: || view! { <self_attention::SelfAttentionChapter /> }.into_any(),
+        notes: include_str!("self_attention/notes.txt"),
     },
     Chapter {
         number: 6,
@@ -77,6 +85,7 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Cost of n × n",
         summary: "Count the scores of a real model as n grows, time attention on your own machine, and see how sparse, linear, tiled and ring attention get around the square.",
         page: || view! { <cost::CostChapter /> }.into_any(),
+        notes: include_str!("cost/notes.txt"),
     },
     Chapter {
         number: 7,
@@ -85,6 +94,7 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Multi-head",
         summary: "Take a trained model apart head by head: switch heads off, measure what each was worth, and prune it.",
         page: || view! { <multi_head::MultiHeadChapter /> }.into_any(),
+        notes: include_str!("multi_head/notes.txt"),
     },
     Chapter {
         number: 8,
@@ -93,6 +103,7 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Position",
         summary: "Shuffle a sentence with position off and on, turn RoPE's arrows, bend attention with ALiBi, and train five models to see which one reaches past its training length.",
         page: || view! { <position::PositionChapter /> }.into_any(),
+        notes: include_str!("position/notes.txt"),
     },
     Chapter {
         number: 9,
@@ -101,6 +112,7 @@ pub const CHAPTERS: &[Chapter] = &[
         nav: "Attention vs RNNs",
         summary: "Measure how far a gradient reaches back through an RNN, a GRU and attention, count what must run in sequence, and train all three on a task that needs a token from far back.",
         page: || view! { <rnn::RnnChapter /> }.into_any(),
+        notes: include_str!("rnn/notes.txt"),
     },
 ];
 
@@ -123,15 +135,24 @@ pub fn ChapterHead(slug: &'static str, children: Children) -> impl IntoView {
 pub enum Page {
     Landing,
     Chapter(&'static str),
+    /// The teacher's lesson (`/lesson`).
+    Lesson,
     NotFound,
 }
 
-/// The page for `path`: `/` is the landing page, `/{slug}` (optionally with a
-/// trailing slash) a registered chapter, anything else not found.
+/// The lesson page's path segment (no chapter may use it).
+pub const LESSON_SLUG: &str = "lesson";
+
+/// The page for `path`: `/` is the landing page, `/lesson` the lesson page,
+/// `/{slug}` (optionally with a trailing slash) a registered chapter,
+/// anything else not found.
 pub fn resolve(path: &str) -> Page {
     let trimmed = path.trim_matches('/');
     if trimmed.is_empty() {
         return Page::Landing;
+    }
+    if trimmed == LESSON_SLUG {
+        return Page::Lesson;
     }
     match find(trimmed) {
         Some(c) => Page::Chapter(c.slug),
@@ -163,6 +184,11 @@ mod tests {
         assert_eq!(resolve("/qkv"), Page::Chapter("qkv"));
         assert_eq!(resolve("/qkv/"), Page::Chapter("qkv"));
         assert_eq!(resolve("/nope"), Page::NotFound);
+        assert_eq!(resolve("/lesson/"), Page::Lesson);
+        assert!(
+            find(LESSON_SLUG).is_none(),
+            "no chapter takes the lesson's path"
+        );
         assert_eq!(resolve("/qkv/extra"), Page::NotFound);
         assert_eq!(resolve("/%3Cscript%3E"), Page::NotFound);
         assert!(chapter_of(resolve("/qkv")).is_some());

@@ -17,9 +17,15 @@
 //! `&controls=0` hides its controls for a read-only figure. The presenter
 //! bar offers the `<iframe>` code of the slide shown ([`embed_code`]).
 //!
+//! The speaker view ([`speaker`]) is a second window on the same view,
+//! with the next slide and the teacher's notes, kept in step with the
+//! projector.
+//!
 //! The decisions are plain functions ([`action_for`], [`target`],
 //! [`embed_code`]), tested natively; [`use_presenter`] wires them to the
 //! keyboard and paints the slides (an effect that only sets classes).
+
+pub mod speaker;
 
 use crate::chapters::{Chapter, CHAPTERS};
 use crate::query::{build, FlagParam, IntParam, Notes, Query};
@@ -35,6 +41,81 @@ pub const PRESENT: IntParam = IntParam::new("present", "slide", 1, 999, 1);
 pub const EMBED: IntParam = IntParam::new("embed", "embedded section", 1, 999, 1);
 /// `0`: an embedded section without its controls.
 pub const CONTROLS: FlagParam = FlagParam::new("controls", "controls", true);
+
+/// The lesson played (its link code, [`crate::lessons::encode`]).
+pub const LESSON: &str = "lesson";
+/// The view of the lesson played, 1-based.
+pub const LESSON_VIEW: IntParam = IntParam::new("lv", "lesson view", 1, 999, 1);
+
+/// The app-level parameters every chapter edit keeps.
+const APP_KEYS: [&str; 6] = [
+    PRESENT.key,
+    EMBED.key,
+    CONTROLS.key,
+    speaker::SPEAKER.key,
+    LESSON,
+    LESSON_VIEW.key,
+];
+
+/// Whether `key` is one of the app's parameters, not a chapter's.
+pub fn is_app_key(key: &str) -> bool {
+    APP_KEYS.contains(&key)
+}
+
+/// A lesson being played in presenter mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Playing {
+    /// The lesson's link code.
+    pub code: String,
+    pub lesson: crate::lessons::Lesson,
+    /// The view shown, 0-based.
+    pub view: usize,
+}
+
+impl Playing {
+    /// The lesson played in a query, if any (only while presenting; a
+    /// lesson without views plays nothing).
+    pub fn of(q: &Query) -> Option<Playing> {
+        slide_of(q)?;
+        let code = q.get(LESSON)?;
+        let lesson = crate::lessons::decode(code).lesson;
+        let last = lesson.views.len().checked_sub(1)?;
+        let view = slide_param(q, LESSON_VIEW).unwrap_or(0).min(last);
+        Some(Playing {
+            code: code.clone(),
+            lesson,
+            view,
+        })
+    }
+
+    /// The URL of view `i` (0-based), keeping the speaker flag of `q`.
+    pub fn url_of(&self, i: usize, q: &Query) -> Option<String> {
+        let v = self.lesson.views.get(i)?;
+        let mut extra = vec![(LESSON, self.code.clone()), LESSON_VIEW.pair(i + 1)];
+        if let Some(s) = q.get(speaker::SPEAKER.key) {
+            extra.push((speaker::SPEAKER.key, s.clone()));
+        }
+        Some(v.url(&extra))
+    }
+
+    /// The lesson's own page.
+    pub fn page_url(&self) -> String {
+        format!("/lesson?{}", build(&[(LESSON, self.code.clone())]))
+    }
+}
+
+/// The view a paging action leads to in a lesson of `len` views, from
+/// view `view` (`None`: nowhere, or not a paging action).
+pub fn lesson_target(action: Action, view: usize, len: usize) -> Option<usize> {
+    let last = len.checked_sub(1)?;
+    match action {
+        Action::Next => (view < last).then_some(view + 1),
+        Action::Prev => view.checked_sub(1),
+        Action::First => Some(0),
+        Action::Last => Some(last),
+        Action::Enter | Action::Exit | Action::Blank => None,
+    }
+}
 
 /// The 0-based slide of `param` in a query, `None` when absent. A value
 /// that is not a number starts at the first slide; one past the end is
@@ -100,7 +181,7 @@ pub fn embed_code(
 ) -> String {
     let mut pairs: Vec<(&str, String)> = q
         .iter()
-        .filter(|(k, _)| ![PRESENT.key, EMBED.key, CONTROLS.key].contains(&k.as_str()))
+        .filter(|(k, _)| !APP_KEYS.contains(&k.as_str()))
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
     pairs.push(EMBED.pair(slide + 1));
@@ -127,9 +208,9 @@ pub fn shown_slide(slide: usize, count: usize) -> usize {
 }
 
 /// The app-level part of a query that chapter edits must keep
-/// (`present`, `embed`, `controls`), if any.
+/// (`present`, `embed`, `controls`, `speaker`), if any.
 pub fn carried(q: &Query) -> Option<String> {
-    let kept: Vec<(&str, String)> = [PRESENT.key, EMBED.key, CONTROLS.key]
+    let kept: Vec<(&str, String)> = APP_KEYS
         .iter()
         .filter_map(|k| q.get(*k).map(|v| (*k, v.clone())))
         .collect();
@@ -240,20 +321,63 @@ pub fn go_to(router: Router, slide: Option<usize>) {
     router.navigate(&url, true);
 }
 
+/// Slide `present` (1-based) of chapter `slug`, keeping the speaker flag
+/// of `q`.
+pub fn chapter_url(slug: &str, present: usize, q: &Query) -> String {
+    let mut pairs = vec![PRESENT.pair(present)];
+    if let Some(v) = q.get(speaker::SPEAKER.key) {
+        pairs.push((speaker::SPEAKER.key, v.clone()));
+    }
+    format!("/{slug}?{}", build(&pairs))
+}
+
 /// Presenter mode's state for the shell.
 #[derive(Clone, Copy)]
 pub struct Presenter {
     /// The 0-based slide asked for, `None` when not presenting.
     pub slide: Memo<Option<usize>>,
     pub mode: Memo<Mode>,
-    /// Slides on the page (counted when they are painted).
-    pub count: RwSignal<usize>,
+    /// This window is the speaker view.
+    pub speaker: Memo<bool>,
+    /// The lesson played, if any.
+    pub playing: Memo<Option<Playing>>,
+    /// The headings of the page's slides (read when they are painted).
+    pub headings: RwSignal<Vec<String>>,
+    /// The projector is blanked.
     pub blank: RwSignal<bool>,
+    /// The time now (ms), ticking while presenting, for the speaker's clock.
+    pub now: RwSignal<f64>,
+    channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
 }
 
 impl Presenter {
     pub fn presenting(&self) -> bool {
         self.slide.get().is_some()
+    }
+
+    /// Slides on the page.
+    pub fn count(&self) -> usize {
+        self.headings.with(Vec::len)
+    }
+
+    /// The slide shown (0-based), clamped to the page's slides.
+    pub fn shown(&self) -> Option<usize> {
+        let n = self.count();
+        self.slide.get().map(|s| shown_slide(s, n))
+    }
+
+    /// Blanks the projector (or shows it again), in both windows.
+    pub fn set_blank(&self, on: bool) {
+        self.blank.set(on);
+        self.post(&speaker::Message::Blank(on));
+    }
+
+    fn post(&self, m: &speaker::Message) {
+        self.channel.with_value(|c| {
+            if let Some(c) = c {
+                let _ = c.post_message(&wasm_bindgen::JsValue::from_str(&m.encode()));
+            }
+        });
     }
 }
 
@@ -291,20 +415,56 @@ fn slides() -> Vec<web_sys::Element> {
         .collect()
 }
 
+/// The slide at the top of the window (0-based) and its heading: the last
+/// one whose top is above a quarter of the window's height.
+pub fn slide_in_view() -> Option<(usize, String)> {
+    let h = web_sys::window()?.inner_height().ok()?.as_f64()?;
+    let all = slides();
+    let i = all
+        .iter()
+        .rposition(|el| el.get_bounding_client_rect().top() <= h / 4.0)
+        .unwrap_or(0);
+    Some((i, heading_of(all.get(i)?)))
+}
+
+/// A slide's heading (its first `h1`/`h2`, else its label).
+fn heading_of(el: &web_sys::Element) -> String {
+    el.query_selector("h1, h2")
+        .ok()
+        .flatten()
+        .and_then(|h| h.text_content())
+        .or_else(|| el.get_attribute("aria-label"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
 /// Shows the slide of `mode` (all of the page for [`Mode::Page`]); for an
-/// embed, everything around the slide is hidden too. Returns how many
-/// slides there are.
-fn paint_slides(mode: Mode) -> usize {
+/// embed, everything around the slide is hidden too; in the speaker view
+/// the next slide is shown as a preview. Returns the slides' headings.
+fn paint_slides(mode: Mode, speaker: bool) -> Vec<String> {
     use wasm_bindgen::JsCast;
     let all = slides();
     let shown = mode.slide().map(|s| shown_slide(s, all.len()));
+    let next = shown
+        .map(|s| s + 1)
+        .filter(|_| speaker && matches!(mode, Mode::Present(_)));
     for (i, el) in all.iter().enumerate() {
-        let _ = el
-            .class_list()
-            .toggle_with_force("slide-current", shown == Some(i));
+        let classes = el.class_list();
+        let _ = classes.toggle_with_force("slide-current", shown == Some(i));
+        let is_next = next == Some(i);
+        let _ = classes.toggle_with_force("slide-next", is_next);
+        // The preview is a picture of the next slide, not a second set of
+        // controls.
+        let _ = if is_next {
+            el.set_attribute("inert", "")
+        } else {
+            el.remove_attribute("inert")
+        };
     }
+    let headings = all.iter().map(heading_of).collect();
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return all.len();
+        return headings;
     };
     if let Ok(old) = doc.query_selector_all(".embed-hidden") {
         for el in (0..old.length())
@@ -334,39 +494,151 @@ fn paint_slides(mode: Mode) -> usize {
     }
     if let Some(root) = doc.document_element() {
         let classes = root.class_list();
-        let _ = classes.toggle_with_force("presenting", matches!(mode, Mode::Present(_)));
+        let presenting = matches!(mode, Mode::Present(_));
+        let _ = classes.toggle_with_force("presenting", presenting);
+        let _ = classes.toggle_with_force("speaker", presenting && speaker);
         let _ = classes.toggle_with_force("embedded", matches!(mode, Mode::Embed(..)));
         let _ = classes.toggle_with_force("no-controls", matches!(mode, Mode::Embed(_, false)));
     }
-    all.len()
+    headings
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Opens the channel to the other window: a view it posts is shown here
+/// (while presenting), and so is its blanking. Returns the channel and
+/// the last view that came from it (so it is not posted back).
+fn listen(
+    router: Router,
+    blank: RwSignal<bool>,
+    incoming: StoredValue<Option<String>, LocalStorage>,
+) -> Option<web_sys::BroadcastChannel> {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let channel = web_sys::BroadcastChannel::new(speaker::CHANNEL).ok()?;
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            let Some(m) = ev
+                .data()
+                .as_string()
+                .and_then(|d| speaker::Message::decode(&d))
+            else {
+                return;
+            };
+            let Some((path, q)) = router.peek() else {
+                return;
+            };
+            let is_speaker = speaker::SPEAKER.read(&mut Notes::default(), &q);
+            // Only a window that presents follows the other one.
+            if slide_of(&q).is_none() && !is_speaker {
+                return;
+            }
+            match m {
+                speaker::Message::Blank(on) => {
+                    blank.try_set(on);
+                }
+                speaker::Message::Go(url) => {
+                    if speaker::shared_url(&path, &q) != url {
+                        incoming.try_set_value(Some(url.clone()));
+                        router.navigate(&speaker::local_url(&url, is_speaker), true);
+                    }
+                }
+            }
+        });
+    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The channel lives as long as the page.
+    on_message.forget();
+    Some(channel)
+}
+
+/// Does what `action` asks: enter or leave presenter mode, blank, or page
+/// (through the lesson played, else through the slides and chapters).
+pub fn turn(router: Router, p: Presenter, action: Action) {
+    let Some((path, q)) = router.peek() else {
+        return;
+    };
+    let now = slide_of(&q);
+    let playing = Playing::of(&q);
+    match action {
+        Action::Enter => go_to(router, Some(0)),
+        // Leaving a lesson goes back to the lesson's page.
+        Action::Exit => match playing {
+            Some(l) => router.navigate(&l.page_url(), false),
+            None => go_to(router, None),
+        },
+        Action::Blank => p.set_blank(!p.blank.get_untracked()),
+        paging => {
+            if p.blank.get_untracked() {
+                p.set_blank(false);
+            }
+            if let Some(l) = playing {
+                if let Some(url) = lesson_target(paging, l.view, l.lesson.views.len())
+                    .and_then(|i| l.url_of(i, &q))
+                {
+                    router.navigate(&url, false);
+                }
+                return;
+            }
+            let n = paint_slides(Mode::Present(now.unwrap_or(0)), false).len();
+            match target(paging, path.trim_matches('/'), now.unwrap_or(0), n) {
+                Some(Target::Slide(s)) => go_to(router, Some(s)),
+                Some(Target::NextChapter(next)) => {
+                    router.navigate(&chapter_url(next, 1, &q), false);
+                }
+                Some(Target::PrevChapter(prev)) => {
+                    router.navigate(&chapter_url(prev, PRESENT.max as usize, &q), false);
+                }
+                Some(Target::Stay) | None => {}
+            }
+        }
+    }
 }
 
 /// Wires presenter mode: the keys, and the slides painted whenever the
 /// slide or the page changes (and once more on the next frames, when a
-/// chapter's later parts have rendered).
+/// chapter's later parts have rendered); the speaker view's channel.
 pub fn use_presenter(router: Router) -> Presenter {
     let mode = Memo::new(move |_| Mode::of(&router.query()));
     let slide = Memo::new(move |_| match mode.get() {
         Mode::Present(s) => Some(s),
         _ => None,
     });
-    let count = RwSignal::new(0);
+    let is_speaker =
+        Memo::new(move |_| speaker::SPEAKER.read(&mut Notes::default(), &router.query()));
+    let playing = Memo::new(move |_| Playing::of(&router.query()));
+    // The speaker sees the next slide, unless a lesson decides what is next.
+    let preview = Memo::new(move |_| is_speaker.get() && playing.with(Option::is_none));
+    let headings = RwSignal::new(Vec::<String>::new());
     let blank = RwSignal::new(false);
+    let incoming = StoredValue::new_local(None::<String>);
     let p = Presenter {
         slide,
         mode,
-        count,
+        speaker: is_speaker,
+        playing,
+        headings,
         blank,
+        now: RwSignal::new(now_ms()),
+        channel: StoredValue::new_local(listen(router, blank, incoming)),
     };
     // While presenting, the slides are painted a few times a second:
     // sections render late (models loading, `Show`s) and a chapter change
     // brings new ones.
     let active = RwSignal::new(false);
-    // The effect only paints (classes on the slides), counts what it
-    // painted, and starts or stops the repaint loop.
+    let repaint = move |m: Mode, speaker: bool| {
+        let h = paint_slides(m, speaker);
+        if headings.with_untracked(|old| *old != h) {
+            headings.set(h);
+        }
+    };
+    // The effect only paints (classes on the slides), reads the headings
+    // it painted, and starts or stops the repaint loop.
     Effect::new(move |_| {
-        let (m, s, _path) = (mode.get(), slide.get(), router.path());
-        count.set(paint_slides(m));
+        let (m, s, sp, _path) = (mode.get(), slide.get(), preview.get(), router.path());
+        repaint(m, sp);
         if s.is_some() {
             // A new slide starts at its top.
             if let Some(w) = web_sys::window() {
@@ -379,15 +651,25 @@ pub fn use_presenter(router: Router) -> Presenter {
         } else if !active.get_untracked() {
             active.set(true);
             crate::frames::every(active, REPAINT_MS, move || {
-                let n = paint_slides(mode.try_get_untracked()?);
-                if count.try_get_untracked()? != n {
-                    count.try_set(n);
-                }
+                repaint(mode.try_get_untracked()?, preview.try_get_untracked()?);
+                p.now.try_set(now_ms());
                 Some(())
             });
         }
     });
-    let go = move |slide: Option<usize>| go_to(router, slide);
+    // A view changed here goes to the other window, unless it came from
+    // there; so does leaving presenter mode.
+    Effect::new(move |was_presenting: Option<bool>| {
+        let url = speaker::shared_url(&router.path(), &router.query());
+        let presenting = slide.get().is_some();
+        let echo = incoming.with_value(|i| i.as_deref() == Some(url.as_str()));
+        if echo {
+            incoming.set_value(None);
+        } else if presenting || was_presenting == Some(true) {
+            p.post(&speaker::Message::Go(url));
+        }
+        presenting
+    });
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
@@ -403,30 +685,27 @@ pub fn use_presenter(router: Router) -> Presenter {
             return;
         };
         ev.prevent_default();
-        let path = router.path();
-        let slug = path.trim_matches('/');
-        match action {
-            Action::Enter => go(Some(0)),
-            Action::Exit => go(None),
-            Action::Blank => blank.update(|b| *b = !*b),
-            paging => {
-                blank.set(false);
-                let n = paint_slides(Mode::Present(now.unwrap_or(0)));
-                match target(paging, slug, now.unwrap_or(0), n) {
-                    Some(Target::Slide(s)) => go(Some(s)),
-                    Some(Target::NextChapter(next)) => {
-                        router.navigate(&format!("/{next}?present=1"), false);
-                    }
-                    Some(Target::PrevChapter(prev)) => {
-                        router.navigate(&format!("/{prev}?present={}", PRESENT.max), false);
-                    }
-                    Some(Target::Stay) | None => {}
-                }
-            }
-        }
+        turn(router, p, action);
     });
     on_cleanup(move || handle.remove());
     p
+}
+
+/// Opens the speaker view of the current view in a second window; `false`
+/// when the browser blocked it.
+fn open_speaker_window(router: Router) -> bool {
+    let url = speaker::local_url(&speaker::shared_url(&router.path(), &router.query()), true);
+    web_sys::window()
+        .and_then(|w| {
+            w.open_with_url_and_target_and_features(
+                &url,
+                "attention-lab-speaker",
+                "popup,width=1280,height=800",
+            )
+            .ok()
+            .flatten()
+        })
+        .is_some()
 }
 
 /// The bar at the bottom of a presented chapter: where we are, and buttons
@@ -434,34 +713,37 @@ pub fn use_presenter(router: Router) -> Presenter {
 #[component]
 pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoView {
     let router = Router::get();
-    let go = move |slide: Option<usize>| go_to(router, slide);
     let position = move || {
-        let n = presenter.count.get();
+        if let Some(l) = presenter.playing.get() {
+            let n = l.lesson.views.len();
+            let title = l
+                .lesson
+                .views
+                .get(l.view)
+                .map_or("", |v| v.title.as_str())
+                .to_string();
+            return format!("{} · view {} of {n}: {title}", l.lesson.title, l.view + 1);
+        }
+        let n = presenter.count();
         presenter
-            .slide
-            .get()
-            .map(|s| format!("{} · slide {} of {n}", title.get(), shown_slide(s, n) + 1))
+            .shown()
+            .map(|s| format!("{} · slide {} of {n}", title.get(), s + 1))
             .unwrap_or_default()
     };
-    let step = move |d: isize| {
-        let n = presenter.count.get_untracked();
-        let s = shown_slide(presenter.slide.get_untracked().unwrap_or(0), n);
-        go(Some(s.saturating_add_signed(d).min(n.saturating_sub(1))));
-    };
+    let step = move |action: Action| turn(router, presenter, action);
     let embed_open = RwSignal::new(false);
     let with_controls = RwSignal::new(true);
     let copied = RwSignal::new("Copy");
+    let blocked = RwSignal::new(false);
     let code = move || {
         let origin = web_sys::window()
             .and_then(|w| w.location().origin().ok())
             .unwrap_or_default();
-        let n = presenter.count.get();
-        let s = shown_slide(presenter.slide.get().unwrap_or(0), n);
         embed_code(
             &origin,
             &router.path(),
             &router.query(),
-            s,
+            presenter.shown().unwrap_or(0),
             with_controls.get(),
             &title.get(),
         )
@@ -472,17 +754,40 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
             copied.set("Copied");
         }
     };
+    let speaker = move || presenter.speaker.get();
     view! {
         <Show when=move || presenter.presenting()>
             <div class="present-bar" role="navigation" aria-label="Presentation">
-                <button data-testid="present-prev" on:click=move |_| step(-1)>"◀ Back"</button>
+                <button data-testid="present-prev" on:click=move |_| step(Action::Prev)>"◀ Back"</button>
                 <span class="present-where" data-testid="present-where" aria-live="polite">{position}</span>
-                <button data-testid="present-next" on:click=move |_| step(1)>"Next ▶"</button>
+                <button data-testid="present-next" on:click=move |_| step(Action::Next)>"Next ▶"</button>
+                <Show
+                    when=speaker
+                    fallback=move || {
+                        view! {
+                            <button data-testid="present-speaker" title="Open a second window with the next slide and your notes" on:click=move |_| blocked.set(!open_speaker_window(router))>
+                                "Speaker view"
+                            </button>
+                        }
+                    }
+                >
+                    <button data-testid="present-blank" aria-pressed=move || presenter.blank.get().to_string() on:click=move |_| presenter.set_blank(!presenter.blank.get_untracked())>
+                        "Blank the projector (B)"
+                    </button>
+                </Show>
+                <Show when=move || presenter.playing.with(Option::is_none)>
+                    <crate::lessons::page::AddToLesson presenter=presenter />
+                </Show>
                 <button data-testid="present-embed" aria-expanded=move || embed_open.get().to_string() on:click=move |_| embed_open.update(|o| *o = !*o)>
                     "Embed…"
                 </button>
-                <button data-testid="present-exit" on:click=move |_| go(None)>"Leave (Esc)"</button>
+                <button data-testid="present-exit" on:click=move |_| step(Action::Exit)>"Leave (Esc)"</button>
             </div>
+            <Show when=move || blocked.get()>
+                <p class="present-blocked" role="alert">
+                    "The browser blocked the second window. Allow pop-ups for this site, then press Speaker view again."
+                </p>
+            </Show>
             <Show when=move || embed_open.get()>
                 <div class="embed-panel" role="dialog" aria-label="Embed this section">
                     <p>"Paste this into a course page, a blog or a slide deck: it shows this section alone, live, with its current settings."</p>
@@ -494,8 +799,12 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
                     <button data-testid="embed-copy" on:click=copy>{move || copied.get()}</button>
                 </div>
             </Show>
-            <Show when=move || presenter.blank.get()>
-                <div class="blank-screen" data-testid="blank" on:click=move |_| presenter.blank.set(false)></div>
+            // The speaker's own screen is never blanked; its panel says so.
+            <Show when=move || presenter.blank.get() && !speaker()>
+                <div class="blank-screen" data-testid="blank" on:click=move |_| presenter.set_blank(false)></div>
+            </Show>
+            <Show when=speaker>
+                <speaker::SpeakerPanel presenter=presenter />
             </Show>
         </Show>
     }
