@@ -9,7 +9,7 @@
 use crate::chapters::{chapter_of, resolve, Page, CHAPTERS};
 use crate::charts::ChartTheme;
 use crate::lessons::page::{AddToLesson, LessonPage};
-use crate::presenter::{go_to, use_presenter, PresenterBar};
+use crate::presenter::{go_to, present_zoom, use_presenter, PresenterBar, PRESENT_BASE_PX};
 use crate::router::{Link, Router};
 use leptos::prelude::*;
 
@@ -30,6 +30,17 @@ fn prefers_dark() -> bool {
         .is_some_and(|m| m.matches())
 }
 
+/// The window's inner size in CSS pixels.
+fn inner_size() -> (f64, f64) {
+    let Some(w) = web_sys::window() else {
+        return (0.0, 0.0);
+    };
+    let px = |v: Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>| {
+        v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0)
+    };
+    (px(w.inner_width()), px(w.inner_height()))
+}
+
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
@@ -37,11 +48,23 @@ pub fn App() -> impl IntoView {
     let large = RwSignal::new(stored(LARGE_KEY).is_some_and(|v| v == "1"));
     let router = Router::provide();
     let presenter = use_presenter(router);
-    // Presenting is always in large type.
+    // Presenting is always in large type, larger still on a big screen.
     let big = Memo::new(move |_| large.get() || presenter.presenting());
-    let chart_theme = Memo::new(move |_| ChartTheme::new(dark.get(), big.get()));
+    let dpr = crate::canvas::use_device_pixel_ratio();
+    let window_size = RwSignal::new(inner_size());
+    let resize = window_event_listener(leptos::ev::resize, move |_| window_size.set(inner_size()));
+    on_cleanup(move || resize.remove());
+    let zoom = Memo::new(move |_| {
+        let _ = dpr.get();
+        if presenter.presenting() {
+            let (w, h) = window_size.get();
+            present_zoom(w, h)
+        } else {
+            1.0
+        }
+    });
+    let chart_theme = Memo::new(move |_| ChartTheme::new(dark.get(), big.get()).zoomed(zoom.get()));
     provide_context(chart_theme);
-    crate::canvas::use_device_pixel_ratio();
     let page = Memo::new(move |_| resolve(&router.path()));
     let chapter_title = Signal::derive(move || {
         chapter_of(page.get()).map_or(String::new(), |c| format!("{} · {}", c.number, c.title))
@@ -58,6 +81,14 @@ pub fn App() -> impl IntoView {
             let classes = root.class_list();
             let _ = classes.toggle_with_force("dark", d);
             let _ = classes.toggle_with_force("large", l);
+        }
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+        {
+            let base = format!("{:.1}px", PRESENT_BASE_PX * zoom.get());
+            let _ = root.style().set_property("--present-base", &base);
         }
         if let Some(s) = storage() {
             let _ = s.set_item(THEME_KEY, if d { "dark" } else { "light" });

@@ -141,6 +141,15 @@ impl ChartTheme {
         }
     }
 
+    /// The same theme with its type (and so its charts, which are sized
+    /// from the type) `k` times larger: a presented slide on a big screen.
+    pub fn zoomed(mut self, k: f64) -> Self {
+        if k.is_finite() {
+            self.font_px *= k.clamp(0.5, 3.0);
+        }
+        self
+    }
+
     /// Theme for the light or dark page, normal or large type.
     pub fn new(dark: bool, large: bool) -> Self {
         let font_px = if large { 18.0 } else { 13.0 };

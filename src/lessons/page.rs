@@ -383,7 +383,7 @@ pub fn LessonPage() -> impl IntoView {
                 <button on:click=copy>{move || if copied.get() { "Copied" } else { "Copy link" }}</button>
             </div>
             <h2>"Ready lessons"</h2>
-            <p>"Written for a class of about fifteen minutes each. Play one as it is, or make it yours and change it."</p>
+            <p>"Play one as it is, or make it yours and change it."</p>
             <ul class="ready-lessons">
                 {READY
                     .iter()

@@ -39,6 +39,8 @@ const REPAINT_MS: f64 = 300.0;
 pub const PRESENT: IntParam = IntParam::new("present", "slide", 1, 999, 1);
 /// The one section shown in an iframe, 1-based.
 pub const EMBED: IntParam = IntParam::new("embed", "embedded section", 1, 999, 1);
+/// One figure (chart or matrix) of the embedded section alone, 1-based.
+pub const FIGURE: IntParam = IntParam::new("figure", "embedded figure", 1, 99, 1);
 /// `0`: an embedded section without its controls.
 pub const CONTROLS: FlagParam = FlagParam::new("controls", "controls", true);
 
@@ -48,9 +50,10 @@ pub const LESSON: &str = "lesson";
 pub const LESSON_VIEW: IntParam = IntParam::new("lv", "lesson view", 1, 999, 1);
 
 /// The app-level parameters every chapter edit keeps.
-const APP_KEYS: [&str; 6] = [
+const APP_KEYS: [&str; 7] = [
     PRESENT.key,
     EMBED.key,
+    FIGURE.key,
     CONTROLS.key,
     speaker::SPEAKER.key,
     LESSON,
@@ -146,15 +149,20 @@ pub enum Mode {
     Page,
     /// Presenting slide `n` (0-based).
     Present(usize),
-    /// Section `n` alone, with or without its controls.
-    Embed(usize, bool),
+    /// Section `n` alone, with or without its controls; or only its
+    /// figure `f` (0-based).
+    Embed(usize, bool, Option<usize>),
 }
 
 impl Mode {
     /// The mode of a query (embedding wins over presenting).
     pub fn of(q: &Query) -> Mode {
         match (embed_of(q), slide_of(q)) {
-            (Some(e), _) => Mode::Embed(e, CONTROLS.read(&mut Notes::default(), q)),
+            (Some(e), _) => Mode::Embed(
+                e,
+                CONTROLS.read(&mut Notes::default(), q),
+                slide_param(q, FIGURE),
+            ),
             (None, Some(s)) => Mode::Present(s),
             (None, None) => Mode::Page,
         }
@@ -163,28 +171,38 @@ impl Mode {
     fn slide(self) -> Option<usize> {
         match self {
             Mode::Page => None,
-            Mode::Present(s) | Mode::Embed(s, _) => Some(s),
+            Mode::Present(s) | Mode::Embed(s, _, _) => Some(s),
         }
     }
 }
 
-/// The `<iframe>` that embeds slide `slide` (0-based) of the page at
-/// `origin` + `path` with its state `q` (without presenter mode), with or
-/// without its controls; `title` names it for screen readers.
-pub fn embed_code(
-    origin: &str,
-    path: &str,
-    q: &Query,
-    slide: usize,
-    controls: bool,
-    title: &str,
-) -> String {
+/// What an `<iframe>` shows: a slide (0-based), or one of its figures
+/// (0-based), with or without the controls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Embedded {
+    pub slide: usize,
+    pub figure: Option<usize>,
+    pub controls: bool,
+}
+
+/// The `<iframe>` that embeds `what` of the page at `origin` + `path` with
+/// its state `q` (without presenter mode); `title` names it for screen
+/// readers.
+pub fn embed_code(origin: &str, path: &str, q: &Query, what: Embedded, title: &str) -> String {
+    let Embedded {
+        slide,
+        figure,
+        controls,
+    } = what;
     let mut pairs: Vec<(&str, String)> = q
         .iter()
         .filter(|(k, _)| !APP_KEYS.contains(&k.as_str()))
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
     pairs.push(EMBED.pair(slide + 1));
+    if let Some(f) = figure {
+        pairs.push(FIGURE.pair(f + 1));
+    }
     if !controls {
         pairs.push(CONTROLS.pair(false));
     }
@@ -200,6 +218,22 @@ pub fn embed_code(
         attr(&build(&pairs)),
         attr(title)
     )
+}
+
+/// The large type's base size (CSS px) that presenting starts from.
+pub const PRESENT_BASE_PX: f64 = 22.0;
+
+/// How much larger than large type a presented slide is on a window of
+/// `w` x `h` CSS pixels, so that it fills a projector: type about 1/64 of
+/// the width and at most 1/38 of the height (16:9 and 4:3 alike), never
+/// smaller than large type, at most 1.6 times it.
+pub fn present_zoom(w: f64, h: f64) -> f64 {
+    let base = (w / 64.0).min(h / 38.0);
+    if w.is_finite() && h.is_finite() && base > 0.0 {
+        (base / PRESENT_BASE_PX).clamp(1.0, 1.6)
+    } else {
+        1.0
+    }
 }
 
 /// The slide actually shown out of `count`.
@@ -427,6 +461,41 @@ pub fn slide_in_view() -> Option<(usize, String)> {
     Some((i, heading_of(all.get(i)?)))
 }
 
+/// The figures (charts and matrices) of a slide, in document order.
+fn figures_of(slide: &web_sys::Element) -> Vec<web_sys::Element> {
+    use wasm_bindgen::JsCast;
+    let Ok(list) = slide.query_selector_all("figure.chart, figure.heatmap") else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
+        .collect()
+}
+
+/// What each figure of slide `slide` (0-based) shows: its canvas's label.
+fn figure_labels(slide: usize) -> Vec<String> {
+    slides()
+        .get(slide)
+        .map(|s| {
+            figures_of(s)
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let label = f
+                        .query_selector("canvas")
+                        .ok()
+                        .flatten()
+                        .and_then(|c| c.get_attribute("aria-label"))
+                        .unwrap_or_default();
+                    let short: String = label.chars().take(70).collect();
+                    format!("Figure {}: {short}", i + 1)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A slide's heading (its first `h1`/`h2`, else its label).
 fn heading_of(el: &web_sys::Element) -> String {
     el.query_selector("h1, h2")
@@ -474,10 +543,14 @@ fn paint_slides(mode: Mode, speaker: bool) -> Vec<String> {
             let _ = el.class_list().remove_1("embed-hidden");
         }
     }
-    if let (Mode::Embed(..), Some(current)) = (mode, shown.and_then(|i| all.get(i))) {
-        // Hide the siblings of the slide and of each of its ancestors up
-        // to <main>, but for the chapter's shared controls.
-        let mut el = current.clone();
+    if let (Mode::Embed(_, _, figure), Some(slide)) = (mode, shown.and_then(|i| all.get(i))) {
+        // Hide the siblings of the slide (or of its one figure) and of
+        // each of their ancestors up to <main>, but for the chapter's
+        // shared controls.
+        let current = figure
+            .and_then(|f| figures_of(slide).into_iter().nth(f))
+            .unwrap_or_else(|| slide.clone());
+        let mut el = current;
         while let Some(parent) = el.parent_element() {
             let children = parent.children();
             for c in (0..children.length()).filter_map(|i| children.item(i)) {
@@ -498,7 +571,7 @@ fn paint_slides(mode: Mode, speaker: bool) -> Vec<String> {
         let _ = classes.toggle_with_force("presenting", presenting);
         let _ = classes.toggle_with_force("speaker", presenting && speaker);
         let _ = classes.toggle_with_force("embedded", matches!(mode, Mode::Embed(..)));
-        let _ = classes.toggle_with_force("no-controls", matches!(mode, Mode::Embed(_, false)));
+        let _ = classes.toggle_with_force("no-controls", matches!(mode, Mode::Embed(_, false, _)));
     }
     headings
 }
@@ -722,12 +795,15 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
                 .get(l.view)
                 .map_or("", |v| v.title.as_str())
                 .to_string();
-            return format!("{} · view {} of {n}: {title}", l.lesson.title, l.view + 1);
+            return (
+                l.lesson.title.clone(),
+                format!("\u{a0}· view {} of {n}: {title}", l.view + 1),
+            );
         }
         let n = presenter.count();
         presenter
             .shown()
-            .map(|s| format!("{} · slide {} of {n}", title.get(), s + 1))
+            .map(|s| (title.get(), format!("\u{a0}· slide {} of {n}", s + 1)))
             .unwrap_or_default()
     };
     let step = move |action: Action| turn(router, presenter, action);
@@ -735,18 +811,27 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
     let with_controls = RwSignal::new(true);
     let copied = RwSignal::new("Copy");
     let blocked = RwSignal::new(false);
+    // The slide's figures, read from the page when the panel opens (and
+    // again when the slide or its parts change).
+    let figures = Memo::new(move |_| {
+        if !embed_open.get() {
+            return Vec::new();
+        }
+        presenter.headings.track();
+        presenter.shown().map(figure_labels).unwrap_or_default()
+    });
+    let picked = RwSignal::new(None::<usize>);
+    let figure = move || picked.get().filter(|f| *f < figures.with(Vec::len));
     let code = move || {
         let origin = web_sys::window()
             .and_then(|w| w.location().origin().ok())
             .unwrap_or_default();
-        embed_code(
-            &origin,
-            &router.path(),
-            &router.query(),
-            presenter.shown().unwrap_or(0),
-            with_controls.get(),
-            &title.get(),
-        )
+        let what = Embedded {
+            slide: presenter.shown().unwrap_or(0),
+            figure: figure(),
+            controls: with_controls.get(),
+        };
+        embed_code(&origin, &router.path(), &router.query(), what, &title.get())
     };
     let copy = move |_| {
         if let Some(c) = web_sys::window().map(|w| w.navigator().clipboard()) {
@@ -759,7 +844,11 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
         <Show when=move || presenter.presenting()>
             <div class="present-bar" role="navigation" aria-label="Presentation">
                 <button data-testid="present-prev" on:click=move |_| step(Action::Prev)>"◀ Back"</button>
-                <span class="present-where" data-testid="present-where" aria-live="polite">{position}</span>
+                <span class="present-where" data-testid="present-where" aria-live="polite">
+                    // The name gives way on a narrow screen; where we are does not.
+                    <span class="where-name">{move || position().0}</span>
+                    <span class="where-place">{move || position().1}</span>
+                </span>
                 <button data-testid="present-next" on:click=move |_| step(Action::Next)>"Next ▶"</button>
                 <Show
                     when=speaker
@@ -772,7 +861,7 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
                     }
                 >
                     <button data-testid="present-blank" aria-pressed=move || presenter.blank.get().to_string() on:click=move |_| presenter.set_blank(!presenter.blank.get_untracked())>
-                        "Blank the projector (B)"
+                        "Blank (B)"
                     </button>
                 </Show>
                 <Show when=move || presenter.playing.with(Option::is_none)>
@@ -781,7 +870,7 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
                 <button data-testid="present-embed" aria-expanded=move || embed_open.get().to_string() on:click=move |_| embed_open.update(|o| *o = !*o)>
                     "Embed…"
                 </button>
-                <button data-testid="present-exit" on:click=move |_| step(Action::Exit)>"Leave (Esc)"</button>
+                <button data-testid="present-exit" on:click=move |_| step(Action::Exit) title="Leave presenter mode (Esc)">"Leave"</button>
             </div>
             <Show when=move || blocked.get()>
                 <p class="present-blocked" role="alert">
@@ -790,7 +879,21 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
             </Show>
             <Show when=move || embed_open.get()>
                 <div class="embed-panel" role="dialog" aria-label="Embed this section">
-                    <p>"Paste this into a course page, a blog or a slide deck: it shows this section alone, live, with its current settings."</p>
+                    <p>"Paste this into a course page, a blog or a slide deck: it shows this section (or one of its figures) alone, live, with its current settings."</p>
+                    <label class="control">
+                        <span>"What to embed"</span>
+                        <select data-testid="embed-what" on:change=move |ev| picked.set(event_target_value(&ev).parse::<usize>().ok())>
+                            <option value="" selected=move || figure().is_none()>"The whole section"</option>
+                            {move || {
+                                figures
+                                    .get()
+                                    .into_iter()
+                                    .enumerate()
+                                    .map(|(i, label)| view! { <option value=i.to_string() selected=move || figure() == Some(i)>{label}</option> })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </label>
                     <label class="control toggle">
                         <input type="checkbox" data-testid="embed-no-controls" prop:checked=move || !with_controls.get() on:change=move |ev| with_controls.set(!event_target_checked(&ev)) />
                         "Hide the controls (a read-only figure)"
@@ -884,6 +987,29 @@ mod tests {
     }
 
     #[test]
+    fn a_slide_fills_big_screens_and_keeps_large_type_on_small_ones() {
+        assert_eq!(
+            present_zoom(1024.0, 768.0),
+            1.0,
+            "4:3 projector: large type"
+        );
+        assert_eq!(present_zoom(1280.0, 720.0), 1.0);
+        let hd = present_zoom(1920.0, 1080.0);
+        assert!(
+            (hd - 1080.0 / 38.0 / 22.0).abs() < 1e-12,
+            "{hd}: the height decides"
+        );
+        let four_three = present_zoom(1600.0, 1200.0);
+        assert!(
+            (four_three - 1600.0 / 64.0 / 22.0).abs() < 1e-12,
+            "{four_three}: the width decides"
+        );
+        assert_eq!(present_zoom(3840.0, 2160.0), 1.6);
+        assert_eq!(present_zoom(f64::NAN, 900.0), 1.0);
+        assert_eq!(present_zoom(0.0, 0.0), 1.0);
+    }
+
+    #[test]
     fn paging_runs_through_the_chapters_in_order() {
         let first = CHAPTERS.first().map(|c| c.slug).unwrap_or_default();
         let second = CHAPTERS.get(1).map(|c| c.slug).unwrap_or_default();
@@ -916,16 +1042,25 @@ mod tests {
         assert_eq!(Mode::of(&parse("present=2")), Mode::Present(1));
         assert_eq!(
             Mode::of(&parse("embed=3&present=2")),
-            Mode::Embed(2, true),
+            Mode::Embed(2, true, None),
             "embedding wins"
         );
         assert_eq!(
             Mode::of(&parse("embed=3&controls=0")),
-            Mode::Embed(2, false)
+            Mode::Embed(2, false, None)
         );
         assert_eq!(
-            Mode::of(&parse("embed=x&controls=maybe")),
-            Mode::Embed(0, true)
+            Mode::of(&parse("embed=x&controls=maybe&figure=%3Cb%3E")),
+            Mode::Embed(0, true, Some(0))
+        );
+        assert_eq!(
+            Mode::of(&parse("embed=2&figure=3")),
+            Mode::Embed(1, true, Some(2))
+        );
+        assert_eq!(
+            Mode::of(&parse("figure=3")),
+            Mode::Page,
+            "a figure alone is no embed"
         );
         assert_eq!(
             carried(&parse("embed=3&controls=0&dk=4")).as_deref(),
@@ -933,18 +1068,34 @@ mod tests {
         );
         let q = parse("dk=512&present=4&scale=0");
         assert_eq!(
-            embed_code("http://localhost:8080", "/scaling", &q, 3, false, "4 · Why \"√d_k\" & co"),
+            embed_code(
+                "http://localhost:8080",
+                "/scaling",
+                &q,
+                Embedded {
+                    slide: 3,
+                    figure: None,
+                    controls: false
+                },
+                "4 · Why \"√d_k\" & co"
+            ),
             "<iframe src=\"http://localhost:8080/scaling?dk=512&amp;scale=0&amp;embed=4&amp;controls=0\" title=\"4 · Why &quot;√d_k&quot; &amp; co\" width=\"100%\" height=\"640\" style=\"border:0\" loading=\"lazy\"></iframe>"
         );
+        let one = |figure| Embedded {
+            slide: 0,
+            figure,
+            controls: true,
+        };
         let with = embed_code(
             "https://x.org",
             "/qkv",
-            &parse("text=%3Cb%3E"),
-            0,
-            true,
+            &parse("text=%3Cb%3E&figure=9"),
+            one(None),
             "t",
         );
         assert!(with.contains("/qkv?text=%3Cb%3E&amp;embed=1\""), "{with}");
+        let chart = embed_code("https://x.org", "/qkv", &parse(""), one(Some(1)), "t");
+        assert!(chart.contains("/qkv?embed=1&amp;figure=2\""), "{chart}");
     }
 
     #[test]

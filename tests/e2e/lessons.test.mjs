@@ -138,7 +138,7 @@ test('views captured from the chapters make a lesson that is edited, kept, share
     assert.equal(param(page, 'pos'), 'none');
     assert.equal(param(page, 'lv'), '1');
     assert.equal(await current(page), '1 · Shuffle the sentence');
-    assert.match(await page.locator('[data-testid=present-where]').textContent(), /^Scaling & order <b>1<\/b> · view 1 of 2: No position/);
+    assert.match(await page.locator('[data-testid=present-where]').textContent(), /^Scaling & order <b>1<\/b>\s· view 1 of 2: No position/);
     await page.locator('main .slide-current :is(h1, h2)').first().click();
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction(() => location.pathname === '/scaling');
@@ -197,7 +197,7 @@ test('a damaged or hand-edited lesson link loads what it can, says what it dropp
     await page.goto(`${env.base}/qkv?present=2&lesson=%3Cscript%3E&lv=x`);
     await waitForApp(page);
     await page.locator('main [data-slide].slide-current').waitFor();
-    assert.match(await page.locator('[data-testid=present-where]').textContent(), /^3 · Query, key, value · slide 2 of/);
+    assert.match(await page.locator('[data-testid=present-where]').textContent(), /^3 · Query, key, value\s· slide 2 of/);
   });
 });
 

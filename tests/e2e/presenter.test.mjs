@@ -30,7 +30,7 @@ test('P presents a chapter one section per screen; the keys page through it and 
     await waitForSlide(page, 1);
     assert.equal(await page.locator('.site-head').isVisible(), false, 'the site header is hidden');
     assert.deepEqual(await visibleSlides(page), ['Why divide by √d_k']);
-    assert.match(await where(page), /^4 · Why divide by √d_k · slide 1 of \d+$/);
+    assert.match(await where(page), /^4 · Why divide by √d_k\s· slide 1 of \d+$/);
     const count = Number((await where(page)).match(/of (\d+)$/)[1]);
     assert.ok(count >= 5, `slides: ${count}`);
 
@@ -161,6 +161,17 @@ test('a section embedded in an iframe on another origin shows alone, works, and 
       await inner.goto(`${env.base}/scaling?dk=512&embed=2&controls=0`);
       await frame.locator('main [data-slide].slide-current').waitFor();
       assert.equal(await inner.evaluate(() => [...document.querySelectorAll('main .control')].some((e) => e.offsetParent !== null)), false);
+      // One chart of the section alone: the second histogram, nothing else of it.
+      await inner.goto(`${env.base}/scaling?dk=512&embed=2&figure=2&controls=0`);
+      await frame.locator('main [data-slide].slide-current').waitFor();
+      await inner.waitForFunction(() => document.querySelectorAll('main figure').length >= 2 && document.querySelector('.embed-hidden'));
+      const alone = await inner.evaluate(() => ({
+        figures: [...document.querySelectorAll('main figure')].filter((e) => e.offsetParent !== null).map((f) => f.querySelector('canvas').getAttribute('aria-label')),
+        heading: [...document.querySelectorAll('main h2')].some((e) => e.offsetParent !== null),
+      }));
+      assert.equal(alone.figures.length, 1, JSON.stringify(alone));
+      assert.match(alone.figures[0], /scaled/i);
+      assert.equal(alone.heading, false, 'only the figure');
     });
   } finally {
     host.close();
@@ -180,5 +191,18 @@ test('the presenter bar gives the embed code of the slide shown', async () => {
     value = await code.inputValue();
     assert.match(value, /embed=3&amp;controls=0"/);
     assert.doesNotMatch(value, /present=/);
+    // One figure of a slide: its label is offered, its number goes in the link.
+    await page.goto(`${env.base}/scaling?dk=128&present=4`);
+    await waitForApp(page);
+    await waitForSlide(page, 4);
+    await page.locator('[data-testid=present-embed]').click();
+    await page.locator('[data-testid=embed-no-controls]').check();
+    const options = await page.locator('[data-testid=embed-what] option').allTextContents();
+    assert.ok(options.length >= 3, options.join(' | '));
+    assert.equal(options[0], 'The whole section');
+    assert.match(options[1], /^Figure 1: /);
+    await page.locator('[data-testid=embed-what]').selectOption({ index: 2 });
+    value = await code.inputValue();
+    assert.match(value, /embed=4&amp;figure=2&amp;controls=0"/);
   });
 });
