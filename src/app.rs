@@ -48,6 +48,11 @@ pub fn App() -> impl IntoView {
     let large = RwSignal::new(stored(LARGE_KEY).is_some_and(|v| v == "1"));
     let router = Router::provide();
     let presenter = use_presenter(router);
+    let embedded = matches!(
+        presenter.mode.get_untracked(),
+        crate::presenter::Mode::Embed(..)
+    );
+    let updates = crate::offline::use_offline(embedded);
     // Presenting is always in large type, larger still on a big screen.
     let big = Memo::new(move |_| large.get() || presenter.presenting());
     let dpr = crate::canvas::use_device_pixel_ratio();
@@ -146,6 +151,7 @@ pub fn App() -> impl IntoView {
                 </div>
             </Show>
             <PresenterBar presenter=presenter title=chapter_title />
+            <crate::offline::UpdateBanner updates=updates />
             <footer class="site-foot">
                 <p>"Every number on these pages is computed live in your browser by the Attention Lab engine."</p>
             </footer>

@@ -5,7 +5,8 @@
 //! [`widgets`] <- [`chapters`] <- [`app`]. Pure helpers ([`text`], [`query`])
 //! hold the logic that is tested natively. Beside the chapters, the app
 //! layer has [`presenter`] (presenter mode, the speaker view, embedding)
-//! and [`lessons`] (a teacher's list of views). See ARCHITECTURE.md.
+//! and [`lessons`] (a teacher's list of views), and [`offline`] (the
+//! service worker and its update banner). See ARCHITECTURE.md.
 
 pub mod app;
 pub mod canvas;
@@ -16,6 +17,7 @@ pub mod frames;
 mod house_rules;
 pub mod lessons;
 pub mod models;
+pub mod offline;
 pub mod panic;
 pub mod presenter;
 pub mod query;

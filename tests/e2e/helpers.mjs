@@ -39,8 +39,10 @@ export async function start() {
  * A fresh context + page that records console errors and page errors.
  * `errors` is an array of strings; tests assert it is empty at the end.
  */
-export async function openPage(browser, { viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme });
+export async function openPage(browser, { viewport = { width: 1280, height: 900 }, colorScheme = 'light', serviceWorkers = 'block' } = {}) {
+  // The service worker (offline) is blocked unless a test is about it: it
+  // would cache a whole build behind every page of every test.
+  const context = await browser.newContext({ viewport, colorScheme, serviceWorkers });
   const page = await context.newPage();
   const errors = [];
   // Deep links are served through 404.html with HTTP status 404 (exactly like

@@ -8,11 +8,15 @@ import path from 'node:path';
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
   '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json', '.bin': 'application/octet-stream',
 };
 
+/** Serves `dir` (or the folder a function returns at each request: a test
+ * can swap builds under a running server). */
 export function serve(dir, port = 0) {
-  const root = path.resolve(dir);
+  const rootOf = typeof dir === 'function' ? () => path.resolve(dir()) : () => path.resolve(dir);
   const server = http.createServer((req, res) => {
+    const root = rootOf();
     const url = new URL(req.url, 'http://localhost');
     let file = path.join(root, decodeURIComponent(url.pathname));
     if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
