@@ -169,7 +169,7 @@ async fn heatmap_paints_sharp_reads_out_by_keyboard_and_lists_numbers() {
 
     // Numbers table appears when opened; labels are text, not HTML.
     assert!(root.query_selector("table").expect("sel").is_none());
-    let details: web_sys::HtmlDetailsElement = q(&root, "details").unchecked_into();
+    let details: web_sys::HtmlDetailsElement = q(&root, "details.numbers").unchecked_into();
     details.set_open(true);
     fire(&details, "toggle");
     settle().await;
