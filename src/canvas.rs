@@ -297,6 +297,48 @@ fn svg_err(e: DrawingErrorKind<std::io::Error>) -> DrawingErrorKind<CanvasError>
     }
 }
 
+/// plotters' SVG backend writes `font-size` as the requested size / 1.24;
+/// the canvas uses the requested size. This style asks for 1.24 times as
+/// much, so exported text is as large as on the page.
+struct CanvasSized<'s, S>(&'s S);
+
+/// The factor the SVG backend divides font sizes by.
+const SVG_FONT_SHRINK: f64 = 1.24;
+
+impl<S: BackendTextStyle> BackendTextStyle for CanvasSized<'_, S> {
+    type FontError = S::FontError;
+
+    fn color(&self) -> BackendColor {
+        self.0.color()
+    }
+    fn size(&self) -> f64 {
+        self.0.size() * SVG_FONT_SHRINK
+    }
+    fn transform(&self) -> FontTransform {
+        self.0.transform()
+    }
+    fn style(&self) -> FontStyle {
+        self.0.style()
+    }
+    fn anchor(&self) -> plotters::style::text_anchor::Pos {
+        self.0.anchor()
+    }
+    fn family(&self) -> FontFamily<'_> {
+        self.0.family()
+    }
+    fn layout_box(&self, text: &str) -> Result<((i32, i32), (i32, i32)), Self::FontError> {
+        self.0.layout_box(text)
+    }
+    fn draw<E, F: FnMut(i32, i32, BackendColor) -> Result<(), E>>(
+        &self,
+        text: &str,
+        pos: BackendCoord,
+        draw: F,
+    ) -> Result<Result<(), E>, Self::FontError> {
+        self.0.draw(text, pos, draw)
+    }
+}
+
 /// Runs `$call` on whichever backend `$self` holds.
 macro_rules! either {
     ($self:expr, $b:ident => $call:expr) => {
@@ -375,7 +417,10 @@ impl DrawingBackend for ChartBackend<'_> {
         style: &S,
         pos: BackendCoord,
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
-        either!(self, b => b.draw_text(text, style, pos))
+        match self {
+            ChartBackend::Canvas(b) => b.draw_text(text, style, pos),
+            ChartBackend::Svg(b) => b.draw_text(text, &CanvasSized(style), pos).map_err(svg_err),
+        }
     }
     fn estimate_text_size<S: BackendTextStyle>(
         &self,

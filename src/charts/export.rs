@@ -76,17 +76,14 @@ impl ChartNumbers for Histogram {
     /// One row per bin: its two ends and its count.
     fn numbers(&self) -> Numbers {
         let n = self.counts.len().max(1) as f64;
-        let width = (self.hi - self.lo) / n;
+        let edge = |i: usize| self.lo + (self.hi - self.lo) * i as f64 / n;
         Numbers {
             header: vec!["bin from".into(), "bin to".into(), "count".into()],
             rows: self
                 .counts
                 .iter()
                 .enumerate()
-                .map(|(i, c)| {
-                    let from = self.lo + width * i as f64;
-                    vec![number(from), number(from + width), c.to_string()]
-                })
+                .map(|(i, c)| vec![number(edge(i)), number(edge(i + 1)), c.to_string()])
                 .collect(),
         }
     }
@@ -268,6 +265,14 @@ mod tests {
         let n = h.numbers();
         assert_eq!(n.rows.len(), 4);
         assert_eq!(n.rows[2], ["0", "1", "7"]);
+        let h = Histogram {
+            counts: vec![0; 40],
+            lo: -32.0,
+            hi: 32.0,
+            ..h
+        };
+        // Edges computed from the ends, not by adding widths up.
+        assert_eq!(h.numbers().rows[2][..2], ["-28.8", "-27.2"]);
     }
 
     #[test]

@@ -167,10 +167,18 @@ pub fn Chart(
     let (width, height) = size;
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let Drawing { draw, numbers } = draw;
+    let design = move |th: &ChartTheme| {
+        let k = th.font_px / crate::charts::heatmap::BASE_FONT_PX;
+        (width * k, height * k)
+    };
+    // The size it was last laid out at: exports are the chart as shown.
+    let shown = StoredValue::new(None::<(f64, f64)>);
     let export = Export {
         size: Arc::new(move |th: &ChartTheme| {
-            let k = th.font_px / crate::charts::heatmap::BASE_FONT_PX;
-            (width * k, height * k)
+            shown
+                .try_get_value()
+                .flatten()
+                .unwrap_or_else(|| design(th))
         }),
         draw: draw.clone(),
         numbers,
@@ -180,13 +188,13 @@ pub fn Chart(
     } else {
         Signal::stored(test_id.clone())
     };
-    let size_for = export.size.clone();
     let error = use_painter(canvas_ref, move |canvas, th, dpr| {
         let avail = canvas
             .parent_element()
             .map(|p| f64::from(p.client_width()))
             .unwrap_or(0.0);
-        let (w, h) = fit_width(size_for(th), avail);
+        let (w, h) = fit_width(design(th), avail);
+        shown.set_value(Some((w, h)));
         paint(canvas, w, h, dpr, |area, s| draw(area, s, th))
     });
     let open = RwSignal::new(false);

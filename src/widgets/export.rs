@@ -234,6 +234,20 @@ mod tests {
             );
         }
         assert!(svg.trim_end().ends_with("</svg>"));
+        // Text as large as on the canvas (the axis title at 0.92 of 13 px,
+        // not the SVG backend's default of that / 1.24).
+        let size = |word: &str| {
+            let at = svg.find(&format!("\n{word}\n</text>"))?;
+            let tag = svg.get(..at)?.rsplit("<text").next()?;
+            let from = tag.find("font-size=\"")? + 11;
+            tag.get(from..)?.split('"').next()?.parse::<f64>().ok()
+        };
+        let label = size("step").expect("the x label's size");
+        let want = 13.0 * crate::charts::style::AXIS_TITLE_EM;
+        assert!(
+            (label - want).abs() < 0.01,
+            "x label at {label} px, not {want}"
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ async function cssSize(page, testId) {
 
 test('a heatmap of /qkv exports SVG, PNG 2x and 3x and CSV with the numbers shown', async () => {
   await withPage(async ({ page }) => {
-    await page.goto(`${env.base}/qkv?text=the+cat+sat+on+the+mat&dk=4`);
+    await page.goto(`${env.base}/qkv?step=5&text=the+cat+sat+on+the+mat&dk=4`);
     await waitForApp(page);
     await page.locator('[data-testid=sentence]').waitFor();
     await waitForPaintsToSettle(page);
@@ -159,7 +159,7 @@ test('a line chart of /scaling exports its series; a chart without numbers offer
     assert.equal(parsed.error, null, 'the SVG parses');
     assert.ok(parsed.desc.includes(href));
     assert.ok(parsed.texts.includes('● scaled') && parsed.texts.includes('■ unscaled'), `legend as text: ${parsed.texts}`);
-    assert.ok(parsed.texts.includes('2048'), 'tick labels as text');
+    assert.ok(parsed.texts.includes('1k') && parsed.texts.includes('d_k (log scale)'), `ticks and axis as text: ${parsed.texts}`);
 
     const size = await cssSize(page, 'sweep-0');
     const png = pngSize((await exportFile(page, 'sweep-0', 'png3')).body);
