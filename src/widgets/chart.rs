@@ -5,8 +5,9 @@
 //! The `draw` closure is called inside the painting effect, so every signal
 //! it reads is tracked; it should read one memo (see ARCHITECTURE.md on
 //! effects). The same closure draws the chart's SVG and PNG exports (the
-//! export menu, [`super::export`]); a [`Drawing`] may also carry the
-//! chart's numbers for its CSV ([`curves`] and [`plot_from_result`] do).
+//! export menu, [`super::export`]) at the size the chart was last laid out
+//! at; a [`Drawing`] may also carry the chart's numbers for its CSV
+//! ([`curves`] and [`plot_from_result`] do).
 
 use super::export::{Export, ExportMenu, NumbersFn};
 use crate::canvas::{paint, use_painter, ChartBackend};
