@@ -1,13 +1,16 @@
 //! What a chart's export menu writes, as plain text: file names, the SVG's
 //! `<title>` and `<desc>`, and the CSV of the numbers a chart shows
-//! ([`ChartNumbers`] for the chart types built from [`Series`]).
+//! ([`ChartNumbers`]: the chart types built from [`Series`], histograms,
+//! heatmaps, matrix images and line diagrams).
 //!
 //! The drawing itself is not here: the same chart functions paint the SVG
 //! (through plotters' SVG backend, see [`crate::canvas::render_svg`]).
 
 use super::cost::LogLogChart;
 use super::heatmap::HeatmapData;
+use super::lines::LineDiagram;
 use super::plots::{CurveChart, Histogram, Series, SweepChart};
+use super::position::MatrixImage;
 use super::semilog::SemiLogChart;
 
 /// Numbers in rows under column headings, ready for [`csv`].
@@ -98,6 +101,48 @@ impl ChartNumbers for HeatmapData {
             .map(|r| {
                 let mut row = vec![self.row_labels.get(r).cloned().unwrap_or_default()];
                 row.extend((0..self.cols).map(|c| number(self.get(r, c).unwrap_or(f64::NAN))));
+                row
+            })
+            .collect();
+        Numbers { header, rows }
+    }
+}
+
+impl ChartNumbers for MatrixImage {
+    /// A row per matrix row, numbered from 0 as on its axes.
+    fn numbers(&self) -> Numbers {
+        let mut header = vec![format!("{} \\ {}", self.row_label, self.col_label)];
+        header.extend((0..self.cols).map(|c| c.to_string()));
+        let rows = (0..self.rows)
+            .map(|r| {
+                let mut row = vec![r.to_string()];
+                row.extend((0..self.cols).map(|c| {
+                    number(
+                        self.values
+                            .get(r * self.cols + c)
+                            .copied()
+                            .unwrap_or(f64::NAN),
+                    )
+                }));
+                row
+            })
+            .collect();
+        Numbers { header, rows }
+    }
+}
+
+impl ChartNumbers for LineDiagram {
+    /// How much each word on the left attends to each word on the right.
+    fn numbers(&self) -> Numbers {
+        let mut header = vec![String::new()];
+        header.extend(self.right.iter().cloned());
+        let rows = self
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let mut row = vec![self.left.get(i).cloned().unwrap_or_default()];
+                row.extend(w.iter().map(|&v| number(v)));
                 row
             })
             .collect();
@@ -273,6 +318,36 @@ mod tests {
         };
         // Edges computed from the ends, not by adding widths up.
         assert_eq!(h.numbers().rows[2][..2], ["-28.8", "-27.2"]);
+    }
+
+    #[test]
+    fn images_and_line_diagrams_list_their_matrices() {
+        let m = MatrixImage {
+            title: "PE".into(),
+            rows: 2,
+            cols: 2,
+            values: vec![0.5, -1.0, 0.0, 2.0],
+            scale: ColorScale::Diverging { abs_max: 2.0 },
+            row_label: "position".into(),
+            col_label: "dimension".into(),
+        };
+        assert_eq!(
+            csv("pe", &m.numbers()),
+            "# pe\nposition \\ dimension,0,1\n0,0.5,-1\n1,0,2\n"
+        );
+        let d = LineDiagram {
+            title: "Layer 1".into(),
+            left: vec!["it".into(), "was".into()],
+            right: vec!["the".into(), "cat".into()],
+            weights: vec![vec![0.25, 0.75], vec![1.0, 0.0]],
+            selected: None,
+            flagged: vec![false, false],
+            color: (0, 0, 0),
+        };
+        assert_eq!(
+            csv("l", &d.numbers()),
+            "# l\n,the,cat\nit,0.25,0.75\nwas,1,0\n"
+        );
     }
 
     #[test]

@@ -35,8 +35,11 @@ pub fn SparseSection(url: UrlState<CostState>) -> impl IntoView {
     );
     let kind = Memo::new(move |_| state.with(|s| s.pattern));
     let shows = move |ks: &'static [PatternKind]| move || ks.contains(&kind.get());
-    let mask_draw = draw_from_result(view_m, |a, v: &SparseView, s, th| {
+    let mask_draw = Drawing::from(draw_from_result(view_m, |a, v: &SparseView, s, th| {
         draw_matrix_image(a, &v.image, th, s)
+    }))
+    .with_numbers_of(view_m, |r: &Result<SparseView, String>| {
+        r.as_ref().ok().map(|v| v.image.numbers())
     });
     let reach_draw = Drawing::from(draw_from_result(view_m, |a, v: &SparseView, s, th| {
         draw_curves(a, &v.reach_chart, th, s)
