@@ -8,10 +8,16 @@
 //! is a signal that changes when the window is resized or zoomed, so effects
 //! that read it repaint. [`FastCanvas`] delegates to `CanvasBackend` but sends
 //! bitmaps with a single `putImageData` instead of one `fillRect` per pixel.
+//!
+//! Exports run the same chart functions: [`ChartBackend`] is either the page's
+//! canvas or plotters' SVG backend, so [`render_svg`] writes a chart as an SVG
+//! document (text as `<text>`, heatmap cells as `<rect>`s) and [`render_png`]
+//! paints it on an off-page canvas at 2 or 3 times its CSS size.
 
 use crate::charts::heatmap::CellBlit;
 use crate::charts::{ChartResult, ChartTheme};
 use leptos::prelude::*;
+use plotters::backend::SVGBackend;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -275,6 +281,197 @@ impl CellBlit for FastCanvas {
     }
 }
 
+/// The backend every chart paints through: the page's canvas, or an SVG
+/// document being written (an export). One type, so a chart's draw closure
+/// serves both.
+pub enum ChartBackend<'a> {
+    Canvas(FastCanvas),
+    Svg(SVGBackend<'a>),
+}
+
+/// An SVG backend failure as the canvas error type (one error type for both).
+fn svg_err(e: DrawingErrorKind<std::io::Error>) -> DrawingErrorKind<CanvasError> {
+    match e {
+        DrawingErrorKind::DrawingError(e) => DrawingErrorKind::FontError(Box::new(e)),
+        DrawingErrorKind::FontError(e) => DrawingErrorKind::FontError(e),
+    }
+}
+
+/// plotters' SVG backend writes `font-size` as the requested size / 1.24;
+/// the canvas uses the requested size. This style asks for 1.24 times as
+/// much, so exported text is as large as on the page.
+struct CanvasSized<'s, S>(&'s S);
+
+/// The factor the SVG backend divides font sizes by.
+const SVG_FONT_SHRINK: f64 = 1.24;
+
+impl<S: BackendTextStyle> BackendTextStyle for CanvasSized<'_, S> {
+    type FontError = S::FontError;
+
+    fn color(&self) -> BackendColor {
+        self.0.color()
+    }
+    fn size(&self) -> f64 {
+        self.0.size() * SVG_FONT_SHRINK
+    }
+    fn transform(&self) -> FontTransform {
+        self.0.transform()
+    }
+    fn style(&self) -> FontStyle {
+        self.0.style()
+    }
+    fn anchor(&self) -> plotters::style::text_anchor::Pos {
+        self.0.anchor()
+    }
+    fn family(&self) -> FontFamily<'_> {
+        self.0.family()
+    }
+    fn layout_box(&self, text: &str) -> Result<((i32, i32), (i32, i32)), Self::FontError> {
+        self.0.layout_box(text)
+    }
+    fn draw<E, F: FnMut(i32, i32, BackendColor) -> Result<(), E>>(
+        &self,
+        text: &str,
+        pos: BackendCoord,
+        draw: F,
+    ) -> Result<Result<(), E>, Self::FontError> {
+        self.0.draw(text, pos, draw)
+    }
+}
+
+/// Runs `$call` on whichever backend `$self` holds.
+macro_rules! either {
+    ($self:expr, $b:ident => $call:expr) => {
+        match $self {
+            ChartBackend::Canvas($b) => $call,
+            ChartBackend::Svg($b) => $call.map_err(svg_err),
+        }
+    };
+}
+
+impl DrawingBackend for ChartBackend<'_> {
+    type ErrorType = CanvasError;
+
+    fn get_size(&self) -> (u32, u32) {
+        match self {
+            ChartBackend::Canvas(b) => b.get_size(),
+            ChartBackend::Svg(b) => b.get_size(),
+        }
+    }
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+        either!(self, b => b.ensure_prepared())
+    }
+    fn present(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+        either!(self, b => b.present())
+    }
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        either!(self, b => b.draw_pixel(point, color))
+    }
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        either!(self, b => b.draw_line(from, to, style))
+    }
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        either!(self, b => b.draw_rect(upper_left, bottom_right, style, fill))
+    }
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        either!(self, b => b.draw_path(path, style))
+    }
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        either!(self, b => b.draw_circle(center, radius, style, fill))
+    }
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        either!(self, b => b.fill_polygon(vert, style))
+    }
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        match self {
+            ChartBackend::Canvas(b) => b.draw_text(text, style, pos),
+            ChartBackend::Svg(b) => b.draw_text(text, &CanvasSized(style), pos).map_err(svg_err),
+        }
+    }
+    fn estimate_text_size<S: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
+        either!(self, b => b.estimate_text_size(text, style))
+    }
+    fn blit_bitmap(
+        &mut self,
+        pos: BackendCoord,
+        size: (u32, u32),
+        src: &[u8],
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        either!(self, b => b.blit_bitmap(pos, size, src))
+    }
+}
+
+impl CellBlit for ChartBackend<'_> {
+    /// On the canvas, one scaled-up image; in an SVG, one `<rect>` per cell
+    /// (vector cells, not an embedded bitmap).
+    fn blit_cells(
+        &mut self,
+        pos: BackendCoord,
+        (w, h): (u32, u32),
+        (cols, rows): (u32, u32),
+        cells: &[u8],
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        let svg = match self {
+            ChartBackend::Canvas(b) => return b.blit_cells(pos, (w, h), (cols, rows), cells),
+            ChartBackend::Svg(svg) => svg,
+        };
+        let (cols, rows) = (cols.max(1), rows.max(1));
+        let edge = |i: u32, n: u32, len: u32| (u64::from(i) * u64::from(len) / u64::from(n)) as i32;
+        for (i, rgb) in cells
+            .chunks_exact(3)
+            .take((cols * rows) as usize)
+            .enumerate()
+        {
+            let (r, c) = (i as u32 / cols, i as u32 % cols);
+            let from = (pos.0 + edge(c, cols, w), pos.1 + edge(r, rows, h));
+            let to = (pos.0 + edge(c + 1, cols, w), pos.1 + edge(r + 1, rows, h));
+            if let [red, green, blue] = *rgb {
+                svg.draw_rect(from, to, &RGBColor(red, green, blue), true)
+                    .map_err(svg_err)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 thread_local! {
     /// Off-page canvases by size: resizing a canvas reallocates it, and a
     /// paint alternates grid and legend sizes, so each size keeps its own.
@@ -486,13 +683,9 @@ pub fn paint<F>(
     draw: F,
 ) -> ChartResult
 where
-    F: FnOnce(&DrawingArea<FastCanvas, Shift>, f64) -> ChartResult,
+    F: FnOnce(&DrawingArea<ChartBackend<'_>, Shift>, f64) -> ChartResult,
 {
-    let css_w = css_w.clamp(1.0, 20_000.0);
-    let css_h = css_h.clamp(1.0, 20_000.0);
-    let scale = dpr.clamp(0.5, 4.0);
-    let w = (css_w * scale).round() as u32;
-    let h = (css_h * scale).round() as u32;
+    let (css_w, css_h, scale, (w, h)) = pixels(css_w, css_h, dpr);
     if canvas.width() != w {
         canvas.set_width(w);
     }
@@ -501,11 +694,61 @@ where
     }
     let _ = canvas.set_attribute("style", &format!("width:{css_w}px;height:{css_h}px"));
     let backend = FastCanvas::new(canvas.clone()).ok_or("this browser gave no 2-D canvas")?;
-    let root = backend.into_drawing_area();
+    let root = ChartBackend::Canvas(backend).into_drawing_area();
     draw(&root, scale)?;
     root.present()?;
     record_paint();
     Ok(())
+}
+
+/// Clamped CSS size and scale, and the device-pixel size they make.
+fn pixels(css_w: f64, css_h: f64, dpr: f64) -> (f64, f64, f64, (u32, u32)) {
+    let css_w = css_w.clamp(1.0, 20_000.0);
+    let css_h = css_h.clamp(1.0, 20_000.0);
+    let scale = dpr.clamp(0.5, 4.0);
+    let size = (
+        (css_w * scale).round() as u32,
+        (css_h * scale).round() as u32,
+    );
+    (css_w, css_h, scale, size)
+}
+
+/// Runs `draw` (as [`paint`] would, at scale 1) into an SVG document of
+/// `css_w x css_h` and returns the document.
+pub fn render_svg<F>(css_w: f64, css_h: f64, draw: F) -> Result<String, crate::charts::ChartError>
+where
+    F: FnOnce(&DrawingArea<ChartBackend<'_>, Shift>, f64) -> ChartResult,
+{
+    let (_, _, scale, size) = pixels(css_w, css_h, 1.0);
+    let mut out = String::new();
+    {
+        let root = ChartBackend::Svg(SVGBackend::with_string(&mut out, size)).into_drawing_area();
+        draw(&root, scale)?;
+        root.present()?;
+    }
+    Ok(out)
+}
+
+/// Runs `draw` on an off-page canvas of `css_w x css_h` CSS pixels at
+/// `scale` device pixels each and returns it as a PNG `data:` URL.
+pub fn render_png<F>(
+    css_w: f64,
+    css_h: f64,
+    scale: f64,
+    draw: F,
+) -> Result<String, crate::charts::ChartError>
+where
+    F: FnOnce(&DrawingArea<ChartBackend<'_>, Shift>, f64) -> ChartResult,
+{
+    let canvas = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("canvas").ok())
+        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
+        .ok_or("this browser gave no canvas")?;
+    paint(&canvas, css_w, css_h, scale, draw)?;
+    Ok(canvas
+        .to_data_url_with_type("image/png")
+        .map_err(|_| "this browser could not encode the image")?)
 }
 
 /// Notes the time of the latest finished paint on `window.__attnPaint`

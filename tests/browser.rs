@@ -169,7 +169,7 @@ async fn heatmap_paints_sharp_reads_out_by_keyboard_and_lists_numbers() {
 
     // Numbers table appears when opened; labels are text, not HTML.
     assert!(root.query_selector("table").expect("sel").is_none());
-    let details: web_sys::HtmlDetailsElement = q(&root, "details").unchecked_into();
+    let details: web_sys::HtmlDetailsElement = q(&root, "details.numbers").unchecked_into();
     details.set_open(true);
     fire(&details, "toggle");
     settle().await;
@@ -368,6 +368,43 @@ async fn choice_group_presses_one_button_and_reports_picks() {
     settle().await;
     assert_eq!(heads.get_untracked(), 8);
     assert_eq!(pressed(&root), vec!["8"]);
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn export_menus_offer_csv_only_with_numbers_and_say_why_a_file_failed() {
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let draw: std::sync::Arc<DrawFn> = std::sync::Arc::new(|area, _, _| {
+            area.fill(&plotters::prelude::WHITE)?;
+            Ok(())
+        });
+        view! {
+            <Heatmap title="Empty" subtitle="0 × 0" data=attention_lab::widgets::heatmap::empty_heatmap() test_id="hm-empty" />
+            <Chart size=(120.0, 80.0) label="plain" draw=draw test_id="plain" />
+        }
+    });
+    settle().await;
+    let heatmap = q(&root, "figure[data-testid=hm-empty]");
+    let chart = q(&root, "figure[data-testid=plain]");
+    let kinds = |fig: &Element| {
+        all(fig, "details.export button")
+            .iter()
+            .filter_map(|b| b.get_attribute("data-export"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kinds(&heatmap), ["svg", "png2", "png3", "csv"]);
+    assert_eq!(kinds(&chart), ["svg", "png2", "png3"], "no numbers, no CSV");
+    // A matrix with nothing in it yet: a short message, no file, no panic.
+    let csv: HtmlElement = q(&heatmap, "[data-export=csv]").unchecked_into();
+    csv.click();
+    settle().await;
+    assert_eq!(
+        q(&heatmap, "details.export .error")
+            .text_content()
+            .as_deref(),
+        Some("There are no numbers to save yet.")
+    );
     drop(handle);
 }
 

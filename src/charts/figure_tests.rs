@@ -21,7 +21,7 @@ const SVG_FONT_SHRINK: f64 = 1.24;
 
 /// One `<text>` element of an SVG.
 #[derive(Debug)]
-struct Text {
+pub(crate) struct Text {
     x: f64,
     y: f64,
     size: f64,
@@ -29,7 +29,7 @@ struct Text {
     dy: String,
     rotated: bool,
     family: String,
-    content: String,
+    pub(crate) content: String,
 }
 
 fn attr(tag: &str, name: &str) -> Option<String> {
@@ -46,7 +46,7 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn texts(svg: &str) -> Vec<Text> {
+pub(crate) fn texts(svg: &str) -> Vec<Text> {
     let mut out = Vec::new();
     let mut rest = svg;
     while let Some(i) = rest.find("<text ") {

@@ -9,8 +9,9 @@
 
 pub mod colormap;
 pub mod cost;
+pub mod export;
 #[cfg(test)]
-mod figure_tests;
+pub(crate) mod figure_tests;
 pub mod heatmap;
 pub mod lines;
 pub mod plots;

@@ -137,42 +137,9 @@ pub fn AddToLesson(presenter: Presenter) -> impl IntoView {
     }
 }
 
-/// Offers `text` as a file download named `name`.
-fn download(name: &str, text: &str) -> Result<(), String> {
-    use wasm_bindgen::JsCast;
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
-        .map_err(|_| "The browser could not make the file.".to_string())?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)
-        .map_err(|_| "The browser could not make the file.".to_string())?;
-    let doc = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("No page to download from.")?;
-    let a = doc
-        .create_element("a")
-        .ok()
-        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
-        .ok_or("The browser could not make the file.")?;
-    a.set_href(&url);
-    a.set_download(name);
-    a.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
-}
-
 /// A file name from a lesson title: `why-we-scale.lesson.json`.
 pub fn file_name(title: &str) -> String {
-    let mut slug = String::new();
-    for c in title.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.ends_with('-') && !slug.is_empty() {
-            slug.push('-');
-        }
-    }
-    let slug: String = slug.trim_matches('-').chars().take(60).collect();
+    let slug = crate::charts::export::slug(title);
     format!(
         "{}.lesson.json",
         if slug.is_empty() { "lesson" } else { &slug }
@@ -228,7 +195,11 @@ pub fn LessonPage() -> impl IntoView {
     };
     let save_file = move |_| {
         let l = lesson.get_untracked();
-        if let Err(e) = download(&file_name(&l.title), &to_json(&l)) {
+        if let Err(e) = crate::widgets::export::download_text(
+            &file_name(&l.title),
+            "application/json",
+            &to_json(&l),
+        ) {
             file_notes.set(vec![e]);
         }
     };

@@ -4,9 +4,14 @@
 //!
 //! The `draw` closure is called inside the painting effect, so every signal
 //! it reads is tracked; it should read one memo (see ARCHITECTURE.md on
-//! effects).
+//! effects). The same closure draws the chart's SVG and PNG exports (the
+//! export menu, [`super::export`]) at the size the chart was last laid out
+//! at; a [`Drawing`] may also carry the chart's numbers for its CSV
+//! ([`curves`] and [`plot_from_result`] do).
 
-use crate::canvas::{paint, use_painter, FastCanvas};
+use super::export::{Export, ExportMenu, NumbersFn};
+use crate::canvas::{paint, use_painter, ChartBackend};
+use crate::charts::export::{ChartNumbers, Numbers};
 use crate::charts::plots::{draw_curves, CurveChart};
 use crate::charts::{ChartError, ChartResult, ChartTheme};
 use leptos::html;
@@ -15,18 +20,81 @@ use plotters::coord::Shift;
 use plotters::prelude::DrawingArea;
 use std::sync::Arc;
 
-/// The canvas area a chart paints into.
-pub type Area = DrawingArea<FastCanvas, Shift>;
+/// The area a chart paints into (the page's canvas or an exported SVG).
+pub type Area<'a> = DrawingArea<ChartBackend<'a>, Shift>;
 
 /// Paints into a drawing area at a device-pixel scale with a theme.
-pub type DrawFn = dyn Fn(&Area, f64, &ChartTheme) -> ChartResult + Send + Sync;
+pub type DrawFn = dyn Fn(&Area<'_>, f64, &ChartTheme) -> ChartResult + Send + Sync;
 
-/// [`draw_from`] for line charts ([`CurveChart`]).
-pub fn curves<S>(source: S) -> Arc<DrawFn>
+/// A chart's draw closure and, when it can give them, its numbers (for the
+/// CSV export; without them the export menu offers SVG and PNG only).
+#[derive(Clone)]
+pub struct Drawing {
+    pub draw: Arc<DrawFn>,
+    pub numbers: Option<Arc<NumbersFn>>,
+}
+
+impl From<Arc<DrawFn>> for Drawing {
+    fn from(draw: Arc<DrawFn>) -> Self {
+        Drawing {
+            draw,
+            numbers: None,
+        }
+    }
+}
+
+impl Drawing {
+    /// The same drawing exporting `numbers` as its CSV.
+    pub fn with_numbers(
+        mut self,
+        numbers: impl Fn() -> Option<Numbers> + Send + Sync + 'static,
+    ) -> Self {
+        self.numbers = Some(Arc::new(numbers));
+        self
+    }
+
+    /// The same drawing exporting what `pick` finds in `source`'s current
+    /// value (e.g. one chart of several in a memo) as its CSV.
+    pub fn with_numbers_of<S, T>(
+        self,
+        source: S,
+        pick: impl Fn(&T) -> Option<Numbers> + Send + Sync + 'static,
+    ) -> Self
+    where
+        S: With<Value = T> + Send + Sync + 'static,
+        T: 'static,
+    {
+        self.with_numbers(move || source.try_with(&pick).flatten())
+    }
+}
+
+/// [`draw_from`] for line charts ([`CurveChart`]), with their numbers.
+pub fn curves<S>(source: S) -> Drawing
 where
-    S: With<Value = CurveChart> + Send + Sync + 'static,
+    S: With<Value = CurveChart> + Clone + Send + Sync + 'static,
 {
-    draw_from(source, |area, c, s, th| draw_curves(area, c, th, s))
+    let numbers = source.clone();
+    Drawing::from(draw_from(source, |area, c, s, th| {
+        draw_curves(area, c, th, s)
+    }))
+    .with_numbers(move || numbers.try_with(|c| c.numbers()))
+}
+
+/// [`draw_from_result`] for a chart type that knows its numbers
+/// ([`ChartNumbers`]), which its CSV export then holds.
+pub fn plot_from_result<S, T, E>(
+    source: S,
+    f: impl Fn(&Area<'_>, &T, f64, &ChartTheme) -> Result<(), E> + Send + Sync + 'static,
+) -> Drawing
+where
+    S: With<Value = Result<T, String>> + Clone + Send + Sync + 'static,
+    T: ChartNumbers + 'static,
+    E: Into<ChartError>,
+{
+    let numbers = source.clone();
+    Drawing::from(draw_from_result(source, f)).with_numbers_of(numbers, |r: &Result<T, String>| {
+        r.as_ref().ok().map(|d| d.numbers())
+    })
 }
 
 /// The draw closure of a [`Chart`]: paints `source`'s current value with
@@ -35,7 +103,7 @@ where
 /// effect, so the chart repaints when it changes.
 pub fn draw_from<S, T, E>(
     source: S,
-    f: impl Fn(&Area, &T, f64, &ChartTheme) -> Result<(), E> + Send + Sync + 'static,
+    f: impl Fn(&Area<'_>, &T, f64, &ChartTheme) -> Result<(), E> + Send + Sync + 'static,
 ) -> Arc<DrawFn>
 where
     S: With<Value = T> + Send + Sync + 'static,
@@ -53,7 +121,7 @@ where
 /// the chart) or nothing yet (`Ok(None)`: an empty canvas).
 pub fn draw_from_result<S, T, E>(
     source: S,
-    f: impl Fn(&Area, &T, f64, &ChartTheme) -> Result<(), E> + Send + Sync + 'static,
+    f: impl Fn(&Area<'_>, &T, f64, &ChartTheme) -> Result<(), E> + Send + Sync + 'static,
 ) -> Arc<DrawFn>
 where
     S: With<Value = Result<T, String>> + Send + Sync + 'static,
@@ -89,7 +157,9 @@ pub fn Chart(
     /// What the chart shows, for screen readers.
     #[prop(into)]
     label: Signal<String>,
-    draw: Arc<DrawFn>,
+    /// The draw closure ([`draw_from`] and friends), with or without numbers.
+    #[prop(into)]
+    draw: Drawing,
     #[prop(optional, into)] test_id: String,
     /// The numbers behind the chart (rendered inside a closed `<details>`).
     #[prop(optional)]
@@ -97,13 +167,35 @@ pub fn Chart(
 ) -> impl IntoView {
     let (width, height) = size;
     let canvas_ref = NodeRef::<html::Canvas>::new();
-    let error = use_painter(canvas_ref, move |canvas, th, dpr| {
+    let Drawing { draw, numbers } = draw;
+    let design = move |th: &ChartTheme| {
         let k = th.font_px / crate::charts::heatmap::BASE_FONT_PX;
+        (width * k, height * k)
+    };
+    // The size it was last laid out at: exports are the chart as shown.
+    let shown = StoredValue::new(None::<(f64, f64)>);
+    let export = Export {
+        size: Arc::new(move |th: &ChartTheme| {
+            shown
+                .try_get_value()
+                .flatten()
+                .unwrap_or_else(|| design(th))
+        }),
+        draw: draw.clone(),
+        numbers,
+    };
+    let name = if test_id.is_empty() {
+        Signal::derive(move || label.get())
+    } else {
+        Signal::stored(test_id.clone())
+    };
+    let error = use_painter(canvas_ref, move |canvas, th, dpr| {
         let avail = canvas
             .parent_element()
             .map(|p| f64::from(p.client_width()))
             .unwrap_or(0.0);
-        let (w, h) = fit_width((width * k, height * k), avail);
+        let (w, h) = fit_width(design(th), avail);
+        shown.set_value(Some((w, h)));
         paint(canvas, w, h, dpr, |area, s| draw(area, s, th))
     });
     let open = RwSignal::new(false);
@@ -113,6 +205,7 @@ pub fn Chart(
             <div class="canvas-scroll">
                 <canvas node_ref=canvas_ref role="img" aria-label=move || label.get()></canvas>
             </div>
+            <ExportMenu name=name title=label what=export />
             {move || error.get().map(|e| view! { <p class="error">"This chart could not be drawn: " {e}</p> })}
             {children.map(|c| {
                 view! {

@@ -1,18 +1,23 @@
 //! Canvas heatmap widget: a matrix with token labels, sharp at any
 //! device-pixel ratio, with the exact value of the cell under the pointer (or
 //! the keyboard focus: Tab to the chart, then arrow keys) read out as text, and
-//! every number available in a table for screen readers and copying.
+//! every number available in a table for screen readers and copying, and
+//! an export menu (SVG, PNG, the matrix as CSV; [`super::export`]).
 //!
 //! Data flow: `data` and the highlight are signals; an `Effect` only paints,
 //! through [`crate::canvas::paint`]; a layout `Memo` serves pointer hit-testing.
 
+use super::chart::DrawFn;
+use super::export::{Export, ExportMenu};
 use super::unique_id;
 use crate::canvas::{paint, use_painter};
+use crate::charts::export::ChartNumbers;
 use crate::charts::heatmap::{draw_heatmap, HeatmapData, HeatmapLayout, Highlight};
 use crate::charts::ChartTheme;
 use crate::widgets::table::{NumbersTable, TableData};
 use leptos::html;
 use leptos::prelude::*;
+use std::sync::Arc;
 
 /// Width, in CSS pixels, a grid aims for before cells hit their size limits.
 pub const TARGET_GRID_PX: f64 = 440.0;
@@ -133,6 +138,36 @@ fn heatmap_numbers(
     }
 }
 
+/// The export of a heatmap: the matrix as shown (with the selected row
+/// outlined, without the pointer's cell) and its numbers.
+fn heatmap_export(data: Signal<HeatmapData>, highlight_row: Signal<Option<usize>>) -> Export {
+    let draw: Arc<DrawFn> = Arc::new(move |area, s, th| {
+        let hl = Highlight {
+            row: highlight_row.get_untracked(),
+            focus: None,
+        };
+        data.try_with_untracked(|d| {
+            let l = HeatmapLayout::new(d, TARGET_GRID_PX, th.font_px);
+            draw_heatmap(area, d, &l, hl, th, s)
+        })
+        .unwrap_or(Ok(()))
+    });
+    Export {
+        size: Arc::new(move |th| {
+            data.try_with_untracked(|d| {
+                let l = HeatmapLayout::new(d, TARGET_GRID_PX, th.font_px);
+                (l.width, l.height)
+            })
+            .unwrap_or((1.0, 1.0))
+        }),
+        draw,
+        numbers: Some(Arc::new(move || {
+            data.try_with_untracked(|d| (d.rows > 0).then(|| d.numbers()))
+                .flatten()
+        })),
+    }
+}
+
 #[component]
 pub fn Heatmap(
     /// Heading, e.g. "Attention weights".
@@ -177,6 +212,14 @@ pub fn Heatmap(
                 "Point at a cell, or Tab here and use the arrow keys, to read its exact value."
                     .into()
             })
+    };
+    let export_name = match test_id.strip_prefix("hm-").unwrap_or(&test_id) {
+        "" => title.clone(),
+        id => id.to_string(),
+    };
+    let export_title = {
+        let title = title.clone();
+        Signal::derive(move || format!("{title}, {}", subtitle.get()))
     };
     let caption_id = unique_id("heatmap");
     let title_for_label = title.clone();
@@ -237,6 +280,7 @@ pub fn Heatmap(
                 ></canvas>
             </div>
             <p class="readout" aria-live="polite">{readout}</p>
+            <ExportMenu name=export_name title=export_title what=heatmap_export(data, highlight_row) />
             {move || paint_error.get().map(|e| view! { <p class="error">"This chart could not be drawn: " {e}</p> })}
             {heatmap_numbers(data, extra_column)}
         </figure>
@@ -302,6 +346,54 @@ mod tests {
         assert_eq!(t.rows[0].1, ["0.250000", "masked", "0.250000"]);
         assert_eq!(t.rows[1].1, ["1.000000", "0.000000", "1.000000"]);
         assert_eq!(heatmap_table(&d(), None).rows[1].1.len(), 2);
+    }
+
+    #[test]
+    fn a_heatmap_exports_as_svg_with_its_tokens_as_text() {
+        use crate::widgets::export::svg_file;
+        let m = HeatmapData {
+            rows: 3,
+            cols: 3,
+            values: vec![0.5, 0.25, 0.25, 0.1, 0.8, 0.1, 0.0, 0.0, 1.0],
+            row_labels: vec!["the".into(), "cat".into(), "<sat>".into()],
+            col_labels: vec!["the".into(), "cat".into(), "<sat>".into()],
+            scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
+        };
+        let what = heatmap_export(Signal::stored(m), Signal::stored(Some(1)));
+        let href = "http://h/qkv?text=the+cat&dk=4";
+        let svg =
+            svg_file(&what, &ChartTheme::new(true, false), "Weights, 3 × 3", href).expect("svg");
+        assert!(svg.contains("<svg"));
+        assert!(svg.contains("<title>Weights, 3 × 3</title>"));
+        assert!(svg.contains(&format!(
+            "<desc>Weights, 3 × 3. From Attention Lab, this view: {}</desc>",
+            href.replace('&', "&amp;")
+        )));
+        let texts: Vec<String> = crate::charts::figure_tests::texts(&svg)
+            .into_iter()
+            .map(|t| t.content)
+            .collect();
+        for token in ["the", "cat", "<sat>"] {
+            let n = texts.iter().filter(|t| *t == token).count();
+            assert_eq!(n, 2, "{token} labels a row and a column: {texts:?}");
+        }
+        assert!(texts.iter().any(|t| t == "0.80"), "cell values as text");
+        // Vector cells, one <rect> each, not a bitmap.
+        assert!(svg.matches("<rect").count() >= 9);
+        assert!(!svg.contains("<image"));
+    }
+
+    #[test]
+    fn a_heatmap_exports_its_matrix_as_csv() {
+        use crate::widgets::export::csv_file;
+        let what = heatmap_export(Signal::stored(d()), Signal::stored(None));
+        let out = csv_file(&what, "Scores", "http://h/qkv").expect("csv");
+        assert_eq!(
+            out,
+            "# Scores. From Attention Lab, this view: http://h/qkv\n,x,y\n<b>,0.25,-inf\nb,1,0\n"
+        );
+        let empty = heatmap_export(Signal::stored(empty_heatmap()), Signal::stored(None));
+        assert!(csv_file(&empty, "Scores", "http://h/qkv").is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod chart;
 pub mod choice;
 pub mod coref;
+pub mod export;
 pub mod formula;
 pub mod heatmap;
 pub mod measure;

@@ -81,7 +81,7 @@ test('the timing run completes and dense attention grows faster than the window 
     assert.equal(await button.textContent(), 'Done');
     // The chart's numbers hold every length for every variant.
     const fig = page.locator('figure[data-testid=time-chart]');
-    await fig.locator('details summary').click();
+    await fig.locator('details.numbers summary').click();
     const numbers = await readTable(fig.locator('table'));
     assert.deepEqual(numbers.rows.map((r) => r.cells[0]), ['32', '64', '128', '256', '512', '1,024', '2,048']);
     assert.ok(numbers.rows.every((r) => r.cells.slice(1).every((c) => Number(c) > 0)));

@@ -41,7 +41,7 @@ test('at d_k = 512, switching scaling on raises the entropy and lowers the max w
     await page.waitForFunction(() => new URL(location.href).searchParams.get('scale') === '1');
     // The bars' numbers agree with the stats line: the largest weight matches.
     const fig = page.locator('figure[data-testid=bars]');
-    await fig.locator('details summary').click();
+    await fig.locator('details.numbers summary').click();
     const { rows } = await readTable(fig.locator('table'));
     assert.equal(rows.length, 16);
     const weights = rows.map((r) => Number(r.cells[2]));
@@ -66,7 +66,7 @@ test('sliding d_k with the keyboard updates the measured variance next to the th
     assert.ok(Math.abs(Number(m[3]) - 1) < 0.2, `scaled variance ${m[3]}`);
     // The histogram's numbers account for every sample.
     const fig = page.locator('figure[data-testid=hist-raw]');
-    await fig.locator('details summary').click();
+    await fig.locator('details.numbers summary').click();
     const { rows } = await readTable(fig.locator('table'));
     assert.equal(rows.reduce((a, r) => a + Number(r.cells[1]), 0), 4096);
   });
@@ -85,7 +85,7 @@ test('the sweep charts paint and their numbers show unscaled entropy collapsing'
       return blue;
     });
     assert.ok(painted > 50, `scaled series drawn (${painted} blue pixels)`);
-    await fig.locator('details summary').click();
+    await fig.locator('details.numbers summary').click();
     const { rows } = await readTable(fig.locator('table'));
     assert.equal(rows.length, 12);
     const first = rows[0].cells.map(Number);
@@ -135,7 +135,7 @@ test('training: settings go to the URL, Start moves both curves, Pause stops, Re
     assert.equal(await stepOf(), paused);
     // The curves' numbers: a point every 25 steps; the scaled loss fell.
     const fig = page.locator('figure[data-testid=train-loss]');
-    await fig.locator('details summary').click();
+    await fig.locator('details.numbers summary').click();
     const { rows } = await readTable(fig.locator('table'));
     assert.ok(rows.length >= 7, `${rows.length} points`);
     const first = rows[0].cells.map(Number);

@@ -7,8 +7,9 @@ use super::model::{bytes, count, count_view, grouped, CountView};
 use super::state::{divisor_at_most, CostState, Preset, D_MODEL, HEADS, LAYERS, N};
 use super::Facts;
 use crate::charts::cost::draw_loglog;
+use crate::charts::export::ChartNumbers;
 use crate::router::{field, UrlState};
-use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::chart::{draw_from_result, Chart, Drawing};
 use crate::widgets::choice::ChoiceButtons;
 use crate::widgets::section::Section;
 use crate::widgets::slider::{ParamNumber, ParamSlider};
@@ -55,8 +56,11 @@ pub fn CountSection(url: UrlState<CostState>) -> impl IntoView {
             />
         }
     };
-    let chart_draw = draw_from_result(view_m, |area, v: &CountView, s, th| {
+    let chart_draw = Drawing::from(draw_from_result(view_m, |area, v: &CountView, s, th| {
         draw_loglog(area, &v.chart, th, s)
+    }))
+    .with_numbers_of(view_m, |r: &Result<CountView, String>| {
+        r.as_ref().ok().map(|v| v.chart.numbers())
     });
     view! {
         <Section id="count-title" title="1 · Count the scores">

@@ -9,10 +9,11 @@ use super::state::{CostState, KV_N};
 use super::time_it::ms;
 use super::timing::{mean_call_ms, median, MIN_BATCH_MS};
 use super::Facts;
+use crate::charts::export::ChartNumbers;
 use crate::charts::plots::{draw_curves, CurveChart, Series, SCALED, UNSCALED};
 use crate::router::{field, UrlState};
 use crate::training::{Job, Runner};
-use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::chart::{draw_from_result, Chart, Drawing};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::{NumbersTable, TableData};
@@ -222,8 +223,11 @@ pub fn KvSection(url: UrlState<CostState>) -> impl IntoView {
             .or_else(|| times.error())
             .unwrap_or_default()
     };
-    let chart_draw = draw_from_result(view_m, |a, v: &KvView, s, th| {
+    let chart_draw = Drawing::from(draw_from_result(view_m, |a, v: &KvView, s, th| {
         draw_curves(a, &v.chart, th, s)
+    }))
+    .with_numbers_of(view_m, |r: &Result<KvView, String>| {
+        r.as_ref().ok().map(|v| v.chart.numbers())
     });
     view! {
         <Section id="kv-title" title="7 · The KV cache: generating one token at a time">

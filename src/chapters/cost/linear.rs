@@ -9,10 +9,11 @@ use super::state::{CostState, LIN_N};
 use super::time_it::TimingRunner;
 use super::timing::{curves, Variant};
 use super::Facts;
+use crate::charts::export::ChartNumbers;
 use crate::charts::heatmap::ColorScale;
 use crate::charts::position::{draw_matrix_image, MatrixImage};
 use crate::router::{field, UrlState};
-use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::chart::{draw_from_result, Chart, Drawing};
 use crate::widgets::section::Section;
 use crate::widgets::slider::{ParamSlider, Toggle};
 use crate::widgets::table::{NumbersTable, TableData};
@@ -87,10 +88,13 @@ pub fn LinearSection(url: UrlState<CostState>, runner: TimingRunner) -> impl Int
     let state = url.state;
     let view_m = Memo::new(move |_| state.with(linear_view));
     let draw = move |i: usize| {
-        draw_from_result(view_m, move |a, v: &LinearView, s, th| {
+        Drawing::from(draw_from_result(view_m, move |a, v: &LinearView, s, th| {
             v.images
                 .get(i)
                 .map_or(Ok(()), |m| draw_matrix_image(a, m, th, s))
+        }))
+        .with_numbers_of(view_m, move |r: &Result<LinearView, String>| {
+            r.as_ref().ok()?.images.get(i).map(|m| m.numbers())
         })
     };
     let slope = move || {

@@ -10,12 +10,13 @@ use super::state::{
     CostState, PatternKind, BLOCK, GLOBALS, PER_ROW, REACH_LAYERS, SEED, SPARSE_N, STRIDE, WINDOW,
 };
 use super::Facts;
+use crate::charts::export::ChartNumbers;
 use crate::charts::plots::draw_curves;
 use crate::charts::position::draw_matrix_image;
 use crate::query::Choice;
 use crate::router::{field, UrlState};
 use crate::training::Runner;
-use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::chart::{draw_from_result, Chart, Drawing};
 use crate::widgets::choice::ChoiceButtons;
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
@@ -34,11 +35,17 @@ pub fn SparseSection(url: UrlState<CostState>) -> impl IntoView {
     );
     let kind = Memo::new(move |_| state.with(|s| s.pattern));
     let shows = move |ks: &'static [PatternKind]| move || ks.contains(&kind.get());
-    let mask_draw = draw_from_result(view_m, |a, v: &SparseView, s, th| {
+    let mask_draw = Drawing::from(draw_from_result(view_m, |a, v: &SparseView, s, th| {
         draw_matrix_image(a, &v.image, th, s)
+    }))
+    .with_numbers_of(view_m, |r: &Result<SparseView, String>| {
+        r.as_ref().ok().map(|v| v.image.numbers())
     });
-    let reach_draw = draw_from_result(view_m, |a, v: &SparseView, s, th| {
+    let reach_draw = Drawing::from(draw_from_result(view_m, |a, v: &SparseView, s, th| {
         draw_curves(a, &v.reach_chart, th, s)
+    }))
+    .with_numbers_of(view_m, |r: &Result<SparseView, String>| {
+        r.as_ref().ok().map(|v| v.reach_chart.numbers())
     });
     let slider = move |label: &'static str,
                        param,

@@ -12,7 +12,7 @@ use super::Facts;
 use crate::charts::cost::draw_loglog;
 use crate::router::{field, UrlState};
 use crate::training::Runner;
-use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::chart::{plot_from_result, Chart};
 use crate::widgets::choice::ChoiceGroup;
 use crate::widgets::run_buttons::RunButtons;
 use crate::widgets::section::Section;
@@ -72,7 +72,7 @@ pub fn TimeSection(url: UrlState<CostState>, runner: TimingRunner) -> impl IntoV
     let view_m = Memo::new(move |_| runner.view());
     let chart =
         Memo::new(move |_| view_m.with(|v| v.as_ref().map(timing_chart).map_err(Clone::clone)));
-    let chart_draw = draw_from_result(chart, |area, c, s, th| draw_loglog(area, c, th, s));
+    let chart_draw = plot_from_result(chart, |area, c, s, th| draw_loglog(area, c, th, s));
     let status_text = move || {
         let running = runner.running();
         let busy = runner.busy_seconds();

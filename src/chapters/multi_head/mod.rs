@@ -20,12 +20,13 @@ pub mod state;
 pub mod study;
 
 use crate::chapters::ChapterHead;
+use crate::charts::export::ChartNumbers;
 use crate::charts::heatmap::HeatmapData;
 use crate::charts::plots::draw_curves;
 use crate::models::{coref_model, load_status, Load};
 use crate::router::{field, UrlState};
 use crate::training::Runner;
-use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::chart::{draw_from, Chart, Drawing};
 use crate::widgets::choice::{ChoiceButtons, ChoiceGroup};
 use crate::widgets::coref::{analyse, answers_view, LayerPicker, HEADS, LAYERS};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
@@ -240,10 +241,11 @@ fn RankSection(report: ReportMemo) -> impl IntoView {
 #[component]
 fn PruneSection(report: ReportMemo) -> impl IntoView {
     let chart = Memo::new(move |_| report.with(|r| r.as_ref().map(pruning_chart)));
-    let draw = draw_from(chart, |area, c, s, th| match c {
+    let draw = Drawing::from(draw_from(chart, |area, c, s, th| match c {
         Some(c) => draw_curves(area, c, th, s),
         None => Ok(()),
-    });
+    }))
+    .with_numbers_of(chart, |c: &Option<_>| c.as_ref().map(ChartNumbers::numbers));
     view! {
         <Section id="prune-title" title="3 · Pruning, head by head">
             <p>"Switch heads off one after another, least important first, and measure after each. Two orders: by the accuracy drop of each head alone, and by the gradient score."</p>

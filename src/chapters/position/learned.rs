@@ -5,8 +5,9 @@
 
 use super::experiment::{self, ExpRunner, Progress, L};
 use super::experiment_view::{progress_of, TrainButton};
+use crate::charts::export::ChartNumbers;
 use crate::charts::position::draw_matrix_image;
-use crate::widgets::chart::{curves, draw_from, Chart};
+use crate::widgets::chart::{curves, draw_from, Chart, Drawing};
 use crate::widgets::section::Section;
 use crate::widgets::table::{NumbersTable, TableData};
 use attention_core::train::position_task::Scheme;
@@ -22,7 +23,10 @@ pub fn LearnedSection(runner: ExpRunner) -> impl IntoView {
     let table = Memo::new(move |_| progress.with(experiment::learned_image));
     let by_position =
         Memo::new(move |_| progress.with(|p| experiment::by_position_chart(p, &BY_POSITION)));
-    let table_draw = draw_from(table, |a, m, s, th| draw_matrix_image(a, m, th, s));
+    let table_draw = Drawing::from(draw_from(table, |a, m, s, th| {
+        draw_matrix_image(a, m, th, s)
+    }))
+    .with_numbers_of(table, |m| Some(m.numbers()));
     let by_position_draw = curves(by_position);
     view! {
         <Section id="learned-title" title="3 · A learned table of positions">

@@ -10,7 +10,7 @@ use crate::charts::plots::draw_curves_from;
 use crate::charts::position::{draw_rope_pairs, rope_pairs_size, KEY, QUERY};
 use crate::frames::every;
 use crate::router::{field, UrlState};
-use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::chart::{draw_from_result, plot_from_result, Chart};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::fmt_diff;
@@ -69,7 +69,7 @@ pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
         })
     });
     let pairs_draw = draw_from_result(panels, |a, p: &Vec<_>, s, th| draw_rope_pairs(a, p, th, s));
-    let chart_draw = draw_from_result(chart, |a, c, s, th| {
+    let chart_draw = plot_from_result(chart, |a, c, s, th| {
         draw_curves_from(a, c, -(model::ROPE_OFFSETS as f64), th, s)
     });
     let n_pairs = Memo::new(move |_| pos.get().d / 2);

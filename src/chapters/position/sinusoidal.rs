@@ -4,10 +4,11 @@
 
 use super::model;
 use super::state::{PosState, ANCHOR, SIN_D, SIN_N};
+use crate::charts::export::ChartNumbers;
 use crate::charts::plots::{draw_curves, CurveChart};
 use crate::charts::position::draw_matrix_image;
 use crate::router::{field, UrlState};
-use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::chart::{draw_from_result, plot_from_result, Chart, Drawing};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::fmt_diff;
@@ -31,9 +32,13 @@ pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
         let (n, d) = dims.get();
         model::offset_chart(anchor.get(), n, d)
     });
-    let image_draw = draw_from_result(image, |area, m, s, th| draw_matrix_image(area, m, th, s));
-    let offset_draw = draw_from_result(offsets, |area, (c, _): &(CurveChart, Vec<f64>), s, th| {
-        draw_curves(area, c, th, s)
+    let image_draw = plot_from_result(image, |area, m, s, th| draw_matrix_image(area, m, th, s));
+    let offset_draw = Drawing::from(draw_from_result(
+        offsets,
+        |area, (c, _): &(CurveChart, Vec<f64>), s, th| draw_curves(area, c, th, s),
+    ))
+    .with_numbers_of(offsets, |r: &Result<(CurveChart, Vec<f64>), String>| {
+        r.as_ref().ok().map(|(c, _)| c.numbers())
     });
     view! {
         <Section id="sin-title" title="2 · Sinusoidal encoding">

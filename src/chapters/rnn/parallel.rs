@@ -13,7 +13,7 @@ use super::timing::{lengths, slope, time_at, timing_chart, Timing, TimingConfig,
 use crate::charts::cost::draw_loglog;
 use crate::router::{field, UrlState};
 use crate::training::Runner;
-use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::chart::{plot_from_result, Chart};
 use crate::widgets::choice::ChoiceGroup;
 use crate::widgets::measure::{grouped, grouped_usize, ms};
 use crate::widgets::run_buttons::RunButtons;
@@ -144,7 +144,7 @@ pub fn ParallelSection(url: UrlState<RnnState>) -> impl IntoView {
                 size=(820.0, 420.0)
                 test_id="steps-chart"
                 label="Dependent steps and rounds on P workers against n on log-log axes, for the RNN and self-attention"
-                draw=draw_from_result(steps, |area, c, s, th| draw_loglog(area, c, th, s))
+                draw=plot_from_result(steps, |area, c, s, th| draw_loglog(area, c, th, s))
             >
                 {move || view! { <NumbersTable data=chart_numbers(sched.get().1) test_id="steps-numbers" /> }}
             </Chart>
@@ -152,7 +152,7 @@ pub fn ParallelSection(url: UrlState<RnnState>) -> impl IntoView {
                 size=(820.0, 380.0)
                 test_id="macs-chart"
                 label="Multiply-adds of one RNN, GRU and self-attention layer against n on log-log axes"
-                draw=draw_from_result(macs, |area, c, s, th| draw_loglog(area, c, th, s))
+                draw=plot_from_result(macs, |area, c, s, th| draw_loglog(area, c, th, s))
             />
             <p class="hint">
                 "The schedule is a simplified machine: P workers each do one multiply-add per round, and a stage starts when the one before has finished. "
@@ -181,7 +181,7 @@ pub fn ParallelSection(url: UrlState<RnnState>) -> impl IntoView {
                 size=(820.0, 420.0)
                 test_id="time-chart"
                 label="Measured forward time of the RNN, the GRU and self-attention against n on log-log axes"
-                draw=draw_from_result(time_chart, |area, c, s, th| draw_loglog(area, c, th, s))
+                draw=plot_from_result(time_chart, |area, c, s, th| draw_loglog(area, c, th, s))
             >
                 {move || view_m.with(|v| v.as_ref().ok().map(|v| view! { <NumbersTable data=numbers(v) test_id="time-numbers" /> }))}
             </Chart>

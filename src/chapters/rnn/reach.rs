@@ -11,7 +11,7 @@ use super::race::RaceRunner;
 use super::state::{RnnState, When, N, RHO, SEED};
 use crate::charts::semilog::draw_semilog;
 use crate::router::{field, UrlState};
-use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::chart::{plot_from_result, Chart};
 use crate::widgets::choice::ChoiceButtons;
 use crate::widgets::section::Section;
 use crate::widgets::slider::{FloatSlider, ParamSlider, SeedField};
@@ -59,7 +59,7 @@ pub fn ReachSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView 
                 .map_err(Clone::clone)
         })
     });
-    let draw = draw_from_result(chart, |area, c, s, th| draw_semilog(area, c, th, s));
+    let draw = plot_from_result(chart, |area, c, s, th| draw_semilog(area, c, th, s));
     let trained = move || state.with(|s| s.when == When::Trained);
     let untrained_note = move || {
         let empty = measured.with(|m| matches!(m, Err(e) if e == NOT_TRAINED));

@@ -14,11 +14,12 @@ pub mod state;
 pub mod training;
 
 use crate::chapters::ChapterHead;
+use crate::charts::export::ChartNumbers;
 use crate::charts::plots::draw_curves;
 use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
 use crate::router::{field, UrlState};
 use crate::training::Runner;
-use crate::widgets::chart::{draw_from, draw_from_result, Chart};
+use crate::widgets::chart::{draw_from, draw_from_result, Chart, Drawing};
 use crate::widgets::choice::{ChoiceButtons, ChoiceGroup};
 use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
@@ -114,8 +115,16 @@ fn SpreadSection(url: UrlState<ScalingState>) -> impl IntoView {
         })
     };
     let hist_draw = move |raw: bool| {
-        draw_from_result(spread_m, move |area, sp: &model::Spread, s, th| {
-            draw_histogram(area, if raw { &sp.raw } else { &sp.scaled }, th, s)
+        Drawing::from(draw_from_result(
+            spread_m,
+            move |area, sp: &model::Spread, s, th| {
+                draw_histogram(area, if raw { &sp.raw } else { &sp.scaled }, th, s)
+            },
+        ))
+        .with_numbers_of(spread_m, move |r| {
+            r.as_ref()
+                .ok()
+                .map(|sp| if raw { &sp.raw } else { &sp.scaled }.numbers())
         })
     };
     view! {
@@ -227,9 +236,10 @@ fn SweepSection(url: UrlState<ScalingState>) -> impl IntoView {
                     .into_iter()
                     .enumerate()
                     .map(|(i, m)| {
-                        let draw = draw_from_result(charts, move |area, c: &[_; 3], s, th| {
+                        let draw = Drawing::from(draw_from_result(charts, move |area, c: &[_; 3], s, th| {
                             c.get(i).map_or(Ok(()), |c| draw_sweep(area, c, th, s))
-                        });
+                        }))
+                        .with_numbers_of(charts, move |r| r.as_ref().ok()?.get(i).map(|c| c.numbers()));
                         view! {
                             <Chart
                                 size=(560.0, 320.0)
@@ -266,9 +276,10 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
     let history = Memo::new(move |_| run.with(|r| r.history.clone()));
     let charts = Memo::new(move |_| history.with(|h| training::charts(h)));
     let curve_draw = move |i: usize| {
-        draw_from(charts, move |area, c: &[_; 2], s, th| {
+        Drawing::from(draw_from(charts, move |area, c: &[_; 2], s, th| {
             c.get(i).map_or(Ok(()), |c| draw_curves(area, c, th, s))
-        })
+        }))
+        .with_numbers_of(charts, move |c: &[_; 2]| c.get(i).map(|c| c.numbers()))
     };
     let steps_done = move || history.with(|h| h.last().map_or(0, |p| p.step));
     let status = move || {

@@ -17,10 +17,11 @@ pub mod retrain;
 pub mod state;
 
 use crate::chapters::ChapterHead;
+use crate::charts::export::ChartNumbers;
 use crate::charts::lines::{draw_line_diagram, line_diagram_size};
 use crate::models::{coref_model, load_status, Load};
 use crate::router::UrlState;
-use crate::widgets::chart::{draw_from, Chart};
+use crate::widgets::chart::{draw_from, Chart, Drawing};
 use crate::widgets::coref::{
     analyse, answers_view, Analysis, LayerPicker, DEFAULT_TEXT, HEADS, LAYERS,
 };
@@ -221,11 +222,14 @@ fn HeadGrid(analysis: AnalysisMemo) -> impl IntoView {
                 <div class="row-of-maps head-grid">
                     {(0..HEADS)
                         .map(|hd| {
-                            let draw = draw_from(analysis, move |area, a: &Result<Analysis, String>, s, th| {
+                            let draw = Drawing::from(draw_from(analysis, move |area, a: &Result<Analysis, String>, s, th| {
                                 match a.as_ref().ok().and_then(|a| a.lines(l, hd)) {
                                     Some(d) => draw_line_diagram(area, &d, th, s),
                                     None => Ok(()),
                                 }
+                            }))
+                            .with_numbers_of(analysis, move |a: &Result<Analysis, String>| {
+                                a.as_ref().ok()?.lines(l, hd).map(|d| d.numbers())
                             });
                             let label = move || {
                                 analysis
