@@ -190,8 +190,13 @@ pub fn Chart(
         Signal::stored(test_id.clone())
     };
     let error = use_painter(canvas_ref, move |canvas, th, dpr| {
+        // The room is the section's, not the chart's own box: a chart in a
+        // row of charts is as wide as its canvas, which is what is being
+        // decided.
         let avail = canvas
-            .parent_element()
+            .closest("[data-slide], main")
+            .ok()
+            .flatten()
             .map(|p| f64::from(p.client_width()))
             .unwrap_or(0.0);
         let (w, h) = fit_width(design(th), avail);

@@ -85,6 +85,10 @@ test('the sweep charts paint and their numbers show unscaled entropy collapsing'
       return blue;
     });
     assert.ok(painted > 50, `scaled series drawn (${painted} blue pixels)`);
+    // Charts side by side keep their designed width when there is room
+    // (560 px at this size), not the canvas's default 300.
+    const width = await fig.locator('canvas').evaluate((c) => c.getBoundingClientRect().width);
+    assert.ok(width >= 500, `sweep chart ${width} px wide`);
     await fig.locator('details.numbers summary').click();
     const { rows } = await readTable(fig.locator('table'));
     assert.equal(rows.length, 12);
