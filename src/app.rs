@@ -42,6 +42,21 @@ fn inner_size() -> (f64, f64) {
 }
 
 /// The whole app.
+/// The skip link moves focus to `<main>` itself: the page's `<base>` would
+/// turn a plain `#main` into a link to the landing page.
+fn skip_to_main(ev: web_sys::MouseEvent) {
+    use wasm_bindgen::JsCast;
+    ev.prevent_default();
+    let main = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("main"))
+        .and_then(|m| m.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(m) = main {
+        let _ = m.focus();
+        m.scroll_into_view();
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let dark = RwSignal::new(stored(THEME_KEY).map_or_else(prefers_dark, |v| v == "dark"));
@@ -102,7 +117,7 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <a class="skip" href="#main">"Skip to content"</a>
+        <a class="skip" href="#main" on:click=skip_to_main>"Skip to content"</a>
             <header class="site-head">
                 <Link href="/" class="brand">"Attention Lab"</Link>
                 <div class="prefs" role="group" aria-label="Display">

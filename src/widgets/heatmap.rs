@@ -190,6 +190,7 @@ pub fn Heatmap(
 ) -> impl IntoView {
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let focus = RwSignal::new(None::<(usize, usize)>);
+    let touched = StoredValue::new(false);
     let theme = use_context::<Memo<ChartTheme>>();
     let layout = Memo::new(move |_| {
         let font = theme
@@ -209,7 +210,7 @@ pub fn Heatmap(
             .get()
             .map(|(r, c)| data.with(|d| describe_cell(d, r, c)))
             .unwrap_or_else(|| {
-                "Point at a cell, or Tab here and use the arrow keys, to read its exact value."
+                "Point at a cell (or tap it), or Tab here and use the arrow keys, to read its exact value."
                     .into()
             })
     };
@@ -251,9 +252,21 @@ pub fn Heatmap(
                             focus.set(cell);
                         }
                     }
-                    on:mouseleave=move |_| focus.set(None)
+                    // A finger's readout stays after the tap (touch screens
+                    // send a mouseleave when a later event moves the mouse).
+                    on:pointerdown=move |ev: web_sys::PointerEvent| touched.set_value(ev.pointer_type() == "touch")
+                    on:mouseleave=move |_| {
+                        if !touched.get_value() {
+                            focus.set(None);
+                        }
+                    }
                     on:click=move |ev| {
-                        if let (Some((r, _)), Some(cb)) = (cell_from_mouse(&ev), on_select_row) {
+                        // A tap (no hover on a touch screen) reads out its cell too.
+                        let cell = cell_from_mouse(&ev);
+                        if cell.is_some() && focus.get_untracked() != cell {
+                            focus.set(cell);
+                        }
+                        if let (Some((r, _)), Some(cb)) = (cell, on_select_row) {
                             cb.run(r);
                         }
                     }

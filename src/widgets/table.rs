@@ -49,7 +49,8 @@ pub fn NumbersTable(data: TableData, #[prop(optional, into)] test_id: String) ->
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
+        // Focusable so that a keyboard can scroll a wide table.
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Numbers">
             <table data-testid=test_id>
                 <thead>
                     <tr>{head}</tr>

@@ -39,10 +39,19 @@ export async function start() {
  * A fresh context + page that records console errors and page errors.
  * `errors` is an array of strings; tests assert it is empty at the end.
  */
-export async function openPage(browser, { viewport = { width: 1280, height: 900 }, colorScheme = 'light', serviceWorkers = 'block' } = {}) {
+export async function openPage(browser, {
+  viewport = { width: 1280, height: 900 }, colorScheme = 'light', storage = {}, context: more = {},
+  serviceWorkers = 'block',
+} = {}) {
   // The service worker (offline) is blocked unless a test is about it: it
   // would cache a whole build behind every page of every test.
-  const context = await browser.newContext({ viewport, colorScheme, serviceWorkers });
+  const context = await browser.newContext({ viewport, colorScheme, serviceWorkers, ...more });
+  // Local storage entries (theme, large type) set before the app starts.
+  if (Object.keys(storage).length) {
+    await context.addInitScript((entries) => {
+      for (const [k, v] of Object.entries(entries)) localStorage.setItem(k, v);
+    }, storage);
+  }
   const page = await context.newPage();
   const errors = [];
   // Deep links are served through 404.html with HTTP status 404 (exactly like
@@ -67,6 +76,50 @@ export async function openPage(browser, { viewport = { width: 1280, height: 900 
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('crash', () => errors.push('page crashed'));
   return { context, page, errors, ignored };
+}
+
+/** The landing page, the lesson page and every chapter. */
+export const ROUTES = [
+  '/', '/lesson', '/bottleneck', '/alignment', '/qkv', '/scaling', '/self-attention',
+  '/cost', '/multi-head', '/position', '/rnn',
+];
+
+/** The themes every route is checked in: local storage entries the app reads. */
+export const THEMES = {
+  light: { 'attention-lab-theme': 'light' },
+  dark: { 'attention-lab-theme': 'dark' },
+  large: { 'attention-lab-theme': 'light', 'attention-lab-large': '1' },
+};
+
+/** Opens `route`, waits for the app and lets work and paints settle for `ms`. */
+export async function settle(page, url, ms = 1500) {
+  await page.goto(url);
+  await waitForApp(page);
+  await page.waitForSelector('main h1', { state: 'attached', timeout: 15000 });
+  await sleep(ms);
+  await waitForPaintsToSettle(page, { needPaint: false, timeout: 10000 }).catch(() => {});
+}
+
+/**
+ * Marks with data-shown the elements matching `selector` that a user can see
+ * and use: laid out, visible, not disabled or inert, and not inside a closed
+ * <details> (whose summary alone is shown). Returns how many.
+ */
+export async function markShown(page, selector) {
+  return page.evaluate((sel) => {
+    let n = 0;
+    for (const el of document.querySelectorAll(sel)) {
+      delete el.dataset.shown;
+      if (el.disabled || el.closest('[inert]') || el.type === 'hidden') continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || !el.checkVisibility({ visibilityProperty: true })) continue;
+      const closed = el.closest('details:not([open])');
+      if (closed && el !== closed.querySelector(':scope > summary')) continue;
+      el.dataset.shown = '1';
+      n++;
+    }
+    return n;
+  }, selector);
 }
 
 /** Waits until the app has mounted and, on /qkv, until paints have settled. */

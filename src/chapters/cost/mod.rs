@@ -81,8 +81,9 @@ pub struct Facts {
 impl Facts {
     pub fn view(self) -> impl IntoView {
         let current = self.current;
+        let region = self.caption.clone();
         view! {
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label=region>
                 <table class="facts" data-testid=self.test_id>
                     <caption>{self.caption}</caption>
                     <thead>

@@ -223,7 +223,7 @@ fn RankSection(report: ReportMemo) -> impl IntoView {
                         r.as_ref()
                             .map(|r| {
                                 view! {
-                                    <div class="table-scroll wide" data-testid="ranking">
+                                    <div data-testid="ranking">
                                         <NumbersTable data=ranking(r) />
                                     </div>
                                 }
@@ -322,10 +322,11 @@ fn HeadCard(
             <button
                 class="head-switch"
                 aria-pressed=move || on.get().to_string()
-                aria-label=format!("Layer {} head {}", layer + 1, head + 1)
                 on:click=move |_| toggle.run((layer, head))
             >
+                // The name starts with the visible word (WCAG 2.5.3).
                 {move || if on.get() { "On" } else { "Off" }}
+                <span class="sr-only">{format!(": layer {} head {}", layer + 1, head + 1)}</span>
             </button>
         </div>
     }

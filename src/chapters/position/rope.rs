@@ -85,9 +85,11 @@ pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
                 {move || rope_m.with(|r| score_text(r, pos.get()))}
             </p>
             <p class="legend-line">
-                <span style=format!("color: rgb{:?}", QUERY)>"■ q, the query"</span>
-                " · "
-                <span style=format!("color: rgb{:?}", KEY)>"■ k, the key"</span>
+                // The colours are drawn as swatches; the words stay in the text colour.
+                <span class="swatch" aria-hidden="true" style=format!("background: rgb{:?}", QUERY)></span>
+                "q, the query · "
+                <span class="swatch" aria-hidden="true" style=format!("background: rgb{:?}", KEY)></span>
+                "k, the key"
                 {move || {
                     let p = pos.get();
                     format!(" · drawn at query {} and key {}", p.m + p.shift, p.n + p.shift)

@@ -530,7 +530,7 @@ fn focus_details((tokens, q, b, st): Focus) -> AnyView {
             {format!(" (position {}).", q + 1)}
             {stats}
         </p>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Score breakdown">
             <table class="breakdown" data-testid="breakdown">
                 <thead>
                     <tr>

@@ -153,7 +153,9 @@ pub fn ParallelSection(url: UrlState<RnnState>) -> impl IntoView {
                 test_id="macs-chart"
                 label="Multiply-adds of one RNN, GRU and self-attention layer against n on log-log axes"
                 draw=plot_from_result(macs, |area, c, s, th| draw_loglog(area, c, th, s))
-            />
+            >
+                {move || view! { <NumbersTable data=chart_numbers(sched.get().1) test_id="macs-numbers" /> }}
+            </Chart>
             <p class="hint">
                 "The schedule is a simplified machine: P workers each do one multiply-add per round, and a stage starts when the one before has finished. "
                 "Attention does more arithmetic (its scores grow with n²), yet with enough workers it needs far fewer rounds, because none of its scores waits for another. "

@@ -35,7 +35,7 @@ use state::{ScalingState, D_K, N_KEYS, SEED, TEMPERATURE};
 /// URL slug of this chapter.
 pub const SLUG: &str = "scaling";
 
-const FORMULA: &str = r#"<math display="block"><mrow><mtext>Var</mtext><mo>(</mo><mi>q</mi><mo>·</mo><mi>k</mi><mo>)</mo><mo>=</mo><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><msub><mi>d</mi><mi>k</mi></msub></munderover><mtext>Var</mtext><mo>(</mo><msub><mi>q</mi><mi>i</mi></msub><msub><mi>k</mi><mi>i</mi></msub><mo>)</mo><mo>=</mo><msub><mi>d</mi><mi>k</mi></msub><mspace width="2em"/><mtext>Var</mtext><mrow><mo>(</mo><mfrac><mrow><mi>q</mi><mo>·</mo><mi>k</mi></mrow><msqrt><msub><mi>d</mi><mi>k</mi></msub></msqrt></mfrac><mo>)</mo></mrow><mo>=</mo><mn>1</mn></mrow></math>"#;
+const FORMULA: &str = r#"<math display="block"><mrow><mtext>Var</mtext><mo>(</mo><mi>q</mi><mo>·</mo><mi>k</mi><mo>)</mo><mo>=</mo><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><msub><mi>d</mi><mi>k</mi></msub></munderover><mtext>Var</mtext><mo>(</mo><msub><mi>q</mi><mi>i</mi></msub><msub><mi>k</mi><mi>i</mi></msub><mo>)</mo><mo>=</mo><msub><mi>d</mi><mi>k</mi></msub></mrow></math><math display="block"><mrow><mtext>Var</mtext><mrow><mo>(</mo><mfrac><mrow><mi>q</mi><mo>·</mo><mi>k</mi></mrow><msqrt><msub><mi>d</mi><mi>k</mi></msub></msqrt></mfrac><mo>)</mo></mrow><mo>=</mo><mn>1</mn></mrow></math>"#;
 
 fn fmt(v: f64) -> String {
     format!("{v:.4}")
