@@ -15,6 +15,9 @@ const withPage = (fn, opts) => withPageOf(env.browser, fn, opts);
 const param = (page, key) => new URL(page.url()).searchParams.get(key);
 const current = (page) => page.evaluate(() =>
   (document.querySelector('main [data-slide].slide-current')?.querySelector('h1, h2')?.textContent ?? '').trim());
+/** Waits until the slide shown is headed `want` (slides are painted a moment after a page renders). */
+const currentIs = (page, want) => page.waitForFunction((w) =>
+  (document.querySelector('main [data-slide].slide-current')?.querySelector('h1, h2')?.textContent ?? '').trim() === w, want);
 const titles = (page) => page.locator('[data-testid=lesson-view] input.view-title').evaluateAll((es) => es.map((e) => e.value));
 const notes = (page) => page.locator('ul.notes li').allTextContents();
 const b64url = (s) => Buffer.from(s, 'utf8').toString('base64url');
@@ -137,14 +140,15 @@ test('views captured from the chapters make a lesson that is edited, kept, share
     assert.equal(param(page, 'present'), '2');
     assert.equal(param(page, 'pos'), 'none');
     assert.equal(param(page, 'lv'), '1');
-    assert.equal(await current(page), '1 · Shuffle the sentence');
+    await currentIs(page, '1 · Shuffle the sentence');
     assert.match(await page.locator('[data-testid=present-where]').textContent(), /^Scaling & order <b>1<\/b>\s· view 1 of 2: No position/);
     await page.locator('main .slide-current :is(h1, h2)').first().click();
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction(() => location.pathname === '/scaling');
     await page.waitForFunction(() => new URL(location.href).searchParams.get('present') === '3');
     assert.equal(param(page, 'dk'), '256');
-    assert.equal(await current(page), '2 · One query, sixteen keys');
+    // The new chapter's slides are painted a moment after it renders.
+    await page.waitForFunction(() => document.querySelector('main [data-slide].slide-current h2')?.textContent.trim() === '2 · One query, sixteen keys');
     // The last view stays the last; Esc goes back to the lesson.
     await page.keyboard.press('ArrowRight');
     await page.waitForTimeout(300);

@@ -14,6 +14,12 @@ after(async () => { if (env) await env.stop(); });
 const param = (page, key) => new URL(page.url()).searchParams.get(key);
 const current = (page) => page.evaluate(() =>
   (document.querySelector('main [data-slide].slide-current')?.querySelector('h1, h2')?.textContent ?? '').trim());
+/** Waits until the slide shown is headed `want` (slides are painted a moment after a page renders). */
+const currentIs = (page, want) => page.waitForFunction((w) =>
+  (document.querySelector('main [data-slide].slide-current')?.querySelector('h1, h2')?.textContent ?? '').trim() === w, want);
+/** Waits until the element `id` reads `want`. */
+const shows = (page, id, want) => page.waitForFunction(([i, w]) =>
+  document.querySelector(`[data-testid=${i}]`)?.textContent.trim() === w, [id, want]);
 const waitFor = (page, key, value) => page.waitForFunction(([k, v]) => new URL(location.href).searchParams.get(k) === v, [key, value]);
 const text = (page, id) => page.locator(`[data-testid=${id}]`).textContent();
 
@@ -42,7 +48,7 @@ test('the speaker window shows the next slide and the notes, and both windows fo
     assert.equal(param(audience, 'speaker'), null, 'the projector is not the speaker view');
     assert.equal(await audience.locator('[data-testid=speaker-panel]').count(), 0);
 
-    assert.equal((await text(speaker, 'speaker-now')).trim(), '1 · The spread of the scores');
+    await shows(speaker, 'speaker-now', '1 · The spread of the scores');
     assert.match(await text(speaker, 'speaker-note'), /histogram/i, 'the note of section 1');
     assert.equal((await text(speaker, 'speaker-next')).trim(), '2 · One query, sixteen keys');
     // The next slide is previewed in the speaker window (and only there), inert.
@@ -58,11 +64,11 @@ test('the speaker window shows the next slide and the notes, and both windows fo
     await speaker.locator('main .slide-current :is(h1, h2)').first().click();
     await speaker.keyboard.press('ArrowRight');
     await waitFor(audience, 'present', '3');
-    assert.equal(await current(audience), '2 · One query, sixteen keys');
+    await currentIs(audience, '2 · One query, sixteen keys');
     await audience.locator('main .slide-current :is(h1, h2)').first().click();
     await audience.keyboard.press('PageDown');
     await waitFor(speaker, 'present', '4');
-    assert.equal((await text(speaker, 'speaker-now')).trim(), '3 · Against d_k');
+    await shows(speaker, 'speaker-now', '3 · Against d_k');
     assert.equal(param(speaker, 'speaker'), '1', 'the speaker keeps its flag');
 
     // A control changed in either window shows in both.
@@ -92,7 +98,8 @@ test('the speaker window shows the next slide and the notes, and both windows fo
     await speaker.waitForFunction(() => location.pathname === '/self-attention');
     await waitFor(audience, 'present', '1');
     assert.equal(param(speaker, 'speaker'), '1');
-    assert.equal((await text(speaker, 'speaker-now')).trim(), 'Self-attention');
+    // The panel follows once the new chapter's slides are painted.
+    await speaker.waitForFunction(() => document.querySelector('[data-testid=speaker-now]')?.textContent.trim() === 'Self-attention');
 
     // Leaving in the projector window ends the talk in both.
     await audience.locator('main .slide-current :is(h1, h2)').first().click();
