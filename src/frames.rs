@@ -61,3 +61,16 @@ where
         Some(false)
     });
 }
+
+/// Whether the learner asked the system for less motion
+/// (`prefers-reduced-motion: reduce`): animations then move a step per
+/// press instead of running by themselves.
+pub fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|m| m.matches())
+}

@@ -8,9 +8,9 @@
 
 use super::cost::LogLogChart;
 use super::heatmap::HeatmapData;
-use super::lines::LineDiagram;
+use super::lines::{LineDiagram, RowDiagram};
 use super::plots::{CurveChart, Histogram, Series, SweepChart};
-use super::position::MatrixImage;
+use super::position::{MatrixImage, PairPanel, SmallMatrix};
 use super::semilog::SemiLogChart;
 
 /// Numbers in rows under column headings, ready for [`csv`].
@@ -131,22 +131,99 @@ impl ChartNumbers for MatrixImage {
     }
 }
 
+/// A matrix with a label per row and per column: `values[r][c]`.
+pub fn labelled_matrix(rows: &[String], cols: &[String], values: &[Vec<f64>]) -> Numbers {
+    let mut header = vec![String::new()];
+    header.extend(cols.iter().cloned());
+    let rows = values
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let mut row = vec![rows.get(i).cloned().unwrap_or_default()];
+            row.extend(w.iter().map(|&v| number(v)));
+            row
+        })
+        .collect();
+    Numbers { header, rows }
+}
+
+/// One value per label (a bar chart): `label_head` and `value_head` head
+/// the two columns.
+pub fn labelled_values(
+    label_head: &str,
+    value_head: &str,
+    labels: &[String],
+    values: &[f64],
+) -> Numbers {
+    Numbers {
+        header: vec![label_head.into(), value_head.into()],
+        rows: labels
+            .iter()
+            .zip(values)
+            .map(|(l, &v)| vec![l.clone(), number(v)])
+            .collect(),
+    }
+}
+
 impl ChartNumbers for LineDiagram {
     /// How much each word on the left attends to each word on the right.
     fn numbers(&self) -> Numbers {
-        let mut header = vec![String::new()];
-        header.extend(self.right.iter().cloned());
-        let rows = self
-            .weights
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let mut row = vec![self.left.get(i).cloned().unwrap_or_default()];
-                row.extend(w.iter().map(|&v| number(v)));
-                row
+        labelled_matrix(&self.left, &self.right, &self.weights)
+    }
+}
+
+impl ChartNumbers for RowDiagram {
+    /// How much each word below attends to each word above.
+    fn numbers(&self) -> Numbers {
+        labelled_matrix(&self.bottom, &self.top, &self.weights)
+    }
+}
+
+/// Small multiples of square matrices, one row per entry: the matrix's
+/// title, its row, its column and the value (masked entries are `-inf`).
+pub fn small_matrices_numbers(mats: &[SmallMatrix]) -> Numbers {
+    let rows = mats
+        .iter()
+        .flat_map(|m| {
+            m.values.iter().enumerate().map(move |(i, &v)| {
+                vec![
+                    m.title.clone(),
+                    (i / m.n.max(1)).to_string(),
+                    (i % m.n.max(1)).to_string(),
+                    number(v),
+                ]
             })
-            .collect();
-        Numbers { header, rows }
+        })
+        .collect();
+    Numbers {
+        header: vec![
+            "matrix".into(),
+            "row".into(),
+            "column".into(),
+            "value".into(),
+        ],
+        rows,
+    }
+}
+
+/// Arrow pairs (RoPE's rotated query and key pairs), one row per panel.
+pub fn pair_panels_numbers(panels: &[PairPanel]) -> Numbers {
+    Numbers {
+        header: ["pair", "q x", "q y", "k x", "k y"]
+            .map(String::from)
+            .to_vec(),
+        rows: panels
+            .iter()
+            .map(|p| {
+                vec![
+                    p.title.clone(),
+                    number(p.q.0),
+                    number(p.q.1),
+                    number(p.k.0),
+                    number(p.k.1),
+                ]
+            })
+            .collect(),
     }
 }
 
@@ -238,10 +315,139 @@ pub fn file_name(chapter: &str, figure: &str, extension: &str) -> String {
     format!("{stem}.{extension}")
 }
 
+/// CRC-32 (ISO 3309, as PNG chunks use) of `bytes`.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+/// `png` with UTF-8 text chunks (`iTXt`, e.g. `Title` and `Description`)
+/// after its header, so the file itself says what it shows and where from.
+pub fn png_with_text(png: &[u8], texts: &[(&str, &str)]) -> Result<Vec<u8>, String> {
+    let bad = || "This is not a PNG image.".to_string();
+    if png.get(..8) != Some(&PNG_SIGNATURE[..]) || png.get(12..16) != Some(&b"IHDR"[..]) {
+        return Err(bad());
+    }
+    let ihdr_len = png
+        .get(8..12)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(bad)? as usize;
+    // Signature, then length, type, data and CRC of the header.
+    let after_header = 8 + 4 + 4 + ihdr_len + 4;
+    let (head, rest) = (
+        png.get(..after_header).ok_or_else(bad)?,
+        png.get(after_header..).ok_or_else(bad)?,
+    );
+    let mut out = head.to_vec();
+    for (keyword, text) in texts {
+        // Keyword, null, no compression (flag, method), empty language tag
+        // and translated keyword, then the text.
+        let mut body = b"iTXt".to_vec();
+        body.extend(keyword.bytes().filter(|b| (32..=126).contains(b)).take(79));
+        body.extend([0, 0, 0, 0, 0]);
+        body.extend(text.as_bytes());
+        let len = u32::try_from(body.len() - 4).map_err(|_| bad())?;
+        out.extend(len.to_be_bytes());
+        out.extend(&body);
+        out.extend(crc32(&body).to_be_bytes());
+    }
+    out.extend(rest);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::charts::heatmap::ColorScale;
+
+    #[test]
+    fn a_png_carries_its_title_and_link_in_text_chunks() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926, "the standard check value");
+        // A minimal PNG: signature, a 1x1 header, an end chunk.
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut body = kind.to_vec();
+            body.extend(data);
+            let mut c = (data.len() as u32).to_be_bytes().to_vec();
+            c.extend(&body);
+            c.extend(crc32(&body).to_be_bytes());
+            c
+        };
+        let mut png = PNG_SIGNATURE.to_vec();
+        png.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]));
+        png.extend(chunk(b"IEND", &[]));
+        let link = "http://x.org/qkv?text=le%20chat";
+        let out = png_with_text(&png, &[("Title", "Weights √"), ("Description", link)])
+            .unwrap_or_default();
+        // Walk the chunks: every CRC holds, the texts follow the header.
+        let mut at = 8;
+        let mut kinds = Vec::new();
+        while at < out.len() {
+            let len = u32::from_be_bytes([out[at], out[at + 1], out[at + 2], out[at + 3]]) as usize;
+            let body = &out[at + 4..at + 8 + len];
+            let crc = u32::from_be_bytes([
+                out[at + 8 + len],
+                out[at + 9 + len],
+                out[at + 10 + len],
+                out[at + 11 + len],
+            ]);
+            assert_eq!(crc, crc32(body));
+            kinds.push(String::from_utf8_lossy(&body[..4]).to_string());
+            at += 12 + len;
+        }
+        assert_eq!(kinds, ["IHDR", "iTXt", "iTXt", "IEND"]);
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("Title\0\0\0\0\0Weights √"), "{text}");
+        assert!(text.contains(link));
+        assert!(png_with_text(b"GIF89a", &[]).is_err());
+        assert!(png_with_text(&png[..20], &[]).is_err());
+    }
+
+    #[test]
+    fn bars_diagrams_grids_and_pairs_give_their_numbers() {
+        let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let bars = labelled_values("key", "weight", &l(&["k1", "k2"]), &[0.25, 0.75]);
+        assert_eq!(bars.header, l(&["key", "weight"]));
+        assert_eq!(bars.rows, vec![l(&["k1", "0.25"]), l(&["k2", "0.75"])]);
+        let row = RowDiagram {
+            title: "t".into(),
+            top: l(&["le", "chat"]),
+            bottom: l(&["the", "cat"]),
+            weights: vec![vec![0.9, 0.1], vec![0.2, 0.8]],
+            truth: vec![],
+            color: (0, 0, 0),
+        };
+        let n = row.numbers();
+        assert_eq!(n.header, l(&["", "le", "chat"]));
+        assert_eq!(n.rows[1], l(&["cat", "0.2", "0.8"]));
+        let grid = small_matrices_numbers(&[SmallMatrix {
+            title: "head 1".into(),
+            n: 2,
+            values: vec![0.0, f64::NEG_INFINITY, -0.5, 0.0],
+        }]);
+        assert_eq!(grid.rows.len(), 4);
+        assert_eq!(grid.rows[1], l(&["head 1", "0", "1", "-inf"]));
+        assert_eq!(grid.rows[2], l(&["head 1", "1", "0", "-0.5"]));
+        let pairs = pair_panels_numbers(&[PairPanel {
+            title: "pair 1".into(),
+            q: (1.0, -2.0),
+            k: (0.5, 3.0),
+            caption: String::new(),
+        }]);
+        assert_eq!(pairs.rows, vec![l(&["pair 1", "1", "-2", "0.5", "3"])]);
+    }
 
     fn matrix() -> HeatmapData {
         HeatmapData {

@@ -6,7 +6,7 @@
 //! carry the link to the view. Failures are shown next to the menu.
 
 use crate::canvas::{render_png, render_svg};
-use crate::charts::export::{csv, file_name, titled_svg, Numbers};
+use crate::charts::export::{csv, file_name, png_with_text, titled_svg, Numbers};
 use crate::charts::ChartTheme;
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -42,6 +42,37 @@ pub fn download_text(name: &str, mime: &str, text: &str) -> Result<(), String> {
     let clicked = download_url(name, &url);
     let _ = web_sys::Url::revoke_object_url(&url);
     clicked
+}
+
+/// Offers `bytes` as a file named `name`.
+pub fn download_bytes(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+    let failed = || "The browser could not make the file.".to_string();
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|_| failed())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| failed())?;
+    let clicked = download_url(name, &url);
+    let _ = web_sys::Url::revoke_object_url(&url);
+    clicked
+}
+
+/// The PNG of a canvas's `data:` URL with its title and the view's link
+/// written into the file.
+fn png_file(data_url: &str, title: &str, href: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine;
+    let encoded = data_url
+        .split_once("base64,")
+        .map(|(_, b)| b)
+        .ok_or("The browser gave no PNG.")?;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| "The browser gave no PNG.".to_string())?;
+    png_with_text(
+        &png,
+        &[("Title", title), ("Description", &about(title, href))],
+    )
 }
 
 /// Offers the resource at `url` (an object or `data:` URL) as a file named `name`.
@@ -124,7 +155,12 @@ fn export(what: &Export, format: Format, name: &str, title: &str) -> Result<(), 
             let (w, h) = (what.size)(&theme);
             let url = render_png(w, h, f64::from(k), |area, s| (what.draw)(area, s, &theme))
                 .map_err(|e| format!("Could not draw the file: {e}"))?;
-            download_url(&file_name(&chapter, &format!("{name}-{k}x"), "png"), &url)
+            let png = png_file(&url, title, &href)?;
+            download_bytes(
+                &file_name(&chapter, &format!("{name}-{k}x"), "png"),
+                "image/png",
+                &png,
+            )
         }
         Format::Csv => download_text(
             &file_name(&chapter, name, "csv"),

@@ -186,6 +186,25 @@ test('prefers-reduced-motion: reduce stops CSS animations and transitions', asyn
   });
 });
 
+test('with reduced motion, the RoPE animation moves one step per press instead of running', async () => {
+  await withPage(async ({ page }) => {
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    await settle(page, `${env.base}/position?shift=0`, 300);
+    const button = page.locator('[data-testid=rope-animate]');
+    await button.scrollIntoViewIfNeeded();
+    assert.equal((await button.textContent()).trim(), '▶ Move both one step');
+    const shift = () => Number(new URL(page.url()).searchParams.get('shift') ?? '0');
+    await button.click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('shift') !== null);
+    const once = shift();
+    assert.ok(once > 0, `one step: ${once}`);
+    await page.waitForTimeout(1000);
+    assert.equal(shift(), once, 'and nothing more by itself');
+    await button.click();
+    await page.waitForFunction((n) => Number(new URL(location.href).searchParams.get('shift')) > n, once);
+  });
+});
+
 test('every canvas on every route is an image with a label that says what it shows', async () => {
   const failures = [];
   let total = 0;

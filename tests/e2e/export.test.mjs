@@ -116,6 +116,9 @@ test('a heatmap of /qkv exports SVG, PNG 2x and 3x and CSV with the numbers show
       const got = pngSize(png.body);
       assert.equal(got.width, Math.round(size.width * k), `PNG ${k}x width`);
       assert.equal(got.height, Math.round(size.height * k), `PNG ${k}x height`);
+      // The file carries its title and the view's link (iTXt chunks).
+      assert.ok(png.body.includes(Buffer.from(`Description\0\0\0\0\0`)), 'a Description chunk');
+      assert.ok(png.body.includes(Buffer.from(href)), `the link ${href} is in the PNG`);
     }
     // The PNG decodes in the browser at that size too.
     const png2 = await exportFile(page, 'hm-weights', 'png2');
@@ -144,7 +147,7 @@ test('a heatmap of /qkv exports SVG, PNG 2x and 3x and CSV with the numbers show
   });
 });
 
-test('a line chart of /scaling exports its series; a chart without numbers offers no CSV', async () => {
+test('a line chart of /scaling exports its series, and its bar chart its sixteen weights', async () => {
   await withPage(async ({ page }) => {
     await page.goto(`${env.base}/scaling?dk=64`);
     await waitForApp(page);
@@ -182,9 +185,22 @@ test('a line chart of /scaling exports its series; a chart without numbers offer
       }
     }
 
-    // The bar chart draws from numbers it cannot list: SVG and PNG only.
-    const bars = page.locator('figure[data-testid=bars] details.export');
-    assert.equal(await bars.locator('[data-export=svg]').count(), 1);
-    assert.equal(await bars.locator('[data-export=csv]').count(), 0);
+    // The bar chart: one weight per key, summing to 1, as in its Numbers table.
+    const barFig = page.locator('figure[data-testid=bars]');
+    await barFig.scrollIntoViewIfNeeded();
+    const bars = parseCsv((await exportFile(page, 'bars', 'csv')).body.toString('utf8'));
+    assert.deepEqual(bars.rows[0], ['key', 'weight']);
+    const weights = bars.rows.slice(1);
+    assert.equal(weights.length, 16);
+    assert.deepEqual(weights.map((r) => r[0]), Array.from({ length: 16 }, (_, i) => `k${i + 1}`));
+    const sum = weights.reduce((a, r) => a + Number(r[1]), 0);
+    assert.ok(Math.abs(sum - 1) < 1e-9, `weights sum to ${sum}`);
+    await barFig.locator('details.numbers summary').click();
+    const shownBars = await readTable(barFig.locator('details.numbers table'));
+    assert.equal(shownBars.rows.length, 16);
+    shownBars.rows.forEach((r, i) => {
+      const shownWeight = Number(r.cells[r.cells.length - 1]);
+      assert.ok(Math.abs(Number(weights[i][1]) - shownWeight) < 5e-4, `k${i + 1}: ${weights[i][1]} vs ${shownWeight}`);
+    });
   });
 });

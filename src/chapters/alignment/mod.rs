@@ -21,7 +21,7 @@ use crate::chapters::ChapterHead;
 use crate::charts::lines::{draw_row_diagram, row_diagram_height};
 use crate::router::{field, UrlState};
 use crate::training::Runner;
-use crate::widgets::chart::{curves, draw_from_result, Chart};
+use crate::widgets::chart::{curves, plot_from_result, Chart};
 use crate::widgets::choice::{ChoiceButtons, OptionGroup};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
@@ -178,7 +178,7 @@ fn RowDiagramChart(
             size=(900.0, row_diagram_height(13.0))
             test_id="row-diagram"
             label="Lines from each target word to the source words it attends to; grey guides are the true alignment"
-            draw=draw_from_result(diagram, |area, d, s, th| draw_row_diagram(area, d, th, s))
+            draw=plot_from_result(diagram, |area, d, s, th| draw_row_diagram(area, d, th, s))
         >
             <p>{numbers_note}" The same numbers are in the matrix's Numbers table below."</p>
         </Chart>

@@ -4,10 +4,11 @@
 
 use super::model::{self, AlibiModel};
 use super::state::{PosState, ALIBI_HEADS};
+use crate::charts::export::small_matrices_numbers;
 use crate::charts::heatmap::{signed, weights, HeatmapData};
-use crate::charts::position::{draw_matrix_grid, matrix_grid_size};
+use crate::charts::position::{draw_matrix_grid, matrix_grid_size, SmallMatrix};
 use crate::router::{field, UrlState};
-use crate::widgets::chart::{draw_from_result, Chart};
+use crate::widgets::chart::{draw_from_result, Chart, Drawing};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::section::Section;
 use crate::widgets::slider::{ParamSlider, Toggle};
@@ -83,11 +84,17 @@ pub fn AlibiSection(url: UrlState<PosState>) -> impl IntoView {
                 .map_err(Clone::clone)
         })
     });
-    let grid_draw = draw_from_result(grid, |a, (g, scale): &(Vec<_>, _), s, th| {
-        let lo = -scale.range().1;
-        let legend =
-            format!("Colour: 0 (white) to {lo:.2} (dark blue); grey = masked (a later token)");
-        draw_matrix_grid(a, g, *scale, &legend, th, s)
+    let grid_draw = Drawing::from(draw_from_result(
+        grid,
+        |a, (g, scale): &(Vec<_>, _), s, th| {
+            let lo = -scale.range().1;
+            let legend =
+                format!("Colour: 0 (white) to {lo:.2} (dark blue); grey = masked (a later token)");
+            draw_matrix_grid(a, g, *scale, &legend, th, s)
+        },
+    ))
+    .with_numbers_of(grid, |r: &Result<(Vec<SmallMatrix>, _), String>| {
+        r.as_ref().ok().map(|(g, _)| small_matrices_numbers(g))
     });
     let head_buttons = move || {
         (0..n_heads.get())

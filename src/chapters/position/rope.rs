@@ -6,11 +6,12 @@
 use super::fmt;
 use super::model::{self, RopeModel};
 use super::state::{PosState, ROPE_D, ROPE_M, ROPE_N, ROPE_SEED, SHIFT};
+use crate::charts::export::pair_panels_numbers;
 use crate::charts::plots::draw_curves_from;
-use crate::charts::position::{draw_rope_pairs, rope_pairs_size, KEY, QUERY};
-use crate::frames::every;
+use crate::charts::position::{draw_rope_pairs, rope_pairs_size, PairPanel, KEY, QUERY};
+use crate::frames::{every, prefers_reduced_motion};
 use crate::router::{field, UrlState};
-use crate::widgets::chart::{draw_from_result, plot_from_result, Chart};
+use crate::widgets::chart::{draw_from_result, plot_from_result, Chart, Drawing};
 use crate::widgets::section::Section;
 use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::fmt_diff;
@@ -68,7 +69,12 @@ pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
                 .map_err(Clone::clone)
         })
     });
-    let pairs_draw = draw_from_result(panels, |a, p: &Vec<_>, s, th| draw_rope_pairs(a, p, th, s));
+    let pairs_draw = Drawing::from(draw_from_result(panels, |a, p: &Vec<_>, s, th| {
+        draw_rope_pairs(a, p, th, s)
+    }))
+    .with_numbers_of(panels, |r: &Result<Vec<PairPanel>, String>| {
+        r.as_ref().ok().map(|p| pair_panels_numbers(p))
+    });
     let chart_draw = plot_from_result(chart, |a, c, s, th| {
         draw_curves_from(a, c, -(model::ROPE_OFFSETS as f64), th, s)
     });
@@ -117,12 +123,19 @@ pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
     }
 }
 
-/// The positions, the head width, "move both, continuously" and a new
+/// The positions, the head width, "move both, continuously" (one step per
+/// press when the learner's system asks for reduced motion) and a new
 /// query and key.
 #[component]
 fn RopeControls(url: UrlState<PosState>, pos: Memo<RopePos>) -> impl IntoView {
     let animating = RwSignal::new(false);
+    // With reduced motion asked for, the button moves one step per press.
+    let reduced = prefers_reduced_motion();
     let animate = move |_| {
+        if reduced {
+            url.edit(|s| s.next_shift());
+            return;
+        }
         let start = !animating.get_untracked();
         animating.set(start);
         if !start {
@@ -144,7 +157,11 @@ fn RopeControls(url: UrlState<PosState>, pos: Memo<RopePos>) -> impl IntoView {
             <ParamSlider label="Head width d" param=ROPE_D test_id="rope-d" bind=field!(url.rope_d) />
             <div class="control">
                 <button data-testid="rope-animate" aria-pressed=move || animating.get().to_string() on:click=animate>
-                    {move || if animating.get() { "⏸ Stop moving" } else { "▶ Move both, continuously" }}
+                    {move || match (reduced, animating.get()) {
+                        (true, _) => "▶ Move both one step",
+                        (false, true) => "⏸ Stop moving",
+                        (false, false) => "▶ Move both, continuously",
+                    }}
                 </button>
                 <button data-testid="rope-seed" on:click=move |_| url.edit(|s| s.rope_seed = ROPE_SEED.next(s.rope_seed))>
                     {move || format!("New q and k (seed {})", pos.get().seed)}

@@ -14,7 +14,7 @@ pub mod state;
 pub mod training;
 
 use crate::chapters::ChapterHead;
-use crate::charts::export::ChartNumbers;
+use crate::charts::export::{labelled_values, ChartNumbers};
 use crate::charts::plots::draw_curves;
 use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
 use crate::router::{field, UrlState};
@@ -161,11 +161,20 @@ fn OneQuerySection(url: UrlState<ScalingState>) -> impl IntoView {
     let scaled_now = Memo::new(move |_| state.with(|s| s.scale));
     let key_labels: Vec<String> = (1..=N_KEYS).map(|i| format!("k{i}")).collect();
     let labels = key_labels.clone();
-    let bars_draw = draw_from_result(
+    let csv_labels = key_labels.clone();
+    let bars_draw = Drawing::from(draw_from_result(
         single,
         move |area, q: &attention_core::scaling::SingleQuery, s, th| {
             let color = if scaled_now.get() { SCALED } else { UNSCALED };
             draw_weight_bars(area, &labels, &q.weights, color, th, s)
+        },
+    ))
+    .with_numbers_of(
+        single,
+        move |r: &Result<attention_core::scaling::SingleQuery, _>| {
+            r.as_ref()
+                .ok()
+                .map(|q| labelled_values("key", "weight", &csv_labels, &q.weights))
         },
     );
     let stats_text = move || {
