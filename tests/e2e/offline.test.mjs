@@ -98,6 +98,10 @@ test('after one visit every route works with the network off, training included'
       assert.equal((await page.locator('main h1').textContent()).trim(), title, route);
       // Trained models come from the cache too.
       await page.waitForFunction(() => !document.body.textContent.includes('Loading the trained model'), null, { timeout: 20000 });
+      // Its figures paint (the landing and lesson pages have none).
+      if (!['/', '/lesson'].includes(route)) {
+        await page.waitForFunction(() => (window.__attnPaint?.count ?? 0) > 0, null, { timeout: 20000 });
+      }
       const broken = await page.locator('main .error').count();
       assert.equal(broken, 0, `${route}: ${await page.locator('main .error').allTextContents()}`);
     }

@@ -112,6 +112,19 @@ test('touch: dragging the d_k slider with a finger changes the link', async () =
   }, { viewport: PHONE, context: touch });
 });
 
+test('touch: on a phone, a tap on Start trains in the page', async () => {
+  await withPage(async ({ page }) => {
+    await settle(page, `${env.base}/scaling`, 300);
+    const toggle = page.locator('[data-testid=train-toggle]');
+    await toggle.scrollIntoViewIfNeeded();
+    await toggle.tap();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-step]')?.textContent.match(/Step (\d+)/)?.[1] ?? 0) >= 20, null, { timeout: 60000 });
+    await toggle.tap();
+    const fits = await page.evaluate(() => document.documentElement.scrollWidth <= 391);
+    assert.ok(fits, 'still no page-level overflow while training');
+  }, { viewport: PHONE, context: touch });
+});
+
 test('touch: tapping a heatmap cell reads out that cell’s value', async () => {
   await withPage(async ({ page }) => {
     await settle(page, `${env.base}/qkv?step=5`, 800);
