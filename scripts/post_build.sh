@@ -2,6 +2,11 @@
 # Trunk post-build hook (one script: hooks of one stage run concurrently,
 # and the service worker must list the final files).
 #
+# 0. Code splitting (builds with `--features split`, whose wasm imports the
+#    split points' placeholder module): crates/split-wasm cuts the raw cargo
+#    wasm into the shell and per-chapter chunks, runs wasm-bindgen and
+#    wasm-opt, hashes the chunk names, replaces trunk's JS and wasm and
+#    their integrity in index.html, and writes split-manifest.json.
 # 1. Deep links on any static host: 404.html (served by GitHub Pages and
 #    the like for unknown paths) and <slug>/index.html for every chapter
 #    registered in src/chapters and for the lesson page (so /qkv answers
@@ -14,6 +19,16 @@
 set -eu
 dir="${TRUNK_STAGING_DIR:?run from trunk}"
 root="$(pwd)"
+profile="${TRUNK_PROFILE:-release}"
+for js in "$dir"/attention-lab-*.js; do
+  if grep -q __wasm_split_placeholder__ "$js"; then
+    stem=$(basename "$js" .js)
+    raw="${CARGO_TARGET_DIR:-$root/target}/wasm32-unknown-unknown/$profile/attention-lab.wasm"
+    opt=-Oz
+    [ "$profile" = release ] || opt=none
+    cargo run --quiet -p split-wasm -- "$raw" "$dir" "$stem" --opt "$opt"
+  fi
+done
 cp "$dir/index.html" "$dir/404.html"
 slugs="lesson"
 for f in src/chapters/*/mod.rs; do

@@ -7,4 +7,4 @@ ensure_rust_tools
 ensure_wasm_opt
 cd "$ROOT"
 log "Serving on http://127.0.0.1:8080 (Ctrl-C to stop)"
-exec trunk serve --release "$@"
+exec trunk serve --release --features split "$@"

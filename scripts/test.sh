@@ -15,6 +15,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 log "clippy (wasm32)"
 cargo clippy --workspace --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p attention-lab --target wasm32-unknown-unknown --tests -- -D warnings
+cargo clippy -p attention-lab --target wasm32-unknown-unknown --features split -- -D warnings
 log "native tests"
 cargo test --workspace
 log "independent reference: numpy vs attention-trace"
@@ -30,10 +31,10 @@ ensure_test_deps
 log "browser tests: widgets in headless Chromium (wasm-bindgen-test)"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p attention-lab --test browser
 
-log "release build with trunk"
-trunk build --release
+log "release build with trunk (split into chunks: crates/split-wasm)"
+trunk build --release --features split
 
-log "bundle size (gzip -9: wasm + js + css)"
+log "bundle size (gzip -9: the landing page and every cold deep link; fails past a ceiling)"
 python3 scripts/bundle_size.py dist
 
 log "end-to-end: serve dist/ and drive Chromium like a learner"

@@ -8,7 +8,8 @@
 
 use crate::chapters::{chapter_of, resolve, Page, CHAPTERS};
 use crate::charts::ChartTheme;
-use crate::lessons::page::{AddToLesson, LessonPage};
+use crate::lessons::page::{lesson_page, AddToLesson};
+use crate::loader::{prefetch, prefetch_when_idle, ChapterPage, Lazy, PageFuture};
 use crate::presenter::{go_to, present_zoom, use_presenter, PresenterBar, PRESENT_BASE_PX};
 use crate::router::{Link, Router};
 use leptos::prelude::*;
@@ -90,6 +91,17 @@ pub fn App() -> impl IntoView {
         chapter_of(page.get()).map_or(String::new(), |c| format!("{} · {}", c.number, c.title))
     });
     let present = move |_| go_to(router, Some(0));
+    // Once a page is up, fetch the chapter a learner most likely opens next
+    // (the first from the landing page, else the following one).
+    Effect::new(move |_| {
+        let next = match page.get() {
+            Page::Landing => CHAPTERS.first(),
+            p => chapter_of(p).and_then(|c| CHAPTERS.iter().find(|n| n.number == c.number + 1)),
+        };
+        if let Some(next) = next {
+            prefetch_when_idle(next, 2000);
+        }
+    });
 
     // Apply and remember the preferences (side effects only).
     Effect::new(move |_| {
@@ -140,7 +152,8 @@ pub fn App() -> impl IntoView {
                             .iter()
                             .map(|c| {
                                 view! {
-                                    <li>
+                                    // Pointing at (or tabbing to) a chapter starts fetching its code.
+                                    <li on:pointerenter=move |_| prefetch(c) on:focusin=move |_| prefetch(c)>
                                         <Link href=format!("/{}", c.slug)>{format!("{}. {}", c.number, c.nav)}</Link>
                                     </li>
                                 }
@@ -152,9 +165,16 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 {move || match page.get() {
                     Page::Landing => view! { <Landing /> }.into_any(),
-                    Page::Lesson => view! { <LessonPage /> }.into_any(),
+                    Page::Lesson => view! {
+                        <Lazy
+                            load=|| Box::pin(lesson_page()) as PageFuture
+                            name="The lesson page".to_string()
+                            loading="Loading the lesson page…".to_string()
+                        />
+                    }
+                    .into_any(),
                     p => match chapter_of(p) {
-                        Some(c) => (c.page)(),
+                        Some(c) => view! { <ChapterPage chapter=c /> }.into_any(),
                         None => view! { <NotFound /> }.into_any(),
                     },
                 }}

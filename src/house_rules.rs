@@ -93,3 +93,24 @@ fn the_engine_and_the_charts_know_nothing_of_the_layers_above() {
         );
     }
 }
+
+#[test]
+fn unsafe_code_is_allowed_only_by_the_split_macro_and_forbidden_in_the_engine() {
+    let mut allowed = vec![];
+    for (file, text) in sources("src") {
+        if file.ends_with("house_rules.rs") {
+            continue;
+        }
+        if code(&text).contains("allow(unsafe_code)") {
+            allowed.push(file);
+        }
+    }
+    assert_eq!(allowed.len(), 1, "{allowed:?}");
+    assert!(allowed[0].ends_with("loader.rs"), "{allowed:?}");
+    let lib = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/attention-core/src/lib.rs"
+    ))
+    .unwrap_or_default();
+    assert!(lib.contains("#![forbid(unsafe_code)]"));
+}

@@ -16,6 +16,7 @@ pub mod frames;
 #[cfg(test)]
 mod house_rules;
 pub mod lessons;
+pub mod loader;
 pub mod models;
 pub mod offline;
 pub mod panic;

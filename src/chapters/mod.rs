@@ -5,6 +5,7 @@ pub mod alignment;
 pub mod bottleneck;
 pub mod cost;
 pub mod multi_head;
+pub mod pages;
 pub mod position;
 pub mod qkv;
 pub mod rnn;
@@ -24,11 +25,11 @@ pub struct Chapter {
     pub nav: &'static str,
     /// One line for the landing page.
     pub summary: &'static str,
-    /// Builds the chapter's page.
-    pub page: fn() -> AnyView,
-    /// The speaker notes, one `## heading` block per slide
-    /// (`presenter::speaker::parse_notes`).
-    pub notes: &'static str,
+    /// Loads the chapter's code and builds its page ([`pages`]: a split
+    /// point in the release build).
+    pub page: fn() -> crate::loader::PageFuture,
+    /// Fetches the chapter's code without building the page (prefetching).
+    pub preload: fn() -> crate::loader::PreloadFuture,
 }
 
 /// Every chapter that works, in course order.
@@ -39,8 +40,8 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "The bottleneck",
         nav: "Bottleneck",
         summary: "Two translators we trained: one squeezes the sentence into a single vector, one may look back at every word. Watch the first fall apart on long sentences.",
-        page: || view! { <bottleneck::BottleneckChapter /> }.into_any(),
-        notes: include_str!("bottleneck/notes.txt"),
+        page: || Box::pin(pages::bottleneck()),
+        preload: || Box::pin(pages::preload_bottleneck()),
     },
     Chapter {
         number: 2,
@@ -48,8 +49,8 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Attention as alignment",
         nav: "Alignment",
         summary: "See where a translator looks while it writes each word, compare it with the true word alignment, and watch that alignment emerge as a model trains in your browser.",
-        page: || view! { <alignment::AlignmentChapter /> }.into_any(),
-        notes: include_str!("alignment/notes.txt"),
+        page: || Box::pin(pages::alignment()),
+        preload: || Box::pin(pages::preload_alignment()),
     },
     Chapter {
         number: 3,
@@ -57,8 +58,8 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Query, key, value",
         nav: "Query, key, value",
         summary: "Type a sentence and follow it through Q, K, V, the scores, the scaling, the softmax and the weighted sum.",
-        page: || view! { <qkv::QkvChapter /> }.into_any(),
-        notes: include_str!("qkv/notes.txt"),
+        page: || Box::pin(pages::qkv()),
+        preload: || Box::pin(pages::preload_qkv()),
     },
     Chapter {
         number: 4,
@@ -66,8 +67,8 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Why divide by √d_k",
         nav: "Why √d_k",
         summary: "Slide d_k up to 2048 and watch raw scores spread, the softmax saturate and its gradient vanish, and the scaling put it right.",
-        page: || view! { <scaling::ScalingChapter /> }.into_any(),
-        notes: include_str!("scaling/notes.txt"),
+        page: || Box::pin(pages::scaling()),
+        preload: || Box::pin(pages::preload_scaling()),
     },
     Chapter {
         number: 5,
@@ -75,8 +76,8 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Self-attention",
         nav: "Self-attention",
         summary: "Ask a model we trained who “it” is, swap “tired” for “wide”, and watch every head of every layer change where it looks.",
-        page: || view! { <self_attention::SelfAttentionChapter /> }.into_any(),
-        notes: include_str!("self_attention/notes.txt"),
+        page: || Box::pin(pages::self_attention()),
+        preload: || Box::pin(pages::preload_self_attention()),
     },
     Chapter {
         number: 6,
@@ -84,8 +85,8 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "The cost of the n × n matrix",
         nav: "Cost of n × n",
         summary: "Count the scores of a real model as n grows, time attention on your own machine, and see how sparse, linear, tiled and ring attention get around the square.",
-        page: || view! { <cost::CostChapter /> }.into_any(),
-        notes: include_str!("cost/notes.txt"),
+        page: || Box::pin(pages::cost()),
+        preload: || Box::pin(pages::preload_cost()),
     },
     Chapter {
         number: 7,
@@ -93,8 +94,8 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Multi-head attention and head pruning",
         nav: "Multi-head",
         summary: "Take a trained model apart head by head: switch heads off, measure what each was worth, and prune it.",
-        page: || view! { <multi_head::MultiHeadChapter /> }.into_any(),
-        notes: include_str!("multi_head/notes.txt"),
+        page: || Box::pin(pages::multi_head()),
+        preload: || Box::pin(pages::preload_multi_head()),
     },
     Chapter {
         number: 8,
@@ -102,8 +103,8 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Position: order, sinusoids, RoPE and ALiBi",
         nav: "Position",
         summary: "Shuffle a sentence with position off and on, turn RoPE's arrows, bend attention with ALiBi, and train five models to see which one reaches past its training length.",
-        page: || view! { <position::PositionChapter /> }.into_any(),
-        notes: include_str!("position/notes.txt"),
+        page: || Box::pin(pages::position()),
+        preload: || Box::pin(pages::preload_position()),
     },
     Chapter {
         number: 9,
@@ -111,10 +112,29 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Why attention replaced RNNs",
         nav: "Attention vs RNNs",
         summary: "Measure how far a gradient reaches back through an RNN, a GRU and attention, count what must run in sequence, and train all three on a task that needs a token from far back.",
-        page: || view! { <rnn::RnnChapter /> }.into_any(),
-        notes: include_str!("rnn/notes.txt"),
+        page: || Box::pin(pages::rnn()),
+        preload: || Box::pin(pages::preload_rnn()),
     },
 ];
+
+/// The speaker notes of the chapter at `slug`, one `## heading` block per
+/// slide (`presenter::speaker::parse_notes`). A function rather than a
+/// field of [`Chapter`], so the notes ship with the speaker view's code
+/// (a split point), not with the shell.
+pub fn notes(slug: &str) -> Option<&'static str> {
+    Some(match slug {
+        bottleneck::SLUG => include_str!("bottleneck/notes.txt"),
+        alignment::SLUG => include_str!("alignment/notes.txt"),
+        qkv::SLUG => include_str!("qkv/notes.txt"),
+        scaling::SLUG => include_str!("scaling/notes.txt"),
+        self_attention::SLUG => include_str!("self_attention/notes.txt"),
+        cost::SLUG => include_str!("cost/notes.txt"),
+        multi_head::SLUG => include_str!("multi_head/notes.txt"),
+        position::SLUG => include_str!("position/notes.txt"),
+        rnn::SLUG => include_str!("rnn/notes.txt"),
+        _ => return None,
+    })
+}
 
 /// A chapter page's heading: its number and title from [`CHAPTERS`], and
 /// the lead paragraph (`children`).

@@ -388,6 +388,9 @@ pub fn LessonPage() -> impl IntoView {
     }
 }
 
+crate::loader::split_view!(pub fn lesson_page() in lesson_page, preload preload_lesson_page
+    => view! { <LessonPage /> }.into_any());
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -907,7 +907,11 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
                 <div class="blank-screen" data-testid="blank" on:click=move |_| presenter.set_blank(false)></div>
             </Show>
             <Show when=speaker>
-                <speaker::SpeakerPanel presenter=presenter />
+                <crate::loader::Lazy
+                    load=move || Box::pin(speaker::speaker_panel(presenter)) as crate::loader::PageFuture
+                    name="The speaker view".to_string()
+                    loading="Loading the speaker view…".to_string()
+                />
             </Show>
         </Show>
     }

@@ -15,7 +15,7 @@
 //! slide, matched to the slide by the start of its heading).
 
 use super::{target, Action, Presenter, Target};
-use crate::chapters::{chapter_of, find, resolve};
+use crate::chapters::{chapter_of, find, notes, resolve};
 use crate::query::{build, FlagParam, Query};
 use crate::router::Router;
 use leptos::prelude::*;
@@ -152,7 +152,8 @@ pub fn SpeakerPanel(presenter: Presenter) -> impl IntoView {
     let slug = Memo::new(move |_| chapter_of(resolve(&router.path())).map(|c| c.slug));
     let notes_of = |slug: Option<&'static str>| {
         slug.and_then(find)
-            .and_then(|c| parse_notes(c.notes).ok())
+            .and_then(|c| notes(c.slug))
+            .and_then(|n| parse_notes(n).ok())
             .unwrap_or_default()
     };
     let notes = Memo::new(move |_| notes_of(slug.get()));
@@ -241,6 +242,9 @@ pub fn SpeakerPanel(presenter: Presenter) -> impl IntoView {
     }
 }
 
+crate::loader::split_view!(pub fn speaker_panel(presenter: Presenter) in speaker_view, preload preload_speaker_panel
+    => view! { <SpeakerPanel presenter=presenter /> }.into_any());
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,7 +276,8 @@ mod tests {
     #[test]
     fn every_chapter_has_a_note_for_each_of_its_slides() {
         for c in crate::chapters::CHAPTERS {
-            let notes = parse_notes(c.notes).unwrap_or_else(|e| panic!("{}: {e}", c.slug));
+            let text = notes(c.slug).unwrap_or_else(|| panic!("{}: no notes", c.slug));
+            let notes = parse_notes(text).unwrap_or_else(|e| panic!("{}: {e}", c.slug));
             assert!(notes.len() >= 3, "{}: {} notes", c.slug, notes.len());
             assert_eq!(
                 notes[0].heading, c.title,

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
@@ -12,8 +13,11 @@ const TYPES = {
 };
 
 /** Serves `dir` (or the folder a function returns at each request: a test
- * can swap builds under a running server). */
-export function serve(dir, port = 0) {
+ * can swap builds under a running server). With `gzip`, answers that the
+ * browser accepts gzipped are compressed (gzip -9, as a real host would;
+ * the load benchmark uses it). */
+export function serve(dir, port = 0, { gzip = false } = {}) {
+  const packed = new Map();
   const rootOf = typeof dir === 'function' ? () => path.resolve(dir()) : () => path.resolve(dir);
   const server = http.createServer((req, res) => {
     const root = rootOf();
@@ -23,7 +27,14 @@ export function serve(dir, port = 0) {
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     let status = 200;
     if (!fs.existsSync(file)) { file = path.join(root, '404.html'); status = 404; }
-    res.writeHead(status, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
+    const headers = { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' };
+    if (gzip && /\bgzip\b/.test(req.headers['accept-encoding'] || '')) {
+      if (!packed.has(file)) packed.set(file, zlib.gzipSync(fs.readFileSync(file), { level: 9 }));
+      res.writeHead(status, { ...headers, 'content-encoding': 'gzip' });
+      res.end(packed.get(file));
+      return;
+    }
+    res.writeHead(status, headers);
     fs.createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));

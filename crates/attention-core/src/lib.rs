@@ -23,6 +23,7 @@
 //!
 //! Every fallible function returns [`AttnError`], whose `Display` is one line
 //! naming the offending field and its shape.
+#![forbid(unsafe_code)]
 
 pub mod attention;
 pub mod cost;

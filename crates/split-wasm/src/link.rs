@@ -1,0 +1,221 @@
+//! Rewriting the splitter's link module (`__wasm_split.js`): the loaders
+//! of merged chunks become one, and chunk files get their hashed names.
+//!
+//! The link module lists one loader per chunk, in this form (made by
+//! `wasm_split_cli_support` 0.2.4, the version pinned in Cargo.toml):
+//!
+//! ```text
+//! const __chunk_10 = makeLoad(() => {
+//!     const src = fetch(new URL("./chunk_10.wasm", import.meta.url));
+//!     ...
+//! }
+//! , []);
+//! ```
+//!
+//! and one exported loader per split point whose dependency list names the
+//! `__chunk_N` loaders it needs.
+
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One chunk loader of the link module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkLoader {
+    /// The JS constant (`__chunk_10`).
+    pub var: String,
+    /// The file it fetches, without `./` (`chunk_10.wasm`).
+    pub file: String,
+    /// Byte range of the whole `const … ;` statement in the link module.
+    pub range: std::ops::Range<usize>,
+}
+
+fn loader_regex() -> Regex {
+    // The pattern is a constant, so it always compiles; a failure would be a
+    // programming error caught by the tests below.
+    Regex::new(
+        r#"(?s)const (__chunk_\d+) = makeLoad\(\(\) => \{\n\s*const src = fetch\(new URL\("\./([\w.-]+\.wasm)", import\.meta\.url\)\);.*?\n\}\n, \[\]\);"#,
+    )
+    .unwrap_or_else(|e| panic!("loader pattern: {e}"))
+}
+
+/// The chunk loaders of `js`, in order.
+pub fn chunk_loaders(js: &str) -> Vec<ChunkLoader> {
+    loader_regex()
+        .captures_iter(js)
+        .filter_map(|c| {
+            let all = c.get(0)?;
+            Some(ChunkLoader {
+                var: c.get(1)?.as_str().to_string(),
+                file: c.get(2)?.as_str().to_string(),
+                range: all.range(),
+            })
+        })
+        .collect()
+}
+
+/// Makes the loaders of `files` (chunk files merged into `merged_file`)
+/// one: the first of them now fetches `merged_file`, the others become
+/// aliases of it, so a split point that needs several of them fetches and
+/// instantiates the merged module once. Errors if a file has no loader.
+pub fn alias_merged(
+    js: &str,
+    files: &BTreeSet<String>,
+    merged_file: &str,
+) -> Result<String, String> {
+    let loaders = chunk_loaders(js);
+    let found: BTreeSet<&String> = loaders
+        .iter()
+        .map(|l| &l.file)
+        .filter(|f| files.contains(*f))
+        .collect();
+    if found.len() != files.len() {
+        let missing: Vec<_> = files.iter().filter(|f| !found.contains(f)).collect();
+        return Err(format!("no loader in the link module for {missing:?}"));
+    }
+    let mut out = String::with_capacity(js.len());
+    let mut at = 0;
+    let mut first: Option<String> = None;
+    for l in loaders.iter().filter(|l| files.contains(&l.file)) {
+        let (Some(before), Some(stmt)) = (js.get(at..l.range.start), js.get(l.range.clone()))
+        else {
+            return Err("loader ranges out of order".into());
+        };
+        out.push_str(before);
+        match &first {
+            None => {
+                out.push_str(&stmt.replacen(
+                    &format!("\"./{}\"", l.file),
+                    &format!("\"./{merged_file}\""),
+                    1,
+                ));
+                first = Some(l.var.clone());
+            }
+            Some(var) => out.push_str(&format!("const {} = {var};", l.var)),
+        }
+        at = l.range.end;
+    }
+    out.push_str(js.get(at..).unwrap_or(""));
+    Ok(out)
+}
+
+/// Replaces every `"./old"` file reference by `"./new"`.
+pub fn rename_files(js: &str, names: &BTreeMap<String, String>) -> String {
+    let mut out = js.to_string();
+    for (old, new) in names {
+        out = out.replace(&format!("\"./{old}\""), &format!("\"./{new}\""));
+    }
+    out
+}
+
+/// The first `digits` hex digits of the sha256 of `bytes`.
+pub fn hex_digest(bytes: &[u8], digits: usize) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(bytes);
+    let mut hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    hex.truncate(digits);
+    hex
+}
+
+/// `name-<first 16 hex digits of sha256>.ext` for `name.ext`.
+pub fn hashed_name(file: &str, bytes: &[u8]) -> String {
+    let hex = hex_digest(bytes, 16);
+    match file.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}-{hex}.{ext}"),
+        None => format!("{file}-{hex}"),
+    }
+}
+
+/// The `integrity` value of a file (sha384, base64), as trunk writes it.
+pub fn sri(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = sha2::Sha384::digest(bytes);
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(hash)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JS: &str = r#"import { initSync } from "./app.js";
+/* a, b */
+const __chunk_1 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_1.wasm", import.meta.url));
+    src.catch(() => {});
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, []);
+/* a */
+const __chunk_2 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_2.wasm", import.meta.url));
+    src.catch(() => {});
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, []);
+/* b */
+const __chunk_3 = makeLoad(() => {
+    const src = fetch(new URL("./chunk_3.wasm", import.meta.url));
+    src.catch(() => {});
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, []);
+export const __wasm_split_load_a = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL("./split_a.wasm", import.meta.url));
+    src.catch(() => {});
+    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));
+}
+, [__chunk_1, __chunk_2]));
+"#;
+
+    #[test]
+    fn finds_the_chunk_loaders_but_not_the_split_loaders() {
+        let l = chunk_loaders(JS);
+        let files: Vec<_> = l.iter().map(|l| l.file.as_str()).collect();
+        assert_eq!(files, ["chunk_1.wasm", "chunk_2.wasm", "chunk_3.wasm"]);
+        assert_eq!(l[1].var, "__chunk_2");
+        assert!(JS[l[0].range.clone()].ends_with(", []);"));
+    }
+
+    #[test]
+    fn merged_loaders_become_one_fetch_and_aliases() {
+        let files: BTreeSet<String> = ["chunk_1.wasm", "chunk_3.wasm"].map(String::from).into();
+        let out = alias_merged(JS, &files, "chunk_small.wasm").unwrap();
+        assert!(out.contains("new URL(\"./chunk_small.wasm\""));
+        assert!(!out.contains("chunk_1.wasm") && !out.contains("chunk_3.wasm"));
+        assert!(out.contains("const __chunk_3 = __chunk_1;"));
+        assert!(out.contains("new URL(\"./chunk_2.wasm\""));
+        assert_eq!(chunk_loaders(&out).len(), 2);
+        assert!(out.contains("[__chunk_1, __chunk_2]"));
+        let missing: BTreeSet<String> = ["chunk_9.wasm".to_string()].into();
+        assert!(alias_merged(JS, &missing, "x.wasm").is_err());
+    }
+
+    #[test]
+    fn renames_exact_references_only() {
+        let names: BTreeMap<String, String> = [
+            ("chunk_1.wasm".to_string(), "chunk_1-00ff.wasm".to_string()),
+            ("split_a.wasm".to_string(), "split_a-11ee.wasm".to_string()),
+        ]
+        .into();
+        let out = rename_files(JS, &names);
+        assert!(out.contains("\"./chunk_1-00ff.wasm\""));
+        assert!(out.contains("\"./split_a-11ee.wasm\""));
+        assert!(out.contains("\"./chunk_2.wasm\""));
+    }
+
+    #[test]
+    fn hashes_and_integrity_match_known_digests() {
+        // sha256("") starts e3b0c44298fc1c14; sha384("abc") is the FIPS 180-2 example.
+        assert_eq!(
+            hashed_name("chunk_1.wasm", b""),
+            "chunk_1-e3b0c44298fc1c14.wasm"
+        );
+        assert_eq!(
+            sri(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
+    }
+}

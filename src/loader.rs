@@ -1,0 +1,235 @@
+//! Opening a chapter whose code loads on demand.
+//!
+//! In the release build each chapter's code is a separate chunk
+//! ([`crate::chapters::pages`]). [`ChapterPage`] asks for the page; if the
+//! chunk is already there (a chapter seen before, or any build without the
+//! splitter) the page appears at once, otherwise a short "loading" line
+//! stands in until it arrives. A chunk that cannot be loaded (offline before
+//! the app was cached, or a new deploy replaced the files) gives a message
+//! with *Try again* and *Reload the page*, never a dead page.
+//!
+//! [`prefetch_when_idle`] fetches a chapter's chunk once the browser has
+//! nothing else to do, and [`prefetch`] does it at once (a pointer over a
+//! chapter link), so the next page usually opens without waiting.
+
+use crate::chapters::Chapter;
+use leptos::prelude::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// A split view's code failed to load (its chunk could not be fetched or
+/// instantiated). Loading again starts a fresh attempt.
+pub use leptos::wasm_split::SplitLoaderError as LoadError;
+
+/// A view behind a split point, once its code is loaded.
+pub type PageFuture = Pin<Box<dyn Future<Output = Result<AnyView, LoadError>>>>;
+
+/// Fetches a split view's code without building it (prefetching).
+pub type PreloadFuture = Pin<Box<dyn Future<Output = Result<(), LoadError>>>>;
+
+/// `split_view!(pub fn page(args) in chunk, preload preload_fn => view)`
+/// defines `page`, an async function giving `view` (an `AnyView`), and
+/// `preload_fn`, which fetches its code.
+///
+/// With the cargo feature `split` (release builds) `page` is a `wasm_split`
+/// split point: `view`'s code, and everything only it needs, goes into
+/// `chunk`, fetched on the first call (`scripts/post_build.sh` cuts the
+/// chunks). Without the feature it is a plain `async` function, ready on
+/// the first poll. The split macro declares the chunk's import and export
+/// (`extern "C"`, `no_mangle`): the one place the crate allows unsafe code
+/// (a house-rules test checks it).
+macro_rules! split_view {
+    ($vis:vis fn $page:ident($($arg:ident: $ty:ty),*) in $chunk:ident, preload $preload:ident => $body:expr) => {
+        #[cfg(feature = "split")]
+        #[allow(unsafe_code)]
+        #[::leptos::wasm_split::wasm_split(
+            $chunk,
+            wasm_split_path = ::leptos::wasm_split,
+            preload(#[doc(hidden)] #[allow(unsafe_code)] $preload),
+            fallible
+        )]
+        $vis fn $page($($arg: $ty),*) -> Result<::leptos::prelude::AnyView, $crate::loader::LoadError> {
+            Ok($body)
+        }
+
+        #[cfg(not(feature = "split"))]
+        $vis async fn $page($($arg: $ty),*) -> Result<::leptos::prelude::AnyView, $crate::loader::LoadError> {
+            Ok($body)
+        }
+
+        #[cfg(not(feature = "split"))]
+        #[doc(hidden)]
+        $vis async fn $preload() -> Result<(), $crate::loader::LoadError> {
+            Ok(())
+        }
+    };
+}
+pub(crate) use split_view;
+
+/// Polls a future once, without an executor: `Some` if it is already done.
+/// A pending future may be polled again later by a real executor (it then
+/// registers that executor's waker).
+pub fn poll_now<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
+    let mut cx = Context::from_waker(Waker::noop());
+    match Pin::new(future).poll(&mut cx) {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
+}
+
+/// Where a lazily loaded view is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Loading,
+    Failed,
+    Ready,
+}
+
+/// A chapter's page, loaded on demand (see the module docs).
+#[component]
+pub fn ChapterPage(chapter: &'static Chapter) -> impl IntoView {
+    view! {
+        <Lazy
+            load=chapter.page
+            name=format!("Chapter {}", chapter.number)
+            loading=format!("Loading chapter {}: {}…", chapter.number, chapter.title)
+        />
+    }
+}
+
+/// A view behind a split point: shown at once when its code is there,
+/// else after `loading` while it loads; if it cannot be loaded, `name`
+/// "could not be loaded", with *Try again* and *Reload the page*.
+#[component]
+pub fn Lazy<F>(load: F, name: String, loading: String) -> impl IntoView
+where
+    F: Fn() -> PageFuture + 'static,
+{
+    let status = RwSignal::new(Status::Loading);
+    let page = StoredValue::new_local(None::<AnyView>);
+    let finish = move |result: Result<AnyView, LoadError>| match result {
+        Ok(view) => {
+            page.set_value(Some(view));
+            status.try_set(Status::Ready);
+        }
+        Err(e) => {
+            leptos::logging::warn!("loading a split view: {e}");
+            status.try_set(Status::Failed);
+        }
+    };
+    let start =
+        StoredValue::new_local(std::rc::Rc::new(load) as std::rc::Rc<dyn Fn() -> PageFuture>);
+    // Under this component's owner, also when a click retries.
+    let owner = StoredValue::new_local(Owner::current());
+    let run = move || {
+        let Some(load) = start.try_get_value() else {
+            return;
+        };
+        let go = move || {
+            let mut future = load();
+            match poll_now(&mut future) {
+                Some(result) => finish(result),
+                None => leptos::task::spawn_local_scoped_with_cancellation(async move {
+                    finish(future.await);
+                }),
+            }
+        };
+        match owner.try_get_value().flatten() {
+            Some(o) => o.with(go),
+            None => go(),
+        }
+    };
+    run();
+    let retry = move |_| {
+        status.set(Status::Loading);
+        run();
+    };
+    let reload = |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().reload();
+        }
+    };
+    let failed_title = format!("{name} could not be loaded");
+    view! {
+        {move || match status.get() {
+            Status::Ready => page
+                .try_update_value(Option::take)
+                .flatten()
+                .unwrap_or_else(|| ().into_any()),
+            Status::Loading => view! {
+                <p class="lazy-loading" role="status">{loading.clone()}</p>
+            }
+            .into_any(),
+            Status::Failed => view! {
+                <div class="load-failed" role="alert" data-testid="load-failed">
+                    <h1>{failed_title.clone()}</h1>
+                    <p>
+                        "Its code did not arrive. Either the network is down (and this part of the app was not saved for offline use yet), "
+                        "or the site was updated since this page opened and the old files are gone."
+                    </p>
+                    <p class="load-actions">
+                        <button class="primary" on:click=retry>"Try again"</button>
+                        <button on:click=reload>"Reload the page"</button>
+                    </p>
+                </div>
+            }
+            .into_any(),
+        }}
+    }
+}
+
+/// Fetches `chapter`'s code now (a failure is ignored: opening the chapter
+/// tries again and reports it).
+pub fn prefetch(chapter: &'static Chapter) {
+    let mut future = (chapter.preload)();
+    if poll_now(&mut future).is_none() {
+        leptos::task::spawn_local(async move {
+            let _ = future.await;
+        });
+    }
+}
+
+/// Fetches `chapter`'s code once the browser is idle (after `delay_ms`
+/// where it cannot say when it is idle).
+pub fn prefetch_when_idle(chapter: &'static Chapter, delay_ms: u64) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let callback = Closure::once_into_js(move || prefetch(chapter));
+    let idle = callback
+        .dyn_ref::<js_sys::Function>()
+        .map(|f| window.request_idle_callback(f));
+    if !matches!(idle, Some(Ok(_))) {
+        set_timeout(
+            move || prefetch(chapter),
+            std::time::Duration::from_millis(delay_ms),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_now_finishes_ready_futures_and_keeps_pending_ones() {
+        let mut ready = Box::pin(async { 7 });
+        assert_eq!(poll_now(&mut ready), Some(7));
+        let mut pending = Box::pin(std::future::pending::<u8>());
+        assert_eq!(poll_now(&mut pending), None);
+    }
+
+    #[test]
+    fn every_chapter_page_is_ready_at_once_without_the_splitter() {
+        for c in crate::chapters::CHAPTERS {
+            assert!(
+                poll_now(&mut (c.preload)()).is_some_and(|r| r.is_ok()),
+                "{}",
+                c.slug
+            );
+        }
+    }
+}

@@ -1,0 +1,129 @@
+// End-to-end tests of the split build (issue 16, part 1): each chapter's
+// code is a chunk loaded when the chapter opens (dist/split-manifest.json
+// lists the shell's files and each chapter's chunks). A cold deep link
+// fetches the shell and that chapter's chunks, not the others; a chunk
+// that cannot be fetched gives a message and a working retry.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { start, openPage, distDir, waitForApp } from './helpers.mjs';
+
+let env;
+let manifest;
+before(async () => {
+  env = await start();
+  manifest = JSON.parse(fs.readFileSync(path.join(distDir, 'split-manifest.json'), 'utf8'));
+});
+after(async () => { if (env) await env.stop(); });
+
+const CHAPTERS = {
+  bottleneck: 'The bottleneck',
+  alignment: 'Attention as alignment',
+  qkv: 'Query, key, value',
+  scaling: 'Why divide by √d_k',
+  'self-attention': 'Self-attention',
+  cost: 'The cost of the n × n matrix',
+  'multi-head': 'Multi-head attention and head pruning',
+  position: 'Position: order, sinusoids, RoPE and ALiBi',
+  rnn: 'Why attention replaced RNNs',
+};
+const ORDER = Object.keys(CHAPTERS);
+const splitOf = (slug) => `chapter_${slug.replace(/-/g, '_')}`;
+const fileOf = (url) => new URL(url).pathname.replace(/^\//, '');
+
+test('the manifest lists a shell and a split point for every chapter', () => {
+  assert.equal(manifest.shell.length, 3, JSON.stringify(manifest.shell));
+  for (const f of manifest.shell) assert.ok(fs.existsSync(path.join(distDir, f)), f);
+  for (const slug of ORDER) {
+    const files = manifest.splits[splitOf(slug)];
+    assert.ok(files?.length >= 1, slug);
+    assert.ok(files.some((f) => f.startsWith(`split_${splitOf(slug)}-`)), `${slug}: ${files}`);
+    for (const f of files) assert.ok(fs.existsSync(path.join(distDir, f)), f);
+  }
+  assert.ok(manifest.splits.lesson_page && manifest.splits.speaker_view);
+});
+
+test('a cold deep link to each chapter fetches the shell and that chapter\'s chunks only, and works', async () => {
+  for (const [i, slug] of ORDER.entries()) {
+    const { page, context, errors } = await openPage(env.browser);
+    const fetched = new Set();
+    page.on('request', (r) => { if (/\.(wasm|js)$/.test(r.url())) fetched.add(fileOf(r.url())); });
+    await page.goto(`${env.base}/${slug}`);
+    await waitForApp(page);
+    await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
+    assert.equal((await page.textContent('.chapter-head h1')).trim(), CHAPTERS[slug]);
+    // A control of the chapter answers (the page is live, not a picture).
+    assert.ok(await page.locator('main input, main button, main select').count() > 0, slug);
+    for (const f of [...manifest.shell, ...manifest.splits[splitOf(slug)]]) {
+      assert.ok(fetched.has(f), `${slug}: ${f} was not fetched`);
+    }
+    // The only other chapter whose code may arrive is the next one (fetched
+    // when the browser is idle).
+    const next = ORDER[i + 1];
+    for (const other of ORDER) {
+      if (other === slug || other === next) continue;
+      const own = `split_${splitOf(other)}-`;
+      assert.ok(![...fetched].some((f) => f.startsWith(own)), `${slug} fetched ${other}'s code`);
+    }
+    assert.deepEqual(errors, [], slug);
+    await context.close();
+  }
+});
+
+test('the landing page needs no chapter code to show', async () => {
+  const { page, context, errors } = await openPage(env.browser);
+  const fetched = [];
+  page.on('request', (r) => { if (/\.wasm$/.test(r.url())) fetched.push(fileOf(r.url())); });
+  await page.goto(`${env.base}/`);
+  await waitForApp(page);
+  await page.waitForSelector('.landing h1');
+  const own = (slug) => `split_${splitOf(slug)}-`;
+  for (const slug of ORDER.slice(1)) {
+    assert.ok(!fetched.some((f) => f.startsWith(own(slug))), `the landing page fetched ${slug}`);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a chapter whose code cannot be fetched says so, and Try again loads it', async () => {
+  const { page, context, errors } = await openPage(env.browser);
+  // The qkv chapter's own module fails (as after a deploy removed it).
+  let block = true;
+  await page.route(/split_chapter_qkv-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  await page.goto(`${env.base}/qkv?dk=16`);
+  await waitForApp(page);
+  const failed = page.locator('[data-testid=load-failed]');
+  await failed.waitFor({ timeout: 30000 });
+  assert.match(await failed.textContent(), /Chapter 3 could not be loaded/);
+  assert.equal(await failed.getAttribute('role'), 'alert');
+  // The rest of the app still works: the header, the theme switch.
+  await page.getByRole('button', { name: 'Dark theme' }).click();
+  assert.equal(await page.evaluate(() => document.documentElement.classList.contains('dark')), true);
+  block = false;
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
+  assert.equal((await page.textContent('.chapter-head h1')).trim(), 'Query, key, value');
+  assert.equal(await failed.count(), 0);
+  assert.match(page.url(), /dk=16/, 'the view kept its state');
+  // The only errors are the split loader's report of the refused fetch.
+  for (const e of errors) assert.match(e, /Failed to fetch|ERR_FAILED|failed to load/i, e);
+  await context.close();
+});
+
+test('opening a chapter with the network off says so; back online, it opens', async () => {
+  const { page, context } = await openPage(env.browser);
+  await page.goto(`${env.base}/`);
+  await waitForApp(page);
+  await page.waitForSelector('.landing h1');
+  await context.setOffline(true);
+  await page.locator('.chapters-nav a', { hasText: 'Multi-head' }).click();
+  const failed = page.locator('[data-testid=load-failed]');
+  await failed.waitFor({ timeout: 30000 });
+  assert.match(await failed.textContent(), /Chapter 7 could not be loaded/);
+  await context.setOffline(false);
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
+  assert.equal((await page.textContent('.chapter-head h1')).trim(), CHAPTERS['multi-head']);
+  await context.close();
+});
