@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Speed of the Rust attention engine against numpy, side by side.
+
+One command (from the repository root):
+    python3 tests/reference/bench_trace.py [--reps R] [--n 64 128 ...] [--no-build]
+
+It builds and runs `cargo run --release -p attention-core --example
+bench_trace` (crates/attention-core/examples/bench_trace.rs), times numpy on the
+same shapes in this process, and prints a table: median ms of each side and
+the ratio numpy/rust (> 1 means Rust is faster). Timings are reported, never
+asserted.
+
+Settings: n = 64, 128, 256, 512, 1024; d_model 64, 8 heads, d_k = d_v = 8,
+w_o 64 x 64; scale on (c = 1/sqrt(8)), temperature 1, position none, causal
+mask off and on (the settings of the app's Q/K/V and multi-head chapters).
+Each side does one untimed warm-up call, then R timed calls (default 7);
+the median is shown.
+
+What each side computes (the same steps, every intermediate kept):
+  Rust: `attention_trace` (crates/attention-core/src/attention.rs) returning
+    a `Trace`: x (a copy, position none), and per head q = x w_q, k = x w_k,
+    v = x w_v (n x 8), scores = q k^T, scaled = c * scores, logits = scaled / T
+    with masked entries -inf, weights = row softmax of logits (n x n each),
+    output = weights v (n x 8); then concat (n x 64) and output = concat w_o.
+    It also validates its inputs and checks the results are finite, and
+    returns errors for bad shapes/values.
+  numpy: the same arrays, each kept in a list of per-head dicts: x.copy(),
+    q, k, v, scores = q @ k.T, scaled = c * scores, logits = scaled / T with
+    logits[triu(k=1)] = -inf, weights = exp(logits - rowmax) / rowsum,
+    output = weights @ v, concat, concat @ w_o (OpenBLAS or whatever BLAS
+    numpy is linked to, with its default threads). numpy does no validation,
+    so the comparison leans in numpy's favour.
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+# numpy is imported in main(), after --blas-threads has set the BLAS's
+# thread count (it is read when the library loads).
+np = None
+
+D_MODEL, HEADS, D_K = 64, 8, 8
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def numpy_trace(x, heads, w_o, scale, temperature, causal):
+    """Every intermediate of attention_trace, kept (see the module docstring)."""
+    n = x.shape[0]
+    d_k = heads[0][0].shape[1]
+    c = 1.0 / math.sqrt(d_k) if scale else 1.0
+    x = x.copy()
+    masked = np.triu(np.ones((n, n), dtype=bool), k=1) if causal else None
+    traces, outs = [], []
+    for w_q, w_k, w_v in heads:
+        q, k, v = x @ w_q, x @ w_k, x @ w_v
+        scores = q @ k.T
+        scaled = c * scores
+        logits = scaled / temperature
+        if causal:
+            logits[masked] = -np.inf
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        weights = e / e.sum(axis=1, keepdims=True)
+        output = weights @ v
+        outs.append(output)
+        traces.append(
+            dict(q=q, k=k, v=v, scores=scores, scaled=scaled, logits=logits,
+                 weights=weights, output=output)
+        )
+    concat = np.concatenate(outs, axis=1)
+    return dict(x=x, heads=traces, concat=concat, output=concat @ w_o)
+
+
+def time_numpy(n, causal, reps):
+    rng = np.random.default_rng(n)
+    s = 1.0 / math.sqrt(D_MODEL)
+    heads = [tuple(s * rng.standard_normal((D_MODEL, D_K)) for _ in range(3)) for _ in range(HEADS)]
+    w_o = (1.0 / math.sqrt(HEADS * D_K)) * rng.standard_normal((HEADS * D_K, D_MODEL))
+    x = rng.standard_normal((n, D_MODEL))
+    ms = []
+    for rep in range(reps + 1):
+        start = time.perf_counter()
+        trace = numpy_trace(x, heads, w_o, True, 1.0, causal)
+        elapsed = (time.perf_counter() - start) * 1e3
+        del trace
+        if rep > 0:
+            ms.append(elapsed)
+    return ms
+
+
+BINARY = os.path.join(ROOT, "target", "release", "examples", "bench_trace")
+
+
+def build_rust():
+    cmd = ["cargo", "build", "--quiet", "--release", "-p", "attention-core",
+           "--example", "bench_trace"]
+    if subprocess.run(cmd, cwd=ROOT).returncode != 0:
+        sys.exit("cargo build of the bench_trace example failed")
+
+
+def time_rust(ns, reps):
+    cmd = [BINARY, str(reps)] + [str(n) for n in ns]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"bench_trace failed ({proc.returncode}): {proc.stderr.strip()}")
+    out = {}
+    for line in proc.stdout.splitlines():
+        row = json.loads(line)
+        out[(row["n"], row["mask"])] = row["ms"]
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--n", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
+    ap.add_argument("--no-build", action="store_true",
+                    help="run target/release/examples/bench_trace as it is")
+    ap.add_argument("--blas-threads", type=int,
+                    help="threads of numpy's BLAS (default: the BLAS's own default)")
+    args = ap.parse_args()
+    if args.blas_threads is not None:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.blas_threads)
+    global np
+    import numpy
+    np = numpy
+    if not args.no_build:
+        build_rust()
+    threads = args.blas_threads if args.blas_threads is not None else "default"
+    print(f"attention_trace vs numpy {np.__version__} (BLAS threads: {threads}): "
+          f"d_model {D_MODEL}, {HEADS} heads, d_k {D_K}, scale on, position none; "
+          f"median of {args.reps} (ms)")
+    print(f"{'n':>5} {'mask':>7} {'rust ms':>10} {'numpy ms':>10} {'numpy/rust':>11}")
+    for n in args.n:
+        rust = time_rust([n], args.reps)
+        for mask in ("none", "causal"):
+            r = statistics.median(rust[(n, mask)])
+            p = statistics.median(time_numpy(n, mask == "causal", args.reps))
+            print(f"{n:>5} {mask:>7} {r:>10.3f} {p:>10.3f} {p / r:>10.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
