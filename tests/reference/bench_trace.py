@@ -2,19 +2,23 @@
 """Speed of the Rust attention engine against numpy, side by side.
 
 One command (from the repository root):
-    python3 tests/reference/bench_trace.py [--reps R] [--n 64 128 ...] [--no-build]
+    python3 tests/reference/bench_trace.py [--reps R] [--n 64 128 ...]
+        [--blas-threads T] [--no-build] [--rust-binary PATH]
 
-It builds and runs `cargo run --release -p attention-core --example
-bench_trace` (crates/attention-core/examples/bench_trace.rs), times numpy on the
+It builds (`cargo build --release -p attention-core --example bench_trace`)
+and runs crates/attention-core/examples/bench_trace.rs, times numpy on the
 same shapes in this process, and prints a table: median ms of each side and
-the ratio numpy/rust (> 1 means Rust is faster). Timings are reported, never
-asserted.
+the ratio numpy/rust (> 1 means Rust is faster), for wall-clock time and for
+CPU time (user + system, which includes the kernel's page faults; on a
+machine shared with other work, CPU time is the steadier of the two).
+Timings are reported, never asserted.
 
 Settings: n = 64, 128, 256, 512, 1024; d_model 64, 8 heads, d_k = d_v = 8,
 w_o 64 x 64; scale on (c = 1/sqrt(8)), temperature 1, position none, causal
 mask off and on (the settings of the app's Q/K/V and multi-head chapters).
-Each side does one untimed warm-up call, then R timed calls (default 7);
-the median is shown.
+Each side does one untimed warm-up call, then at least R timed calls
+(default 7) and at least 0.3 s of them; shown are the median wall time and
+the mean CPU time per call.
 
 What each side computes (the same steps, every intermediate kept):
   Rust: `attention_trace` (crates/attention-core/src/attention.rs) returning
@@ -46,6 +50,7 @@ import time
 np = None
 
 D_MODEL, HEADS, D_K = 64, 8, 8
+MIN_SECONDS = 0.3  # as in bench_trace.rs
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -76,21 +81,33 @@ def numpy_trace(x, heads, w_o, scale, temperature, causal):
     return dict(x=x, heads=traces, concat=concat, output=concat @ w_o)
 
 
+def cpu_clock():
+    """CPU seconds of this thread, or of the process when BLAS may use threads."""
+    if os.environ.get("OPENBLAS_NUM_THREADS") == "1":
+        return time.thread_time()
+    return time.process_time()
+
+
 def time_numpy(n, causal, reps):
+    """Every wall time (ms) after one warm-up, and the mean CPU ms per call."""
     rng = np.random.default_rng(n)
     s = 1.0 / math.sqrt(D_MODEL)
     heads = [tuple(s * rng.standard_normal((D_MODEL, D_K)) for _ in range(3)) for _ in range(HEADS)]
     w_o = (1.0 / math.sqrt(HEADS * D_K)) * rng.standard_normal((HEADS * D_K, D_MODEL))
     x = rng.standard_normal((n, D_MODEL))
+    run = lambda: numpy_trace(x, heads, w_o, True, 1.0, causal)
+    start = time.perf_counter()
+    run()
+    warm = time.perf_counter() - start
+    count = max(reps, math.ceil(MIN_SECONDS / max(warm, 1e-6)))
     ms = []
-    for rep in range(reps + 1):
+    cpu_start = cpu_clock()
+    for _ in range(count):
         start = time.perf_counter()
-        trace = numpy_trace(x, heads, w_o, True, 1.0, causal)
-        elapsed = (time.perf_counter() - start) * 1e3
+        trace = run()
+        ms.append((time.perf_counter() - start) * 1e3)
         del trace
-        if rep > 0:
-            ms.append(elapsed)
-    return ms
+    return ms, (cpu_clock() - cpu_start) * 1e3 / count
 
 
 BINARY = os.path.join(ROOT, "target", "release", "examples", "bench_trace")
@@ -103,16 +120,20 @@ def build_rust():
         sys.exit("cargo build of the bench_trace example failed")
 
 
-def time_rust(ns, reps):
-    cmd = [BINARY, str(reps)] + [str(n) for n in ns]
+def time_rust(binary, ns, reps):
+    cmd = [binary, str(reps)] + [str(n) for n in ns]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"bench_trace failed ({proc.returncode}): {proc.stderr.strip()}")
     out = {}
     for line in proc.stdout.splitlines():
         row = json.loads(line)
-        out[(row["n"], row["mask"])] = row["ms"]
+        out[(row["n"], row["mask"])] = (row["ms"], row["cpu_ms"])
     return out
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
 
 
 def main():
@@ -121,6 +142,9 @@ def main():
     ap.add_argument("--n", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
     ap.add_argument("--no-build", action="store_true",
                     help="run target/release/examples/bench_trace as it is")
+    ap.add_argument("--rust-binary", default=BINARY,
+                    help="a bench_trace built elsewhere, e.g. from an older commit "
+                         "(implies --no-build)")
     ap.add_argument("--blas-threads", type=int,
                     help="threads of numpy's BLAS (default: the BLAS's own default)")
     args = ap.parse_args()
@@ -130,19 +154,24 @@ def main():
     global np
     import numpy
     np = numpy
-    if not args.no_build:
+    if not args.no_build and args.rust_binary == BINARY:
         build_rust()
     threads = args.blas_threads if args.blas_threads is not None else "default"
     print(f"attention_trace vs numpy {np.__version__} (BLAS threads: {threads}): "
           f"d_model {D_MODEL}, {HEADS} heads, d_k {D_K}, scale on, position none; "
-          f"median of {args.reps} (ms)")
-    print(f"{'n':>5} {'mask':>7} {'rust ms':>10} {'numpy ms':>10} {'numpy/rust':>11}")
+          f">= {args.reps} calls (ms)")
+    print(f"{'':>13} {'--- wall clock, median ---':>33}   {'--- CPU time, mean ---':>33}")
+    print(f"{'n':>5} {'mask':>7} {'rust ms':>10} {'numpy ms':>10} {'numpy/rust':>11}"
+          f"   {'rust ms':>10} {'numpy ms':>10} {'numpy/rust':>11}")
     for n in args.n:
-        rust = time_rust([n], args.reps)
+        rust = time_rust(args.rust_binary, [n], args.reps)
         for mask in ("none", "causal"):
-            r = statistics.median(rust[(n, mask)])
-            p = statistics.median(time_numpy(n, mask == "causal", args.reps))
-            print(f"{n:>5} {mask:>7} {r:>10.3f} {p:>10.3f} {p / r:>10.2f}x")
+            r_ms, r_cpu = rust[(n, mask)]
+            p_ms, p_cpu = time_numpy(n, mask == "causal", args.reps)
+            r, p = median(r_ms), median(p_ms)
+            rc, pc = (r_cpu if r_cpu is not None else float("nan")), p_cpu
+            print(f"{n:>5} {mask:>7} {r:>10.3f} {p:>10.3f} {p / r:>10.2f}x"
+                  f"   {rc:>10.3f} {pc:>10.3f} {pc / rc:>10.2f}x", flush=True)
     return 0
 
 
