@@ -193,10 +193,10 @@ pub fn attention_trace(
 /// maximum of each row of `logits` over its unmasked entries (`n_q` values)
 /// and whether every logit (before masking) is finite.
 ///
-/// `scores` is one matrix product; `scaled` and `logits` are then built one
-/// column (one key) at a time in buffers that stay in cache and appended to
-/// their storage (column-major), so each `n x n` matrix is written once, with
-/// no temporaries, and the row maxima come for free for the softmax.
+/// `scores` is one matrix product; `scaled` and `logits` are then appended to
+/// their storage (column-major) one column (one key) at a time, the new
+/// column still in cache when it is masked and searched for the maxima: each
+/// `n x n` matrix is written once, with no temporaries.
 fn head_logits(
     q: &Mat,
     k: &Mat,
@@ -210,19 +210,28 @@ fn head_logits(
     let mut scores = Mat::from_vec(n_q, n_kv, vec![0.0; len]);
     scores.gemm(1.0, q, &k.transpose(), 0.0);
     let (mut scaled, mut logits) = (Vec::with_capacity(len), Vec::with_capacity(len));
-    let (mut col_c, mut col_l) = (vec![0.0; n_q], vec![0.0; n_q]);
     let mut max = vec![f64::NEG_INFINITY; n_q];
     let mut finite = true;
+    // Dividing by a power of two is multiplying by its exact inverse: the
+    // same result, without the (slow) division. T = 1 is the usual case.
+    let inv_t = (t.to_bits() & ((1 << 52) - 1) == 0 && t.is_normal()).then(|| 1.0 / t);
     for (j, col_s) in scores.as_slice().chunks_exact(n_q.max(1)).enumerate() {
-        for (i, (out, &s)) in col_c.iter_mut().zip(col_s).enumerate() {
-            *out = match slope {
-                Some(slope) => s * c + -slope * i.abs_diff(j) as f64,
-                None => s * c,
-            };
+        let start = scaled.len();
+        match slope {
+            Some(slope) => scaled.extend(
+                col_s
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &s)| s * c + -slope * i.abs_diff(j) as f64),
+            ),
+            None => scaled.extend(col_s.iter().map(|&s| s * c)),
         }
-        for (out, &v) in col_l.iter_mut().zip(&col_c) {
-            *out = v / t;
+        let col_c = scaled.get(start..).unwrap_or_default();
+        match inv_t {
+            Some(inv_t) => logits.extend(col_c.iter().map(|&v| v * inv_t)),
+            None => logits.extend(col_c.iter().map(|&v| v / t)),
         }
+        let col_l = logits.get_mut(start..).unwrap_or_default();
         finite &= col_l.iter().fold(true, |ok, v| ok & v.is_finite());
         // Rows i < j (a query before key j) are masked when causal.
         let (masked, kept) = col_l.split_at_mut(if causal { j.min(n_q) } else { 0 });
@@ -230,8 +239,6 @@ fn head_logits(
         for (mx, &l) in max.iter_mut().skip(masked.len()).zip(kept.iter()) {
             *mx = mx.max(l);
         }
-        scaled.extend_from_slice(&col_c);
-        logits.extend_from_slice(&col_l);
     }
     (
         scores,
@@ -292,5 +299,25 @@ mod tests {
         };
         let e = attention_trace(&x, &weights, &cfg).unwrap_err();
         assert_eq!(e.field(), "heads[0].logits[0][1]", "{e}");
+    }
+
+    #[test]
+    fn logits_are_scaled_over_t_to_the_bit() {
+        // Powers of two take the multiply-by-inverse path, the others divide.
+        let w = MultiHeadWeights::random(6, 2, 4, 3, 5, 9).unwrap();
+        let x = crate::Rng::new(2).normal_matrix(7, 6, 2.0);
+        for t in [1.0, 0.25, 2.0, 0.7, 3.0, 1e-300] {
+            for position in [Position::None, Position::Alibi] {
+                let cfg = AttentionConfig {
+                    temperature: t,
+                    position,
+                    ..AttentionConfig::default()
+                };
+                let trace = attention_trace(&x, &w, &cfg).unwrap();
+                for h in &trace.heads {
+                    assert_eq!(h.logits, &h.scaled / t, "T = {t}");
+                }
+            }
+        }
     }
 }
