@@ -32,8 +32,13 @@ What each side computes (the same steps, every intermediate kept):
     q, k, v, scores = q @ k.T, scaled = c * scores, logits = scaled / T with
     logits[triu(k=1)] = -inf, weights = exp(logits - rowmax) / rowsum,
     output = weights @ v, concat, concat @ w_o (OpenBLAS or whatever BLAS
-    numpy is linked to, with its default threads). numpy does no validation,
-    so the comparison leans in numpy's favour.
+    numpy is linked to). numpy does no validation, so the comparison leans
+    in numpy's favour.
+
+The Rust engine is single-threaded (it also runs in the browser), and so is
+numpy's BLAS by default here (`--blas-threads 1`); `--blas-threads 0` leaves
+the BLAS its own default (all cores; on a loaded 2-core machine its threads
+mostly wait for each other, which makes numpy slower there, not faster).
 """
 
 import argparse
@@ -145,10 +150,10 @@ def main():
     ap.add_argument("--rust-binary", default=BINARY,
                     help="a bench_trace built elsewhere, e.g. from an older commit "
                          "(implies --no-build)")
-    ap.add_argument("--blas-threads", type=int,
-                    help="threads of numpy's BLAS (default: the BLAS's own default)")
+    ap.add_argument("--blas-threads", type=int, default=1,
+                    help="threads of numpy's BLAS (default 1; 0: the BLAS's own default)")
     args = ap.parse_args()
-    if args.blas_threads is not None:
+    if args.blas_threads > 0:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.blas_threads)
     global np
@@ -156,7 +161,7 @@ def main():
     np = numpy
     if not args.no_build and args.rust_binary == BINARY:
         build_rust()
-    threads = args.blas_threads if args.blas_threads is not None else "default"
+    threads = args.blas_threads if args.blas_threads > 0 else "default"
     print(f"attention_trace vs numpy {np.__version__} (BLAS threads: {threads}): "
           f"d_model {D_MODEL}, {HEADS} heads, d_k {D_K}, scale on, position none; "
           f">= {args.reps} calls (ms)")

@@ -6,6 +6,10 @@
 //! is ALiBi or 0), `logits = scaled / T` with masked entries `-inf`,
 //! `weights = softmax_rows(logits)`, `output = weights v`.
 //! Then `concat = [out_0 | out_1 | ...]` and `output = concat w_o` (or concat).
+//!
+//! Matrices are stored column by column, so the `n x n` steps sweep columns
+//! (one key at a time, contiguous memory) and treat all rows together: each
+//! kept matrix is written once and nothing else of that size is allocated.
 
 use crate::error::{dims, ensure_finite};
 use crate::position::{add_learned, alibi_slopes, rope_rotate, sinusoidal};
