@@ -6,10 +6,15 @@
 //! is ALiBi or 0), `logits = scaled / T` with masked entries `-inf`,
 //! `weights = softmax_rows(logits)`, `output = weights v`.
 //! Then `concat = [out_0 | out_1 | ...]` and `output = concat w_o` (or concat).
+//!
+//! Matrices are stored column by column, so the `n x n` steps sweep columns
+//! (one key at a time, contiguous memory) and treat all rows together: each
+//! kept matrix is written once and nothing else of that size is allocated.
 
 use crate::error::{dims, ensure_finite};
-use crate::position::{add_learned, alibi_bias, alibi_slopes, rope_rotate, sinusoidal};
-use crate::{softmax_rows, AttnError, Mat, MultiHeadWeights, Position};
+use crate::position::{add_learned, alibi_slopes, rope_rotate, sinusoidal};
+use crate::softmax::softmax_rows_with_max;
+use crate::{AttnError, Mat, MultiHeadWeights, Position};
 
 /// Which key positions a query may see.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,20 +145,21 @@ pub fn attention_trace(
             q = rope_rotate(&q, 0)?;
             k = rope_rotate(&k, 0)?;
         }
-        let scores = &q * k.transpose();
-        let mut scaled = &scores * c;
-        if cfg.position == Position::Alibi {
-            let slope = slopes.get(h).copied().unwrap_or(0.0);
-            scaled += alibi_bias(n, slope);
-        }
-        let mut logits = &scaled / t;
-        for (name, m) in [("q", &q), ("k", &k), ("v", &v), ("logits", &logits)] {
+        let slope = match cfg.position {
+            Position::Alibi => Some(slopes.get(h).copied().unwrap_or(0.0)),
+            _ => None,
+        };
+        for (name, m) in [("q", &q), ("k", &k), ("v", &v)] {
             ensure_finite(&format!("heads[{h}].{name}"), m)?;
         }
-        if cfg.mask == Mask::Causal {
-            mask_future(&mut logits);
+        let causal = cfg.mask == Mask::Causal;
+        let (scores, scaled, logits, max, finite) = head_logits(&q, &k, c, slope, t, causal);
+        if !finite {
+            // Name the first logit that overflowed (before masking).
+            ensure_finite(&format!("heads[{h}].logits"), &(&scaled / t))?;
         }
-        let w = softmax_rows(&logits)?;
+        // Every row keeps its diagonal entry, so its maximum is finite.
+        let w = softmax_rows_with_max(&logits, &max);
         let output = &w * &v;
         ensure_finite(&format!("heads[{h}].output"), &output)?;
         heads.push(HeadTrace {
@@ -184,6 +190,69 @@ pub fn attention_trace(
     })
 }
 
+/// The `n_q x n_kv` matrices of one head before the softmax, from `q`
+/// (`n_q x d_k`) and `k` (`n_kv x d_k`): `scores = q k^T`, `scaled = c *
+/// scores + bias` (bias `-slope * |i - j|` when `slope` is given, else none)
+/// and `logits = scaled / t`, with `-inf` at `j > i` when `causal`; then the
+/// maximum of each row of `logits` over its unmasked entries (`n_q` values)
+/// and whether every logit (before masking) is finite.
+///
+/// `scores` is one matrix product; `scaled` and `logits` are then appended to
+/// their storage (column-major) one column (one key) at a time, the new
+/// column still in cache when it is masked and searched for the maxima: each
+/// `n x n` matrix is written once, with no temporaries.
+fn head_logits(
+    q: &Mat,
+    k: &Mat,
+    c: f64,
+    slope: Option<f64>,
+    t: f64,
+    causal: bool,
+) -> (Mat, Mat, Mat, Vec<f64>, bool) {
+    let (n_q, n_kv) = (q.nrows(), k.nrows());
+    let len = n_q * n_kv;
+    let mut scores = Mat::from_vec(n_q, n_kv, vec![0.0; len]);
+    scores.gemm(1.0, q, &k.transpose(), 0.0);
+    let (mut scaled, mut logits) = (Vec::with_capacity(len), Vec::with_capacity(len));
+    let mut max = vec![f64::NEG_INFINITY; n_q];
+    let mut finite = true;
+    // Dividing by a power of two is multiplying by its exact inverse: the
+    // same result, without the (slow) division. T = 1 is the usual case.
+    let inv_t = (t.to_bits() & ((1 << 52) - 1) == 0 && t.is_normal()).then(|| 1.0 / t);
+    for (j, col_s) in scores.as_slice().chunks_exact(n_q.max(1)).enumerate() {
+        let start = scaled.len();
+        match slope {
+            Some(slope) => scaled.extend(
+                col_s
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &s)| s * c + -slope * i.abs_diff(j) as f64),
+            ),
+            None => scaled.extend(col_s.iter().map(|&s| s * c)),
+        }
+        let col_c = scaled.get(start..).unwrap_or_default();
+        match inv_t {
+            Some(inv_t) => logits.extend(col_c.iter().map(|&v| v * inv_t)),
+            None => logits.extend(col_c.iter().map(|&v| v / t)),
+        }
+        let col_l = logits.get_mut(start..).unwrap_or_default();
+        finite &= col_l.iter().fold(true, |ok, v| ok & v.is_finite());
+        // Rows i < j (a query before key j) are masked when causal.
+        let (masked, kept) = col_l.split_at_mut(if causal { j.min(n_q) } else { 0 });
+        masked.fill(f64::NEG_INFINITY);
+        for (mx, &l) in max.iter_mut().skip(masked.len()).zip(kept.iter()) {
+            *mx = mx.max(l);
+        }
+    }
+    (
+        scores,
+        Mat::from_vec(n_q, n_kv, scaled),
+        Mat::from_vec(n_q, n_kv, logits),
+        max,
+        finite,
+    )
+}
+
 /// The causal mask: sets every entry `(i, j)` with `j > i` (a key after
 /// the query) of the `n_q x n_kv` scores to `f64::NEG_INFINITY`.
 pub(crate) fn mask_future(scores: &mut Mat) {
@@ -205,4 +274,54 @@ fn hconcat(parts: &[&Mat], n: usize) -> Mat {
         col += m.ncols();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overflowing_logit_is_named_even_where_masked() {
+        // q = k = x = [[1, 0], [1e10, 0]]: scores = [[1, 1e10], [1e10, 1e20]];
+        // with T = 1e-300 the first logit to overflow, in row-major order, is
+        // (0, 1), which the causal mask hides; it is still the one named.
+        let x = Mat::from_row_slice(2, 2, &[1.0, 0.0, 1e10, 0.0]);
+        let id = Mat::identity(2, 2);
+        let weights = MultiHeadWeights {
+            heads: vec![crate::HeadWeights {
+                w_q: id.clone(),
+                w_k: id.clone(),
+                w_v: id,
+            }],
+            w_o: None,
+        };
+        let cfg = AttentionConfig {
+            scale: false,
+            temperature: 1e-300,
+            mask: Mask::Causal,
+            position: Position::None,
+        };
+        let e = attention_trace(&x, &weights, &cfg).unwrap_err();
+        assert_eq!(e.field(), "heads[0].logits[0][1]", "{e}");
+    }
+
+    #[test]
+    fn logits_are_scaled_over_t_to_the_bit() {
+        // Powers of two take the multiply-by-inverse path, the others divide.
+        let w = MultiHeadWeights::random(6, 2, 4, 3, 5, 9).unwrap();
+        let x = crate::Rng::new(2).normal_matrix(7, 6, 2.0);
+        for t in [1.0, 0.25, 2.0, 0.7, 3.0, 1e-300] {
+            for position in [Position::None, Position::Alibi] {
+                let cfg = AttentionConfig {
+                    temperature: t,
+                    position,
+                    ..AttentionConfig::default()
+                };
+                let trace = attention_trace(&x, &w, &cfg).unwrap();
+                for h in &trace.heads {
+                    assert_eq!(h.logits, &h.scaled / t, "T = {t}");
+                }
+            }
+        }
+    }
 }

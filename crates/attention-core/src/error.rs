@@ -79,8 +79,13 @@ pub(crate) fn dims(m: &crate::Mat) -> String {
     format!("{} x {}", m.nrows(), m.ncols())
 }
 
-/// Err naming the first non-finite entry of `m`.
+/// Err naming the first non-finite entry of `m` (in row-major order).
 pub(crate) fn ensure_finite(field: &str, m: &crate::Mat) -> Result<(), AttnError> {
+    // Fast path: one sweep in storage (column-major) order; the row-major
+    // search below, which strides across columns, only runs on an error.
+    if m.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
     for i in 0..m.nrows() {
         for j in 0..m.ncols() {
             let v = m[(i, j)];

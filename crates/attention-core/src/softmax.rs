@@ -51,7 +51,60 @@ fn softmax_named(row: &[f64], field: impl Fn() -> String) -> Result<Vec<f64>, At
 
 /// Row-wise softmax of an `n x m` logits matrix (see [`softmax`]); returns an
 /// `n x m` matrix whose rows sum to 1. Err names the first bad row.
+///
+/// The matrix is stored column by column, so the rows are softened together
+/// in sweeps over the columns (contiguous memory), with one running maximum
+/// and one running sum per row: the same operations in the same order as
+/// [`softmax`] on each row, hence the same results to the bit.
 pub fn softmax_rows(logits: &Mat) -> Result<Mat, AttnError> {
+    let (n, m) = logits.shape();
+    if n == 0 {
+        return Ok(Mat::zeros(0, m));
+    }
+    let data = logits.as_slice();
+    // Row maxima. Masked entries (-inf) leave a maximum unchanged; NaN and
+    // +inf are errors, reported by the row-by-row path below.
+    let mut max = vec![f64::NEG_INFINITY; n];
+    let mut valid = m > 0;
+    for col in data.chunks_exact(n) {
+        for (mx, &v) in max.iter_mut().zip(col) {
+            valid &= v < f64::INFINITY;
+            *mx = mx.max(v);
+        }
+    }
+    if !valid || max.contains(&f64::NEG_INFINITY) {
+        return softmax_rows_by_row(logits);
+    }
+    Ok(softmax_rows_with_max(logits, &max))
+}
+
+/// The fast path of [`softmax_rows`] on an `n x m` matrix (`n >= 1`) whose
+/// entries are finite or `-inf` (masked), given `max`, the `n` row maxima
+/// over the finite entries, all finite: `exp(v - max)` per entry (exactly 0
+/// for masked ones), summed per row in column order, then divided by the
+/// row's sum. Returns `n x m`.
+pub(crate) fn softmax_rows_with_max(logits: &Mat, max: &[f64]) -> Mat {
+    let (n, m) = logits.shape();
+    let mut out = Vec::with_capacity(n * m);
+    let mut sum = vec![0.0; n];
+    for col in logits.as_slice().chunks_exact(n.max(1)) {
+        for ((&v, &mx), s) in col.iter().zip(max).zip(sum.iter_mut()) {
+            let e = if v.is_finite() { (v - mx).exp() } else { 0.0 };
+            *s += e;
+            out.push(e);
+        }
+    }
+    for col in out.chunks_exact_mut(n.max(1)) {
+        for (w, s) in col.iter_mut().zip(&sum) {
+            *w /= s;
+        }
+    }
+    Mat::from_vec(n, m, out)
+}
+
+/// [`softmax_rows`] one row at a time: the reference path, and the one that
+/// finds and names the first bad row.
+fn softmax_rows_by_row(logits: &Mat) -> Result<Mat, AttnError> {
     let mut out = Mat::zeros(logits.nrows(), logits.ncols());
     for (i, (row, mut out_row)) in logits.row_iter().zip(out.row_iter_mut()).enumerate() {
         let row: Vec<f64> = row.iter().copied().collect();
@@ -96,6 +149,25 @@ mod tests {
     }
 
     #[test]
+    fn rows_at_once_match_row_by_row_to_the_bit() {
+        // 5 x 7 with masked entries; every row keeps at least one.
+        let mut rng = crate::Rng::new(3);
+        let mut m = rng.normal_matrix(5, 7, 4.0);
+        for (i, j) in [(0, 1), (0, 6), (2, 0), (2, 3), (4, 5)] {
+            m[(i, j)] = NEG;
+        }
+        let fast = softmax_rows(&m).unwrap();
+        assert_eq!(fast, softmax_rows_by_row(&m).unwrap());
+        for (i, row) in m.row_iter().enumerate() {
+            let row: Vec<f64> = row.iter().copied().collect();
+            let want = softmax(&row).unwrap();
+            let got: Vec<f64> = fast.row(i).iter().copied().collect();
+            assert_eq!(got, want);
+        }
+        assert_eq!(softmax_rows(&Mat::zeros(0, 3)).unwrap().shape(), (0, 3));
+    }
+
+    #[test]
     fn errors() {
         assert!(matches!(softmax(&[]), Err(AttnError::Shape { .. })));
         assert!(matches!(softmax(&[NEG, NEG]), Err(AttnError::Value { .. })));
@@ -109,5 +181,14 @@ mod tests {
         ));
         let e = softmax_rows(&Mat::from_row_slice(2, 1, &[0.0, NEG])).unwrap_err();
         assert_eq!(e.field(), "logits[1]");
+        // The first bad row is named, whatever comes after it.
+        let m = Mat::from_row_slice(3, 2, &[0.0, 1.0, f64::NAN, NEG, NEG, NEG]);
+        assert_eq!(softmax_rows(&m).unwrap_err().field(), "logits[1][0]");
+        let m = Mat::from_row_slice(2, 2, &[NEG, NEG, f64::INFINITY, 0.0]);
+        assert_eq!(softmax_rows(&m).unwrap_err().field(), "logits[0]");
+        assert_eq!(
+            softmax_rows(&Mat::zeros(2, 0)).unwrap_err().field(),
+            "logits[0]"
+        );
     }
 }
