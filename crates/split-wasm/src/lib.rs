@@ -4,7 +4,7 @@
 //! Trunk has already built the app and run wasm-bindgen and wasm-opt on the
 //! whole wasm; its output still imports the placeholder module of the split
 //! points. This step redoes that part from the raw cargo output (linked with
-//! `--emit-relocs`, see `.cargo/config.toml`):
+//! `--emit-relocs`, see the app's `build.rs`):
 //!
 //! 1. split it at the `wasm_split` points (`wasm_split_cli_support`): the
 //!    shell, one module per chapter and one chunk per set of chapters that
