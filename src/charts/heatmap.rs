@@ -165,6 +165,10 @@ pub struct HeatmapLayout {
 
 /// Cells are at least this big (so a 64 x 64 matrix stays clickable) ...
 pub const MIN_CELL: f64 = 10.0;
+/// ... unless the matrix has more rows or columns than this: then it is drawn
+/// whole, its cells as small as one CSS pixel (an overview; the widget
+/// zooms in for reading).
+pub const LARGE: usize = 64;
 /// ... and at most this big.
 pub const MAX_CELL: f64 = 46.0;
 /// Cells at least this big print their value inside.
@@ -189,9 +193,14 @@ impl HeatmapLayout {
         let big = data.rows.max(data.cols).max(1) as f64;
         // Larger type (projector mode) scales the cells with it.
         let k = (font_px / BASE_FONT_PX).max(0.5);
+        let min_cell = if big > LARGE as f64 {
+            1.0
+        } else {
+            MIN_CELL * k
+        };
         let cell = (target * k / big)
             .floor()
-            .clamp(MIN_CELL * k, MAX_CELL * k)
+            .clamp(min_cell, MAX_CELL * k)
             .floor();
         let row_label_w = longest(&data.row_labels) * char_w + 10.0;
         let col_label_w = longest(&data.col_labels) * char_w + 8.0;
@@ -558,6 +567,16 @@ mod tests {
 
     fn render(data: &HeatmapData, hl: Highlight, scale: f64) -> (String, HeatmapLayout) {
         let layout = HeatmapLayout::new(data, 120.0, 13.0);
+        render_hl(data, &layout, hl, scale)
+    }
+
+    fn render_hl(
+        data: &HeatmapData,
+        layout: &HeatmapLayout,
+        hl: Highlight,
+        scale: f64,
+    ) -> (String, HeatmapLayout) {
+        let layout = *layout;
         let mut svg = String::new();
         {
             let w = (layout.width * scale) as u32;
@@ -661,6 +680,37 @@ mod tests {
             layout.cell_at(layout.left + 635.0, layout.top + 635.0),
             Some((63, 63))
         );
+    }
+
+    #[test]
+    fn a_512_matrix_is_drawn_whole_one_pixel_a_cell_with_thinned_labels() {
+        let n = 512;
+        let data = HeatmapData {
+            rows: n,
+            cols: n,
+            values: vec![0.5; n * n],
+            row_labels: (0..n).map(|i| format!("w{i}")).collect(),
+            col_labels: (0..n).map(|i| format!("w{i}")).collect(),
+            scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
+        };
+        let layout = HeatmapLayout::new(&data, 440.0, 13.0);
+        assert_eq!(layout.cell, 1.0);
+        assert!(
+            layout.width < 700.0,
+            "fits a desktop column: {}",
+            layout.width
+        );
+        assert_eq!(
+            layout.cell_at(layout.left + 511.5, layout.top + 0.5),
+            Some((0, 511))
+        );
+        // Every 15th label at 1 px a cell and 13 px type.
+        assert_eq!(label_stride(layout.cell, 13.0), 15);
+        // 65 tokens are large too; 64 keep the minimum cell.
+        let mut d65 = data.clone();
+        d65.rows = 65;
+        d65.cols = 65;
+        assert_eq!(HeatmapLayout::new(&d65, 440.0, 13.0).cell, 6.0);
     }
 
     #[test]
