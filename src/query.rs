@@ -27,12 +27,12 @@ fn show(raw: &str) -> String {
 }
 
 impl Notes {
-    /// A sentence: the text in the link (shortened, with a note, past
-    /// [`crate::text::MAX_TEXT_CHARS`]), or `default` when absent.
-    pub fn text(&mut self, q: &Query, key: &str, default: &str) -> String {
+    /// A sentence: the text in the link (shortened to `max` characters,
+    /// with a note), or `default` when absent.
+    pub fn text(&mut self, q: &Query, key: &str, default: &str, max: usize) -> String {
         match q.get(key) {
             Some(t) => {
-                let (t, cut) = crate::text::cap_text(t);
+                let (t, cut) = crate::text::cap_text_to(t, max);
                 if cut {
                     self.0.push(
                         "The sentence in the link was too long and has been shortened.".into(),
@@ -363,16 +363,33 @@ impl FlagParam {
 pub struct TextParam {
     pub key: &'static str,
     pub default: &'static str,
+    /// Longest text kept, in characters.
+    pub max_chars: usize,
 }
 
 impl TextParam {
+    /// A sentence of at most [`crate::text::MAX_TEXT_CHARS`] characters.
     pub const fn new(key: &'static str, default: &'static str) -> Self {
-        TextParam { key, default }
+        TextParam {
+            key,
+            default,
+            max_chars: crate::text::MAX_TEXT_CHARS,
+        }
+    }
+
+    /// The same parameter keeping up to `max_chars` characters.
+    pub const fn with_max_chars(self, max_chars: usize) -> Self {
+        TextParam { max_chars, ..self }
     }
 
     /// The sentence in the link (see [`Notes::text`]).
     pub fn read(&self, n: &mut Notes, q: &Query) -> String {
-        n.text(q, self.key, self.default)
+        n.text(q, self.key, self.default, self.max_chars)
+    }
+
+    /// `text` shortened to this parameter's limit.
+    pub fn cap(&self, text: &str) -> String {
+        crate::text::cap_text_to(text, self.max_chars).0
     }
 
     pub fn pair(&self, v: &str) -> (&'static str, String) {

@@ -146,8 +146,12 @@ pub fn short_label(s: &str) -> String {
 pub struct HeatmapLayout {
     pub rows: usize,
     pub cols: usize,
-    /// Side of one cell.
+    /// Width of one cell.
     pub cell: f64,
+    /// Height of one cell: the width, except in a large matrix's overview,
+    /// whose rows and columns each fit the target (a 512 x 8 matrix gets
+    /// wide, flat cells, not an 8 px strip).
+    pub row_h: f64,
     /// Left edge of the grid (row labels sit left of it).
     pub left: f64,
     /// Top edge of the grid (column labels sit above it).
@@ -165,6 +169,10 @@ pub struct HeatmapLayout {
 
 /// Cells are at least this big (so a 64 x 64 matrix stays clickable) ...
 pub const MIN_CELL: f64 = 10.0;
+/// ... unless the matrix has more rows or columns than this: then it is drawn
+/// whole, its cells as small as one CSS pixel (an overview; the widget
+/// zooms in for reading).
+pub const LARGE: usize = 64;
 /// ... and at most this big.
 pub const MAX_CELL: f64 = 46.0;
 /// Cells at least this big print their value inside.
@@ -189,10 +197,19 @@ impl HeatmapLayout {
         let big = data.rows.max(data.cols).max(1) as f64;
         // Larger type (projector mode) scales the cells with it.
         let k = (font_px / BASE_FONT_PX).max(0.5);
-        let cell = (target * k / big)
-            .floor()
-            .clamp(MIN_CELL * k, MAX_CELL * k)
-            .floor();
+        let large = big > LARGE as f64;
+        let min_cell = if large { 1.0 } else { MIN_CELL * k };
+        let fit = |n: f64| {
+            (target * k / n)
+                .floor()
+                .clamp(min_cell, MAX_CELL * k)
+                .floor()
+        };
+        let (cell, row_h) = if large {
+            (fit(data.cols.max(1) as f64), fit(data.rows.max(1) as f64))
+        } else {
+            (fit(big), fit(big))
+        };
         let row_label_w = longest(&data.row_labels) * char_w + 10.0;
         let col_label_w = longest(&data.col_labels) * char_w + 8.0;
         let rotate = col_label_w > cell;
@@ -203,7 +220,7 @@ impl HeatmapLayout {
         };
         let left = row_label_w.max(24.0);
         let grid_w = cell * data.cols as f64;
-        let grid_h = cell * data.rows as f64;
+        let grid_h = row_h * data.rows as f64;
         let legend_top = top + grid_h + 10.0;
         let height = legend_top + 12.0 + font_px + 8.0;
         let width = (left + grid_w + 8.0).max(left + 200.0);
@@ -211,6 +228,7 @@ impl HeatmapLayout {
             rows: data.rows,
             cols: data.cols,
             cell,
+            row_h,
             left,
             top,
             rotate_col_labels: rotate,
@@ -227,7 +245,7 @@ impl HeatmapLayout {
             return None;
         }
         let c = ((x - self.left) / self.cell).floor() as usize;
-        let r = ((y - self.top) / self.cell).floor() as usize;
+        let r = ((y - self.top) / self.row_h).floor() as usize;
         (r < self.rows && c < self.cols).then_some((r, c))
     }
 }
@@ -399,7 +417,7 @@ pub fn draw_heatmap<DB: CellBlit>(
 ) -> ChartResult {
     area.fill(&rgb(theme.background))?;
     let cols = spans(layout.left, layout.cell, data.cols, scale);
-    let rows = spans(layout.top, layout.cell, data.rows, scale);
+    let rows = spans(layout.top, layout.row_h, data.rows, scale);
     let (Some(&(x0, _)), Some(&(_, x_end)), Some(&(y0, _)), Some(&(_, y_end))) =
         (cols.first(), cols.last(), rows.first(), rows.last())
     else {
@@ -430,7 +448,7 @@ pub fn draw_heatmap<DB: CellBlit>(
     let label_style = style::font(font).color(&text);
 
     // Values inside big cells.
-    if layout.cell >= VALUE_CELL * (theme.font_px / BASE_FONT_PX).max(0.5) {
+    if layout.cell.min(layout.row_h) >= VALUE_CELL * (theme.font_px / BASE_FONT_PX).max(0.5) {
         let small = style::font((theme.font_px - 1.0).max(10.0) * scale);
         for (r, &row) in rows.iter().enumerate() {
             for (c, &col) in cols.iter().enumerate() {
@@ -454,8 +472,8 @@ pub fn draw_heatmap<DB: CellBlit>(
     let row_style = label_style.clone().pos(Pos::new(HPos::Right, VPos::Center));
     // When cells are smaller than the type, label every k-th row/column so
     // labels never overlap (the readout and the table name every cell).
-    let every = label_stride(layout.cell, theme.font_px);
-    for (label, &row) in data.row_labels.iter().zip(&rows).step_by(every) {
+    let every_row = label_stride(layout.row_h, theme.font_px);
+    for (label, &row) in data.row_labels.iter().zip(&rows).step_by(every_row) {
         area.draw_text(
             &short_label(label),
             &row_style,
@@ -473,7 +491,8 @@ pub fn draw_heatmap<DB: CellBlit>(
             .clone()
             .pos(Pos::new(HPos::Center, VPos::Bottom))
     };
-    for (label, &col) in data.col_labels.iter().zip(&cols).step_by(every) {
+    let every_col = label_stride(layout.cell, theme.font_px);
+    for (label, &col) in data.col_labels.iter().zip(&cols).step_by(every_col) {
         area.draw_text(
             &short_label(label),
             &col_style,
@@ -558,6 +577,16 @@ mod tests {
 
     fn render(data: &HeatmapData, hl: Highlight, scale: f64) -> (String, HeatmapLayout) {
         let layout = HeatmapLayout::new(data, 120.0, 13.0);
+        render_hl(data, &layout, hl, scale)
+    }
+
+    fn render_hl(
+        data: &HeatmapData,
+        layout: &HeatmapLayout,
+        hl: Highlight,
+        scale: f64,
+    ) -> (String, HeatmapLayout) {
+        let layout = *layout;
         let mut svg = String::new();
         {
             let w = (layout.width * scale) as u32;
@@ -661,6 +690,50 @@ mod tests {
             layout.cell_at(layout.left + 635.0, layout.top + 635.0),
             Some((63, 63))
         );
+    }
+
+    #[test]
+    fn a_512_matrix_is_drawn_whole_one_pixel_a_cell_with_thinned_labels() {
+        let n = 512;
+        let data = HeatmapData {
+            rows: n,
+            cols: n,
+            values: vec![0.5; n * n],
+            row_labels: (0..n).map(|i| format!("w{i}")).collect(),
+            col_labels: (0..n).map(|i| format!("w{i}")).collect(),
+            scale: ColorScale::Sequential { min: 0.0, max: 1.0 },
+        };
+        let layout = HeatmapLayout::new(&data, 440.0, 13.0);
+        assert_eq!(layout.cell, 1.0);
+        assert!(
+            layout.width < 700.0,
+            "fits a desktop column: {}",
+            layout.width
+        );
+        assert_eq!(
+            layout.cell_at(layout.left + 511.5, layout.top + 0.5),
+            Some((0, 511))
+        );
+        // Every 15th label at 1 px a cell and 13 px type.
+        assert_eq!(label_stride(layout.cell, 13.0), 15);
+        // A tall matrix (512 tokens x d_k 8): wide, flat cells.
+        let mut tall = data.clone();
+        tall.cols = 8;
+        tall.col_labels.truncate(8);
+        tall.values.truncate(512 * 8);
+        let l = HeatmapLayout::new(&tall, 440.0, 13.0);
+        assert_eq!((l.cell, l.row_h), (MAX_CELL, 1.0));
+        assert_eq!(
+            l.cell_at(l.left + 7.5 * MAX_CELL, l.top + 511.5),
+            Some((511, 7))
+        );
+        assert_eq!(label_stride(l.row_h, 13.0), 15);
+        assert_eq!(label_stride(l.cell, 13.0), 1);
+        // 65 tokens are large too; 64 keep the minimum cell.
+        let mut d65 = data.clone();
+        d65.rows = 65;
+        d65.cols = 65;
+        assert_eq!(HeatmapLayout::new(&d65, 440.0, 13.0).cell, 6.0);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!
 //! Pure (no DOM), so it is tested natively.
 
-use crate::text::tokenize;
+use crate::text::{tokenize_max, MAX_TOKENS};
 use attention_core::{embed_tokens, Mat, MultiHeadWeights};
 
 /// Seed offset between embeddings and projection weights, so they differ.
@@ -27,7 +27,17 @@ pub struct Embedded {
 /// Tokenizes and embeds `text` with `d_model` dimensions and `seed`. Err (a
 /// message for the learner) when there is no token.
 pub fn embed(text: &str, d_model: usize, seed: u64) -> Result<Embedded, String> {
-    let tk = tokenize(text);
+    embed_max(text, d_model, seed, MAX_TOKENS)
+}
+
+/// [`embed`] keeping up to `max_tokens` tokens.
+pub fn embed_max(
+    text: &str,
+    d_model: usize,
+    seed: u64,
+    max_tokens: usize,
+) -> Result<Embedded, String> {
+    let tk = tokenize_max(text, max_tokens);
     if tk.tokens.is_empty() {
         return Err("Type at least one word to see attention at work.".into());
     }

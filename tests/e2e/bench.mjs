@@ -1,8 +1,9 @@
 // In-browser latency benchmark for the Q/K/V chapter (not a test).
 //
-// Usage: node tests/e2e/bench.mjs [--runs 60] [--json]
+// Usage: node tests/e2e/bench.mjs [--runs 60] [--tokens 64[,512]] [--json]
 //
-// For each configuration it opens /qkv with 64 distinct tokens, d_model 64,
+// For each token count (default 64; `--tokens 64,512` measures both) and
+// configuration it opens /qkv with that many distinct tokens, d_model 64,
 // 8 heads, d_k 8, waits for painting to settle, then N times: takes
 // t0 = performance.now() in the page, moves the temperature slider to a new
 // position and dispatches an `input` event (what a drag does), and waits until
@@ -24,13 +25,21 @@ const RUNS = Number(args[args.indexOf('--runs') + 1]) > 0 && args.includes('--ru
 const WARMUP = 5;
 const QUIET_MS = 60;
 const jsonOnly = args.includes('--json');
+const TOKENS = (args.includes('--tokens') ? args[args.indexOf('--tokens') + 1] : '64')
+  .split(',').map(Number);
+if (TOKENS.some((n) => !(Number.isInteger(n) && n >= 1 && n <= 512))) {
+  throw new Error('--tokens takes whole numbers from 1 to 512, comma-separated');
+}
 
-const WORDS = ('alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november '
+const BASE_WORDS = ('alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november '
   + 'oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu apple banana cherry '
   + 'date elder fig grape hazel iris jade kiwi lemon mango nectar olive peach quince raisin sage thyme '
   + 'umber violet walnut yarrow zest amber basil cedar dune ember fern glade heath inlet jasper knoll '
   + 'lotus marble nova opal prism').split(' ').slice(0, 64);
-if (new Set(WORDS).size !== 64) throw new Error(`need 64 distinct words, have ${new Set(WORDS).size}`);
+if (new Set(BASE_WORDS).size !== 64) throw new Error(`need 64 distinct words, have ${new Set(BASE_WORDS).size}`);
+/** `n` distinct words: the 64 above, then numbered copies (alpha-2, ...). */
+const words = (n) => Array.from({ length: n },
+  (_, i) => BASE_WORDS[i % 64] + (i < 64 ? '' : `-${Math.floor(i / 64) + 1}`));
 
 const CONFIGS = [
   { name: 'step=all', query: { step: 'all' } },
@@ -62,10 +71,10 @@ function gzipSizes() {
   return { files: out, total_bytes: raw, total_gzip9: gz, total_gzip9_kib: Math.round((gz / 1024) * 10) / 10 };
 }
 
-async function runConfig(browser, base, cfg) {
+async function runConfig(browser, base, cfg, tokens) {
   const { page, errors, context } = await openPage(browser);
   const params = new URLSearchParams({
-    text: WORDS.join(' '), dm: '64', h: '8', dk: '8', ...cfg.query,
+    text: words(tokens).join(' '), dm: '64', h: '8', dk: '8', ...cfg.query,
   });
   const t = Date.now();
   await page.goto(`${base}/qkv?${params}`);
@@ -120,7 +129,7 @@ async function runConfig(browser, base, cfg) {
   const paintSet = [...new Set(paints)].sort((a, b) => a - b);
   return {
     config: cfg.name,
-    tokens: 64, d_model: 64, heads: 8, d_k: 8,
+    tokens, d_model: 64, heads: 8, d_k: 8,
     weights_shape: shape.trim(),
     canvases_on_page: canvases,
     initial_load_and_settle_ms: loadMs,
@@ -134,7 +143,9 @@ const { base, browser, stop } = await start();
 const report = { date: new Date().toISOString(), runs: RUNS, warmup: WARMUP, quiet_ms: QUIET_MS, results: [] };
 try {
   report.browser = browser.version();
-  for (const cfg of CONFIGS) report.results.push(await runConfig(browser, base, cfg));
+  for (const n of TOKENS) {
+    for (const cfg of CONFIGS) report.results.push(await runConfig(browser, base, cfg, n));
+  }
   report.dist = gzipSizes();
 } finally {
   await stop();
@@ -146,7 +157,7 @@ if (jsonOnly) {
   console.log(`Attention Lab latency benchmark (Chromium ${report.browser}, ${RUNS} events each, after ${WARMUP} warm-up)`);
   for (const r of report.results) {
     const l = r.latency_ms;
-    console.log(`  ${r.config.padEnd(9)} 64 tokens, dm 64, h 8, dk 8: median ${l.median} ms, p95 ${l.p95} ms, max ${l.max} ms `
+    console.log(`  ${r.config.padEnd(9)} ${r.tokens} tokens, dm 64, h 8, dk 8: median ${l.median} ms, p95 ${l.p95} ms, max ${l.max} ms `
       + `(min ${l.min}); paints per event: ${JSON.stringify(r.paints_per_event)} of ${r.canvases_on_page} canvases; `
       + `first load + settle ${r.initial_load_and_settle_ms} ms`);
   }

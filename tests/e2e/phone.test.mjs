@@ -146,7 +146,8 @@ test('touch: tapping a heatmap cell reads out that cell’s value', async () => 
       await page.waitForFunction((b) => document.querySelector('figure[data-testid=hm-weights] .readout').textContent !== b,
         before, { timeout: 3000 }).catch(() => {});
       const text = await fig.locator('.readout').textContent();
-      const m = text.match(/^row (\d+) “(.*)”, column (\d+) “(.*)”: (-?\d+\.\d+)$/);
+      // The weights are an attention matrix: rows are queries, columns keys.
+      const m = text.match(/^query (\d+) “(.*)”, key (\d+) “(.*)”: (-?\d+\.\d+)$/);
       assert.ok(m, `the readout names a cell after a tap: ${text}`);
       const [r, c, value] = [Number(m[1]), Number(m[3]), m[5]];
       seen.add(`${r},${c}`);

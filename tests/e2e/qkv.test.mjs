@@ -286,10 +286,10 @@ test('e. deep link with bad values and HTML in the text', async () => {
   });
 });
 
-test('f. more than 64 tokens: limit message, page stays responsive', async () => {
+test('f. more than 512 tokens: limit message, page stays responsive', async () => {
   await withPage(async ({ page }) => {
     await gotoQkv(page);
-    const words = Array.from({ length: 70 }, (_, i) => `w${i + 1}`);
+    const words = Array.from({ length: 520 }, (_, i) => `w${i + 1}`);
     const input = page.locator('[data-testid=sentence]');
     await input.click();
     await page.keyboard.press('Control+A');
@@ -297,25 +297,25 @@ test('f. more than 64 tokens: limit message, page stays responsive', async () =>
     await input.fill(words.join(' '));
     const limit = page.locator('.token-editor ul.notes');
     await limit.waitFor({ state: 'visible' });
-    assert.match(await limit.textContent(), /You typed 70 tokens; the limit is 64/);
-    await page.waitForFunction(() => document.querySelector('.token-count')?.textContent.startsWith('64 tokens'));
-    // Type a few more characters one by one: still live.
-    await input.press('End');
-    await input.pressSequentially(' more', { delay: 5 });
-    await page.waitForFunction(() => /You typed 71 tokens/.test(document.querySelector('.token-editor ul.notes')?.textContent ?? ''));
+    assert.match(await limit.textContent(), /Your text had 520 tokens and this page takes at most 512/);
+    await page.waitForFunction(() => document.querySelector('.token-count')?.textContent.startsWith('512 tokens'));
+    // Type a few more characters one by one: still live, still cut.
+    await input.press('Control+End');
+    await input.pressSequentially('more', { delay: 5 });
+    await page.waitForFunction(() => /had 513 tokens/.test(document.querySelector('.token-editor ul.notes')?.textContent ?? ''));
     await waitForPaintsToSettle(page);
-    assert.match(await page.locator('figure[data-testid=hm-x] .shape').textContent(), /^64 × 8/);
+    assert.match(await page.locator('figure[data-testid=hm-x] .shape').textContent(), /^512 × 8/);
 
     const before = await paintCount(page);
     await page.locator('input[data-testid=d-model]').focus();
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction(() => new URL(location.href).searchParams.get('dm') === '9');
-    // 70 chips push X below the fold, and charts off screen repaint only when
+    // The long text pushes X below the fold, and charts off screen repaint only when
     // they scroll in: bring it into view and expect a fresh paint.
     await page.locator('figure[data-testid=hm-x] canvas').scrollIntoViewIfNeeded();
     await page.waitForFunction((n) => window.__attnPaint.count > n, before, { timeout: 5000 });
     await waitForPaintsToSettle(page);
-    assert.match(await page.locator('figure[data-testid=hm-x] .shape').textContent(), /^64 × 9/);
+    assert.match(await page.locator('figure[data-testid=hm-x] .shape').textContent(), /^512 × 9/);
   });
 });
 
@@ -359,16 +359,16 @@ test('h. keyboard on a heatmap canvas reads out values', async () => {
     const readout = fig.locator('p.readout');
     assert.match(await readout.textContent(), /Point at a cell/);
     await fig.locator('canvas').focus();
-    await page.waitForFunction(() => /row 1/.test(document.querySelector('figure[data-testid=hm-weights] p.readout').textContent));
+    await page.waitForFunction(() => /query 1/.test(document.querySelector('figure[data-testid=hm-weights] p.readout').textContent));
     await page.keyboard.press('ArrowRight');
-    await page.waitForFunction(() => /column 2/.test(document.querySelector('figure[data-testid=hm-weights] p.readout').textContent));
+    await page.waitForFunction(() => /key 2/.test(document.querySelector('figure[data-testid=hm-weights] p.readout').textContent));
     const text = await readout.textContent();
-    const m = text.match(/^row 1 “the”, column 2 “quick”: (\d\.\d{6})$/);
+    const m = text.match(/^query 1 “the”, key 2 “quick”: (\d\.\d{6})$/);
     assert.ok(m, `readout: ${text}`);
     assert.equal(m[1], w.raw[0][1], 'readout matches the table');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('End');
-    await page.waitForFunction(() => /row 2 “quick”, column 9 “dog”/.test(document.querySelector('figure[data-testid=hm-weights] p.readout').textContent));
+    await page.waitForFunction(() => /query 2 “quick”, key 9 “dog”/.test(document.querySelector('figure[data-testid=hm-weights] p.readout').textContent));
     assert.ok((await readout.textContent()).endsWith(w.raw[1][8]));
     // Enter selects the focused row as the query.
     await page.keyboard.press('Enter');
@@ -395,7 +395,7 @@ test('h2. Tab reaches a heatmap canvas from the step buttons', async () => {
     await page.keyboard.press('ArrowRight');
     const readout = page.locator('figure[data-testid=hm-scores] p.readout');
     await page.waitForFunction(() => /: -?\d+\.\d{6}$/.test(document.querySelector('figure[data-testid=hm-scores] p.readout').textContent));
-    assert.match(await readout.textContent(), /^row 1 “The”, column 2 “animal”: -?\d+\.\d{6}$/);
+    assert.match(await readout.textContent(), /^query 1 “The”, key 2 “animal”: -?\d+\.\d{6}$/);
     await waitForPaintsToSettle(page);
   });
 });

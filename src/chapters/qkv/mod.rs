@@ -1,6 +1,8 @@
 //! Chapter 3: Query, key, value.
 //!
-//! The learner types a sentence, picks d_model, d_k, heads, seed, scaling,
+//! The learner types a sentence (or pastes a paragraph: up to 512 tokens;
+//! the query picker and the per-key table then show a page at a time and
+//! the big matrices zoom), picks d_model, d_k, heads, seed, scaling,
 //! temperature and mask, and steps through X -> Q, K, V -> Q K^T -> scaled ->
 //! softmax -> output. Selecting a query token outlines its row everywhere and
 //! breaks its output down into each value row's contribution.
@@ -18,16 +20,17 @@ use crate::query::Choice;
 use crate::router::{field, UrlState};
 use crate::widgets::choice::OptionGroup;
 use crate::widgets::formula::Formula;
-use crate::widgets::heatmap::{empty_heatmap, table_value, Heatmap};
+use crate::widgets::heatmap::{empty_heatmap, table_value, Axes, Heatmap};
 use crate::widgets::notes::Notes;
-use crate::widgets::seeded::{embed, projection_weights};
+use crate::widgets::pager::{follow_selection, page_of, Pager};
+use crate::widgets::seeded::{embed_max, projection_weights};
 use crate::widgets::self_check::SelfCheck;
 use crate::widgets::slider::{FloatSlider, ParamSlider, SeedField, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use crate::widgets::Bound;
 use leptos::prelude::*;
 use model::{breakdown, dim_labels, Matrix, QkvModel, QueryBreakdown};
-use state::{Masking, QkvState, Step, D_K, D_MODEL, HEADS, SEED, TEMPERATURE};
+use state::{Masking, QkvState, Step, D_K, D_MODEL, HEADS, MAX_QKV_TOKENS, SEED, TEMPERATURE};
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "qkv";
@@ -55,22 +58,37 @@ struct Ctx {
 
 /// The model, recomputed in parts: embeddings and weights change only with
 /// their own inputs, so a temperature or scaling change reuses them and
-/// reruns attention alone.
+/// reruns attention alone; the attention options are a memo of their own,
+/// so selecting a query reruns nothing; and steps 1-5 need only the head
+/// shown (`model::heads_needed`), so only that head is computed.
 fn model_memo(state: Memo<QkvState>) -> ModelMemo {
     let embed_key = Memo::new(move |_| state.with(|s| (s.text.clone(), s.d_model, s.seed)));
     let weight_key = Memo::new(move |_| state.with(|s| (s.d_model, s.heads, s.d_k, s.seed)));
-    let embedded = Memo::new(move |_| embed_key.with(|(text, dm, seed)| embed(text, *dm, *seed)));
+    let embedded = Memo::new(move |_| {
+        embed_key.with(|(text, dm, seed)| embed_max(text, *dm, *seed, MAX_QKV_TOKENS))
+    });
     let weights = Memo::new(move |_| {
         weight_key.with(|&(dm, h, dk, seed)| projection_weights(dm, h, dk, seed))
     });
-    Memo::new(move |_| {
-        embedded.with(|e| {
-            weights.with(|w| match (e, w) {
-                (Ok(e), Ok(w)) => state.with(|s| model::run(s, e, w)),
-                (Err(msg), _) | (_, Err(msg)) => Err(msg.clone()),
+    // Selecting a query, a head or a step changes none of these: the
+    // engine does not rerun.
+    let cfg = Memo::new(move |_| state.with(model::config));
+    // Only the shown head, but for the output steps (which need every head).
+    let only = Memo::new(move |_| state.with(model::heads_needed));
+    // A new trace always counts as changed: comparing two traces of 512
+    // tokens and 8 heads (6 million numbers) would cost more than it saves;
+    // each matrix's own memo stops an update whose numbers did not change.
+    Memo::new_with_compare(
+        move |_| {
+            embedded.with(|e| {
+                weights.with(|w| match (e, w) {
+                    (Ok(e), Ok(w)) => cfg.with(|c| model::run(c, e, w, only.get())),
+                    (Err(msg), _) | (_, Err(msg)) => Err(msg.clone()),
+                })
             })
-        })
-    })
+        },
+        |_, _| true,
+    )
 }
 
 /// The chapter's page.
@@ -119,6 +137,7 @@ fn Controls(url: UrlState<QkvState>) -> impl IntoView {
     view! {
         <section class="controls" aria-label="Controls">
             <TokenEditor
+                max_tokens=MAX_QKV_TOKENS
                 text=move || state.with(|s| s.text.clone())
                 on_text=Callback::new(move |t: String| url.commit.run(state.with_untracked(|s| s.with_text(&t))))
             />
@@ -194,15 +213,27 @@ fn QueryPicker(ctx: Ctx) -> impl IntoView {
         ctx.model
             .with(|m| m.as_ref().map(|m| m.tokens.clone()).unwrap_or_default())
     });
+    let count = Memo::new(move |_| tokens.with(Vec::len));
+    // Past 64 tokens, a page of buttons: the selected query's (a row picked
+    // in a heatmap shows its button) until the learner turns the page.
+    let (start, turn) = follow_selection(ctx.selected);
     view! {
         <div class="pick-query">
             <span class="label">"Select a query token: "</span>
+            <Pager
+                count=count
+                start=start
+                on_start=turn
+                what="Tokens"
+            />
             {move || {
+                let (first, shown) = page_of(start.get(), count.get());
                 tokens
-                    .get()
+                    .with(|t| t.iter().skip(first).take(shown).cloned().collect::<Vec<_>>())
                     .into_iter()
                     .enumerate()
-                    .map(|(i, t)| {
+                    .map(|(k, t)| {
+                        let i = first + k;
                         view! {
                             <button
                                 class="token-pick"
@@ -254,6 +285,29 @@ fn matrix_data(ctx: Ctx, which: Matrix) -> Memo<HeatmapData> {
     })
 }
 
+/// The shape of one matrix, read from the model without building its
+/// heatmap data (a chart off screen builds none).
+fn matrix_shape(ctx: Ctx, which: Matrix) -> Memo<(usize, usize)> {
+    Memo::new(move |_| {
+        let h = ctx.head.get();
+        ctx.model.with(|m| {
+            m.as_ref()
+                .ok()
+                .and_then(|m| m.shape(which, h))
+                .unwrap_or((0, 0))
+        })
+    })
+}
+
+/// Rows are queries and columns keys in the n x n matrices.
+fn axes_of(which: Matrix) -> Axes {
+    if matches!(which, Matrix::Scores | Matrix::Logits | Matrix::Weights) {
+        Axes::QUERY_KEY
+    } else {
+        Axes::default()
+    }
+}
+
 /// A matrix whose subtitle is its shape and what it holds.
 #[component]
 fn MatrixMap(
@@ -264,14 +318,18 @@ fn MatrixMap(
     what: &'static str,
 ) -> impl IntoView {
     let data = matrix_data(ctx, which);
+    let shape = matrix_shape(ctx, which);
+    let axes = axes_of(which);
     view! {
         <Heatmap
             title=title
             test_id=test_id
-            subtitle=move || data.with(|d| format!("{} · {what}", fmt_shape(d.rows, d.cols)))
+            subtitle=move || shape.with(|&(r, c)| format!("{} · {what}", fmt_shape(r, c)))
             data=data
+            shape=shape
             highlight_row=ctx.selected
             on_select_row=ctx.select_row
+            axes=axes
         />
     }
 }
@@ -403,7 +461,16 @@ fn LogitsMap(ctx: Ctx) -> impl IntoView {
     };
     view! {
         <p class="measure" data-testid="variance">{variance_text}</p>
-        <Heatmap title="Logits" test_id="hm-logits" subtitle=scale_text data=data highlight_row=ctx.selected on_select_row=ctx.select_row />
+        <Heatmap
+            title="Logits"
+            test_id="hm-logits"
+            subtitle=scale_text
+            data=data
+            shape=matrix_shape(ctx, Matrix::Logits)
+            highlight_row=ctx.selected
+            on_select_row=ctx.select_row
+            axes=Axes::QUERY_KEY
+        />
     }
 }
 
@@ -412,6 +479,7 @@ fn LogitsMap(ctx: Ctx) -> impl IntoView {
 fn WeightsMap(ctx: Ctx) -> impl IntoView {
     let (model, head) = (ctx.model, ctx.head);
     let data = matrix_data(ctx, Matrix::Weights);
+    let shape = matrix_shape(ctx, Matrix::Weights);
     let row_sums = move || {
         let h = head.get();
         model.with(|m| {
@@ -423,11 +491,13 @@ fn WeightsMap(ctx: Ctx) -> impl IntoView {
         <Heatmap
             title="Attention weights"
             test_id="hm-weights"
-            subtitle=move || data.with(|d| format!("{} · each row sums to 1", fmt_shape(d.rows, d.cols)))
+            subtitle=move || shape.with(|&(r, c)| format!("{} · each row sums to 1", fmt_shape(r, c)))
             data=data
+            shape=shape
             highlight_row=ctx.selected
             on_select_row=ctx.select_row
             extra_column=row_sums
+            axes=Axes::QUERY_KEY
         />
     }
 }
@@ -443,10 +513,9 @@ fn QueryFocus(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>
         let (h, q) = (head.get(), selected.get()?);
         model.with(|m| {
             let m = m.as_ref().ok()?;
-            let b = breakdown(&m.trace, h, q)?;
+            let b = breakdown(m, h, q)?;
             let st = m
-                .stats
-                .get(q)
+                .row_stats(h, q)
                 .map(|s| (s.entropy_bits, s.max_weight, s.jacobian_norm));
             Some((m.tokens.clone(), q, b, st))
         })
@@ -461,6 +530,21 @@ fn QueryFocus(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>
             None => empty_heatmap(),
         })
     });
+    // The keys' table is paged past 64 tokens: the page the learner turned
+    // to for this query, else the one holding the query itself.
+    let n_keys = Memo::new(move |_| info.with(|i| i.as_ref().map_or(0, |f| f.0.len())));
+    let (key_start, turn) = follow_selection(selected);
+    let pager = move || {
+        view! {
+            <Pager
+                count=n_keys
+                start=key_start
+                on_start=turn
+                what="Keys"
+            />
+        }
+        .into_any()
+    };
     view! {
         <section class="query-focus" aria-live="polite" data-testid="query-focus">
             <h2>"One query, up close"</h2>
@@ -473,7 +557,10 @@ fn QueryFocus(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>
                     }
                         .into_any()
                 }
-                Some(focus) => focus_details(focus),
+                Some(focus) => {
+                    let keys = page_of(key_start.get(), n_keys.get());
+                    focus_details(focus, keys, pager())
+                }
             }}
             <Show when=move || info.with(Option::is_some)>
                 <Heatmap
@@ -495,12 +582,19 @@ fn QueryFocus(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>
     }
 }
 
-/// The selected query's figures and its per-key table.
-fn focus_details((tokens, q, b, st): Focus) -> AnyView {
+/// The selected query's figures and its per-key table (the keys `first..
+/// first + count`, under `pager`).
+fn focus_details(
+    (tokens, q, b, st): Focus,
+    (first, count): (usize, usize),
+    pager: AnyView,
+) -> AnyView {
     let n = tokens.len();
     let rows = tokens
         .iter()
         .enumerate()
+        .skip(first)
+        .take(count)
         .map(|(j, token)| {
             let w = b.weights.get(j).copied().unwrap_or(0.0);
             let bar = format!("width: {:.1}%", (w * 100.0).clamp(0.0, 100.0));
@@ -530,6 +624,7 @@ fn focus_details((tokens, q, b, st): Focus) -> AnyView {
             {format!(" (position {}).", q + 1)}
             {stats}
         </p>
+        {pager}
         <div class="table-scroll" tabindex="0" role="region" aria-label="Score breakdown">
             <table class="breakdown" data-testid="breakdown">
                 <thead>

@@ -1,18 +1,19 @@
 //! The Q/K/V chapter's view model: the engine's trace for the current state
 //! (on the seeded embeddings and weights of [`crate::widgets::seeded`]),
-//! plus the per-query breakdown the page shows.
+//! plus the per-query breakdown the page shows. A step that shows one head
+//! computes only that head ([`heads_needed`]).
 //!
 //! Pure (no DOM), so it is tested natively. Every number comes from
 //! `attention-core`; this module only arranges it.
 
 #[cfg(test)]
 use super::state::Masking;
-use super::state::QkvState;
+use super::state::{QkvState, Step, MAX_QKV_TOKENS};
 use crate::charts::heatmap::{signed, weights as weight_map, HeatmapData};
-use crate::widgets::seeded::{embed, projection_weights, Embedded};
+use crate::widgets::seeded::{embed_max, projection_weights, Embedded};
 use attention_core::{
-    attention_trace, row_stats, AttentionConfig, Mask, Mat, MultiHeadWeights, Position, RowStats,
-    Trace,
+    attention_trace, row_stats, AttentionConfig, HeadTrace, Mask, Mat, MultiHeadWeights, Position,
+    RowStats, Trace,
 };
 
 /// What the page shows for one state.
@@ -22,9 +23,13 @@ pub struct QkvModel {
     /// Notes from tokenizing (limits hit).
     pub token_notes: Vec<String>,
     pub weights: MultiHeadWeights,
+    /// The engine's trace: of every head, or only of head `first_head`
+    /// (a step that shows one head needs no other).
     pub trace: Trace,
-    /// Entropy, max weight, Jacobian norm of every row of the shown head's weights.
-    pub stats: Vec<RowStats>,
+    /// The head of `trace.heads[0]`.
+    pub first_head: usize,
+    /// Whether `trace` holds every head (and so the concat and W_O output).
+    pub all_heads: bool,
 }
 
 /// The matrices the page draws, in the order of the computation.
@@ -50,12 +55,56 @@ pub enum Matrix {
 }
 
 impl QkvModel {
+    /// The trace of head `h`, if it was computed.
+    pub fn head(&self, h: usize) -> Option<&HeadTrace> {
+        if self.all_heads {
+            self.trace.heads.get(h)
+        } else {
+            h.checked_sub(self.first_head)
+                .filter(|&i| i == 0)
+                .and_then(|_| self.trace.heads.first())
+        }
+    }
+
+    /// The shape of one matrix (rows, columns), without copying it.
+    pub fn shape(&self, which: Matrix, head: usize) -> Option<(usize, usize)> {
+        if matches!(which, Matrix::Concat | Matrix::Output) && !self.all_heads {
+            return None;
+        }
+        let h = self.head(head);
+        let m = match which {
+            Matrix::X => &self.trace.x,
+            Matrix::Q => &h?.q,
+            Matrix::K => &h?.k,
+            Matrix::V => &h?.v,
+            Matrix::Scores => &h?.scores,
+            Matrix::Logits => &h?.logits,
+            Matrix::Weights => &h?.weights,
+            Matrix::HeadOutput => &h?.output,
+            Matrix::Concat => &self.trace.concat,
+            Matrix::Output => &self.trace.output,
+        };
+        Some(m.shape())
+    }
+
+    /// Entropy, largest weight and softmax Jacobian norm of query `q`'s
+    /// weights in `head` (only the row the page shows is computed).
+    pub fn row_stats(&self, head: usize, q: usize) -> Option<RowStats> {
+        let w = &self.head(head)?.weights;
+        (q < w.nrows())
+            .then(|| row_stats(&w.rows(q, 1).into_owned()).pop())
+            .flatten()
+    }
+
     /// One matrix as a heatmap (rows are the tokens); the per-head ones
     /// are `head`'s. `None` for a head that does not exist.
     pub fn heatmap(&self, which: Matrix, head: usize) -> Option<HeatmapData> {
+        if matches!(which, Matrix::Concat | Matrix::Output) && !self.all_heads {
+            return None;
+        }
         let tokens = || self.tokens.clone();
         let by_dims = |m: &Mat| signed(m, tokens(), dim_labels(m.ncols()));
-        let h = self.trace.heads.get(head);
+        let h = self.head(head);
         Some(match which {
             Matrix::X => by_dims(&self.trace.x),
             Matrix::Q => by_dims(&h?.q),
@@ -72,14 +121,14 @@ impl QkvModel {
 
     /// The sum of each row of `head`'s weights (1, up to rounding).
     pub fn row_sums(&self, head: usize) -> Option<Vec<f64>> {
-        let h = self.trace.heads.get(head)?;
+        let h = self.head(head)?;
         Some(h.weights.row_iter().map(|r| r.sum()).collect())
     }
 
     /// "Spread of the numbers" for `head`: the variance of its raw scores and
     /// of its finite logits.
     pub fn variances(&self, head: usize) -> Option<(f64, f64)> {
-        let h = self.trace.heads.get(head)?;
+        let h = self.head(head)?;
         let raw: Vec<f64> = h.scores.iter().copied().collect();
         let fin: Vec<f64> = h.logits.iter().copied().filter(|v| v.is_finite()).collect();
         Some((
@@ -89,13 +138,10 @@ impl QkvModel {
     }
 }
 
-/// Runs attention for `state` on already embedded tokens and weights.
-pub fn run(
-    state: &QkvState,
-    emb: &Embedded,
-    weights: &MultiHeadWeights,
-) -> Result<QkvModel, String> {
-    let cfg = AttentionConfig {
+/// The engine's options for `state`: what the trace depends on besides the
+/// tokens and weights (the step, head and selected query are not).
+pub fn config(state: &QkvState) -> AttentionConfig {
+    AttentionConfig {
         scale: state.scale,
         temperature: state.temperature,
         mask: if state.causal() {
@@ -104,28 +150,53 @@ pub fn run(
             Mask::None
         },
         position: Position::None,
+    }
+}
+
+/// Which heads a step needs: all of them for the output (its concat and
+/// W_O), else only the head shown (`Some(head)`), an eighth of the work
+/// with 8 heads.
+pub fn heads_needed(state: &QkvState) -> Option<usize> {
+    match state.step {
+        Step::Output | Step::All => None,
+        _ => Some(state.head),
+    }
+}
+
+/// Runs attention with `cfg` on already embedded tokens and weights, for
+/// every head or only head `only`.
+pub fn run(
+    cfg: &AttentionConfig,
+    emb: &Embedded,
+    weights: &MultiHeadWeights,
+    only: Option<usize>,
+) -> Result<QkvModel, String> {
+    let one = only.and_then(|h| weights.heads.get(h).map(|w| (h, w)));
+    let (trace, first_head) = match one {
+        Some((h, w)) => {
+            let single = MultiHeadWeights {
+                heads: vec![w.clone()],
+                w_o: None,
+            };
+            (attention_trace(&emb.x, &single, cfg), h)
+        }
+        None => (attention_trace(&emb.x, weights, cfg), 0),
     };
-    let trace = attention_trace(&emb.x, weights, &cfg).map_err(|e| e.to_string())?;
-    let head = state.head.min(trace.heads.len().saturating_sub(1));
-    let stats = trace
-        .heads
-        .get(head)
-        .map(|h| row_stats(&h.weights))
-        .unwrap_or_default();
     Ok(QkvModel {
         tokens: emb.tokens.clone(),
         token_notes: emb.notes.clone(),
         weights: weights.clone(),
-        trace,
-        stats,
+        trace: trace.map_err(|e| e.to_string())?,
+        first_head,
+        all_heads: one.is_none(),
     })
 }
 
 /// Runs the engine for `state` from scratch. `Err` carries a message for the learner.
 pub fn compute(state: &QkvState) -> Result<QkvModel, String> {
-    let emb = embed(&state.text, state.d_model, state.seed)?;
+    let emb = embed_max(&state.text, state.d_model, state.seed, MAX_QKV_TOKENS)?;
     let weights = projection_weights(state.d_model, state.heads, state.d_k, state.seed)?;
-    run(state, &emb, &weights)
+    run(&config(state), &emb, &weights, heads_needed(state))
 }
 
 /// Column labels `0..n` for feature dimensions.
@@ -147,8 +218,8 @@ pub struct QueryBreakdown {
 }
 
 /// The breakdown for query `q` of head `head`, if both exist.
-pub fn breakdown(trace: &Trace, head: usize, q: usize) -> Option<QueryBreakdown> {
-    let h = trace.heads.get(head)?;
+pub fn breakdown(m: &QkvModel, head: usize, q: usize) -> Option<QueryBreakdown> {
+    let h = m.head(head)?;
     if q >= h.weights.nrows() {
         return None;
     }
@@ -169,9 +240,17 @@ mod tests {
     use super::*;
     use crate::charts::heatmap::{signed, ColorScale};
 
+    /// The default state on "all steps": every head is computed.
+    fn every_step() -> QkvState {
+        QkvState {
+            step: Step::All,
+            ..QkvState::default()
+        }
+    }
+
     #[test]
     fn default_state_computes_with_every_weight_row_summing_to_one() {
-        let m = compute(&QkvState::default()).expect("computes");
+        let m = compute(&every_step()).expect("computes");
         assert_eq!(m.tokens.len(), 11);
         assert_eq!(m.trace.heads.len(), 2);
         for h in &m.trace.heads {
@@ -183,7 +262,10 @@ mod tests {
             }
         }
         assert_eq!(m.trace.output.shape(), (11, 8));
-        assert_eq!(m.stats.len(), 11);
+        let all = row_stats(&m.trace.heads[1].weights);
+        assert_eq!(m.row_stats(1, 4), Some(all[4]), "one row, the same numbers");
+        assert_eq!(m.row_stats(1, 11), None);
+        assert_eq!(m.row_stats(2, 0), None);
     }
 
     #[test]
@@ -197,12 +279,12 @@ mod tests {
 
     #[test]
     fn same_state_same_numbers_and_seed_changes_them() {
-        let a = compute(&QkvState::default()).expect("a");
-        let b = compute(&QkvState::default()).expect("b");
+        let a = compute(&every_step()).expect("a");
+        let b = compute(&every_step()).expect("b");
         assert_eq!(a, b);
         let c = compute(&QkvState {
             seed: 8,
-            ..QkvState::default()
+            ..every_step()
         })
         .expect("c");
         assert_ne!(a.trace.output, c.trace.output);
@@ -210,10 +292,10 @@ mod tests {
 
     #[test]
     fn scaling_toggle_changes_the_logits_by_sqrt_dk() {
-        let on = compute(&QkvState::default()).expect("on");
+        let on = compute(&every_step()).expect("on");
         let off = compute(&QkvState {
             scale: false,
-            ..QkvState::default()
+            ..every_step()
         })
         .expect("off");
         let (a, b) = (&on.trace.heads[0].logits, &off.trace.heads[0].logits);
@@ -246,20 +328,69 @@ mod tests {
     }
 
     #[test]
+    fn a_step_of_one_head_computes_that_head_only_with_the_same_numbers() {
+        let all = compute(&QkvState {
+            step: Step::All,
+            heads: 4,
+            ..QkvState::default()
+        })
+        .expect("all");
+        assert!(all.all_heads);
+        let one = compute(&QkvState {
+            step: Step::Softmax,
+            heads: 4,
+            head: 2,
+            ..QkvState::default()
+        })
+        .expect("one");
+        assert!(!one.all_heads);
+        assert_eq!(one.trace.heads.len(), 1);
+        assert_eq!(one.head(2), all.head(2), "same numbers");
+        assert!(one.head(1).is_none() && one.head(3).is_none());
+        assert_eq!(
+            one.heatmap(Matrix::Weights, 2),
+            all.heatmap(Matrix::Weights, 2)
+        );
+        assert_eq!(one.heatmap(Matrix::Concat, 2), None);
+        assert_eq!(one.shape(Matrix::Output, 2), None);
+        assert_eq!(breakdown(&one, 2, 3), breakdown(&all, 2, 3));
+        assert_eq!(one.row_stats(2, 3), all.row_stats(2, 3));
+        assert_eq!(one.variances(2), all.variances(2));
+    }
+
+    #[test]
+    fn five_hundred_twelve_tokens_compute() {
+        let s = QkvState {
+            text: (0..600)
+                .map(|i| format!("w{i}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            d_model: 64,
+            heads: 8,
+            d_k: 8,
+            ..every_step()
+        };
+        let m = compute(&s).expect("computes");
+        assert_eq!(m.tokens.len(), 512);
+        assert_eq!(m.shape(Matrix::Weights, 7), Some((512, 512)));
+        assert!(m.token_notes[0].contains("600"));
+    }
+
+    #[test]
     fn breakdown_contributions_sum_to_the_output_row() {
-        let m = compute(&QkvState::default()).expect("computes");
-        let b = breakdown(&m.trace, 1, 3).expect("exists");
+        let m = compute(&every_step()).expect("computes");
+        let b = breakdown(&m, 1, 3).expect("exists");
         for c in 0..b.contributions.ncols() {
             let s: f64 = b.contributions.column(c).iter().sum();
             assert!((s - b.output[(0, c)]).abs() < 1e-12);
         }
-        assert!(breakdown(&m.trace, 5, 0).is_none());
-        assert!(breakdown(&m.trace, 0, 99).is_none());
+        assert!(breakdown(&m, 5, 0).is_none());
+        assert!(breakdown(&m, 0, 99).is_none());
     }
 
     #[test]
     fn every_matrix_has_its_shape_and_labels() {
-        let m = compute(&QkvState::default()).expect("computes");
+        let m = compute(&every_step()).expect("computes");
         let shape = |w, h| m.heatmap(w, h).map(|d| (d.rows, d.cols));
         assert_eq!(shape(Matrix::X, 0), Some((11, 8)));
         assert_eq!(shape(Matrix::Q, 1), Some((11, 4)));
@@ -270,6 +401,16 @@ mod tests {
         assert_eq!(shape(Matrix::Concat, 0), Some((11, 8)));
         assert_eq!(shape(Matrix::Output, 5), Some((11, 8)), "not per head");
         assert_eq!(shape(Matrix::K, 2), None, "two heads");
+        for which in [
+            Matrix::X,
+            Matrix::Q,
+            Matrix::Weights,
+            Matrix::Concat,
+            Matrix::Output,
+        ] {
+            assert_eq!(m.shape(which, 1), shape(which, 1), "{which:?}");
+        }
+        assert_eq!(m.shape(Matrix::Q, 2), None);
         let w = m.heatmap(Matrix::Weights, 1).expect("weights");
         assert_eq!(w.col_labels, m.tokens);
         assert_eq!(w.get(2, 3), Some(m.trace.heads[1].weights[(2, 3)]));

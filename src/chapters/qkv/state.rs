@@ -1,6 +1,7 @@
 //! The Q/K/V chapter's state, as it lives in the URL query.
 //!
-//! `text` (sentence), `dm` (d_model), `dk` (d_k per head), `h` (heads),
+//! `text` (sentence, up to [`MAX_LONG_TOKENS`] tokens: a pasted paragraph
+//! stays in the link, percent-encoded), `dm` (d_model), `dk` (d_k per head), `h` (heads),
 //! `seed`, `scale` (1/0), `t` (temperature), `mask` (none/causal), `step`
 //! (1-6 or all), `head` (1-based), `q` (selected query position, 1-based).
 //! [`QkvState::from_query`] never fails: bad values are clamped and explained.
@@ -9,10 +10,13 @@ use crate::query::{
     choice, url_state, Choice, ChoiceParam, FlagParam, FloatParam, IntParam, OneBased, Pick,
     TextParam,
 };
-use crate::text::{cap_text, tokenize};
+use crate::text::{tokenize_max, MAX_LONG_TEXT_CHARS, MAX_LONG_TOKENS};
 
 pub const DEFAULT_TEXT: &str = "The animal didn't cross the street because it was too tired";
-pub const TEXT: TextParam = TextParam::new("text", DEFAULT_TEXT);
+/// Most tokens this chapter takes.
+pub const MAX_QKV_TOKENS: usize = MAX_LONG_TOKENS;
+pub const TEXT: TextParam =
+    TextParam::new("text", DEFAULT_TEXT).with_max_chars(MAX_LONG_TEXT_CHARS);
 pub const D_MODEL: IntParam = IntParam::new("dm", "d_model", 1, 128, 8);
 pub const D_K: IntParam = IntParam::new("dk", "d_k", 1, 64, 4);
 pub const HEADS: IntParam = IntParam::new("h", "heads", 1, 8, 2);
@@ -77,7 +81,7 @@ impl Step {
 
 /// The number of tokens of a sentence (what the selected query picks among).
 fn token_count(text: &str) -> usize {
-    tokenize(text).tokens.len()
+    tokenize_max(text, MAX_QKV_TOKENS).tokens.len()
 }
 
 url_state! {
@@ -118,8 +122,8 @@ impl QkvState {
     /// The state after the learner edits the sentence: the selected query is
     /// kept only while it still points at a token.
     pub fn with_text(&self, text: &str) -> Self {
-        let (text, _) = cap_text(text);
-        let n = tokenize(&text).tokens.len();
+        let text = TEXT.cap(text);
+        let n = token_count(&text);
         QkvState {
             query: self.query.filter(|&q| q < n),
             text,
@@ -199,6 +203,69 @@ mod tests {
             notes[9],
             "selected token = 99 is above the maximum 11; using 11."
         );
+    }
+
+    /// A paragraph of `n` distinct words.
+    fn words(n: usize) -> String {
+        (1..=n)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn five_hundred_twelve_tokens_round_trip_through_the_link() {
+        let s = QkvState {
+            text: format!("{} «猫» <i>x</i> &amp;", words(509)),
+            query: Some(511),
+            d_model: 64,
+            heads: 8,
+            d_k: 8,
+            ..QkvState::default()
+        };
+        let query = s.to_query();
+        let (back, notes) = QkvState::from_query(&parse(&query));
+        assert_eq!(back, s);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(token_count(&back.text), 512);
+    }
+
+    #[test]
+    fn a_link_with_more_than_512_tokens_uses_the_first_512_and_says_so() {
+        let (s, notes) = QkvState::from_query(&parse(&format!("text={}&q=600", words(700))));
+        assert_eq!(token_count(&s.text), 512);
+        assert_eq!(s.query, Some(511), "the query is clamped to the last token");
+        assert_eq!(
+            notes,
+            ["selected token = 600 is above the maximum 512; using 512."]
+        );
+        // The tokenizer's note is what the token editor shows.
+        let t = tokenize_max(&s.text, MAX_QKV_TOKENS);
+        assert!(t.notes[0].starts_with("You typed 700 tokens; the limit is 512"));
+        // A text longer than any 512 tokens is cut, with a note.
+        let huge = "x".repeat(MAX_LONG_TEXT_CHARS + 10);
+        let (s, notes) = QkvState::from_query(&parse(&format!("text={huge}")));
+        assert_eq!(s.text.chars().count(), MAX_LONG_TEXT_CHARS);
+        assert_eq!(
+            notes,
+            ["The sentence in the link was too long and has been shortened."]
+        );
+    }
+
+    #[test]
+    fn garbage_in_a_long_link_is_handled() {
+        for q in [
+            "text=%E0%A4%A&q=1",
+            "text=%&q=abc",
+            "text=%00%01%02&q=1",
+            "text=a+b&text=c&q=-5",
+        ] {
+            let (s, _) = QkvState::from_query(&parse(q));
+            assert!(
+                s.query.is_none_or(|q| q < token_count(&s.text).max(1)),
+                "{q}"
+            );
+        }
     }
 
     #[test]
