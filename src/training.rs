@@ -68,6 +68,9 @@ struct Live<C, V> {
     view: V,
     /// Units per second, a moving average over frames.
     rate: Option<f64>,
+    /// Work time of the frames since a unit was last counted (a unit may
+    /// take several frames' calls of `work`).
+    uncounted_ms: f64,
     /// Milliseconds spent working.
     busy_ms: f64,
     error: Option<String>,
@@ -437,6 +440,7 @@ where
                         None => return,
                     },
                     rate: None,
+                    uncounted_ms: 0.0,
                     busy_ms: 0.0,
                     error: None,
                     units: 0,
@@ -448,8 +452,10 @@ where
             }
             l.busy_ms += dt;
             (l.units, l.finished) = (total, finished);
-            if units > 0 && dt > 0.0 {
-                let r = units as f64 / dt * 1000.0;
+            l.uncounted_ms += dt;
+            if units > 0 && l.uncounted_ms > 0.0 {
+                let r = units as f64 / l.uncounted_ms * 1000.0;
+                l.uncounted_ms = 0.0;
                 l.rate = Some(l.rate.map_or(r, |old| old * 0.8 + r * 0.2));
             }
             if error.is_some() {
