@@ -33,8 +33,8 @@ pub const MIN_BUDGET_MS: f64 = 2.0;
 /// running at once share one frame's budget instead of each taking a full
 /// one. The budget adapts: a frame that took longer than
 /// [`SMOOTH_FRAME_MS`] from start to start (the work, and what the page
-/// repainted after it) cuts the next budget by a third, down to
-/// [`MIN_BUDGET_MS`]; each smooth frame gives half a millisecond back, up to
+/// repainted after it) cuts the next budget by a fifth, down to
+/// [`MIN_BUDGET_MS`]; each smooth frame gives a millisecond back, up to
 /// `budget_ms`.
 pub fn drive<F>(running: RwSignal<bool>, budget_ms: f64, work: F)
 where
@@ -60,9 +60,9 @@ where
         };
         if let Some(last) = l.last_start {
             l.budget = if start - last > SMOOTH_FRAME_MS {
-                (l.budget * (2.0 / 3.0)).max(MIN_BUDGET_MS.min(l.max_budget))
+                (l.budget * 0.8).max(MIN_BUDGET_MS.min(l.max_budget))
             } else {
-                (l.budget + 0.5).min(l.max_budget)
+                (l.budget + 1.0).min(l.max_budget)
             };
         }
         l.last_start = Some(start);
