@@ -7,7 +7,11 @@
 //! step, one sentence measured), what the page shows of it ([`Job::view`]),
 //! and how many units are done. [`Runner`] builds the job from a
 //! configuration signal (steps, seed, …) and runs it over animation frames
-//! through [`crate::frames::drive`], a slice of [`FRAME_BUDGET_MS`] per frame.
+//! through [`crate::frames::drive`], a slice of [`FRAME_BUDGET_MS`] per frame
+//! (less while frames are slow). A unit is started only if it should end
+//! before the frame's deadline, judged by the moving average of what the
+//! job's units have cost (at least one unit per frame, so a job whose unit
+//! is longer than a frame still moves, a frame at a time).
 //!
 //! Nothing is synchronised by an effect. What the page shows is derived:
 //! while the job that ran was built for the current configuration, the page
@@ -64,6 +68,9 @@ struct Live<C, V> {
     view: V,
     /// Units per second, a moving average over frames.
     rate: Option<f64>,
+    /// Work time of the frames since a unit was last counted (a unit may
+    /// take several frames' calls of `work`).
+    uncounted_ms: f64,
     /// Milliseconds spent working.
     busy_ms: f64,
     error: Option<String>,
@@ -78,6 +85,8 @@ struct Slot<C, J> {
     job: J,
     published: usize,
     last_publish: f64,
+    /// What one call of [`Job::work`] costs, a moving average (ms).
+    unit_ms: f64,
 }
 
 /// Builds a job from its configuration, or says why it cannot.
@@ -177,6 +186,7 @@ where
                             job,
                             published: usize::MAX,
                             last_publish: f64::NEG_INFINITY,
+                            unit_ms: 0.0,
                         });
                     }
                 });
@@ -339,6 +349,7 @@ where
                     job,
                     published: usize::MAX,
                     last_publish: f64::NEG_INFINITY,
+                    unit_ms: 0.0,
                 })),
                 Some(Err(e)) => {
                     // Eager runners show the reason in their fresh view
@@ -379,7 +390,14 @@ where
             let before = s.job.units();
             let mut error = None;
             let mut done = s.job.finished();
-            while !done && now_ms() < deadline {
+            let mut calls = 0;
+            while !done {
+                // One unit at least per frame; another only if it should
+                // end before the deadline, by what units have cost so far.
+                let t = now_ms();
+                if calls > 0 && t + s.unit_ms > deadline {
+                    break;
+                }
                 match s.job.work() {
                     Ok(d) => done = d,
                     Err(e) => {
@@ -387,6 +405,13 @@ where
                         done = true;
                     }
                 }
+                calls += 1;
+                let cost = now_ms() - t;
+                s.unit_ms = if s.unit_ms > 0.0 {
+                    s.unit_ms * 0.8 + cost * 0.2
+                } else {
+                    cost
+                };
             }
             let units = s.job.units().saturating_sub(before);
             let now = now_ms();
@@ -404,6 +429,7 @@ where
             return Some(true);
         };
         let dt = now_ms() - t0;
+        record_frame(units, dt);
         self.live.try_update(|l| {
             let l = match l {
                 Some(l) if l.config == current => l,
@@ -414,6 +440,7 @@ where
                         None => return,
                     },
                     rate: None,
+                    uncounted_ms: 0.0,
                     busy_ms: 0.0,
                     error: None,
                     units: 0,
@@ -425,8 +452,10 @@ where
             }
             l.busy_ms += dt;
             (l.units, l.finished) = (total, finished);
-            if units > 0 && dt > 0.0 {
-                let r = units as f64 / dt * 1000.0;
+            l.uncounted_ms += dt;
+            if units > 0 && l.uncounted_ms > 0.0 {
+                let r = units as f64 / l.uncounted_ms * 1000.0;
+                l.uncounted_ms = 0.0;
                 l.rate = Some(l.rate.map_or(r, |old| old * 0.8 + r * 0.2));
             }
             if error.is_some() {
@@ -435,4 +464,36 @@ where
         })?;
         Some(done)
     }
+}
+
+/// Adds one frame's work to `window.__attnRun` (`{units, workMs, frames,
+/// maxSliceMs}`, summed over every runner of the page), which
+/// `tests/e2e/bench_frames.mjs` reads. A few property writes per frame.
+fn record_frame(units: usize, work_ms: f64) {
+    use wasm_bindgen::JsValue;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let key = JsValue::from_str("__attnRun");
+    let obj = js_sys::Reflect::get(&window, &key)
+        .ok()
+        .filter(JsValue::is_object)
+        .unwrap_or_else(|| {
+            let o = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&window, &key, &o);
+            o.into()
+        });
+    let add = |name: &str, v: f64, max: bool| {
+        let name = JsValue::from_str(name);
+        let old = js_sys::Reflect::get(&obj, &name)
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        let new = if max { old.max(v) } else { old + v };
+        let _ = js_sys::Reflect::set(&obj, &name, &JsValue::from_f64(new));
+    };
+    add("units", units as f64, false);
+    add("workMs", work_ms, false);
+    add("frames", 1.0, false);
+    add("maxSliceMs", work_ms, true);
 }

@@ -4,7 +4,9 @@
 //! associative recall (find the key that matches the query, return its value).
 //!
 //! [`Run`] is plain data and logic, a [`crate::training::Job`] the page runs
-//! over animation frames; tested natively.
+//! over animation frames; tested natively. One call of its `work` is a part
+//! of a step (one model's update, or one model measured on a quarter of the
+//! held-out set), so that a frame is not held up by a whole step.
 
 use crate::charts::plots::{CurveChart, Series};
 use crate::query::Choice;
@@ -12,6 +14,7 @@ use attention_core::train::{
     Adam, AssocRecall, Batch, Optimizer, RecallConfig, RecallModel, Sgd, StepStats,
 };
 use attention_core::Rng;
+use std::collections::VecDeque;
 
 /// d_k values the learner can train at.
 pub const TRAIN_D_KS: [usize; 3] = [16, 64, 256];
@@ -20,6 +23,8 @@ pub const BATCH: usize = 16;
 /// Held-out sequences measured every [`EVAL_EVERY`] steps.
 pub const EVAL_SIZE: usize = 128;
 pub const EVAL_EVERY: usize = 25;
+/// The held-out set is measured this many sequences per call of `work`.
+pub const EVAL_CHUNK: usize = 32;
 /// Training stops by itself here.
 pub const MAX_STEPS: usize = 3000;
 /// Adam's learning rate and SGD's (with momentum 0.9), as tuned in
@@ -110,9 +115,26 @@ pub struct Run {
     task: AssocRecall,
     rng: Rng,
     eval: Batch,
+    /// `eval` in pieces of [`EVAL_CHUNK`] sequences.
+    eval_chunks: Vec<Batch>,
     pub step: usize,
     pub history: Vec<Point>,
     loss_n: usize,
+    /// The current step's batch, while a model has still to train on it.
+    batch: Option<Batch>,
+    /// What is left of the current step.
+    parts: VecDeque<Part>,
+    /// Held-out answers right so far in the current measurement [scaled, unscaled].
+    correct: [f64; 2],
+}
+
+/// A part of a step: one call of `work`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    /// Model `i` trains on the step's batch.
+    Train(usize),
+    /// Model `i` is measured on held-out chunk `c`.
+    Eval(usize, usize),
 }
 
 /// The task both models learn: 4 key/value pairs, 8 keys, 8 values.
@@ -139,15 +161,28 @@ impl Run {
         };
         let mut eval_rng = Rng::new(cfg.seed ^ 0xE7A1_0000);
         let eval = task.batch(&mut eval_rng, EVAL_SIZE);
+        let eval_chunks = eval
+            .tokens
+            .chunks(EVAL_CHUNK)
+            .zip(eval.targets.chunks(EVAL_CHUNK))
+            .map(|(tokens, targets)| Batch {
+                tokens: tokens.to_vec(),
+                targets: targets.to_vec(),
+            })
+            .collect();
         let mut run = Run {
             cfg,
             sides: [side(true)?, side(false)?],
             rng: Rng::new(cfg.seed ^ 0x7EA1_0000),
             task,
             eval,
+            eval_chunks,
             step: 0,
             history: Vec::new(),
             loss_n: 0,
+            batch: None,
+            parts: VecDeque::new(),
+            correct: [0.0; 2],
         };
         let accuracy = run.evaluate();
         let train_loss = run
@@ -164,6 +199,11 @@ impl Run {
 
     /// Whether there is nothing left to train.
     pub fn finished(&self) -> bool {
+        self.parts.is_empty() && self.done_training()
+    }
+
+    /// Whether no further step will be started.
+    fn done_training(&self) -> bool {
         self.step >= MAX_STEPS || self.sides.iter().all(|s| s.failed.is_some())
     }
 
@@ -176,35 +216,85 @@ impl Run {
         self.sides.each_ref().map(|s| s.failed.as_ref())
     }
 
-    /// One step of both models on the same fresh batch; every
-    /// [`EVAL_EVERY`] steps a held-out point is added to the history.
+    /// One step of both models on the same fresh batch (the rest of the
+    /// current one if it is under way); every [`EVAL_EVERY`] steps a
+    /// held-out point is added to the history.
     pub fn step(&mut self) {
-        if self.finished() {
-            return;
-        }
-        let batch = self.task.batch(&mut self.rng, BATCH);
-        self.step += 1;
-        for side in &mut self.sides {
-            side.train(&batch, self.step);
-        }
-        self.loss_n += 1;
-        if self.step.is_multiple_of(EVAL_EVERY) || self.finished() {
-            let n = self.loss_n.max(1) as f64;
-            let train_loss = self.sides.each_ref().map(|s| match s.failed {
-                Some(_) => f64::NAN,
-                None => s.loss_sum / n,
-            });
-            let accuracy = self.evaluate();
-            self.history.push(Point {
-                step: self.step,
-                train_loss,
-                accuracy,
-            });
-            for side in &mut self.sides {
-                side.loss_sum = 0.0;
+        if self.parts.is_empty() {
+            if self.done_training() {
+                return;
             }
-            self.loss_n = 0;
+            self.begin_step();
         }
+        while !self.parts.is_empty() {
+            self.do_part();
+        }
+    }
+
+    /// A fresh batch, and both models to train on it.
+    fn begin_step(&mut self) {
+        self.batch = Some(self.task.batch(&mut self.rng, BATCH));
+        self.step += 1;
+        self.parts.extend([Part::Train(0), Part::Train(1)]);
+    }
+
+    /// Does the next part of the current step.
+    fn do_part(&mut self) {
+        let Some(part) = self.parts.pop_front() else {
+            return;
+        };
+        match part {
+            Part::Train(i) => {
+                if let (Some(side), Some(batch)) = (self.sides.get_mut(i), &self.batch) {
+                    side.train(batch, self.step);
+                }
+                if self.parts.is_empty() {
+                    // Both models have trained on this batch.
+                    self.batch = None;
+                    self.loss_n += 1;
+                    if self.step.is_multiple_of(EVAL_EVERY) || self.done_training() {
+                        self.correct = [0.0; 2];
+                        for i in 0..self.sides.len() {
+                            for c in 0..self.eval_chunks.len() {
+                                self.parts.push_back(Part::Eval(i, c));
+                            }
+                        }
+                    }
+                }
+            }
+            Part::Eval(i, c) => {
+                if let (Some(side), Some(chunk), Some(correct)) = (
+                    self.sides.get(i),
+                    self.eval_chunks.get(c),
+                    self.correct.get_mut(i),
+                ) {
+                    *correct += side.accuracy(chunk) * chunk.len() as f64;
+                }
+                if self.parts.is_empty() {
+                    self.add_point();
+                }
+            }
+        }
+    }
+
+    /// The held-out point of the step just measured.
+    fn add_point(&mut self) {
+        let n = self.loss_n.max(1) as f64;
+        let train_loss = self.sides.each_ref().map(|s| match s.failed {
+            Some(_) => f64::NAN,
+            None => s.loss_sum / n,
+        });
+        let total = self.eval.len().max(1) as f64;
+        let accuracy = self.correct.map(|c| c / total);
+        self.history.push(Point {
+            step: self.step,
+            train_loss,
+            accuracy,
+        });
+        for side in &mut self.sides {
+            side.loss_sum = 0.0;
+        }
+        self.loss_n = 0;
     }
 
     /// First step at which model `i` reached `target` held-out accuracy.
@@ -274,8 +364,15 @@ pub struct RunView {
 impl crate::training::Job for Run {
     type View = RunView;
 
+    /// A part of a step: one model's update or one held-out chunk.
     fn work(&mut self) -> Result<bool, String> {
-        self.step();
+        if self.parts.is_empty() {
+            if self.done_training() {
+                return Ok(true);
+            }
+            self.begin_step();
+        }
+        self.do_part();
         Ok(self.finished())
     }
 
@@ -376,6 +473,27 @@ mod tests {
         assert_eq!(loss.series[0].points.len(), 2);
         assert_eq!(acc.y_range, (0.0, 1.0));
         assert!(summary(&a).starts_with("After 25 steps with Adam"));
+    }
+
+    #[test]
+    fn parts_of_steps_give_the_same_history_as_whole_steps() {
+        use crate::training::Job;
+        let mut whole = Run::new(cfg()).expect("whole");
+        let mut parts = Run::new(cfg()).expect("parts");
+        let mut calls = 0;
+        for _ in 0..2 * EVAL_EVERY {
+            whole.step();
+        }
+        while parts.step < 2 * EVAL_EVERY || !parts.parts.is_empty() {
+            parts.work().expect("work");
+            calls += 1;
+        }
+        assert_eq!(parts.history, whole.history);
+        // Two models per step, and two measurements of 128 / 32 chunks each.
+        assert_eq!(calls, 2 * 2 * EVAL_EVERY + 2 * 2 * (EVAL_SIZE / EVAL_CHUNK));
+        // The chunked measurement is the whole set's.
+        let last = whole.history.last().expect("point");
+        assert_eq!(last.accuracy, whole.evaluate());
     }
 
     #[test]
