@@ -9,9 +9,9 @@ the CSS), and for every chapter a cold deep link: the shell plus the chunks
 that chapter loads. Models (public/models) are reported separately. It
 fails (exit 1) when a figure passes its ceiling below.
 
-The ceilings stop the bundle from growing back; they are not yet the goals
-of issue 16 (landing 200 KB, deep link 300 KB), which are printed beside
-every figure. KB = 1000 bytes.
+The landing page is held to the goal of issue 16 (200 KB). The deep-link
+ceiling stops the chapters from growing back; it is not yet the goal (300
+KB), which is printed beside every figure. KB = 1000 bytes.
 """
 import gzip
 import json
@@ -19,8 +19,8 @@ import pathlib
 import sys
 
 # Enforced ceilings (bytes, gzip -9): lower them as the bundle shrinks.
-CEILING_LANDING = 255_000
-CEILING_DEEP_LINK = 520_000
+CEILING_LANDING = 200_000
+CEILING_DEEP_LINK = 500_000
 # The goals (reported).
 GOAL_LANDING = 200_000
 GOAL_DEEP_LINK = 300_000
