@@ -1,7 +1,9 @@
-//! Opening a chapter whose code loads on demand.
+//! Views whose code loads on demand: every chapter's page, the lesson page
+//! and the speaker view, each a split point made by [`split_view`].
 //!
-//! In the release build each chapter's code is a separate chunk
-//! ([`crate::chapters::pages`]). [`ChapterPage`] asks for the page; if the
+//! In the release build each of them is a separate chunk
+//! ([`crate::chapters::pages`] for the chapters). [`Lazy`] (and
+//! [`ChapterPage`], a chapter's `Lazy`) asks for the view; if the
 //! chunk is already there (a chapter seen before, or any build without the
 //! splitter) the page appears at once, otherwise a short "loading" line
 //! stands in until it arrives. A chunk that cannot be loaded (offline before
