@@ -204,3 +204,13 @@ export async function withPage(browser, fn, opts) {
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** The end of a screenshot script: prints the files written and fails the
+ * run (exit code 1) if any page logged an error. */
+export function reportShots(written, problems) {
+  for (const f of written) console.log(f);
+  if (problems.length) {
+    console.error(`console/page errors:\n${problems.join('\n')}`);
+    process.exitCode = 1;
+  }
+}

@@ -6,7 +6,7 @@
 // /qkv at each step, the dark theme and large type.
 import fs from 'node:fs';
 import path from 'node:path';
-import { start, openPage, waitForApp, waitForPaintsToSettle, repoRoot } from './helpers.mjs';
+import { start, openPage, waitForApp, waitForPaintsToSettle, repoRoot, reportShots } from './helpers.mjs';
 
 const args = process.argv.slice(2);
 const outDir = args.includes('--out-dir') ? args[args.indexOf('--out-dir') + 1] : '/tmp/shots';
@@ -94,8 +94,4 @@ try {
 } finally {
   await stop();
 }
-for (const f of written) console.log(f);
-if (problems.length) {
-  console.error(`console/page errors:\n${problems.join('\n')}`);
-  process.exitCode = 1;
-}
+reportShots(written, problems);

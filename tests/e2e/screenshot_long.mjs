@@ -4,7 +4,7 @@
 // Usage: node tests/e2e/screenshot_long.mjs [--out-dir /tmp/shots-long]
 import fs from 'node:fs';
 import path from 'node:path';
-import { start, openPage, waitForApp, waitForPaintsToSettle, THEMES } from './helpers.mjs';
+import { start, openPage, waitForApp, waitForPaintsToSettle, THEMES, reportShots } from './helpers.mjs';
 
 const args = process.argv.slice(2);
 const outDir = args.includes('--out-dir') ? args[args.indexOf('--out-dir') + 1] : '/tmp/shots-long';
@@ -50,8 +50,4 @@ try {
 } finally {
   await stop();
 }
-for (const f of written) console.log(f);
-if (problems.length) {
-  console.error(`console/page errors:\n${problems.join('\n')}`);
-  process.exitCode = 1;
-}
+reportShots(written, problems);
