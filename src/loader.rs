@@ -66,8 +66,37 @@ macro_rules! split_view {
             Ok(())
         }
     };
+    // A split point nothing prefetches (a later section of a page).
+    ($vis:vis fn $page:ident($($arg:ident: $ty:ty),*) in $chunk:ident => $body:expr) => {
+        $crate::loader::split_fn!($vis fn $page($($arg: $ty),*) in $chunk -> ::leptos::prelude::AnyView => $body);
+    };
 }
 pub(crate) use split_view;
+
+/// `split_fn!(pub fn f(args) in chunk -> T => body)`: like [`split_view`]
+/// for any result, without a prefetch: `f` is an async function giving
+/// `Ok(body)`, or the [`LoadError`] if its code could not be loaded. For
+/// code the shell needs only sometimes (reading a lesson link).
+macro_rules! split_fn {
+    ($vis:vis fn $name:ident($($arg:ident: $ty:ty),*) in $chunk:ident -> $ret:ty => $body:expr) => {
+        #[cfg(feature = "split")]
+        #[allow(unsafe_code)]
+        #[::leptos::wasm_split::wasm_split(
+            $chunk,
+            wasm_split_path = ::leptos::wasm_split,
+            fallible
+        )]
+        $vis fn $name($($arg: $ty),*) -> Result<$ret, $crate::loader::LoadError> {
+            Ok($body)
+        }
+
+        #[cfg(not(feature = "split"))]
+        $vis async fn $name($($arg: $ty),*) -> Result<$ret, $crate::loader::LoadError> {
+            Ok($body)
+        }
+    };
+}
+pub(crate) use split_fn;
 
 /// Polls a future once, without an executor: `Some` if it is already done.
 /// A pending future may be polled again later by a real executor (it then
@@ -100,11 +129,47 @@ pub fn ChapterPage(chapter: &'static Chapter) -> impl IntoView {
     }
 }
 
+/// A later section of a page behind its own split point
+/// ([`lazy_section`]): the page's first screen does not wait for it. Until
+/// its code is there, a slide with the section's `title` stands in, so
+/// presenter mode counts and names the page's slides the same either way;
+/// the code is fetched as the page mounts.
+#[component]
+pub fn LazySection<F>(title: &'static str, load: F) -> impl IntoView
+where
+    F: Fn() -> PageFuture + 'static,
+{
+    view! {
+        <Lazy
+            load=load
+            name=format!("The section “{title}”")
+            loading="Loading this section…".to_string()
+            section=title
+        />
+    }
+}
+
+/// The window event sent when a lazily loaded view has been put in the
+/// page (presenter mode repaints its slides then).
+pub const READY_EVENT: &str = "attn-lazy-ready";
+
+fn announce_ready() {
+    if let (Some(w), Ok(e)) = (web_sys::window(), web_sys::Event::new(READY_EVENT)) {
+        let _ = w.dispatch_event(&e);
+    }
+}
+
 /// A view behind a split point: shown at once when its code is there,
 /// else after `loading` while it loads; if it cannot be loaded, `name`
-/// "could not be loaded", with *Try again* and *Reload the page*.
+/// "could not be loaded", with *Try again* and *Reload the page*. With a
+/// `section` title, both stand in a slide headed by it ([`LazySection`]).
 #[component]
-pub fn Lazy<F>(load: F, name: String, loading: String) -> impl IntoView
+pub fn Lazy<F>(
+    load: F,
+    name: String,
+    loading: String,
+    #[prop(optional)] section: Option<&'static str>,
+) -> impl IntoView
 where
     F: Fn() -> PageFuture + 'static,
 {
@@ -114,6 +179,9 @@ where
         Ok(view) => {
             page.set_value(Some(view));
             status.try_set(Status::Ready);
+            // Once it is in the page, whoever arranges the page's slides
+            // (presenter mode) hears of it.
+            set_timeout(announce_ready, std::time::Duration::ZERO);
         }
         Err(e) => {
             leptos::logging::warn!("loading a split view: {e}");
@@ -153,19 +221,33 @@ where
         }
     };
     let failed_title = format!("{name} could not be loaded");
+    // A section's stand-in is a slide with the section's heading.
+    let in_section = move |inner: AnyView| match section {
+        Some(title) => view! {
+            <section class="lazy-section" aria-label=title data-slide>
+                <h2>{title}</h2>
+                {inner}
+            </section>
+        }
+        .into_any(),
+        None => inner,
+    };
     view! {
         {move || match status.get() {
             Status::Ready => page
                 .try_update_value(Option::take)
                 .flatten()
                 .unwrap_or_else(|| ().into_any()),
-            Status::Loading => view! {
+            Status::Loading => in_section(view! {
                 <p class="lazy-loading" role="status">{loading.clone()}</p>
             }
-            .into_any(),
-            Status::Failed => view! {
+            .into_any()),
+            Status::Failed => in_section(view! {
                 <div class="load-failed" role="alert" data-testid="load-failed">
-                    <h1>{failed_title.clone()}</h1>
+                    {match section {
+                        None => view! { <h1>{failed_title.clone()}</h1> }.into_any(),
+                        Some(_) => view! { <h3>{failed_title.clone()}</h3> }.into_any(),
+                    }}
                     <p>
                         "Its code did not arrive. Either the network is down (and this part of the app was not saved for offline use yet), "
                         "or the site was updated since this page opened and the old files are gone."
@@ -176,7 +258,7 @@ where
                     </p>
                 </div>
             }
-            .into_any(),
+            .into_any()),
         }}
     }
 }

@@ -43,6 +43,31 @@ fn store(code: &str) {
     }
 }
 
+crate::loader::split_fn!(pub fn read_link(code: String) in lesson_codec -> Lesson
+    => decode(&code).lesson);
+
+crate::loader::split_fn!(fn add_view(view: View) in lesson_codec_add -> String
+    => add_to_stored(view));
+
+/// Puts `view` at the end of the lesson kept in this browser; what to tell
+/// the learner.
+fn add_to_stored(view: View) -> String {
+    let mut lesson = stored().lesson;
+    if lesson.views.len() >= MAX_VIEWS {
+        return format!(
+            "Your lesson already has {MAX_VIEWS} views, the most it can hold. Remove one on the lesson page first."
+        );
+    }
+    let title = view.title.clone();
+    lesson.views.push(view);
+    store(&encode(&lesson));
+    let n = lesson.views.len();
+    format!(
+        "Added “{title}” to your lesson ({n} {}).",
+        if n == 1 { "view" } else { "views" }
+    )
+}
+
 /// The lesson page's own URL for a lesson code.
 fn lesson_url(code: &str) -> String {
     format!("/lesson?{}", build(&[(LESSON, code.to_string())]))
@@ -103,22 +128,15 @@ pub fn AddToLesson(presenter: Presenter) -> impl IntoView {
         let Some(view) = current_view(router, presenter) else {
             return;
         };
-        let mut lesson = stored().lesson;
-        if lesson.views.len() >= MAX_VIEWS {
-            said.set(Some(format!(
-                "Your lesson already has {MAX_VIEWS} views, the most it can hold. Remove one on the lesson page first."
-            )));
-        } else {
-            let title = view.title.clone();
-            lesson.views.push(view);
-            store(&encode(&lesson));
-            let n = lesson.views.len();
-            said.set(Some(format!(
-                "Added “{title}” to your lesson ({n} {}).",
-                if n == 1 { "view" } else { "views" }
-            )));
-        }
-        said_on.set(router.path());
+        let path = router.path();
+        // The lesson codec loads on demand.
+        leptos::task::spawn_local(async move {
+            let message = add_view(view).await.unwrap_or_else(|_| {
+                "The view could not be added: this part of the app did not load. Check the connection and try again.".to_string()
+            });
+            said.try_set(Some(message));
+            said_on.try_set(path);
+        });
     };
     let shown = move || said.get().filter(|_| said_on.get() == router.path());
     view! {
@@ -412,7 +430,10 @@ mod tests {
         let url = play_url(&l, 0).unwrap_or_default();
         assert!(url.starts_with(&l.views[0].path), "{url}");
         let q = crate::query::parse(url.split_once('?').map_or("", |p| p.1));
-        let p = Playing::of(&q);
+        let code = crate::presenter::lesson_code(&q)
+            .cloned()
+            .unwrap_or_default();
+        let p = Playing::of(&q, &code, decode(&code).lesson);
         assert_eq!(p.map(|p| (p.lesson, p.view)), Some((l.clone(), 0)));
         assert_eq!(play_url(&Lesson::default(), 0), None);
     }

@@ -77,15 +77,17 @@ pub struct Playing {
 
 impl Playing {
     /// The lesson played in a query, if any (only while presenting; a
-    /// lesson without views plays nothing).
-    pub fn of(q: &Query) -> Option<Playing> {
-        slide_of(q)?;
-        let code = q.get(LESSON)?;
-        let lesson = crate::lessons::decode(code).lesson;
+    /// lesson without views plays nothing), given its link code read
+    /// ([`crate::lessons::decode`], whose code loads on demand:
+    /// [`use_presenter`]).
+    pub fn of(q: &Query, code: &str, lesson: crate::lessons::Lesson) -> Option<Playing> {
+        if lesson_code(q)? != code {
+            return None;
+        }
         let last = lesson.views.len().checked_sub(1)?;
         let view = slide_param(q, LESSON_VIEW).unwrap_or(0).min(last);
         Some(Playing {
-            code: code.clone(),
+            code: code.to_string(),
             lesson,
             view,
         })
@@ -105,6 +107,12 @@ impl Playing {
     pub fn page_url(&self) -> String {
         format!("/lesson?{}", build(&[(LESSON, self.code.clone())]))
     }
+}
+
+/// The link code of the lesson a query plays, if any (only while presenting).
+pub fn lesson_code(q: &Query) -> Option<&String> {
+    slide_of(q)?;
+    q.get(LESSON)
 }
 
 /// The view a paging action leads to in a lesson of `len` views, from
@@ -634,7 +642,7 @@ pub fn turn(router: Router, p: Presenter, action: Action) {
         return;
     };
     let now = slide_of(&q);
-    let playing = Playing::of(&q);
+    let playing = p.playing.get_untracked();
     match action {
         Action::Enter => go_to(router, Some(0)),
         // Leaving a lesson goes back to the lesson's page.
@@ -681,7 +689,21 @@ pub fn use_presenter(router: Router) -> Presenter {
     });
     let is_speaker =
         Memo::new(move |_| speaker::SPEAKER.read(&mut Notes::default(), &router.query()));
-    let playing = Memo::new(move |_| Playing::of(&router.query()));
+    // The lesson played: its link is read by code loaded on demand (the
+    // lesson codec is not in the shell), so `playing` follows once it is.
+    let code = Memo::new(move |_| lesson_code(&router.query()).cloned());
+    let read = LocalResource::new(move || {
+        let code = code.get();
+        async move {
+            let code = code?;
+            let lesson = crate::lessons::page::read_link(code.clone()).await.ok()?;
+            Some((code, lesson))
+        }
+    });
+    let playing = Memo::new(move |_| {
+        let (code, lesson) = read.get().flatten()?;
+        Playing::of(&router.query(), &code, lesson)
+    });
     // The speaker sees the next slide, unless a lesson decides what is next.
     let preview = Memo::new(move |_| is_speaker.get() && playing.with(Option::is_none));
     let headings = RwSignal::new(Vec::<String>::new());
@@ -730,6 +752,16 @@ pub fn use_presenter(router: Router) -> Presenter {
             });
         }
     });
+    // A section whose code arrived late is a new slide: paint at once, not
+    // on the next round.
+    let on_ready = window_event_listener_untyped(crate::loader::READY_EVENT, move |_| {
+        if let (Some(m), Some(sp)) = (mode.try_get_untracked(), preview.try_get_untracked()) {
+            if m != Mode::Page {
+                repaint(m, sp);
+            }
+        }
+    });
+    on_cleanup(move || on_ready.remove());
     // A view changed here goes to the other window, unless it came from
     // there; so does leaving presenter mode.
     Effect::new(move |was_presenting: Option<bool>| {

@@ -73,6 +73,27 @@ pub fn parse_questions(text: &str) -> Result<Vec<Question>, String> {
     Ok(out)
 }
 
+/// The section's heading.
+pub const TITLE: &str = "Check yourself";
+
+crate::loader::split_view!(fn self_check_part(text: &'static str) in self_check
+    => view! { <SelfCheck text=text /> }.into_any());
+
+/// [`SelfCheck`] with its code loaded on demand: the questions come last on
+/// every page, so the first screen does not wait for them.
+#[component]
+pub fn LazySelfCheck(
+    /// The chapter's questions, in the format of [`parse_questions`].
+    text: &'static str,
+) -> impl IntoView {
+    view! {
+        <crate::loader::LazySection
+            title=TITLE
+            load=move || Box::pin(self_check_part(text)) as crate::loader::PageFuture
+        />
+    }
+}
+
 #[component]
 pub fn SelfCheck(
     /// The chapter's questions, in the format of [`parse_questions`].
@@ -88,7 +109,7 @@ pub fn SelfCheck(
         ),
     };
     view! {
-        <Section id="self-check-title" title="Check yourself" class="self-check">
+        <Section id="self-check-title" title=TITLE class="self-check">
             <p class="hint">"Use the controls above to find each answer, then pick it."</p>
             {error.map(|e| view! { <p class="error">{e}</p> })}
             {questions

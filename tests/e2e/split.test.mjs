@@ -127,3 +127,40 @@ test('opening a chapter with the network off says so; back online, it opens', as
   assert.equal((await page.textContent('.chapter-head h1')).trim(), CHAPTERS['multi-head']);
   await context.close();
 });
+
+test('a chapter\'s later sections load after its first screen; one that cannot be fetched says so in place, and Try again loads it', async () => {
+  // Later sections are split points of their own, named after the chapter.
+  const later = Object.keys(manifest.splits).filter((s) => s.startsWith('multi_head_'));
+  assert.ok(later.length >= 3, JSON.stringify(later));
+  const first = new Set(manifest.splits.chapter_multi_head);
+  for (const s of later) {
+    assert.ok(!first.has(manifest.splits[s].find((f) => f.startsWith(`split_${s}-`))), `${s} is in the first screen`);
+  }
+  const { page, context, errors } = await openPage(env.browser);
+  let block = true;
+  await page.route(/split_multi_head_race-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  await page.goto(`${env.base}/multi-head`);
+  await waitForApp(page);
+  await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
+  // The other sections arrive by themselves.
+  await page.waitForSelector('#rank-title', { timeout: 30000 });
+  await page.waitForSelector('#apart-title', { timeout: 30000 });
+  await page.waitForSelector('#self-check-title', { timeout: 30000 });
+  // The failed one keeps its place and heading, with a message and a retry.
+  const failed = page.locator('section.lazy-section [data-testid=load-failed]');
+  await failed.waitFor({ timeout: 30000 });
+  const slot = page.locator('section.lazy-section', { has: page.locator('[data-testid=load-failed]') });
+  assert.match(await slot.locator('h2').textContent(), /Several heads or one wide head/);
+  assert.match(await failed.textContent(), /could not be loaded/);
+  // Sections before and after it are in document order around it.
+  const order = await page.evaluate(() => [...document.querySelectorAll('main [data-slide] h2')].map((h) => h.textContent));
+  const at = order.findIndex((t) => /Several heads/.test(t));
+  assert.ok(at > order.findIndex((t) => /Inside one layer/.test(t)), order.join(' | '));
+  assert.ok(at < order.findIndex((t) => /Check yourself/.test(t)), order.join(' | '));
+  block = false;
+  await slot.getByRole('button', { name: 'Try again' }).click();
+  await page.waitForSelector('#race-title', { timeout: 30000 });
+  assert.equal(await page.locator('[data-testid=load-failed]').count(), 0);
+  for (const e of errors) assert.match(e, /Failed to fetch|ERR_FAILED|failed to load/i, e);
+  await context.close();
+});

@@ -9,9 +9,12 @@
 //! 1. split it at the `wasm_split` points (`wasm_split_cli_support`): the
 //!    shell, one module per chapter and one chunk per set of chapters that
 //!    share code;
-//! 2. merge the small chunks into one ([`merge`]), so a chapter needs a
-//!    handful of requests rather than dozens, and make their loaders one
-//!    ([`link`]);
+//! 2. merge the chunks ([`merge`]): one module per set of pages (chapters,
+//!    the lesson page) that load them, and per set of chapters for the
+//!    chunks only later sections load ([`chunk_groups`]), so a page needs
+//!    a handful of requests rather than hundreds and never fetches code it
+//!    does not run; make their loaders one and write the link module
+//!    compactly ([`link`]);
 //! 3. run wasm-bindgen on the shell with `--keep-lld-exports` (the chunks
 //!    link to its exports), and wasm-opt on every module;
 //! 4. give every chunk and the link module a content-hashed name;
@@ -37,8 +40,6 @@ pub struct Job {
     pub stem: String,
     /// wasm-opt's optimisation flag (`-Oz`), or `None` to skip wasm-opt.
     pub opt: Option<String>,
-    /// Chunks at most this many bytes (raw, before wasm-opt) are merged.
-    pub small_bytes: usize,
     /// A scratch directory (emptied first).
     pub work: PathBuf,
 }
@@ -82,12 +83,21 @@ fn file_name(path: &Path) -> Result<String, String> {
         .ok_or_else(|| format!("{}: no file name", path.display()))
 }
 
-/// Runs wasm-opt on every file, two at a time.
+/// Runs wasm-opt on every file, two at a time. The custom sections
+/// browsers ignore (target features, producers) are dropped after the
+/// optimisation has read them: with dozens of modules a page, they add up.
 fn optimise(files: &[PathBuf], flag: &str) -> Result<(), String> {
     let (a, b) = files.split_at(files.len() / 2);
     let run = |part: &[PathBuf]| -> Result<(), String> {
         for f in part {
-            run_tool(Command::new("wasm-opt").arg(flag).arg(f).arg("-o").arg(f))?;
+            run_tool(
+                Command::new("wasm-opt")
+                    .arg(flag)
+                    .args(["--strip-target-features", "--strip-producers"])
+                    .arg(f)
+                    .arg("-o")
+                    .arg(f),
+            )?;
         }
         Ok(())
     };
@@ -145,37 +155,51 @@ pub fn run(job: &Job) -> Result<Manifest, String> {
     let link_path = chunks_dir.join(LINK_PLACEHOLDER.trim_start_matches("./"));
     let mut js = String::from_utf8(read(&link_path)?).map_err(|e| e.to_string())?;
 
-    // 2. Merge the small chunks.
-    let mut small = BTreeSet::new();
-    let mut small_bytes = Vec::new();
+    // 2. Merge the chunks: one module per set of pages that load them.
+    let mut chunk_bytes = BTreeMap::new();
     for path in &split.split_modules {
         let name = file_name(path)?;
         if !name.starts_with("chunk_") {
             continue;
         }
         let bytes = read(path)?;
-        if bytes.len() <= job.small_bytes && merge::is_mergeable(&bytes) {
-            small.insert(name);
-            small_bytes.push(bytes);
+        if merge::is_mergeable(&bytes) {
+            chunk_bytes.insert(name, bytes);
         }
     }
-    let merged_name = "chunk_small.wasm".to_string();
-    let mut modules: Vec<PathBuf> = split
-        .split_modules
+    let users = chunk_users(&split.prefetch_map);
+    let sizes = chunk_bytes
         .iter()
-        .filter(|p| file_name(p).is_ok_and(|n| !small.contains(&n)))
-        .cloned()
+        .map(|(k, v)| (k.clone(), v.len()))
         .collect();
-    if small.len() > 1 {
-        let refs: Vec<&[u8]> = small_bytes.iter().map(Vec::as_slice).collect();
+    let groups = chunk_groups(&sizes, &users, MIN_GROUP_BYTES);
+    // Each merged chunk's merged module.
+    let mut merged_into: BTreeMap<String, String> = BTreeMap::new();
+    let mut merged_paths = Vec::new();
+    for (i, members) in groups.iter().filter(|g| g.len() > 1).enumerate() {
+        let merged_name = format!("chunk_m{i}.wasm");
+        let refs: Vec<&[u8]> = members
+            .iter()
+            .filter_map(|m| chunk_bytes.get(m).map(Vec::as_slice))
+            .collect();
         let merged = merge::merge(&refs)?;
         let path = chunks_dir.join(&merged_name);
         write(&path, &merged)?;
-        js = link::alias_merged(&js, &small, &merged_name)?;
-        modules.push(path);
-    } else {
-        small.clear();
+        let set: BTreeSet<String> = members.iter().cloned().collect();
+        js = link::alias_merged(&js, &set, &merged_name)?;
+        for m in members {
+            merged_into.insert(m.clone(), merged_name.clone());
+        }
+        merged_paths.push(path);
     }
+    let mut modules: Vec<PathBuf> = split
+        .split_modules
+        .iter()
+        .filter(|p| file_name(p).is_ok_and(|n| !merged_into.contains_key(&n)))
+        .cloned()
+        .collect();
+    modules.extend(merged_paths);
+    js = link::compact(&js)?;
 
     // 3. wasm-bindgen on the shell, wasm-opt on everything.
     run_tool(
@@ -249,11 +273,7 @@ pub fn run(job: &Job) -> Result<Manifest, String> {
         let mut files: Vec<String> = Vec::new();
         for stem in stems {
             let file = format!("{stem}.wasm");
-            let file = if small.contains(&file) {
-                merged_name.clone()
-            } else {
-                file
-            };
+            let file = merged_into.get(&file).cloned().unwrap_or(file);
             let hashed = names
                 .get(&file)
                 .cloned()
@@ -270,6 +290,131 @@ pub fn run(job: &Job) -> Result<Manifest, String> {
     )?;
     let _ = std::fs::remove_dir_all(&job.work);
     Ok(manifest)
+}
+
+/// Whether a split point is a page (a chapter or the lesson page), whose
+/// first screen waits for its code; the others (a page's later sections,
+/// the questions, the speaker view) load after a page is up.
+pub fn is_page(split: &str) -> bool {
+    split.starts_with("chapter_") || split == "lesson_page"
+}
+
+/// For each chunk file, the split points that load it.
+pub fn chunk_users(
+    prefetch_map: &std::collections::HashMap<String, Vec<String>>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (split, stems) in prefetch_map {
+        for stem in stems {
+            users
+                .entry(format!("{stem}.wasm"))
+                .or_default()
+                .insert(split.clone());
+        }
+    }
+    users
+}
+
+/// The chapter a split point belongs to: a page's own, or the page whose
+/// name starts its name (`multi_head_race` is a later section of
+/// `chapter_multi_head`); any other split point (the questions, the speaker
+/// view) stands alone.
+fn owner<'a>(split: &'a str, chapters: &[&'a str]) -> &'a str {
+    if let Some(c) = split.strip_prefix("chapter_") {
+        return c;
+    }
+    chapters
+        .iter()
+        .filter(|c| split.starts_with(&format!("{c}_")))
+        .max_by_key(|c| c.len())
+        .copied()
+        .unwrap_or(split)
+}
+
+/// A group of merged chunks smaller than this (raw bytes, before wasm-opt)
+/// is not worth a module of its own: every module costs a request and its
+/// own header, types and imports (about 300 bytes gzipped), and
+/// cross-module calls.
+pub const MIN_GROUP_BYTES: usize = 20_000;
+
+/// Groups the chunks to merge, in three passes.
+///
+/// 1. Chunks loaded by the same set of pages, and by the later parts of
+///    the same other chapters, go together. So a page never fetches code it
+///    does not run, and neither does a chapter once all of it is loaded: its
+///    later sections all load as soon as its first screen is up, so a
+///    module that one section fetches for another costs nothing extra. (The
+///    questions and the speaker view count as chapters of their own here.)
+/// 2. The groups under `min_bytes` are regrouped by their pages alone (a
+///    later section may then fetch a little code only other pages run).
+/// 3. What is still under `min_bytes` goes into one module every chapter
+///    using any of it loads (a little code a page does not run, against
+///    dozens of requests), another for what the lesson page runs too, or,
+///    for chunks no page loads, one module per set of chapters loading them.
+pub fn chunk_groups(
+    sizes: &BTreeMap<String, usize>,
+    users: &BTreeMap<String, BTreeSet<String>>,
+    min_bytes: usize,
+) -> Vec<Vec<String>> {
+    let all_splits: BTreeSet<&str> = users.values().flatten().map(String::as_str).collect();
+    let chapters: Vec<&str> = all_splits
+        .iter()
+        .filter_map(|s| s.strip_prefix("chapter_"))
+        .collect();
+    let users_of = |chunk: &String| users.get(chunk).cloned().unwrap_or_default();
+    let pages_of = |all: &BTreeSet<String>| -> BTreeSet<String> {
+        all.iter().filter(|s| is_page(s)).cloned().collect()
+    };
+    let owners_of = |all: &BTreeSet<String>, skip: &BTreeSet<&str>| -> BTreeSet<String> {
+        all.iter()
+            .filter(|s| !is_page(s))
+            .map(|s| owner(s, &chapters))
+            .filter(|o| !skip.contains(o))
+            .map(str::to_string)
+            .collect()
+    };
+    let bytes = |g: &[String]| -> usize { g.iter().filter_map(|c| sizes.get(c)).sum() };
+    type Key = (BTreeSet<String>, BTreeSet<String>);
+    let mut exact: BTreeMap<Key, Vec<String>> = BTreeMap::new();
+    for chunk in sizes.keys() {
+        let all = users_of(chunk);
+        let pages = pages_of(&all);
+        let page_owners: BTreeSet<&str> = pages.iter().map(|p| owner(p, &chapters)).collect();
+        // The chapters whose later parts load it, but whose page does not.
+        let later = owners_of(&all, &page_owners);
+        exact.entry((pages, later)).or_default().push(chunk.clone());
+    }
+    let (mut out, small): (Vec<Vec<String>>, Vec<Vec<String>>) =
+        exact.into_values().partition(|g| bytes(g) >= min_bytes);
+    // 2. By pages alone (for chunks no page loads: by chapters).
+    let mut by_pages: BTreeMap<Key, Vec<String>> = BTreeMap::new();
+    for chunk in small.into_iter().flatten() {
+        let all = users_of(&chunk);
+        let pages = pages_of(&all);
+        let key = if pages.is_empty() {
+            (pages, owners_of(&all, &BTreeSet::new()))
+        } else {
+            (pages, BTreeSet::new())
+        };
+        by_pages.entry(key).or_default().push(chunk);
+    }
+    // 3. The crumbs: those the lesson page (the one page that is not a
+    // chapter) runs, and the chapters' own.
+    let mut crumbs: BTreeMap<bool, Vec<String>> = BTreeMap::new();
+    for ((pages, _), g) in by_pages {
+        if bytes(&g) >= min_bytes || pages.is_empty() {
+            // Big enough, or already one group per set of chapters.
+            out.push(g);
+        } else {
+            let lesson = pages.iter().any(|p| !p.starts_with("chapter_"));
+            crumbs.entry(lesson).or_default().extend(g);
+        }
+    }
+    out.extend(crumbs.into_values());
+    for g in &mut out {
+        g.sort();
+    }
+    out
 }
 
 /// Replaces every `from` in `bytes` by `to` (same length); returns how many.
@@ -296,6 +441,118 @@ pub fn replace_bytes(bytes: &mut [u8], from: &[u8], to: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sorted_groups(
+        sizes: &BTreeMap<String, usize>,
+        users: &BTreeMap<String, BTreeSet<String>>,
+        min_bytes: usize,
+    ) -> Vec<Vec<String>> {
+        let mut groups = chunk_groups(sizes, users, min_bytes);
+        groups.sort();
+        groups
+    }
+
+    fn names(g: &[&str]) -> Vec<String> {
+        g.iter().map(|s| format!("{s}.wasm")).collect()
+    }
+
+    #[test]
+    fn chunks_are_merged_per_set_of_pages_using_them() {
+        let map: std::collections::HashMap<String, Vec<String>> = [
+            (
+                "chapter_x",
+                vec!["chunk_1", "chunk_2", "chunk_4", "chunk_10"],
+            ),
+            ("x_later", vec!["chunk_1", "chunk_3", "chunk_4", "chunk_8"]),
+            ("x_last", vec!["chunk_8", "chunk_9"]),
+            ("chapter_y", vec!["chunk_4", "chunk_5"]),
+            ("y_later", vec!["chunk_6", "chunk_10"]),
+            ("self_check", vec!["chunk_3", "chunk_7"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
+        .collect();
+        let users = chunk_users(&map);
+        assert_eq!(users["chunk_4.wasm"].len(), 3);
+        let sizes: BTreeMap<String, usize> =
+            (1..=10).map(|i| (format!("chunk_{i}.wasm"), 100)).collect();
+        // With no lower bound, the groups are exact.
+        let groups = sorted_groups(&sizes, &users, 0);
+        assert_eq!(
+            groups,
+            vec![
+                // Pages {x}: what chapter x's first screen runs, nothing else.
+                names(&["chunk_1", "chunk_2"]),
+                // Pages {x}, and later parts of y: y's sections must not
+                // fetch chunks 1 and 2 for it.
+                names(&["chunk_10"]),
+                // No page: x's later sections and the questions.
+                names(&["chunk_3"]),
+                // Pages {x, y}.
+                names(&["chunk_4"]),
+                // Pages {y}.
+                names(&["chunk_5"]),
+                // No page: y's later section.
+                names(&["chunk_6"]),
+                // No page: the questions alone.
+                names(&["chunk_7"]),
+                // No page: x's later sections, merged across sections.
+                names(&["chunk_8", "chunk_9"]),
+            ]
+        );
+        // A page loads a merged module only if it runs all of it.
+        for g in &groups {
+            for page in ["chapter_x", "chapter_y"] {
+                let used = g.iter().filter(|c| users[*c].contains(page)).count();
+                assert!(used == 0 || used == g.len(), "{page} {g:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn small_groups_are_merged_by_pages_then_into_one() {
+        let map: std::collections::HashMap<String, Vec<String>> = [
+            ("chapter_x", vec!["chunk_1", "chunk_2", "chunk_3"]),
+            ("x_later", vec!["chunk_2", "chunk_4", "chunk_5"]),
+            ("chapter_y", vec!["chunk_3", "chunk_6"]),
+            ("y_later", vec!["chunk_7"]),
+            ("lesson_page", vec!["chunk_8"]),
+            ("chapter_z", vec!["chunk_8", "chunk_9"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
+        .collect();
+        let users = chunk_users(&map);
+        let size = |i: usize| match i {
+            1 | 2 => 600,
+            6 => 5000,
+            _ => 10,
+        };
+        let sizes: BTreeMap<String, usize> = (1..=9)
+            .map(|i| (format!("chunk_{i}.wasm"), size(i)))
+            .collect();
+        let groups = sorted_groups(&sizes, &users, 1000);
+        assert_eq!(
+            groups,
+            vec![
+                // Page x alone: 1 and 2 (x's later part also loads 2).
+                names(&["chunk_1", "chunk_2"]),
+                // The chapters' crumbs: {x, y}'s chunk 3, z's chunk 9.
+                names(&["chunk_3", "chunk_9"]),
+                // No page: x's later parts, y's later part.
+                names(&["chunk_4", "chunk_5"]),
+                // Page y: big enough alone.
+                names(&["chunk_6"]),
+                names(&["chunk_7"]),
+                // The lesson page's crumbs.
+                names(&["chunk_8"]),
+            ]
+        );
+        // Every chunk is in exactly one group.
+        let all: BTreeSet<&String> = groups.iter().flatten().collect();
+        assert_eq!(all.len(), 9);
+        assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 9);
+    }
 
     #[test]
     fn replaces_same_length_byte_strings_only() {

@@ -1,5 +1,6 @@
 //! Rewriting the splitter's link module (`__wasm_split.js`): the loaders
-//! of merged chunks become one, and chunk files get their hashed names.
+//! of merged chunks become one, the module is written compactly
+//! ([`compact`]), and chunk files get their hashed names.
 //!
 //! The link module lists one loader per chunk, in this form (made by
 //! `wasm_split_cli_support` 0.2.4, the version pinned in Cargo.toml):
@@ -98,6 +99,84 @@ pub fn alias_merged(
     Ok(out)
 }
 
+/// The fetcher every loader of the compact link module shares.
+const FETCHER: &str = "const __wasm_split_fetch = (file) => () => {\n    const src = fetch(new URL(file, import.meta.url));\n    src.catch(() => {});\n    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));\n};\n";
+
+fn regex(pattern: &str) -> Result<Regex, String> {
+    Regex::new(pattern).map_err(|e| format!("link pattern: {e}"))
+}
+
+/// Writes the link module compactly, with the same behaviour: every loader
+/// calls one shared fetcher instead of spelling it out, the aliases of
+/// merged chunks are resolved (each dependency list names a module once),
+/// and the splitter's comments are dropped. With hundreds of chunks the
+/// splitter's form is most of the link module, which the landing page loads.
+/// Errors if a dependency is left without a loader.
+pub fn compact(js: &str) -> Result<String, String> {
+    let alias_re = regex(r"const (__chunk_\d+) = (__chunk_\d+);\n?")?;
+    let mut alias: BTreeMap<String, String> = BTreeMap::new();
+    for c in alias_re.captures_iter(js) {
+        if let (Some(a), Some(b)) = (c.get(1), c.get(2)) {
+            alias.insert(a.as_str().to_string(), b.as_str().to_string());
+        }
+    }
+    let resolve = |v: &str| {
+        let mut v = v.to_string();
+        // Aliases point at the first loader of a merge: one step, but a
+        // chain is followed too (bounded, in case of a cycle).
+        for _ in 0..8 {
+            match alias.get(&v) {
+                Some(next) => v = next.clone(),
+                None => break,
+            }
+        }
+        v
+    };
+    let out = alias_re.replace_all(js, "");
+    let out = regex(r"(?m)^/\* [^*\n]* \*/\n")?.replace_all(&out, "");
+    let chunk_re = regex(
+        r#"(?s)const (__chunk_\d+) = makeLoad\(\(\) => \{\n\s*const src = fetch\(new URL\("(\./[\w.-]+\.wasm)", import\.meta\.url\)\);.*?\n\}\n, \[\]\);"#,
+    )?;
+    let out = chunk_re.replace_all(&out, "const $1 = makeLoad(__wasm_split_fetch(\"$2\"), []);");
+    let split_re = regex(
+        r#"(?s)export const (\w+) = wrapAsyncCb\(makeLoad\(\(\) => \{\n\s*const src = fetch\(new URL\("(\./[\w.-]+\.wasm)", import\.meta\.url\)\);.*?\n\}\n, \["#,
+    )?;
+    let out = split_re.replace_all(
+        &out,
+        "export const $1 = wrapAsyncCb(makeLoad(__wasm_split_fetch(\"$2\"), [",
+    );
+    let deps_re = regex(r"\[(__chunk_\d+(?:, __chunk_\d+)*)\]")?;
+    let out = deps_re.replace_all(&out, |c: &regex::Captures| {
+        let mut seen = BTreeSet::new();
+        let list: Vec<String> = c
+            .get(1)
+            .map(|m| m.as_str())
+            .unwrap_or("")
+            .split(", ")
+            .map(resolve)
+            .filter(|v| seen.insert(v.clone()))
+            .collect();
+        format!("[{}]", list.join(", "))
+    });
+    let Some(at) = out.find("function makeLoad(") else {
+        return Err("the link module has no makeLoad".into());
+    };
+    let out = format!("{}{FETCHER}{}", &out[..at], &out[at..]);
+    // Every dependency still has its loader.
+    let defined: BTreeSet<&str> = regex(r"const (__chunk_\d+) = makeLoad")?
+        .captures_iter(&out)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .collect();
+    for c in deps_re.captures_iter(&out) {
+        for v in c.get(1).map(|m| m.as_str()).unwrap_or("").split(", ") {
+            if !defined.contains(v) {
+                return Err(format!("{v} is used but has no loader"));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Replaces every `"./old"` file reference by `"./new"`.
 pub fn rename_files(js: &str, names: &BTreeMap<String, String>) -> String {
     let mut out = js.to_string();
@@ -141,6 +220,7 @@ mod tests {
     use super::*;
 
     const JS: &str = r#"import { initSync } from "./app.js";
+function makeLoad(fetcher, deps) {}
 /* a, b */
 const __chunk_1 = makeLoad(() => {
     const src = fetch(new URL("./chunk_1.wasm", import.meta.url));
@@ -191,6 +271,36 @@ export const __wasm_split_load_a = wrapAsyncCb(makeLoad(() => {
         assert!(out.contains("[__chunk_1, __chunk_2]"));
         let missing: BTreeSet<String> = ["chunk_9.wasm".to_string()].into();
         assert!(alias_merged(JS, &missing, "x.wasm").is_err());
+    }
+
+    #[test]
+    fn the_compact_link_module_keeps_every_loader_and_dependency() {
+        let files: BTreeSet<String> = ["chunk_1.wasm", "chunk_3.wasm"].map(String::from).into();
+        let merged = alias_merged(JS, &files, "chunk_small0.wasm").unwrap();
+        let merged = merged.replace(
+            "[__chunk_1, __chunk_2]",
+            "[__chunk_1, __chunk_2, __chunk_3]",
+        );
+        let out = compact(&merged).unwrap();
+        // One loader per fetched module, each through the shared fetcher.
+        assert!(out.contains(
+            "const __chunk_1 = makeLoad(__wasm_split_fetch(\"./chunk_small0.wasm\"), []);"
+        ));
+        assert!(
+            out.contains("const __chunk_2 = makeLoad(__wasm_split_fetch(\"./chunk_2.wasm\"), []);")
+        );
+        assert!(out.contains(
+            "export const __wasm_split_load_a = wrapAsyncCb(makeLoad(__wasm_split_fetch(\"./split_a.wasm\"), [__chunk_1, __chunk_2]));"
+        ));
+        // The alias is gone, and so are the comments.
+        assert!(!out.contains("__chunk_3") && !out.contains("/* "));
+        // The fetcher is defined before the first loader uses it.
+        let def = out.find("const __wasm_split_fetch").unwrap();
+        assert!(def < out.find("const __chunk_1").unwrap());
+        assert!(out.len() < merged.len());
+        // A dependency without a loader is an error, not a broken page.
+        let broken = JS.replace("[__chunk_1, __chunk_2]", "[__chunk_1, __chunk_9]");
+        assert!(compact(&broken).is_err());
     }
 
     #[test]

@@ -1,25 +1,22 @@
 //! `split-wasm`: the release build's split step (see the library docs).
 //!
-//! Usage: `split-wasm <raw.wasm> <staging dir> <stem> [--opt -Oz|none]
-//! [--small BYTES]`, run by `scripts/post_build.sh`.
+//! Usage: `split-wasm <raw.wasm> <staging dir> <stem> [--opt -Oz|none]`,
+//! run by `scripts/post_build.sh`.
 
 use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (mut positional, mut opt, mut small) = (Vec::new(), Some("-Oz".to_string()), 8192);
+    let (mut positional, mut opt) = (Vec::new(), Some("-Oz".to_string()));
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--opt" => opt = it.next().filter(|v| v != "none"),
-            "--small" => small = it.next().and_then(|v| v.parse().ok()).unwrap_or(small),
             _ => positional.push(a),
         }
     }
     let [raw, staging, stem] = positional.as_slice() else {
-        eprintln!(
-            "usage: split-wasm <raw.wasm> <staging dir> <stem> [--opt -Oz|none] [--small BYTES]"
-        );
+        eprintln!("usage: split-wasm <raw.wasm> <staging dir> <stem> [--opt -Oz|none]");
         std::process::exit(2);
     };
     let job = split_wasm::Job {
@@ -27,7 +24,6 @@ fn main() {
         staging: PathBuf::from(staging),
         stem: stem.clone(),
         opt,
-        small_bytes: small,
         work: std::env::temp_dir().join(format!("split-wasm-{}", std::process::id())),
     };
     match split_wasm::run(&job) {

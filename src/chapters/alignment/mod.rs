@@ -19,6 +19,8 @@ pub mod state;
 
 use crate::chapters::ChapterHead;
 use crate::charts::lines::{draw_row_diagram, row_diagram_height};
+use crate::loader::{split_view, LazySection, PageFuture};
+use crate::models::TranslatorsRef;
 use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{curves, plot_from_result, Chart};
@@ -27,7 +29,7 @@ use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::run_buttons::RunButtons;
 use crate::widgets::section::Section;
-use crate::widgets::self_check::SelfCheck;
+use crate::widgets::self_check::LazySelfCheck;
 use crate::widgets::slider::{ParamSlider, Slider, Toggle};
 use crate::widgets::table::items_table;
 use crate::widgets::translation::{
@@ -47,6 +49,11 @@ pub const SLUG: &str = "alignment";
 
 const LENGTH_TITLE: &str = "2 · Agreement with the true alignment, held out";
 const LENGTH_INTRO: &str = "The attention translator translates sentences it never saw; for each word it writes, we take the source word its last layer attends to most (heads averaged) and compare with the true links. Alignment error rate: 0 when every link is right, 1 when none is.";
+
+split_view!(fn length_part(models: Memo<Option<TranslatorsRef>>, vocab: Arc<Vocab>) in alignment_length
+    => view! { <LengthSection models=models vocab=vocab measure=LengthMeasure::Alignment title=LENGTH_TITLE intro=LENGTH_INTRO /> }.into_any());
+split_view!(fn learn_part(url: UrlState<AlignState>) in alignment_learn
+    => view! { <LearnSection url=url /> }.into_any());
 
 /// The chapter's page.
 #[component]
@@ -73,9 +80,11 @@ pub fn AlignmentChapter() -> impl IntoView {
                 "Its weights turn out to be a soft word alignment: mostly along the diagonal, with swaps where the word order differs."
             </ChapterHead>
             <LookSection url=url text=text input=input translation=translation status=status />
-            <LengthSection models=models vocab=vocab.clone() measure=LengthMeasure::Alignment title=LENGTH_TITLE intro=LENGTH_INTRO />
-            <LearnSection url=url />
-            <SelfCheck text=include_str!("questions.txt") />
+            // The first screen is section 1; the later ones load with
+            // their own code (src/loader.rs).
+            <LazySection title=LENGTH_TITLE load=move || Box::pin(length_part(models, vocab.clone())) as PageFuture />
+            <LazySection title=LEARN_TITLE load=move || Box::pin(learn_part(url)) as PageFuture />
+            <LazySelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }
@@ -221,6 +230,9 @@ fn AlignmentMaps(
     }
 }
 
+/// The heading of this section.
+const LEARN_TITLE: &str = "3 · Watch it learn";
+
 /// Section 3: train from scratch, scrub through the snapshots.
 #[component]
 fn LearnSection(url: UrlState<AlignState>) -> impl IntoView {
@@ -240,7 +252,7 @@ fn LearnSection(url: UrlState<AlignState>) -> impl IntoView {
     let shown = Memo::new(move |_| cfg.with(|c| scrub.with(|s| s.shown(c, n_snaps.get()))));
     let current = Memo::new(move |_| snapshots.with(|s| s.get(shown.get()).cloned()));
     view! {
-        <Section id="learn-title" title="3 · Watch it learn" class="training">
+        <Section id="learn-title" title=LEARN_TITLE class="training">
             <p>
                 "A smaller attention translator (one encoder and one decoder layer, sentences of 3 to 12 words) trains from scratch right here. "
                 {format!(

@@ -16,7 +16,8 @@ pub mod retrain;
 pub mod state;
 
 use crate::chapters::ChapterHead;
-use crate::models::CONTEXTS;
+use crate::loader::{split_view, LazySection, PageFuture};
+use crate::models::{TranslatorsRef, CONTEXTS};
 use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{curves, Chart};
@@ -25,7 +26,7 @@ use crate::widgets::heatmap::Heatmap;
 use crate::widgets::notes::Notes;
 use crate::widgets::run_buttons::RunButtons;
 use crate::widgets::section::Section;
-use crate::widgets::self_check::SelfCheck;
+use crate::widgets::self_check::LazySelfCheck;
 use crate::widgets::slider::ParamSlider;
 use crate::widgets::table::{NumbersTable, TableData};
 use crate::widgets::translation::model::bucket_label;
@@ -45,6 +46,13 @@ pub const SLUG: &str = "bottleneck";
 
 const LENGTH_TITLE: &str = "3 · Accuracy against sentence length";
 const LENGTH_INTRO: &str = "Every model translates the same held-out sentences, which none of them saw in training, grouped by length. The measure is token accuracy: the share of words that match the reference at the same place, where a missing or extra word counts as wrong.";
+
+split_view!(fn length_part(models: Memo<Option<TranslatorsRef>>, vocab: Arc<Vocab>) in bottleneck_length
+    => view! { <LengthSection models=models vocab=vocab measure=LengthMeasure::Accuracy title=LENGTH_TITLE intro=LENGTH_INTRO /> }.into_any());
+split_view!(fn context_part(context: Memo<usize>, both: Memo<Option<Both>>) in bottleneck_context
+    => view! { <ContextSection context=context both=both /> }.into_any());
+split_view!(fn retrain_part(url: UrlState<BottleneckState>) in bottleneck_retrain
+    => view! { <RetrainSection url=url /> }.into_any());
 
 /// The chapter's page.
 #[component]
@@ -73,10 +81,12 @@ pub fn BottleneckChapter() -> impl IntoView {
                 "Type a sentence, or pick a long example, and compare."
             </ChapterHead>
             <TranslateSection url=url text=text input=input both=both status=status />
-            <ContextSection context=context both=both />
-            <LengthSection models=models vocab=vocab.clone() measure=LengthMeasure::Accuracy title=LENGTH_TITLE intro=LENGTH_INTRO />
-            <RetrainSection url=url />
-            <SelfCheck text=include_str!("questions.txt") />
+            // The first screen is section 1; the later ones load with
+            // their own code (src/loader.rs).
+            <LazySection title=CONTEXT_TITLE load=move || Box::pin(context_part(context, both)) as PageFuture />
+            <LazySection title=LENGTH_TITLE load=move || Box::pin(length_part(models, vocab.clone())) as PageFuture />
+            <LazySection title=RETRAIN_TITLE load=move || Box::pin(retrain_part(url)) as PageFuture />
+            <LazySelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }
@@ -146,12 +156,15 @@ fn ContextButtons(url: UrlState<BottleneckState>) -> impl IntoView {
     }
 }
 
+/// The heading of this section.
+const CONTEXT_TITLE: &str = "2 · Everything the bottleneck decoder gets";
+
 /// Section 2: the context vector, all the bottleneck decoder gets.
 #[component]
 fn ContextSection(context: Memo<usize>, both: Memo<Option<Both>>) -> impl IntoView {
     let context_map = Signal::derive(move || both.with(|b| context_map(b.as_ref())));
     view! {
-        <Section id="ctx-title" title="2 · Everything the bottleneck decoder gets">
+        <Section id="ctx-title" title=CONTEXT_TITLE>
             <p>
                 {move || {
                     format!(
@@ -186,6 +199,9 @@ fn duel_status(p: &Progress) -> String {
     }
 }
 
+/// The heading of this section.
+const RETRAIN_TITLE: &str = "4 · Train both yourself";
+
 /// Section 4: train small versions of both translators in the page.
 #[component]
 fn RetrainSection(url: UrlState<BottleneckState>) -> impl IntoView {
@@ -203,7 +219,7 @@ fn RetrainSection(url: UrlState<BottleneckState>) -> impl IntoView {
     let progress = Memo::new(move |_| runner.view().unwrap_or_default());
     let status = move || runner.error().unwrap_or_else(|| progress.with(duel_status));
     view! {
-        <Section id="retrain-title" title="4 · Train both yourself" class="training">
+        <Section id="retrain-title" title=RETRAIN_TITLE class="training">
             <p>
                 {format!(
                     "Two small translators (one encoder and one decoder layer, sentences of 3 to {} words) start from the same weights and see the same batches; one reads the source with attention, the other through the context vector of the width chosen above. After training, both translate the same {} held-out sentences per length group.",

@@ -203,6 +203,9 @@ pub fn kv_view(s: &CostState) -> Result<KvView, String> {
     })
 }
 
+/// The heading of this section.
+pub(super) const KV_TITLE: &str = "7 · The KV cache: generating one token at a time";
+
 /// Section 7.
 #[component]
 pub fn KvSection(url: UrlState<CostState>) -> impl IntoView {
@@ -230,7 +233,7 @@ pub fn KvSection(url: UrlState<CostState>) -> impl IntoView {
         r.as_ref().ok().map(|v| v.chart.numbers())
     });
     view! {
-        <Section id="kv-title" title="7 · The KV cache: generating one token at a time">
+        <Section id="kv-title" title=KV_TITLE>
             <p>
                 "A model that writes text produces one token at a time, and each new token attends to all the earlier ones. "
                 "Without a cache every step recomputes the keys and values of the whole prefix and the full causal score matrix. "

@@ -82,6 +82,9 @@ pub fn linear_view(s: &CostState) -> Result<LinearView, String> {
     })
 }
 
+/// The heading of this section.
+pub(super) const LINEAR_TITLE: &str = "4 · Linear attention: change the similarity";
+
 /// Section 4.
 #[component]
 pub fn LinearSection(url: UrlState<CostState>, runner: TimingRunner) -> impl IntoView {
@@ -112,7 +115,7 @@ pub fn LinearSection(url: UrlState<CostState>, runner: TimingRunner) -> impl Int
         })
     };
     view! {
-        <Section id="linear-title" title="4 · Linear attention: change the similarity">
+        <Section id="linear-title" title=LINEAR_TITLE>
             <p>
                 "Softmax needs every score of a row before it can normalise, which ties it to the n × n matrix. "
                 "Linear attention replaces exp(q·k) by φ(q)·φ(k) with φ(x) = elu(x) + 1 (always positive). "

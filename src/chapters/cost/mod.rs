@@ -25,17 +25,32 @@ pub mod time_it;
 pub mod timing;
 
 use crate::chapters::ChapterHead;
+use crate::loader::{split_view, LazySection, PageFuture};
 use crate::router::UrlState;
 use crate::widgets::notes::Notes;
-use crate::widgets::self_check::SelfCheck;
+use crate::widgets::self_check::LazySelfCheck;
 use count::CountSection;
 use kv::KvSection;
 use leptos::prelude::*;
 use linear::LinearSection;
 use ring::RingSection;
 use sparse_view::SparseSection;
+use state::CostState;
 use tiled::TiledSection;
-use time_it::{timing_runner, TimeSection};
+use time_it::{timing_runner, TimeSection, TimingRunner};
+
+split_view!(fn time_part(url: UrlState<CostState>, runner: TimingRunner) in cost_time
+    => view! { <TimeSection url=url runner=runner /> }.into_any());
+split_view!(fn sparse_part(url: UrlState<CostState>) in cost_sparse
+    => view! { <SparseSection url=url /> }.into_any());
+split_view!(fn linear_part(url: UrlState<CostState>, runner: TimingRunner) in cost_linear
+    => view! { <LinearSection url=url runner=runner /> }.into_any());
+split_view!(fn tiled_part(url: UrlState<CostState>) in cost_tiled
+    => view! { <TiledSection url=url /> }.into_any());
+split_view!(fn ring_part(url: UrlState<CostState>) in cost_ring
+    => view! { <RingSection url=url /> }.into_any());
+split_view!(fn kv_part(url: UrlState<CostState>) in cost_kv
+    => view! { <KvSection url=url /> }.into_any());
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "cost";
@@ -56,13 +71,15 @@ pub fn CostChapter() -> impl IntoView {
             </ChapterHead>
             <Notes notes=url.notes />
             <CountSection url=url />
-            <TimeSection url=url runner=runner />
-            <SparseSection url=url />
-            <LinearSection url=url runner=runner />
-            <TiledSection url=url />
-            <RingSection url=url />
-            <KvSection url=url />
-            <SelfCheck text=include_str!("questions.txt") />
+            // The first screen is section 1; the later ones load with
+            // their own code (src/loader.rs).
+            <LazySection title=time_it::TIME_TITLE load=move || Box::pin(time_part(url, runner)) as PageFuture />
+            <LazySection title=sparse_view::SPARSE_TITLE load=move || Box::pin(sparse_part(url)) as PageFuture />
+            <LazySection title=linear::LINEAR_TITLE load=move || Box::pin(linear_part(url, runner)) as PageFuture />
+            <LazySection title=tiled::TILED_TITLE load=move || Box::pin(tiled_part(url)) as PageFuture />
+            <LazySection title=ring::RING_TITLE load=move || Box::pin(ring_part(url)) as PageFuture />
+            <LazySection title=kv::KV_TITLE load=move || Box::pin(kv_part(url)) as PageFuture />
+            <LazySelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

@@ -71,6 +71,9 @@ pub fn step_text(r: &RingAttention, t: usize) -> String {
     )
 }
 
+/// The heading of this section.
+pub(super) const RING_TITLE: &str = "6 · Ring attention: split the sequence over devices";
+
 /// Section 6.
 #[component]
 pub fn RingSection(url: UrlState<CostState>) -> impl IntoView {
@@ -78,7 +81,7 @@ pub fn RingSection(url: UrlState<CostState>) -> impl IntoView {
     let view_m = Memo::new(move |_| state.with(ring_view));
     let step = Memo::new(move |_| state.with(|s| s.ring_step));
     view! {
-        <Section id="ring-title" title="6 · Ring attention: split the sequence over devices">
+        <Section id="ring-title" title=RING_TITLE>
             <p>
                 "When even the keys and values of one sequence are too many for one accelerator, ring attention cuts the sequence into P blocks. "
                 "Device d keeps query block d for the whole run and starts with key/value block d; at each step it attends to the block it holds "

@@ -24,6 +24,9 @@ use crate::widgets::table::{NumbersTable, TableData};
 use crate::widgets::Bound;
 use leptos::prelude::*;
 
+/// The heading of this section.
+pub(super) const SPARSE_TITLE: &str = "3 · Sparse patterns: score fewer pairs";
+
 /// Section 3: sparse patterns.
 #[component]
 pub fn SparseSection(url: UrlState<CostState>) -> impl IntoView {
@@ -62,7 +65,7 @@ pub fn SparseSection(url: UrlState<CostState>) -> impl IntoView {
         }
     };
     view! {
-        <Section id="sparse-title" title="3 · Sparse patterns: score fewer pairs">
+        <Section id="sparse-title" title=SPARSE_TITLE>
             <p>
                 "The simplest way around n² is not to score every pair. A sparse pattern lists, for each query, the few keys it may look at; "
                 "only those scores are computed, and the softmax runs over them alone. "

@@ -84,6 +84,9 @@ pub fn step_text(t: &TiledTrace, k: usize) -> String {
     )
 }
 
+/// The heading of this section.
+pub(super) const TILED_TITLE: &str = "5 · Tiled attention: the same result without the matrix";
+
 /// Section 5.
 #[component]
 pub fn TiledSection(url: UrlState<CostState>) -> impl IntoView {
@@ -98,7 +101,7 @@ pub fn TiledSection(url: UrlState<CostState>) -> impl IntoView {
         })
     };
     view! {
-        <Section id="tiled-title" title="5 · Tiled attention: the same result without the matrix">
+        <Section id="tiled-title" title=TILED_TITLE>
             <p>
                 "Tiled attention (the idea behind FlashAttention) gives exactly the output of dense attention but never holds the n × n matrix. "
                 "The keys arrive in blocks of B. For each query it keeps only a running max m, a running sum l of exp(score − m) and a partial output; "

@@ -66,6 +66,9 @@ fn status(v: &TimingView, running: bool, busy_s: f64) -> String {
     }
 }
 
+/// The heading of this section.
+pub(super) const TIME_TITLE: &str = "2 · Time it on your machine";
+
 /// Section 2: time it.
 #[component]
 pub fn TimeSection(url: UrlState<CostState>, runner: TimingRunner) -> impl IntoView {
@@ -84,7 +87,7 @@ pub fn TimeSection(url: UrlState<CostState>, runner: TimingRunner) -> impl IntoV
         })
     };
     view! {
-        <Section id="time-title" title="2 · Time it on your machine">
+        <Section id="time-title" title=TIME_TITLE>
             <p>
                 {format!(
                     "Counting is one thing; here your own computer does the work. The button runs the engine's attention functions on random queries, keys and values of width {D} for n = 32, 64, 128, … "

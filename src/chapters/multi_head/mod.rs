@@ -23,6 +23,7 @@ use crate::chapters::ChapterHead;
 use crate::charts::export::ChartNumbers;
 use crate::charts::heatmap::HeatmapData;
 use crate::charts::plots::draw_curves;
+use crate::loader::{split_view, LazySection, PageFuture};
 use crate::models::{coref_model, load_status, Load};
 use crate::router::{field, UrlState};
 use crate::training::Runner;
@@ -32,7 +33,7 @@ use crate::widgets::coref::{analyse, answers_view, LayerPicker, HEADS, LAYERS};
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::section::Section;
-use crate::widgets::self_check::SelfCheck;
+use crate::widgets::self_check::LazySelfCheck;
 use crate::widgets::table::NumbersTable;
 use crate::widgets::token_editor::TokenEditor;
 use attention_core::train::coref::{accuracy, Corpus, KindAccuracy, Sentence};
@@ -126,14 +127,35 @@ pub fn MultiHeadChapter() -> impl IntoView {
                 "Here you take a trained model apart: switch heads off and measure what each one was worth."
             </ChapterHead>
             <SwitchSection url=url current=current corpus=corpus.clone() held=held report=report study=study />
-            <RankSection report=report />
-            <PruneSection report=report />
-            <LayerApart url=url current=current corpus=corpus />
-            <race::RaceSection seed=race_seed on_seed=Callback::new(move |v| url.edit(|s| s.seed = v)) />
-            <SelfCheck text=include_str!("questions.txt") />
+            // The first screen is section 1; the later ones load with
+            // their own code (src/loader.rs).
+            <LazySection title=RANK_TITLE load=move || Box::pin(rank_part(report)) as PageFuture />
+            <LazySection title=PRUNE_TITLE load=move || Box::pin(prune_part(report)) as PageFuture />
+            <LazySection
+                title=APART_TITLE
+                load=move || Box::pin(apart_part(url, current, corpus.clone())) as PageFuture
+            />
+            <LazySection
+                title=race::TITLE
+                load=move || Box::pin(race_part(race_seed, Callback::new(move |v| url.edit(|s| s.seed = v)))) as PageFuture
+            />
+            <LazySelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }
+
+const RANK_TITLE: &str = "2 · Which heads matter";
+const PRUNE_TITLE: &str = "3 · Pruning, head by head";
+const APART_TITLE: &str = "4 · Inside one layer";
+
+split_view!(fn rank_part(report: ReportMemo) in multi_head_rank
+    => view! { <RankSection report=report /> }.into_any());
+split_view!(fn prune_part(report: ReportMemo) in multi_head_prune
+    => view! { <PruneSection report=report /> }.into_any());
+split_view!(fn apart_part(url: UrlState<MhState>, current: ModelMemo, corpus: Corpus) in multi_head_apart
+    => view! { <LayerApart url=url current=current corpus=corpus /> }.into_any());
+split_view!(fn race_part(seed: Memo<u64>, on_seed: Callback<u64>) in multi_head_race
+    => view! { <race::RaceSection seed=seed on_seed=on_seed /> }.into_any());
 
 /// Section 1: the sentence, the live accuracy and answer, and one switch per
 /// head.
@@ -211,7 +233,7 @@ fn SwitchSection(
 #[component]
 fn RankSection(report: ReportMemo) -> impl IntoView {
     view! {
-        <Section id="rank-title" title="2 · Which heads matter">
+        <Section id="rank-title" title=RANK_TITLE>
             <p>
                 "Two ways to score a head. The direct one: switch it off alone and measure the accuracy lost. "
                 "The cheap one (Michel, Levy and Neubig, 2019): put a gate g on the head's output and average |∂loss/∂g| over sentences, one backward pass instead of one evaluation per head. "
@@ -247,7 +269,7 @@ fn PruneSection(report: ReportMemo) -> impl IntoView {
     }))
     .with_numbers_of(chart, |c: &Option<_>| c.as_ref().map(ChartNumbers::numbers));
     view! {
-        <Section id="prune-title" title="3 · Pruning, head by head">
+        <Section id="prune-title" title=PRUNE_TITLE>
             <p>"Switch heads off one after another, least important first, and measure after each. Two orders: by the accuracy drop of each head alone, and by the gradient score."</p>
             {move || {
                 report
@@ -397,7 +419,7 @@ fn LayerApart(url: UrlState<MhState>, current: ModelMemo, corpus: Corpus) -> imp
     });
     let ok = Memo::new(move |_| parts.with(|p| matches!(p, Some(Ok(_)))));
     view! {
-        <Section id="apart-title" title="4 · Inside one layer">
+        <Section id="apart-title" title=APART_TITLE>
             <p>
                 "Each head turns the sentence into its own n × n weights and its own n × 8 output (its weights times its values). "
                 "The outputs sit side by side in the concatenation, n × 32, and W_O, 32 × 32, mixes them into the n × 32 the layer adds to its input. "

@@ -226,6 +226,9 @@ fn toggle_label(running: bool, history: &[Point]) -> &'static str {
 }
 
 /// Section 5 of the chapter: a new `seed` is a new race.
+/// The section's heading.
+pub const TITLE: &str = "5 · Several heads or one wide head?";
+
 #[component]
 pub fn RaceSection(#[prop(into)] seed: Signal<u64>, on_seed: Callback<u64>) -> impl IntoView {
     let runner = Runner::new(move || seed.get(), |&s: &u64| Race::new(s));
@@ -240,7 +243,7 @@ pub fn RaceSection(#[prop(into)] seed: Signal<u64>, on_seed: Callback<u64>) -> i
         D_MODEL / one,
     );
     view! {
-        <Section id="race-title" title="5 · Several heads or one wide head?" class="training">
+        <Section id="race-title" title=TITLE class="training">
             <p>
                 "Each sequence has ten digits and two markers, F and S; at the final ? the model must name the digit after F and the digit after S. "
                 "That is two lookups at once, and the two must not be mixed up. "

@@ -70,6 +70,9 @@ impl AlibiMap {
     }
 }
 
+/// The heading of this section.
+pub(super) const ALIBI_TITLE: &str = "5 · ALiBi: a penalty for distance";
+
 /// Section 5: ALiBi.
 #[component]
 pub fn AlibiSection(url: UrlState<PosState>) -> impl IntoView {
@@ -112,7 +115,7 @@ pub fn AlibiSection(url: UrlState<PosState>) -> impl IntoView {
             .collect_view()
     };
     view! {
-        <Section id="alibi-title" title="5 · ALiBi: a penalty for distance">
+        <Section id="alibi-title" title=ALIBI_TITLE>
             <p>
                 "ALiBi adds nothing to the tokens. It subtracts slope × distance from every score, so far-away keys lose weight. "
                 "Each head gets its own slope from a geometric series (1/2, 1/4, 1/8, … for 8 heads): steep heads look nearby, gentle heads can still see far. "

@@ -45,6 +45,9 @@ pub fn TrainButton(
     }
 }
 
+/// The heading of this section.
+pub(super) const EXP_TITLE: &str = "6 · Which scheme reaches further? An experiment";
+
 /// Section 6: which scheme reaches further?
 #[component]
 pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl IntoView {
@@ -59,7 +62,7 @@ pub fn ExperimentSection(url: UrlState<PosState>, runner: ExpRunner) -> impl Int
             .unwrap_or_else(|| progress.with(experiment::summary))
     };
     view! {
-        <Section id="exp-title" title="6 · Which scheme reaches further? An experiment" class="training">
+        <Section id="exp-title" title=EXP_TITLE class="training">
             <p>
                 {format!(
                     "Five copies of one small causal transformer (2 layers, 2 heads, d_model 32) differ only in how they get position. They learn one task: at every position, name the token k steps back. Training sequences are 4 to {L} tokens long; afterwards each model is tested on {} new sequences at every length from {L} to {}.",

@@ -16,6 +16,9 @@ use leptos::prelude::*;
 /// The schemes of the by-position chart.
 const BY_POSITION: [Scheme; 3] = [Scheme::Learned, Scheme::Sinusoidal, Scheme::Rope];
 
+/// The heading of this section.
+pub(super) const LEARNED_TITLE: &str = "3 · A learned table of positions";
+
 /// Section 3: a learned table of positions.
 #[component]
 pub fn LearnedSection(runner: ExpRunner) -> impl IntoView {
@@ -29,7 +32,7 @@ pub fn LearnedSection(runner: ExpRunner) -> impl IntoView {
     .with_numbers_of(table, |m| Some(m.numbers()));
     let by_position_draw = curves(by_position);
     view! {
-        <Section id="learned-title" title="3 · A learned table of positions">
+        <Section id="learned-title" title=LEARNED_TITLE>
             <p>
                 "BERT and GPT-2 learn one vector per position, like a word embedding for “slot 5”. "
                 {format!("The table has exactly as many rows as the longest training sequence, here L = {L}. ")}

@@ -26,12 +26,13 @@ pub mod sinusoidal;
 pub mod state;
 
 use crate::chapters::ChapterHead;
+use crate::loader::{split_view, LazySection, PageFuture};
 use crate::router::UrlState;
 use crate::training::Runner;
 use crate::widgets::notes::Notes;
-use crate::widgets::self_check::SelfCheck;
+use crate::widgets::self_check::LazySelfCheck;
 use alibi::AlibiSection;
-use experiment::{ExpConfig, Session};
+use experiment::{ExpConfig, ExpRunner, Session};
 use experiment_view::ExperimentSection;
 use learned::LearnedSection;
 use leptos::prelude::*;
@@ -47,6 +48,17 @@ pub const SLUG: &str = "position";
 fn fmt(v: f64) -> String {
     format!("{v:.6}")
 }
+
+split_view!(fn sin_part(url: UrlState<PosState>) in position_sin
+    => view! { <SinusoidalSection url=url /> }.into_any());
+split_view!(fn learned_part(runner: ExpRunner) in position_learned
+    => view! { <LearnedSection runner=runner /> }.into_any());
+split_view!(fn rope_part(url: UrlState<PosState>) in position_rope
+    => view! { <RopeSection url=url /> }.into_any());
+split_view!(fn alibi_part(url: UrlState<PosState>) in position_alibi
+    => view! { <AlibiSection url=url /> }.into_any());
+split_view!(fn exp_part(url: UrlState<PosState>, runner: ExpRunner) in position_experiment
+    => view! { <ExperimentSection url=url runner=runner /> }.into_any());
 
 /// The chapter's page.
 #[component]
@@ -74,12 +86,14 @@ pub fn PositionChapter() -> impl IntoView {
             </ChapterHead>
             <Notes notes=url.notes />
             <PermutationSection url=url />
-            <SinusoidalSection url=url />
-            <LearnedSection runner=runner />
-            <RopeSection url=url />
-            <AlibiSection url=url />
-            <ExperimentSection url=url runner=runner />
-            <SelfCheck text=include_str!("questions.txt") />
+            // The first screen is section 1; the later ones load with
+            // their own code (src/loader.rs).
+            <LazySection title=sinusoidal::SIN_TITLE load=move || Box::pin(sin_part(url)) as PageFuture />
+            <LazySection title=learned::LEARNED_TITLE load=move || Box::pin(learned_part(runner)) as PageFuture />
+            <LazySection title=rope::ROPE_TITLE load=move || Box::pin(rope_part(url)) as PageFuture />
+            <LazySection title=alibi::ALIBI_TITLE load=move || Box::pin(alibi_part(url)) as PageFuture />
+            <LazySection title=experiment_view::EXP_TITLE load=move || Box::pin(exp_part(url, runner)) as PageFuture />
+            <LazySelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

@@ -48,6 +48,9 @@ impl RopePos {
     }
 }
 
+/// The heading of this section.
+pub(super) const ROPE_TITLE: &str = "4 · RoPE: position as rotation";
+
 /// Section 4: RoPE.
 #[component]
 pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
@@ -80,7 +83,7 @@ pub fn RopeSection(url: UrlState<PosState>) -> impl IntoView {
     });
     let n_pairs = Memo::new(move |_| pos.get().d / 2);
     view! {
-        <Section id="rope-title" title="4 · RoPE: position as rotation">
+        <Section id="rope-title" title=ROPE_TITLE>
             <p>
                 "Rotary embeddings leave the tokens alone and turn the query and the key instead. "
                 "Split each into pairs of numbers; treat each pair as an arrow and turn it by position × ω_i (the same frequencies as the sinusoids). "

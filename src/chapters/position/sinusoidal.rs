@@ -18,6 +18,9 @@ use leptos::prelude::*;
 /// The dot-product chart and the dots from the anchor.
 type Offsets = Memo<Result<(CurveChart, Vec<f64>), String>>;
 
+/// The heading of this section.
+pub(super) const SIN_TITLE: &str = "2 · Sinusoidal encoding";
+
 /// Section 2: the sinusoidal encoding.
 #[component]
 pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
@@ -41,7 +44,7 @@ pub fn SinusoidalSection(url: UrlState<PosState>) -> impl IntoView {
         r.as_ref().ok().map(|(c, _)| c.numbers())
     });
     view! {
-        <Section id="sin-title" title="2 · Sinusoidal encoding">
+        <Section id="sin-title" title=SIN_TITLE>
             <p>
                 "The original Transformer adds a fixed vector to each token: column pair i holds sin and cos of p·ω_i, with ω_i = 10000^(−2i/d_model). "
                 "The first pairs turn fast, the last ones barely move, so every position gets a different pattern, like the hands of a clock with many speeds."

@@ -24,7 +24,7 @@ use crate::widgets::heatmap::{empty_heatmap, table_value, Axes, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::pager::{follow_selection, page_of, Pager};
 use crate::widgets::seeded::{embed_max, projection_weights};
-use crate::widgets::self_check::SelfCheck;
+use crate::widgets::self_check::LazySelfCheck;
 use crate::widgets::slider::{FloatSlider, ParamSlider, SeedField, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use crate::widgets::Bound;
@@ -125,7 +125,7 @@ pub fn QkvChapter() -> impl IntoView {
                 <Steps ctx=ctx />
                 <QueryFocus model=model head=ctx.head selected=ctx.selected />
             </Show>
-            <SelfCheck text=include_str!("questions.txt") />
+            <LazySelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

@@ -24,9 +24,10 @@ pub mod state;
 pub mod timing;
 
 use crate::chapters::ChapterHead;
+use crate::loader::{split_view, LazySection, PageFuture};
 use crate::router::UrlState;
 use crate::widgets::notes::Notes;
-use crate::widgets::self_check::SelfCheck;
+use crate::widgets::self_check::LazySelfCheck;
 use leptos::prelude::*;
 use paper::PaperSection;
 use parallel::ParallelSection;
@@ -35,6 +36,13 @@ use reach::ReachSection;
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "rnn";
+
+split_view!(fn parallel_part(url: UrlState<state::RnnState>) in rnn_parallel
+    => view! { <ParallelSection url=url /> }.into_any());
+split_view!(fn race_part(url: UrlState<state::RnnState>, race: race::RaceRunner) in rnn_race
+    => view! { <RaceSection url=url race=race /> }.into_any());
+split_view!(fn paper_part() in rnn_paper
+    => view! { <PaperSection /> }.into_any());
 
 /// The chapter's page.
 #[component]
@@ -50,10 +58,12 @@ pub fn RnnChapter() -> impl IntoView {
             </ChapterHead>
             <Notes notes=url.notes />
             <ReachSection url=url race=race />
-            <ParallelSection url=url />
-            <RaceSection url=url race=race />
-            <PaperSection />
-            <SelfCheck text=include_str!("questions.txt") />
+            // The first screen is section 1; the later ones load with
+            // their own code (src/loader.rs).
+            <LazySection title=parallel::PARALLEL_TITLE load=move || Box::pin(parallel_part(url)) as PageFuture />
+            <LazySection title=race_view::RACE_TITLE load=move || Box::pin(race_part(url, race)) as PageFuture />
+            <LazySection title=paper::PAPER_TITLE load=|| Box::pin(paper_part()) as PageFuture />
+            <LazySelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }

@@ -116,12 +116,15 @@ fn stack(title: &'static str, pieces: &'static [Piece], test_id: &'static str) -
     }
 }
 
+/// The heading of this section.
+pub(super) const PAPER_TITLE: &str = "4 · The paper that followed: “Attention Is All You Need”";
+
 /// Section 4.
 #[component]
 pub fn PaperSection() -> impl IntoView {
     let base = ModelShape::TRANSFORMER_BASE;
     view! {
-        <Section id="paper-title" title="4 · The paper that followed: “Attention Is All You Need”">
+        <Section id="paper-title" title=PAPER_TITLE>
             <p>
                 "In 2017 Vaswani and seven co-authors at Google published a translation model with no recurrence and no convolution at all: only attention, feed-forward layers and positional encodings. "
                 {format!(

@@ -54,6 +54,9 @@ fn status(v: &TimingView, running: bool, busy_s: f64) -> String {
     }
 }
 
+/// The heading of this section.
+pub(super) const PARALLEL_TITLE: &str = "2 · Sequential steps against parallel depth";
+
 /// Section 2.
 #[component]
 pub fn ParallelSection(url: UrlState<RnnState>) -> impl IntoView {
@@ -127,7 +130,7 @@ pub fn ParallelSection(url: UrlState<RnnState>) -> impl IntoView {
         })
     };
     view! {
-        <Section id="parallel-title" title="2 · Sequential steps against parallel depth">
+        <Section id="parallel-title" title=PARALLEL_TITLE>
             <p>
                 "A recurrent layer cannot compute step t before it has the state of step t − 1: however many processors it has, its n steps run one after another. "
                 "Self-attention's work comes in four stages (the projections, the scores, the weighted sum, the output projection), and everything inside a stage can run at once. "

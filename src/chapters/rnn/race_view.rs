@@ -35,6 +35,9 @@ fn status(v: &RaceView, running: bool, rate: Option<f64>, busy_s: f64) -> String
     }
 }
 
+/// The heading of this section.
+pub(super) const RACE_TITLE: &str = "3 · A long-range task, trained in your browser";
+
 /// Section 3.
 #[component]
 pub fn RaceSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView {
@@ -56,7 +59,7 @@ pub fn RaceSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView {
     };
     let d = RaceConfig::default();
     view! {
-        <Section id="race-title" title="3 · A long-range task, trained in your browser">
+        <Section id="race-title" title=RACE_TITLE>
             <p>
                 {format!(
                     "Each sequence starts with one of {} symbols, then comes a run of d distractor tokens, then a question mark; the answer is the first symbol. ",

@@ -17,6 +17,7 @@ use crate::chapters::ChapterHead;
 use crate::charts::export::{labelled_values, ChartNumbers};
 use crate::charts::plots::draw_curves;
 use crate::charts::plots::{draw_histogram, draw_sweep, draw_weight_bars, SCALED, UNSCALED};
+use crate::loader::{split_view, LazySection, PageFuture};
 use crate::router::{field, UrlState};
 use crate::training::Runner;
 use crate::widgets::chart::{draw_from, draw_from_result, Chart, Drawing};
@@ -25,7 +26,7 @@ use crate::widgets::formula::Formula;
 use crate::widgets::notes::Notes;
 use crate::widgets::run_buttons::run_label;
 use crate::widgets::section::Section;
-use crate::widgets::self_check::SelfCheck;
+use crate::widgets::self_check::LazySelfCheck;
 use crate::widgets::slider::{FloatSlider, ParamSlider, Toggle};
 use crate::widgets::table::{items_table, NumbersTable, TableData};
 use leptos::prelude::*;
@@ -57,10 +58,12 @@ pub fn ScalingChapter() -> impl IntoView {
                 <Formula mathml=FORMULA alt="Var(q·k) = sum over i of Var(q_i k_i) = d_k; Var(q·k / √d_k) = 1, for entries with mean 0 and variance 1." />
             </section>
             <SpreadSection url=url />
-            <OneQuerySection url=url />
-            <SweepSection url=url />
-            <TrainingSection url=url />
-            <SelfCheck text=include_str!("questions.txt") />
+            // The first screen is section 1; the later ones load with
+            // their own code (src/loader.rs).
+            <LazySection title=ONE_TITLE load=move || Box::pin(one_part(url)) as PageFuture />
+            <LazySection title=SWEEP_TITLE load=move || Box::pin(sweep_part(url)) as PageFuture />
+            <LazySection title=TRAIN_TITLE load=move || Box::pin(train_part(url)) as PageFuture />
+            <LazySelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }
@@ -153,6 +156,16 @@ fn SpreadSection(url: UrlState<ScalingState>) -> impl IntoView {
     }
 }
 
+split_view!(fn one_part(url: UrlState<ScalingState>) in scaling_one
+    => view! { <OneQuerySection url=url /> }.into_any());
+split_view!(fn sweep_part(url: UrlState<ScalingState>) in scaling_sweep
+    => view! { <SweepSection url=url /> }.into_any());
+split_view!(fn train_part(url: UrlState<ScalingState>) in scaling_train
+    => view! { <TrainingSection url=url /> }.into_any());
+
+/// The heading of this section.
+const ONE_TITLE: &str = "2 · One query, sixteen keys";
+
 /// Section 2: one query's weights over sixteen keys.
 #[component]
 fn OneQuerySection(url: UrlState<ScalingState>) -> impl IntoView {
@@ -190,7 +203,7 @@ fn OneQuerySection(url: UrlState<ScalingState>) -> impl IntoView {
         })
     };
     view! {
-        <Section id="one-title" title="2 · One query, sixteen keys">
+        <Section id="one-title" title=ONE_TITLE>
             <p>
                 {move || {
                     if scaled_now.get() {
@@ -207,6 +220,9 @@ fn OneQuerySection(url: UrlState<ScalingState>) -> impl IntoView {
         </Section>
     }
 }
+
+/// The heading of this section.
+const SWEEP_TITLE: &str = "3 · Against d_k";
 
 /// Section 3: entropy, peak weight and Jacobian norm against d_k.
 #[component]
@@ -233,7 +249,7 @@ fn SweepSection(url: UrlState<ScalingState>) -> impl IntoView {
         })
     });
     view! {
-        <Section id="sweep-title" title="3 · Against d_k">
+        <Section id="sweep-title" title=SWEEP_TITLE>
             <p>
                 {format!(
                     "Each point averages {} random queries over {N_KEYS} keys, with and without scaling (the same draws). The vertical line marks your d_k.",
@@ -266,6 +282,9 @@ fn SweepSection(url: UrlState<ScalingState>) -> impl IntoView {
     }
 }
 
+/// The heading of this section.
+const TRAIN_TITLE: &str = "4 · Train it both ways";
+
 /// Section 4: train the same model with and without scaling, live.
 #[component]
 fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
@@ -297,7 +316,7 @@ fn TrainingSection(url: UrlState<ScalingState>) -> impl IntoView {
             .unwrap_or_else(|| run.with(|r| r.summary.clone()))
     };
     view! {
-        <Section id="train-title" title="4 · Train it both ways" class="training">
+        <Section id="train-title" title=TRAIN_TITLE class="training">
             <p>
                 "Two copies of one small attention model (2 layers, 2 heads, d_model 32) start from the same random weights and see the same batches. "
                 "Their job is associative recall: read pairs like "<code>"K3 V7 K1 V2 …"</code>

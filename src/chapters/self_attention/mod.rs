@@ -19,6 +19,7 @@ pub mod state;
 use crate::chapters::ChapterHead;
 use crate::charts::export::ChartNumbers;
 use crate::charts::lines::{draw_line_diagram, line_diagram_size};
+use crate::loader::{split_view, LazySection, PageFuture};
 use crate::models::{coref_model, load_status, Load};
 use crate::router::UrlState;
 use crate::widgets::chart::{draw_from, Chart, Drawing};
@@ -28,7 +29,7 @@ use crate::widgets::coref::{
 use crate::widgets::heatmap::{empty_heatmap, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::section::Section;
-use crate::widgets::self_check::SelfCheck;
+use crate::widgets::self_check::LazySelfCheck;
 use crate::widgets::table::{NumbersTable, TableData};
 use crate::widgets::token_editor::TokenEditor;
 use attention_core::train::coref::Corpus;
@@ -46,6 +47,22 @@ const AGREEMENT_TEXT: &str = "The keys to the cabinet are on the shelf";
 
 /// The model's reading of the sentence; `Err("")` while the model loads.
 type AnalysisMemo = Memo<Result<Analysis, String>>;
+
+/// The heading of section 5.
+const CROSS_TITLE: &str = "5 · Self-attention and cross-attention";
+
+split_view!(fn heads_part(analysis: AnalysisMemo) in self_attention_heads
+    => view! { <HeadsSection analysis=analysis /> }.into_any());
+split_view!(fn matrix_part(url: UrlState<SelfAttnState>, analysis: AnalysisMemo, select: Callback<usize>) in self_attention_matrix
+    => view! { <MatrixSection url=url analysis=analysis select=select /> }.into_any());
+split_view!(fn cross_part() in self_attention_cross
+    => view! {
+        <Section id="cross-title" title=CROSS_TITLE>
+            <CrossVsSelf />
+        </Section>
+    }.into_any());
+split_view!(fn retrain_part(runner: retrain::RetrainRunner) in self_attention_retrain
+    => view! { <retrain::RetrainSection runner=runner /> }.into_any());
 
 /// The chapter's page.
 #[component]
@@ -83,13 +100,16 @@ pub fn SelfAttentionChapter() -> impl IntoView {
             <Section id="answer-title" title="2 · What the model answers">
                 {move || analysis.with(|a| a.as_ref().ok().map(answers_view))}
             </Section>
-            <HeadsSection analysis=analysis />
-            <MatrixSection url=url analysis=analysis select=select />
-            <Section id="cross-title" title="5 · Self-attention and cross-attention">
-                <CrossVsSelf />
-            </Section>
-            <retrain::RetrainSection runner=runner />
-            <SelfCheck text=include_str!("questions.txt") />
+            // The first screen is sections 1 and 2; the later ones load
+            // with their own code (src/loader.rs).
+            <LazySection title=HEADS_TITLE load=move || Box::pin(heads_part(analysis)) as PageFuture />
+            <LazySection
+                title=MATRIX_TITLE
+                load=move || Box::pin(matrix_part(url, analysis, select)) as PageFuture
+            />
+            <LazySection title=CROSS_TITLE load=|| Box::pin(cross_part()) as PageFuture />
+            <LazySection title=retrain::RETRAIN_TITLE load=move || Box::pin(retrain_part(runner)) as PageFuture />
+            <LazySelfCheck text=include_str!("questions.txt") />
         </article>
     }
 }
@@ -195,12 +215,15 @@ fn WordPicker(analysis: Analysis, on_select: Callback<usize>) -> impl IntoView {
     }
 }
 
+/// The heading of this section.
+const HEADS_TITLE: &str = "3 · Where the selected word looks, head by head";
+
 /// Section 3: every head's line diagram.
 #[component]
 fn HeadsSection(analysis: AnalysisMemo) -> impl IntoView {
     let ok = Memo::new(move |_| analysis.with(Result::is_ok));
     view! {
-        <Section id="heads-title" title="3 · Where the selected word looks, head by head">
+        <Section id="heads-title" title=HEADS_TITLE>
             <p>
                 "Each panel is one attention head. Lines run from the selected word (left) to every word (right); thicker, darker lines carry more weight. "
                 "Click a word above, or a row in a matrix below, to follow another word."
@@ -271,6 +294,9 @@ fn RowTable(analysis: AnalysisMemo, layer: usize, head: usize) -> impl IntoView 
     }
 }
 
+/// The heading of this section.
+const MATRIX_TITLE: &str = "4 · The full matrices";
+
 /// Section 4: one layer's heads as matrices, with the layer picker.
 #[component]
 fn MatrixSection(
@@ -282,7 +308,7 @@ fn MatrixSection(
     let ok = Memo::new(move |_| analysis.with(Result::is_ok));
     let layer = Memo::new(move |_| state.with(|s| s.layer));
     view! {
-        <Section id="matrix-title" title="4 · The full matrices">
+        <Section id="matrix-title" title=MATRIX_TITLE>
             <p>"Row i is word i attending: each row is a softmax over the whole sentence, so it sums to 1. The outlined row is the selected word."</p>
             <LayerPicker current=layer on_pick=Callback::new(move |l| url.edit(|s| s.layer = l)) test_prefix="layer" />
             {move || {

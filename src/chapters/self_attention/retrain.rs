@@ -150,8 +150,11 @@ impl Job for Retrain {
     }
 }
 
+/// The retraining run of section 6.
+pub type RetrainRunner = Runner<(), Retrain>;
+
 /// The retraining run of the chapter (one per page: it has no settings).
-pub fn runner(corpus: Corpus) -> Runner<(), Retrain> {
+pub fn runner(corpus: Corpus) -> RetrainRunner {
     Runner::on_demand(
         || (),
         move |_| Retrain::new(&corpus).map_err(|e| format!("Could not build the model: {e}")),
@@ -213,17 +216,20 @@ fn progress_text(history: &[Point], rate: Option<f64>) -> String {
     }
 }
 
+/// The heading of this section.
+pub(super) const RETRAIN_TITLE: &str = "6 · Train it yourself";
+
 /// Section 6 of the chapter. `runner` is the chapter's (its live model
 /// replaces the shipped one in the panels above).
 #[component]
-pub fn RetrainSection(runner: Runner<(), Retrain>) -> impl IntoView {
+pub fn RetrainSection(runner: RetrainRunner) -> impl IntoView {
     // Empty before a run has started (the shipped weights are in use).
     let history = Memo::new(move |_| runner.live().map(|v| v.history).unwrap_or_default());
     let chart_m = Memo::new(move |_| history.with(|h| chart(h)));
     let draw = curves(chart_m);
     let progress = move || history.with(|h| progress_text(h, runner.rate()));
     view! {
-        <Section id="retrain-title" title="6 · Train it yourself" class="training">
+        <Section id="retrain-title" title=RETRAIN_TITLE class="training">
             <p>
                 {format!(
                     "The shipped weights come from {STEPS} steps of Adam on generated sentences, a command anyone can rerun. ",
