@@ -19,6 +19,11 @@
 //! [`EncoderClassifier::to_bytes`] / [`EncoderClassifier::from_bytes`] store
 //! a model compactly: a header with the sizes, then every parameter as
 //! little-endian `f32` in [`Module::params`] order.
+//!
+//! [`ClassifierStep`] is a training step (or a measurement) done in small
+//! parts, one question's forward or backward pass or the update per part,
+//! bit-identical to [`EncoderClassifier::train_step`] (so a page can spread
+//! it over animation frames).
 
 use super::{
     softmax_cross_entropy, Embedding, EmbeddingCache, EncoderCache, EncoderLayer, Linear,

@@ -10,6 +10,12 @@
 //! decoder input is `[BOS, t_1 .. t_n]` (`(n + 1) x d_model`) and its logits,
 //! `(n + 1) x tgt_vocab`, predict `[t_1 .. t_n, EOS]`. Sinusoidal positions
 //! are added on both sides. Cross-attention maps are `(n + 1) x m` per head.
+//!
+//! For a page that spreads work over animation frames, [`Seq2SeqStep`] is
+//! a training step a pair at a time (then the update) and [`Translation`]
+//! greedy decoding a word at a time (the encoder runs once per sentence);
+//! [`Seq2Seq::train_step`] and [`Seq2Seq::translate`] are exactly these
+//! parts run to the end.
 
 use super::{
     check_shape, softmax_cross_entropy, DecoderCache, DecoderLayer, Embedding, EmbeddingCache,
