@@ -3,9 +3,11 @@
 //! error, start / pause / reset and the reset on a new configuration live in
 //! one place.
 //!
-//! A chapter describes its work as a [`Job`]: one unit at a time (a training
-//! step, one sentence measured), what the page shows of it ([`Job::view`]),
-//! and how many units are done. [`Runner`] builds the job from a
+//! A chapter describes its work as a [`Job`]: one piece of work per call of
+//! [`Job::work`] (a training step or, where a step is long, a small part of
+//! one; a sentence or a word of it measured), what the page shows of it
+//! ([`Job::view`]), and how many units (steps, sentences) are done, which
+//! the rate counts. [`Runner`] builds the job from a
 //! configuration signal (steps, seed, …) and runs it over animation frames
 //! through [`crate::frames::drive`], a slice of [`FRAME_BUDGET_MS`] per frame
 //! (less while frames are slow). A unit is started only if it should end

@@ -5,7 +5,8 @@
 //! use (the first four length groups, 10 sentences each).
 //!
 //! [`Duel`] is plain data and logic, a [`crate::training::Job`] the page
-//! runs over animation frames; tested natively.
+//! runs over animation frames, a small part of a step or of a translation
+//! at a time; tested natively.
 
 use crate::charts::plots::{CurveChart, Series};
 use crate::widgets::translation::model::{Measurer, Tally, COLORS};
@@ -53,6 +54,8 @@ pub struct Duel {
     measurer: Measurer,
     losses: [Vec<(f64, f64)>; 2],
     recent: [f64; 2],
+    /// The trainer whose step is under way.
+    turn: usize,
 }
 
 impl Duel {
@@ -70,27 +73,44 @@ impl Duel {
             measurer: Measurer::with_sets(2, sets),
             losses: [Vec::new(), Vec::new()],
             recent: [0.0; 2],
+            turn: 0,
         })
     }
 
     pub fn step(&self) -> usize {
-        let [a, _] = &self.trainers;
-        a.step
+        // The last trainer finishes a step last.
+        let [_, b] = &self.trainers;
+        b.step
     }
 
     pub fn done(&self) -> bool {
         self.step() >= self.steps && self.measurer.done()
     }
 
-    /// One step of both models, or (after training) one held-out sentence
-    /// translated by both. Returns whether everything is done.
+    /// One part of a step of one model ([`Trainer::train_part`]: one
+    /// pair's forward and backward pass, or the update; the attention
+    /// model's step first, then the bottleneck's), or (after training) one
+    /// part of a held-out sentence's translation ([`Measurer::work`]).
+    /// Returns whether everything is done.
     pub fn work(&mut self) -> Result<bool, String> {
         if self.step() < self.steps {
-            for (t, recent) in self.trainers.iter_mut().zip(&mut self.recent) {
-                // Both trainers draw the same batches: same seed, same corpus.
-                let s = t.train_step().map_err(|e| e.to_string())?;
-                *recent += s.loss;
+            let (t, recent) = match (
+                self.trainers.get_mut(self.turn),
+                self.recent.get_mut(self.turn),
+            ) {
+                (Some(t), Some(r)) => (t, r),
+                _ => return Err(format!("There is no model {}.", self.turn)),
+            };
+            // Both trainers draw the same batches: same seed, same corpus.
+            let Some(s) = t.train_part().map_err(|e| e.to_string())? else {
+                return Ok(false);
+            };
+            *recent += s.loss;
+            self.turn += 1;
+            if self.turn < self.trainers.len() {
+                return Ok(false);
             }
+            self.turn = 0;
             let step = self.step();
             if step.is_multiple_of(LOSS_EVERY) || step == self.steps {
                 let n = match step % LOSS_EVERY {
@@ -193,10 +213,13 @@ mod tests {
         let mut units = 0;
         while !d.work().unwrap() {
             units += 1;
-            assert!(units < 200);
+            assert!(units < 100_000);
         }
-        // 12 steps, then 4 groups x 10 sentences (the last returns true).
-        assert_eq!(units + 1, 12 + BUCKETS_MEASURED * PER_BUCKET);
+        // 12 steps of 2 models in parts (a pair each, and the update), then
+        // 4 groups x 10 sentences, a word of one model's translation at a
+        // time.
+        let batch = settings(Memory::Attention, 1).batch;
+        assert!(units > 12 * 2 * (batch + 1) + BUCKETS_MEASURED * PER_BUCKET * 2 * 3);
         let p = d.progress();
         assert!(p.done && p.step == 12);
         assert_eq!(
@@ -217,12 +240,14 @@ mod tests {
         let fresh = Job::view(&d);
         assert_eq!((fresh.step, fresh.steps, fresh.done), (0, 3, false));
         assert_eq!((d.units(), d.revision()), (0, 0));
-        for _ in 0..3 {
+        while d.units() < 3 {
             assert!(!Job::work(&mut d).unwrap());
         }
         assert_eq!((d.units(), d.revision()), (3, 3));
         // Measuring: no more steps, but the view still changes.
-        assert!(!Job::work(&mut d).unwrap());
+        while d.revision() == 3 {
+            assert!(!Job::work(&mut d).unwrap());
+        }
         assert_eq!((d.units(), d.revision()), (3, 4));
         let p = Job::view(&d);
         assert_eq!((p.step, p.measured.0), (3, 1));
@@ -233,5 +258,25 @@ mod tests {
         while !Job::work(&mut d).unwrap() {}
         assert!(Job::finished(&d) && Job::view(&d).done);
         assert_eq!(d.revision(), 3 + BUCKETS_MEASURED * PER_BUCKET);
+    }
+
+    #[test]
+    fn a_duel_in_parts_trains_the_models_whole_steps_train() {
+        let mut d = Duel::new(cfg(8, 4)).unwrap();
+        let make = |m| Trainer::new(settings(m, 1), PER_BUCKET).unwrap().0;
+        let mut whole = [
+            make(Memory::Attention),
+            make(Memory::Bottleneck { context: 8 }),
+        ];
+        for _ in 0..4 {
+            for t in &mut whole {
+                t.train_step().unwrap();
+            }
+        }
+        while d.step() < 4 {
+            d.work().unwrap();
+        }
+        let [a, b] = &whole;
+        assert!(d.trainers[0].model == a.model && d.trainers[1].model == b.model);
     }
 }

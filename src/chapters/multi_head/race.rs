@@ -2,9 +2,12 @@
 //! parameter count, 4 heads of width 8 and 1 head of width 32, trained from
 //! the same seed (the URL's) on the same batches of [`TwoLookup`] (fetch the
 //! digits after two markers at once), in the browser, run by a [`Runner`] a
-//! slice of steps per frame.
+//! slice of work per frame.
 //!
-//! [`Race`] is plain data and logic (a [`Job`], tested natively).
+//! [`Race`] is plain data and logic (a [`Job`], tested natively). A step is
+//! done in small parts ([`ClassifierStep`]: one question's forward or
+//! backward pass of one model, or one model's update; the held-out
+//! measurement one question at a time), so no frame waits for a whole step.
 
 use super::state::SEED;
 use crate::charts::plots::{CurveChart, Series, SCALED, UNSCALED};
@@ -13,9 +16,12 @@ use crate::widgets::chart::{curves, Chart};
 use crate::widgets::run_buttons::run_label;
 use crate::widgets::section::Section;
 use crate::widgets::table::items_table;
-use attention_core::train::{Adam, EncoderClassifier, Module, Optimizer, Question, TwoLookup};
+use attention_core::train::{
+    Adam, ClassifierStep, EncoderClassifier, Module, Question, StepStats, TwoLookup,
+};
 use attention_core::Rng;
 use leptos::prelude::*;
+use std::collections::VecDeque;
 
 /// Heads of the two contestants (both `D_MODEL` wide).
 pub const HEADS: [usize; 2] = [4, 1];
@@ -57,6 +63,17 @@ pub struct Race {
     held: Vec<Question>,
     pub step: usize,
     pub history: Vec<Point>,
+    /// What is left of the current step, in order.
+    parts: VecDeque<Part>,
+    /// Held-out accuracy measured so far at the current step.
+    measured: [f64; 2],
+}
+
+/// A piece of a step: training or measuring one model.
+struct Part {
+    model: usize,
+    step: ClassifierStep,
+    train: bool,
 }
 
 /// What the page shows of a race.
@@ -84,6 +101,8 @@ impl Race {
             held: task.questions(EVAL_SIZE, EVAL_SEED),
             step: 0,
             history: Vec::new(),
+            parts: VecDeque::new(),
+            measured: [f64::NAN; 2],
         };
         let accuracy = r.evaluate();
         r.history.push(Point { step: 0, accuracy });
@@ -97,32 +116,92 @@ impl Race {
     }
 
     pub fn finished(&self) -> bool {
-        self.step >= MAX_STEPS
+        self.step >= MAX_STEPS && self.parts.is_empty()
     }
 
-    /// One step of both models on the same batch; returns true when a
-    /// held-out point was added.
+    /// One step of both models on the same batch (and the held-out
+    /// measurement when one is due); returns true when a held-out point
+    /// was added.
     pub fn step(&mut self) -> Result<bool, String> {
-        if self.finished() {
-            return Ok(false);
+        let points = self.history.len();
+        loop {
+            self.part()?;
+            if self.parts.is_empty() {
+                return Ok(self.history.len() > points);
+            }
         }
+    }
+
+    /// The parts of the next step: both models trained on one new batch,
+    /// then (every [`EVAL_EVERY`] steps) both measured.
+    fn plan(&mut self) -> Result<(), String> {
         let batch: Vec<Question> = (0..BATCH)
             .map(|_| self.task.sample(&mut self.rng))
             .collect();
-        for (m, o) in self.models.iter_mut().zip(self.opts.iter_mut()) {
-            m.train_step(&batch, o as &mut dyn Optimizer)
-                .map_err(|e| e.to_string())?;
+        let n = self.task.n_classes();
+        let eval = (self.step + 1).is_multiple_of(EVAL_EVERY);
+        for (train, questions) in [(true, &batch), (false, &self.held)] {
+            if !train && !eval {
+                continue;
+            }
+            for model in 0..self.models.len() {
+                let make = if train {
+                    ClassifierStep::train
+                } else {
+                    ClassifierStep::evaluate
+                };
+                let step = make(questions.clone(), n).map_err(|e| e.to_string())?;
+                self.parts.push_back(Part { model, step, train });
+            }
         }
-        self.step += 1;
-        if self.step.is_multiple_of(EVAL_EVERY) {
-            let accuracy = self.evaluate();
+        self.measured = [f64::NAN; 2];
+        Ok(())
+    }
+
+    /// One part of the current step (a new step is planned when none is
+    /// under way; nothing once finished).
+    fn part(&mut self) -> Result<(), String> {
+        if self.parts.is_empty() {
+            if self.finished() {
+                return Ok(());
+            }
+            self.plan()?;
+        }
+        let Some(p) = self.parts.front_mut() else {
+            return Ok(());
+        };
+        let (Some(m), Some(o)) = (self.models.get_mut(p.model), self.opts.get_mut(p.model)) else {
+            return Err(format!("There is no model {}.", p.model));
+        };
+        let stats: Option<StepStats> = match p.step.part(m, o) {
+            Ok(s) => s,
+            // A failed measurement shows as a missing point.
+            Err(_) if !p.train => Some(StepStats {
+                loss: f64::NAN,
+                accuracy: f64::NAN,
+            }),
+            Err(e) => return Err(e.to_string()),
+        };
+        let Some(stats) = stats else {
+            return Ok(());
+        };
+        let (model, train) = (p.model, p.train);
+        self.parts.pop_front();
+        if !train {
+            if let Some(a) = self.measured.get_mut(model) {
+                *a = stats.accuracy;
+            }
+        }
+        if train && !self.parts.iter().any(|p| p.train) {
+            self.step += 1;
+        }
+        if !train && self.parts.is_empty() {
             self.history.push(Point {
                 step: self.step,
-                accuracy,
+                accuracy: self.measured,
             });
-            return Ok(true);
         }
-        Ok(false)
+        Ok(())
     }
 
     /// Parameters of each model (equal by construction).
@@ -134,8 +213,9 @@ impl Race {
 impl Job for Race {
     type View = RaceView;
 
+    /// One part of a step.
     fn work(&mut self) -> Result<bool, String> {
-        self.step()?;
+        self.part()?;
         Ok(self.finished())
     }
 
@@ -296,6 +376,16 @@ mod tests {
         assert!(summary(&r.history).starts_with("After 25 steps: 4 heads × 8 at"));
     }
 
+    /// Calls `work` until a whole step is done; returns the calls.
+    fn work_a_step(r: &mut Race) -> usize {
+        let (units, mut calls) = (r.units(), 0);
+        while r.units() == units || !r.parts.is_empty() {
+            assert_eq!(r.work(), Ok(false));
+            calls += 1;
+        }
+        calls
+    }
+
     #[test]
     fn as_a_job_it_publishes_a_point_every_eval_every_steps() {
         let mut r = Race::new(2).expect("builds");
@@ -303,23 +393,48 @@ mod tests {
         assert_eq!((r.units(), r.revision(), v0.history.len()), (0, 1, 1));
         assert_eq!(v0.params, r.params());
         assert!(v0.params[0] > 0);
+        // A unit is one question's pass of one model, or one model's update.
+        let train = 2 * (2 * BATCH + 1);
         for _ in 0..EVAL_EVERY - 1 {
-            assert_eq!(r.work(), Ok(false));
+            assert_eq!(work_a_step(&mut r), train);
         }
         assert_eq!((r.units(), r.revision()), (EVAL_EVERY - 1, 1));
         assert_eq!(r.view(), v0);
-        assert_eq!(r.work(), Ok(false));
+        assert_eq!(work_a_step(&mut r), train + 2 * EVAL_SIZE);
         let v1 = r.view();
         assert_eq!((r.revision(), v1.history.len()), (2, 2));
         assert_eq!(v1.history[1].step, EVAL_EVERY);
         assert_eq!(toggle_label(false, &v1.history), "Continue");
         assert_eq!(toggle_label(false, &v0.history), "Train both");
         assert_eq!(toggle_label(true, &v0.history), "Pause");
-        // The same seed, the same race.
+        // The same seed, the same race, whether run by parts or by steps.
         let mut again = Race::new(2).expect("builds");
         for _ in 0..EVAL_EVERY {
-            again.work().expect("steps");
+            again.step().expect("steps");
         }
         assert_eq!(again.view(), v1);
+    }
+
+    #[test]
+    fn parts_give_the_models_whole_steps_give() {
+        // The reference: the engine's whole train_step and evaluate.
+        let mut r = Race::new(4).expect("builds");
+        let task = task();
+        let mut rng = Rng::new(4 + 100);
+        let mut models = r.models.clone();
+        let mut opts = [Adam::new(LR), Adam::new(LR)];
+        for _ in 0..EVAL_EVERY {
+            let batch: Vec<Question> = (0..BATCH).map(|_| task.sample(&mut rng)).collect();
+            for (m, o) in models.iter_mut().zip(opts.iter_mut()) {
+                m.train_step(&batch, o).expect("trains");
+            }
+            work_a_step(&mut r);
+        }
+        assert_eq!(r.models, models);
+        let held = task.questions(EVAL_SIZE, EVAL_SEED);
+        let acc = models
+            .each_ref()
+            .map(|m| m.evaluate(&held).expect("measures").accuracy);
+        assert_eq!(r.history[1].accuracy, acc);
     }
 }

@@ -1,6 +1,7 @@
 //! The extrapolation experiment as the page runs it: five models trained in
-//! the browser, one unit of work at a time (a training step of all five, or
-//! one evaluation), and what the charts need of it.
+//! the browser, one small unit of work at a time (a part of one model's
+//! training step, [`Experiment::part`], or one held-out sequence of an
+//! evaluation), and what the charts need of it.
 //!
 //! [`Session`] is a [`crate::training::Job`]; one [`ExpRunner`] runs it for
 //! sections 3 and 6 of the page (see `experiment_view`). Tested natively.
@@ -13,7 +14,9 @@ use crate::charts::heatmap::ColorScale;
 use crate::charts::plots::{CurveChart, Series};
 use crate::charts::position::MatrixImage;
 use crate::training::Job;
-use attention_core::train::position_task::{Experiment, ExperimentConfig, Scheme};
+use attention_core::train::position_task::{
+    Experiment, ExperimentConfig, Labelled, PositionCounts, Scheme,
+};
 
 /// Held-out sequences per length.
 pub const TEST_SEQS: usize = 32;
@@ -68,8 +71,9 @@ pub type ExpRunner = crate::training::Runner<ExpConfig, Session>;
 /// five models is not free).
 pub const PUBLISH_MS: f64 = 250.0;
 
-/// A run of the experiment: a [`Job`] whose unit is a training step of all
-/// five models, or one evaluation once they are trained.
+/// A run of the experiment: a [`Job`] whose unit is a part of a training
+/// step of one model, or one held-out sequence of an evaluation once they
+/// are trained.
 pub struct Session {
     exp: Experiment,
     accuracy: Vec<Vec<Option<f64>>>,
@@ -79,6 +83,11 @@ pub struct Session {
     next_eval: (usize, usize),
     /// Evaluations done so far.
     evals: usize,
+    /// The evaluation under way: its sequences, how many are counted, and
+    /// the counts so far.
+    eval_set: Vec<Labelled>,
+    eval_seq: usize,
+    counts: PositionCounts,
 }
 
 impl Session {
@@ -98,6 +107,9 @@ impl Session {
             by_position: vec![None; runs],
             next_eval: (0, 0),
             evals: 0,
+            eval_set: Vec::new(),
+            eval_seq: 0,
+            counts: PositionCounts::default(),
         })
     }
 
@@ -106,7 +118,8 @@ impl Session {
         self.next_eval.0 >= self.exp.runs.len()
     }
 
-    /// The next evaluation: one length of one model, or its by-position test.
+    /// The next part of the evaluations: one held-out sequence of one
+    /// length (or of the by-position test) answered by one model.
     fn evaluate(&mut self) -> Result<(), String> {
         let lengths = self.exp.lengths();
         let (r, li) = self.next_eval;
@@ -116,22 +129,31 @@ impl Session {
             .get(r)
             .ok_or_else(|| format!("There is no model {r} to measure."))?
             .model;
-        match lengths.get(li) {
-            Some(&len) => {
-                let set = self.exp.test_set(len, TEST_SEQS);
-                let acc = model.accuracy(&set).map_err(|e| e.to_string())?;
+        let length = lengths.get(li).copied();
+        if self.eval_seq == 0 {
+            self.eval_set = self.exp.test_set(length.unwrap_or(4 * L), TEST_SEQS);
+            self.counts = PositionCounts::default();
+        }
+        let seq = self
+            .eval_set
+            .get(self.eval_seq)
+            .ok_or_else(|| format!("There is no test sequence {}.", self.eval_seq))?;
+        self.counts.add(model, seq).map_err(|e| e.to_string())?;
+        self.eval_seq += 1;
+        if self.eval_seq < self.eval_set.len() {
+            return Ok(());
+        }
+        self.eval_seq = 0;
+        match length {
+            Some(_) => {
                 if let Some(slot) = self.accuracy.get_mut(r).and_then(|a| a.get_mut(li)) {
-                    *slot = Some(acc);
+                    *slot = Some(self.counts.accuracy());
                 }
                 self.next_eval = (r, li + 1);
             }
             None => {
-                let set = self.exp.test_set(4 * L, TEST_SEQS);
-                let by_position = model
-                    .accuracy_by_position(&set)
-                    .map_err(|e| e.to_string())?;
                 if let Some(slot) = self.by_position.get_mut(r) {
-                    *slot = Some(by_position);
+                    *slot = Some(self.counts.by_position());
                 }
                 self.next_eval = (r + 1, 0);
             }
@@ -188,7 +210,7 @@ impl Job for Session {
 
     fn work(&mut self) -> Result<bool, String> {
         if !self.exp.finished() {
-            self.exp.step().map_err(|e| e.to_string())?;
+            self.exp.part().map_err(|e| e.to_string())?;
             return Ok(false);
         }
         if !self.done() {
@@ -411,9 +433,18 @@ mod tests {
         }
         revisions.push(s.revision());
         assert!(s.finished());
-        // Each unit shows something new, evaluations included (the rate
-        // counts training steps only).
-        assert!(revisions.windows(2).all(|w| w[0] < w[1]), "{revisions:?}");
+        // Every step and every evaluation shows something new (the rate
+        // counts training steps only); a unit is a part of one of them:
+        // 2 steps x 5 models x (2 x 16 sequences + 1), then 5 models x 8
+        // evaluations x 32 sequences.
+        assert!(revisions.windows(2).all(|w| w[0] <= w[1]), "{revisions:?}");
+        let mut changes: Vec<usize> = revisions.clone();
+        changes.dedup();
+        assert_eq!(changes, (0..=2 + 5 * 8).collect::<Vec<_>>());
+        assert_eq!(
+            revisions.len(),
+            2 * 5 * (2 * 16 + 1) + 5 * 8 * TEST_SEQS + 1
+        );
         assert_eq!(s.units(), 2);
         assert_eq!(s.revision(), 2 + 5 * 8);
         let v = s.view();
@@ -430,10 +461,11 @@ mod tests {
         let mut units = 0;
         while !s.work().unwrap() {
             units += 1;
-            assert!(units < 1000);
+            assert!(units < 10_000);
         }
-        // 3 steps, then 5 models x (7 lengths + 1 by-position test).
-        assert_eq!(units + 1, 3 + 5 * 8);
+        // 3 steps of 5 models in parts, then 5 models x (7 lengths + 1
+        // by-position test) a sequence at a time.
+        assert_eq!(units + 1, 3 * 5 * (2 * 16 + 1) + 5 * 8 * TEST_SEQS);
         let p = s.progress();
         assert!(p.done && p.step == 3);
         assert_eq!(p.lengths, vec![16, 24, 32, 40, 48, 56, 64]);
@@ -491,5 +523,25 @@ mod tests {
         assert_eq!(summary(&p), "Training: step 0 of 600.");
         assert_eq!(reading(&p), "");
         assert!(learned_image(&p).title.contains("untrained"));
+    }
+
+    #[test]
+    fn evaluations_a_sequence_at_a_time_give_the_models_accuracy() {
+        let mut s = Session::new(&cfg(3, 2)).unwrap();
+        while !s.done() {
+            s.work().unwrap();
+        }
+        let lengths = s.exp.lengths();
+        for (r, run) in s.exp.runs.iter().enumerate() {
+            for (li, &len) in lengths.iter().enumerate() {
+                let set = s.exp.test_set(len, TEST_SEQS);
+                assert_eq!(s.accuracy[r][li], Some(run.model.accuracy(&set).unwrap()));
+            }
+            let set = s.exp.test_set(4 * L, TEST_SEQS);
+            assert_eq!(
+                s.by_position[r],
+                Some(run.model.accuracy_by_position(&set).unwrap())
+            );
+        }
     }
 }

@@ -6,7 +6,10 @@
 //! watches attention form), and "Back to the shipped weights" resets it.
 //!
 //! [`Retrain`] is plain data and logic (a [`Job`], tested natively); the
-//! section only shows its history and its buttons.
+//! section only shows its history and its buttons. Its unit of work is a
+//! small part of a step ([`CorefTrainer::part`]: one sentence's forward or
+//! backward pass, or the update) or one held-out sentence measured, so no
+//! frame waits for a whole step.
 
 use crate::charts::plots::{CurveChart, Series};
 use crate::training::{Job, Runner};
@@ -14,7 +17,9 @@ use crate::widgets::chart::{curves, Chart};
 use crate::widgets::run_buttons::run_label;
 use crate::widgets::section::Section;
 use crate::widgets::table::items_table;
-use attention_core::train::coref::{accuracy, CorefTrainer, CorefTraining, Corpus, Sentence};
+use attention_core::train::coref::{
+    accuracy, CorefTrainer, CorefTraining, Corpus, Measuring, Sentence,
+};
 use attention_core::train::EncoderClassifier;
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -45,6 +50,8 @@ pub struct Retrain {
     loss_sum: f64,
     loss_n: usize,
     pub error: Option<String>,
+    /// The held-out measurement under way.
+    measuring: Option<Measuring>,
 }
 
 /// What the page shows of a run: its measurements and the model at the
@@ -73,6 +80,7 @@ impl Retrain {
             loss_sum: 0.0,
             loss_n: 0,
             error: None,
+            measuring: None,
         })
     }
 
@@ -81,40 +89,61 @@ impl Retrain {
     }
 
     pub fn finished(&self) -> bool {
-        self.steps() >= STEPS || self.error.is_some()
+        (self.steps() >= STEPS && self.measuring.is_none()) || self.error.is_some()
     }
 
     pub fn model(&self) -> &EncoderClassifier {
         &self.trainer.model
     }
 
-    /// One step; returns true when it completed a measurement point.
+    /// One step (and the measurement when one is due); returns true when
+    /// it completed a measurement point.
     pub fn step(&mut self) -> bool {
+        let steps = self.steps();
+        loop {
+            let point = self.part();
+            if self.finished() || (self.steps() > steps && self.measuring.is_none()) {
+                return point;
+            }
+        }
+    }
+
+    /// One part of a step, or one held-out sentence measured; returns true
+    /// when it completed a measurement point.
+    pub fn part(&mut self) -> bool {
         if self.finished() {
             return false;
         }
-        match self.trainer.step() {
-            Ok(s) => {
+        if let Some(m) = &mut self.measuring {
+            let acc = match m.part(&self.trainer.model, &self.held_out) {
+                Ok(None) => return false,
+                Ok(Some(a)) => a.all,
+                Err(_) => f64::NAN,
+            };
+            self.history.push(Point {
+                step: self.steps(),
+                loss: self.loss_sum / self.loss_n.max(1) as f64,
+                accuracy: acc,
+            });
+            (self.loss_sum, self.loss_n) = (0.0, 0);
+            self.measured = Arc::new(self.trainer.model.clone());
+            self.measuring = None;
+            return true;
+        }
+        match self.trainer.part() {
+            Ok(None) => {}
+            Ok(Some(s)) => {
                 self.loss_sum += s.loss;
                 self.loss_n += 1;
+                if self.steps().is_multiple_of(EVAL_EVERY) {
+                    self.measuring = Some(Measuring::default());
+                }
             }
             Err(e) => {
                 self.error = Some(format!("Training stopped: the engine reported {e}."));
-                return false;
             }
         }
-        if !self.steps().is_multiple_of(EVAL_EVERY) {
-            return false;
-        }
-        let acc = accuracy(&self.trainer.model, &self.held_out).map_or(f64::NAN, |a| a.all);
-        self.history.push(Point {
-            step: self.steps(),
-            loss: self.loss_sum / self.loss_n.max(1) as f64,
-            accuracy: acc,
-        });
-        (self.loss_sum, self.loss_n) = (0.0, 0);
-        self.measured = Arc::new(self.trainer.model.clone());
-        true
+        false
     }
 }
 
@@ -122,7 +151,7 @@ impl Job for Retrain {
     type View = RetrainView;
 
     fn work(&mut self) -> Result<bool, String> {
-        self.step();
+        self.part();
         match &self.error {
             Some(e) => Err(e.clone()),
             None => Ok(self.finished()),
@@ -305,6 +334,32 @@ mod tests {
             .all(|p| (0.0..=1.0).contains(&p.1)));
     }
 
+    /// Calls `work` until a step (and its measurement, if due) is done;
+    /// returns the calls.
+    fn work_a_step(r: &mut Retrain) -> usize {
+        let (units, mut calls) = (r.units(), 0);
+        while r.units() == units || r.measuring.is_some() {
+            assert_eq!(r.work(), Ok(false));
+            calls += 1;
+        }
+        calls
+    }
+
+    #[test]
+    fn parts_train_the_model_whole_steps_train() {
+        let corpus = Corpus::new();
+        let mut r = Retrain::new(&corpus).expect("builds");
+        let mut whole =
+            CorefTrainer::new(corpus.clone(), CorefTraining::new(&corpus)).expect("builds");
+        let batch = whole.settings.batch;
+        for _ in 0..3 {
+            // A unit is one sentence's forward or backward pass, or the update.
+            assert_eq!(work_a_step(&mut r), 2 * batch + 1);
+            whole.step().expect("steps");
+        }
+        assert!(r.trainer.model == whole.model);
+    }
+
     #[test]
     fn as_a_job_it_publishes_the_model_at_each_measurement() {
         let corpus = Corpus::new();
@@ -314,7 +369,7 @@ mod tests {
         // (Models are compared with `assert!`: their Debug output is huge.)
         assert!(*v0.model == r.trainer.model);
         for _ in 0..EVAL_EVERY - 1 {
-            assert_eq!(r.work(), Ok(false));
+            work_a_step(&mut r);
         }
         // Between measurements the page keeps the last measured model.
         assert_eq!((r.units(), r.revision()), (EVAL_EVERY - 1, 1));
@@ -322,7 +377,7 @@ mod tests {
         assert_eq!(between.history.len(), 1);
         assert!(Arc::ptr_eq(&between.model, &v0.model));
         assert!(*between.model != r.trainer.model);
-        assert_eq!(r.work(), Ok(false));
+        work_a_step(&mut r);
         let v1 = r.view();
         assert_eq!(
             (r.units(), r.revision(), v1.history.len()),

@@ -1,7 +1,8 @@
 //! View-models of the translation chapters (the bottleneck and alignment):
 //! the learner's sentence read against the vocabulary and the grammar, the
-//! shipped translators run on it, and held-out measurements made a sentence
-//! at a time (so a page can spread them over animation frames).
+//! shipped translators run on it, and held-out measurements made a word of
+//! one sentence by one model at a time (so a page can spread them over
+//! animation frames).
 
 use crate::charts::colormap::Rgb;
 use crate::charts::plots::{CurveChart, Series};
@@ -9,7 +10,7 @@ use crate::models::CONTEXTS;
 use crate::text::tokenize;
 use attention_core::train::seq2seq::{mean_cross_attention, Seq2Seq, Seq2SeqCache};
 use attention_core::train::translate::{reference, Pair, Vocab};
-use attention_core::train::translator::{held_out, score, BUCKETS, HELD_OUT_PER_BUCKET};
+use attention_core::train::translator::{held_out, Scoring, BUCKETS, HELD_OUT_PER_BUCKET};
 use attention_core::Mat;
 
 /// Longest sentence the translators read (they were trained up to 40).
@@ -166,13 +167,16 @@ impl Tally {
 
 /// Measures models on the held-out sets one sentence at a time: bucket by
 /// bucket, every model on the same sentence before moving on, so partial
-/// results compare like with like.
+/// results compare like with like. A call of [`Measurer::work`] does one
+/// part of one model's translation ([`Scoring`]).
 #[derive(Clone, Debug)]
 pub struct Measurer {
     sets: Vec<Vec<Pair>>,
     /// (bucket, sentence) of the next sentence.
     next: (usize, usize),
     pub tallies: Vec<Tally>,
+    /// The model translating the current sentence, and how far it is.
+    scoring: Option<(usize, Scoring)>,
 }
 
 impl Measurer {
@@ -194,6 +198,7 @@ impl Measurer {
             ],
             sets,
             next: (0, 0),
+            scoring: None,
         }
     }
 
@@ -213,22 +218,36 @@ impl Measurer {
         (done, self.sets.iter().map(Vec::len).sum())
     }
 
-    /// Translates the next held-out sentence with every model in `models`
-    /// (same order as at creation). Returns whether everything is measured.
+    /// One part of the translation of the next held-out sentence by one
+    /// model of `models` (the same list, in creation order, at every call);
+    /// the sentence counts once every model has translated it. Returns
+    /// whether everything is measured.
     pub fn work(&mut self, models: &[&Seq2Seq], vocab: &Vocab) -> Result<bool, String> {
         let (b, i) = self.next;
         let Some(set) = self.sets.get(b) else {
             return Ok(true);
         };
         if let Some(pair) = set.get(i) {
-            for (t, m) in self.tallies.iter_mut().zip(models) {
-                let s = score(m, vocab, pair).map_err(|e| e.to_string())?;
-                if let Some(e) = t.buckets.get_mut(b) {
-                    e.right += s.right;
-                    e.positions += s.positions;
-                    e.aer_sum += s.aer;
-                    e.sentences += 1;
-                }
+            let (k, scoring) = self
+                .scoring
+                .get_or_insert_with(|| (0, Scoring::new(vocab, pair)));
+            let (Some(model), Some(tally)) = (models.get(*k), self.tallies.get_mut(*k)) else {
+                return Err(format!("There is no model {k} to measure."));
+            };
+            let Some(s) = scoring.part(model, vocab).map_err(|e| e.to_string())? else {
+                return Ok(false);
+            };
+            if let Some(e) = tally.buckets.get_mut(b) {
+                e.right += s.right;
+                e.positions += s.positions;
+                e.aer_sum += s.aer;
+                e.sentences += 1;
+            }
+            let k = *k + 1;
+            self.scoring =
+                (k < models.len().min(self.tallies.len())).then(|| (k, Scoring::new(vocab, pair)));
+            if self.scoring.is_some() {
+                return Ok(false);
             }
         }
         self.next = if i + 1 < set.len() {
@@ -401,11 +420,30 @@ mod tests {
         let v = Vocab::default();
         let mut m = Measurer::new(2);
         assert_eq!(m.counts(), (0, 7 * HELD_OUT_PER_BUCKET));
-        // The first bucket only (3-6 words): both models, same sentences.
-        for _ in 0..HELD_OUT_PER_BUCKET {
-            m.work(&[&t.attention, &t.bottleneck[1].1], &v).unwrap();
+        // The first bucket only (3-6 words): both models, same sentences,
+        // a word (or the encoding) of one model's translation per call.
+        let models = [&t.attention, &t.bottleneck[1].1];
+        let mut calls = 0;
+        while m.counts().0 < HELD_OUT_PER_BUCKET {
+            m.work(&models, &v).unwrap();
+            calls += 1;
         }
         assert_eq!(m.counts().0, HELD_OUT_PER_BUCKET);
+        // As whole sentences scored at once (`score`, one call each).
+        let (_, sets) = held_out(HELD_OUT_PER_BUCKET);
+        let mut parts = 0;
+        for (model, tally) in models.iter().zip(&m.tallies) {
+            let (mut right, mut positions) = (0, 0);
+            for p in &sets[0] {
+                let s = attention_core::train::translator::score(model, &v, p).unwrap();
+                (right, positions) = (right + s.right, positions + s.positions);
+                // The encoding, then one decoder run per word and the end.
+                parts += 1 + s.output.len() + 1;
+            }
+            let b = &tally.buckets[0];
+            assert_eq!((b.right, b.positions), (right, positions));
+        }
+        assert_eq!(calls, parts);
         assert!(m.tallies[0].accuracy(0).is_some() && m.tallies[0].accuracy(1).is_none());
         assert_eq!(
             m.tallies[0].buckets[0].sentences,

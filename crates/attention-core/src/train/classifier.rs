@@ -19,6 +19,11 @@
 //! [`EncoderClassifier::to_bytes`] / [`EncoderClassifier::from_bytes`] store
 //! a model compactly: a header with the sizes, then every parameter as
 //! little-endian `f32` in [`Module::params`] order.
+//!
+//! [`ClassifierStep`] is a training step (or a measurement) done in small
+//! parts, one question's forward or backward pass or the update per part,
+//! bit-identical to [`EncoderClassifier::train_step`] (so a page can spread
+//! it over animation frames).
 
 use super::{
     softmax_cross_entropy, Embedding, EmbeddingCache, EncoderCache, EncoderLayer, Linear,
@@ -381,21 +386,169 @@ impl EncoderClassifier {
         &self,
         questions: &[Question],
     ) -> Result<(StepStats, Vec<ClassifierCache>, Mat), AttnError> {
-        if questions.is_empty() {
-            return Err(AttnError::value("questions", "need at least one"));
-        }
-        let mut logits = Mat::zeros(questions.len(), self.cfg.n_classes);
+        let mut logits = empty_logits(questions, self.cfg.n_classes)?;
         let mut caches = Vec::with_capacity(questions.len());
-        let mut targets = Vec::with_capacity(questions.len());
         for (i, q) in questions.iter().enumerate() {
-            let (l, c) = self.forward(&q.tokens, q.query)?;
-            logits.row_mut(i).copy_from(&l.row(0));
-            caches.push(c);
-            targets.push(q.target);
+            caches.push(self.forward_into(q, &mut logits, i)?);
         }
-        let ce = softmax_cross_entropy(&logits, &targets)?;
+        let ce = softmax_cross_entropy(&logits, &targets(questions))?;
         Ok((StepStats::of(&ce), caches, ce.d_logits))
     }
+
+    /// Forward of `q`, its logits written into row `i` of `logits`.
+    fn forward_into(
+        &self,
+        q: &Question,
+        logits: &mut Mat,
+        i: usize,
+    ) -> Result<ClassifierCache, AttnError> {
+        let (l, c) = self.forward(&q.tokens, q.query)?;
+        if i >= logits.nrows() {
+            return Err(AttnError::value("question", format!("{i} is out of range")));
+        }
+        logits.row_mut(i).copy_from(&l.row(0));
+        Ok(c)
+    }
+}
+
+/// `questions.len() x n_classes` zeros; Err on an empty list.
+fn empty_logits(questions: &[Question], n_classes: usize) -> Result<Mat, AttnError> {
+    if questions.is_empty() {
+        return Err(AttnError::value("questions", "need at least one"));
+    }
+    Ok(Mat::zeros(questions.len(), n_classes))
+}
+
+fn targets(questions: &[Question]) -> Vec<usize> {
+    questions.iter().map(|q| q.target).collect()
+}
+
+/// Where a [`ClassifierStep`] is.
+#[derive(Clone, Debug)]
+enum Phase {
+    /// The next forward pass.
+    Forward(usize),
+    /// The loss is known; the next backward pass.
+    Backward(usize, StepStats, Mat),
+    /// Every gradient is in: the optimizer step is next.
+    Update(StepStats),
+    /// Complete.
+    Done(StepStats),
+    /// A part failed.
+    Failed,
+}
+
+/// [`EncoderClassifier::train_step`] (or [`EncoderClassifier::evaluate`])
+/// split into small parts, so a page can spread one step over animation
+/// frames: a forward pass of one question per part (the last one also
+/// computes the loss over every logit), then (training only) a backward
+/// pass of one question per part, then the optimizer step as a part of its
+/// own. The same operations in the same order as the whole step, so the
+/// parameters come out bit-identical (tested); the model must not change
+/// between parts except through them.
+#[derive(Clone, Debug)]
+pub struct ClassifierStep {
+    questions: Vec<Question>,
+    /// `questions.len() x n_classes`, filled by the forward parts.
+    logits: Mat,
+    caches: Vec<ClassifierCache>,
+    /// Whether the step updates the model (else it only measures).
+    train: bool,
+    phase: Phase,
+}
+
+impl ClassifierStep {
+    /// A training step on `questions` for a model of `n_classes` answers.
+    /// Err on an empty list.
+    pub fn train(questions: Vec<Question>, n_classes: usize) -> Result<Self, AttnError> {
+        ClassifierStep::with(questions, n_classes, true)
+    }
+
+    /// A measurement on `questions` (forward parts only), as
+    /// [`EncoderClassifier::evaluate`].
+    pub fn evaluate(questions: Vec<Question>, n_classes: usize) -> Result<Self, AttnError> {
+        ClassifierStep::with(questions, n_classes, false)
+    }
+
+    fn with(questions: Vec<Question>, n_classes: usize, train: bool) -> Result<Self, AttnError> {
+        Ok(ClassifierStep {
+            logits: empty_logits(&questions, n_classes)?,
+            caches: Vec::with_capacity(if train { questions.len() } else { 0 }),
+            questions,
+            train,
+            phase: Phase::Forward(0),
+        })
+    }
+
+    /// Parts in all: a forward pass per question, and for training a
+    /// backward pass per question and the update.
+    pub fn parts(&self) -> usize {
+        let n = self.questions.len();
+        if self.train {
+            2 * n + 1
+        } else {
+            n
+        }
+    }
+
+    /// Does the next part on `model` (`opt` is used by the update only).
+    /// Returns the stats (loss and accuracy before the update, as
+    /// [`EncoderClassifier::train_step`]) once the step is complete; later
+    /// calls return them again and do nothing. Err once a part has failed.
+    pub fn part(
+        &mut self,
+        model: &mut EncoderClassifier,
+        opt: &mut dyn Optimizer,
+    ) -> Result<Option<StepStats>, AttnError> {
+        let n = self.questions.len();
+        let phase = std::mem::replace(&mut self.phase, Phase::Failed);
+        self.phase = match phase {
+            Phase::Forward(i) => {
+                let q = self.questions.get(i).ok_or_else(|| lost(i))?;
+                let c = model.forward_into(q, &mut self.logits, i)?;
+                if self.train {
+                    self.caches.push(c);
+                }
+                if i + 1 < n {
+                    Phase::Forward(i + 1)
+                } else {
+                    let ce = softmax_cross_entropy(&self.logits, &targets(&self.questions))?;
+                    let stats = StepStats::of(&ce);
+                    if self.train {
+                        model.zero_grad();
+                        Phase::Backward(0, stats, ce.d_logits)
+                    } else {
+                        Phase::Done(stats)
+                    }
+                }
+            }
+            Phase::Backward(i, stats, d_logits) => {
+                let cache = self.caches.get(i).ok_or_else(|| lost(i))?;
+                model.backward(cache, &d_logits.rows(i, 1).into_owned())?;
+                if i + 1 < n {
+                    Phase::Backward(i + 1, stats, d_logits)
+                } else {
+                    Phase::Update(stats)
+                }
+            }
+            Phase::Update(stats) => {
+                opt.step(model.params_mut())?;
+                Phase::Done(stats)
+            }
+            Phase::Done(stats) => Phase::Done(stats),
+            Phase::Failed => {
+                return Err(AttnError::value("step", "an earlier part failed"));
+            }
+        };
+        Ok(match self.phase {
+            Phase::Done(stats) => Some(stats),
+            _ => None,
+        })
+    }
+}
+
+fn lost(i: usize) -> AttnError {
+    AttnError::value("question", format!("{i} is out of range"))
 }
 
 super::param::stacked_module!(EncoderClassifier);

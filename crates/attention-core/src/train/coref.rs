@@ -26,8 +26,14 @@
 //!
 //! The vocabulary is fixed ([`Corpus::vocab`]): id 0 is `[unk]` (any word
 //! outside it), id 1 is `[mask]`.
+//!
+//! [`CorefTrainer`] trains the model a step at a time, or a small part of a
+//! step at a time ([`CorefTrainer::part`], bit-identical to the whole
+//! step); [`Measuring`] is [`accuracy`] one sentence at a time.
 
-use super::{argmax, Adam, ClassifierConfig, EncoderClassifier, Question, StepStats};
+use super::{
+    argmax, Adam, ClassifierConfig, ClassifierStep, EncoderClassifier, Question, StepStats,
+};
 use crate::{AttnError, Rng};
 
 /// Animals ("it" refers to one of these when the adjective suits an animal).
@@ -468,6 +474,8 @@ pub struct CorefTrainer {
     opt: Adam,
     rng: Rng,
     steps: usize,
+    /// The step [`CorefTrainer::part`] is doing.
+    pending: Option<ClassifierStep>,
 }
 
 impl CorefTrainer {
@@ -481,6 +489,7 @@ impl CorefTrainer {
             corpus,
             settings,
             steps: 0,
+            pending: None,
         })
     }
 
@@ -492,7 +501,32 @@ impl CorefTrainer {
     /// One optimisation step on a fresh batch of training sentences;
     /// returns that batch's loss and accuracy before the update.
     pub fn step(&mut self) -> Result<StepStats, AttnError> {
-        let batch: Vec<Question> = (0..self.settings.batch)
+        let batch = self.batch();
+        let stats = self.model.train_step(&batch, &mut self.opt)?;
+        self.steps += 1;
+        Ok(stats)
+    }
+
+    /// [`CorefTrainer::step`] in small parts (see [`ClassifierStep`]; the
+    /// batch is drawn at the first): the same parameters after the last
+    /// part as after the whole step (tested). Returns the step's stats once
+    /// its last part is done.
+    pub fn part(&mut self) -> Result<Option<StepStats>, AttnError> {
+        let mut step = match self.pending.take() {
+            Some(s) => s,
+            None => ClassifierStep::train(self.batch(), self.model.cfg.n_classes)?,
+        };
+        let stats = step.part(&mut self.model, &mut self.opt)?;
+        match stats {
+            Some(_) => self.steps += 1,
+            None => self.pending = Some(step),
+        }
+        Ok(stats)
+    }
+
+    /// A fresh batch of training sentences.
+    fn batch(&mut self) -> Vec<Question> {
+        (0..self.settings.batch)
             .map(|_| {
                 let mut s = self.corpus.sample_train(&mut self.rng);
                 if self.rng.uniform() < self.settings.unk_rate {
@@ -507,10 +541,7 @@ impl CorefTrainer {
                 }
                 s.question()
             })
-            .collect();
-        let stats = self.model.train_step(&batch, &mut self.opt)?;
-        self.steps += 1;
-        Ok(stats)
+            .collect()
     }
 }
 
@@ -532,16 +563,43 @@ pub fn accuracy(
     model: &EncoderClassifier,
     sentences: &[Sentence],
 ) -> Result<KindAccuracy, AttnError> {
-    if sentences.is_empty() {
-        return Err(AttnError::value("sentences", "need at least one"));
+    let mut m = Measuring::default();
+    loop {
+        if let Some(a) = m.part(model, sentences)? {
+            return Ok(a);
+        }
     }
-    let mut tally = Tally::default();
-    for s in sentences {
-        let (logits, _) = model.forward(&s.tokens, s.query)?;
-        let row: Vec<f64> = logits.row(0).iter().copied().collect();
-        tally.add(s.kind, argmax(&row) == s.target);
+}
+
+/// [`accuracy`] one sentence at a time (so a page can spread it over
+/// animation frames).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Measuring {
+    tally: Tally,
+    /// Sentences measured.
+    next: usize,
+}
+
+impl Measuring {
+    /// Measures the next of `sentences` (the same list at every call);
+    /// returns the accuracy once all are measured. Err on an empty list or
+    /// a sentence the model cannot read.
+    pub fn part(
+        &mut self,
+        model: &EncoderClassifier,
+        sentences: &[Sentence],
+    ) -> Result<Option<KindAccuracy>, AttnError> {
+        if sentences.is_empty() {
+            return Err(AttnError::value("sentences", "need at least one"));
+        }
+        if let Some(s) = sentences.get(self.next) {
+            let (logits, _) = model.forward(&s.tokens, s.query)?;
+            let row: Vec<f64> = logits.row(0).iter().copied().collect();
+            self.tally.add(s.kind, argmax(&row) == s.target);
+            self.next += 1;
+        }
+        Ok((self.next >= sentences.len()).then(|| self.tally.accuracy()))
     }
-    Ok(tally.accuracy())
 }
 
 /// Right answers out of questions seen, of one kind.

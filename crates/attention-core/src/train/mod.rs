@@ -65,7 +65,7 @@ pub use blocks::{
     residual_add, DecoderCache, DecoderGrads, DecoderLayer, EncoderCache, EncoderLayer,
 };
 pub use classifier::{
-    argmax, Answer, ClassifierCache, ClassifierConfig, EncoderClassifier, Question,
+    argmax, Answer, ClassifierCache, ClassifierConfig, ClassifierStep, EncoderClassifier, Question,
 };
 pub use embedding::{Embedding, EmbeddingCache, PositionalCache, PositionalEmbedding};
 pub use linear::{Linear, LinearCache};

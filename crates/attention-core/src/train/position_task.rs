@@ -10,6 +10,10 @@
 //! * [`Scheme::Rope`]: queries and keys rotated by position in every head.
 //! * [`Scheme::Alibi`]: a distance penalty with per-head slopes on the scores.
 //!
+//! [`Experiment`] trains its five models a step at a time, or a small part
+//! of a step at a time ([`Experiment::part`], [`SeqStep`]: bit-identical to
+//! whole steps); [`PositionCounts`] measures a sequence at a time.
+//!
 //! Shapes: a sequence of n ids gives `x` of `n x d_model`, attention maps
 //! `n x n` (causal) and logits `n x vocab`, one row per position. Positions
 //! `i < k` have no target.
@@ -300,27 +304,168 @@ impl SeqModel {
     /// Accuracy at each position over `seqs` (which may differ in length):
     /// entry `i` is `None` where no sequence has a target at `i`.
     pub fn accuracy_by_position(&self, seqs: &[Labelled]) -> Result<Vec<Option<f64>>, AttnError> {
-        let longest = seqs.iter().map(|s| s.tokens.len()).max().unwrap_or(0);
-        let (mut right, mut count) = (vec![0usize; longest], vec![0usize; longest]);
+        let mut counts = PositionCounts::default();
         for s in seqs {
-            let (logits, _) = self.forward(&s.tokens)?;
-            check_targets(&logits, &s.targets)?;
-            // Position i of every sequence counts in entry i.
-            let positions = right.iter_mut().zip(count.iter_mut());
-            for ((t, row), (r, c)) in s.targets.iter().zip(logits.row_iter()).zip(positions) {
-                if let Some(t) = *t {
-                    *c += 1;
-                    if super::classifier::argmax(&row.iter().copied().collect::<Vec<_>>()) == t {
-                        *r += 1;
-                    }
+            counts.add(self, s)?;
+        }
+        Ok(counts.by_position())
+    }
+}
+
+/// Where a [`SeqStep`] is.
+#[derive(Clone, Debug)]
+enum SeqPhase {
+    /// The next forward pass.
+    Forward(usize),
+    /// The next backward pass.
+    Backward(usize),
+    /// Every gradient is in: the optimizer step is next.
+    Update,
+    Done(StepStats),
+    /// A part failed.
+    Failed,
+}
+
+/// [`SeqModel::train_step`] split into small parts, so a page can spread a
+/// step over animation frames: a forward pass of one sequence per part, a
+/// backward pass of one sequence per part, then the optimizer step as a
+/// part of its own. The same operations in the same order as the whole
+/// step, so the parameters come out bit-identical (tested); the model must
+/// not change between parts except through them.
+#[derive(Clone, Debug)]
+pub struct SeqStep {
+    batch: Vec<Labelled>,
+    /// Per sequence done: its cache and `d_logits` of its summed loss.
+    work: Vec<(SeqCache, Mat)>,
+    loss: f64,
+    right: usize,
+    count: usize,
+    phase: SeqPhase,
+}
+
+impl SeqStep {
+    /// A step on `batch`. Err on an empty batch.
+    pub fn new(batch: Vec<Labelled>) -> Result<Self, AttnError> {
+        super::nonzero("batch", batch.len())?;
+        Ok(SeqStep {
+            work: Vec::with_capacity(batch.len()),
+            batch,
+            loss: 0.0,
+            right: 0,
+            count: 0,
+            phase: SeqPhase::Forward(0),
+        })
+    }
+
+    /// Parts in all: two per sequence and the update.
+    pub fn parts(&self) -> usize {
+        2 * self.batch.len() + 1
+    }
+
+    /// Does the next part on `model`; returns the step's loss and accuracy
+    /// (before the update, as [`SeqModel::train_step`]) once it is
+    /// complete, and again at later calls (which do nothing).
+    pub fn part(
+        &mut self,
+        model: &mut SeqModel,
+        opt: &mut dyn Optimizer,
+    ) -> Result<Option<StepStats>, AttnError> {
+        let n = self.batch.len();
+        let lost = |i: usize| AttnError::value("sequence", format!("{i} is out of range"));
+        let phase = std::mem::replace(&mut self.phase, SeqPhase::Failed);
+        self.phase = match phase {
+            SeqPhase::Forward(i) => {
+                let s = self.batch.get(i).ok_or_else(|| lost(i))?;
+                let (logits, cache) = model.forward(&s.tokens)?;
+                let (l, r, c, d) = model.loss(&logits, &s.targets)?;
+                self.loss += l;
+                self.right += r;
+                self.count += c;
+                self.work.push((cache, d));
+                if i + 1 < n {
+                    SeqPhase::Forward(i + 1)
+                } else if self.count == 0 {
+                    return Err(AttnError::value("batch", "no position has a target"));
+                } else {
+                    model.zero_grad();
+                    SeqPhase::Backward(0)
+                }
+            }
+            SeqPhase::Backward(i) => {
+                let (cache, d) = self.work.get(i).ok_or_else(|| lost(i))?;
+                model.backward(cache, &(d * (1.0 / self.count as f64)))?;
+                if i + 1 < n {
+                    SeqPhase::Backward(i + 1)
+                } else {
+                    SeqPhase::Update
+                }
+            }
+            SeqPhase::Update => {
+                opt.step(model.params_mut())?;
+                let scale = 1.0 / self.count as f64;
+                SeqPhase::Done(StepStats {
+                    loss: self.loss * scale,
+                    accuracy: self.right as f64 / self.count as f64,
+                })
+            }
+            SeqPhase::Done(s) => SeqPhase::Done(s),
+            SeqPhase::Failed => return Err(AttnError::value("step", "an earlier part failed")),
+        };
+        Ok(match self.phase {
+            SeqPhase::Done(s) => Some(s),
+            _ => None,
+        })
+    }
+}
+
+/// Right answers and targeted positions counted per position, a sequence
+/// at a time (what [`SeqModel::accuracy`] and
+/// [`SeqModel::accuracy_by_position`] measure, in parts a page can spread
+/// over animation frames).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PositionCounts {
+    right: Vec<usize>,
+    count: Vec<usize>,
+}
+
+impl PositionCounts {
+    /// Counts `s` answered by `model`. Err on a sequence the model cannot
+    /// read or targets that do not match it.
+    pub fn add(&mut self, model: &SeqModel, s: &Labelled) -> Result<(), AttnError> {
+        let (logits, _) = model.forward(&s.tokens)?;
+        check_targets(&logits, &s.targets)?;
+        if self.right.len() < s.tokens.len() {
+            self.right.resize(s.tokens.len(), 0);
+            self.count.resize(s.tokens.len(), 0);
+        }
+        // Position i of every sequence counts in entry i.
+        let positions = self.right.iter_mut().zip(self.count.iter_mut());
+        for ((t, row), (r, c)) in s.targets.iter().zip(logits.row_iter()).zip(positions) {
+            if let Some(t) = *t {
+                *c += 1;
+                if super::classifier::argmax(&row.iter().copied().collect::<Vec<_>>()) == t {
+                    *r += 1;
                 }
             }
         }
-        Ok(right
+        Ok(())
+    }
+
+    /// The fraction right over every targeted position (0 with none).
+    pub fn accuracy(&self) -> f64 {
+        let right: usize = self.right.iter().sum();
+        let count: usize = self.count.iter().sum();
+        right as f64 / count.max(1) as f64
+    }
+
+    /// The fraction right at each position (`None` where nothing was
+    /// targeted), as long as the longest sequence counted.
+    pub fn by_position(&self) -> Vec<Option<f64>> {
+        self.right
             .iter()
-            .zip(&count)
+            .zip(&self.count)
             .map(|(&r, &c)| (c > 0).then(|| r as f64 / c as f64))
-            .collect())
+            .collect()
     }
 }
 
@@ -377,6 +522,9 @@ pub struct Experiment {
     rng: Rng,
     /// Steps taken by every model so far.
     pub step: usize,
+    /// The step [`Experiment::part`] is doing: its batch, the model at
+    /// work and that model's step.
+    pending: Option<(Vec<Labelled>, usize, SeqStep)>,
 }
 
 impl Experiment {
@@ -423,6 +571,7 @@ impl Experiment {
             runs,
             rng: Rng::new(cfg.seed.wrapping_add(1)),
             step: 0,
+            pending: None,
         })
     }
 
@@ -436,20 +585,59 @@ impl Experiment {
         if self.finished() {
             return Ok(());
         }
-        let l = self.cfg.max_len;
-        let lo = (self.cfg.k + 1).min(4);
-        let batch: Vec<Labelled> = (0..self.cfg.batch)
-            .map(|_| {
-                let n = lo + self.rng.below(l - lo + 1);
-                self.task.sample(&mut self.rng, n)
-            })
-            .collect();
+        let batch = self.batch();
         for run in &mut self.runs {
             let stats = run.model.train_step(&batch, &mut run.opt)?;
             run.losses.push(stats.loss);
         }
         self.step += 1;
         Ok(())
+    }
+
+    /// [`Experiment::step`] in small parts ([`SeqStep`]: one sequence's
+    /// forward or backward pass of one model, or one model's update),
+    /// models in [`Scheme::ALL`] order; the batch is drawn at the first
+    /// part. `step` counts the step once every model has taken it. The
+    /// models come out as whole steps leave them (tested). No-op once
+    /// finished.
+    pub fn part(&mut self) -> Result<(), AttnError> {
+        if self.finished() {
+            return Ok(());
+        }
+        let (batch, r, mut step) = match self.pending.take() {
+            Some(p) => p,
+            None => {
+                let batch = self.batch();
+                (batch.clone(), 0, SeqStep::new(batch)?)
+            }
+        };
+        let run = self
+            .runs
+            .get_mut(r)
+            .ok_or_else(|| AttnError::value("run", format!("{r} is out of range")))?;
+        let Some(stats) = step.part(&mut run.model, &mut run.opt)? else {
+            self.pending = Some((batch, r, step));
+            return Ok(());
+        };
+        run.losses.push(stats.loss);
+        if r + 1 < self.runs.len() {
+            self.pending = Some((batch.clone(), r + 1, SeqStep::new(batch)?));
+        } else {
+            self.step += 1;
+        }
+        Ok(())
+    }
+
+    /// The next training batch.
+    fn batch(&mut self) -> Vec<Labelled> {
+        let l = self.cfg.max_len;
+        let lo = (self.cfg.k + 1).min(4);
+        (0..self.cfg.batch)
+            .map(|_| {
+                let n = lo + self.rng.below(l - lo + 1);
+                self.task.sample(&mut self.rng, n)
+            })
+            .collect()
     }
 
     /// Test lengths: L, 1.5 L, 2 L, ... 4 L.

@@ -10,6 +10,12 @@
 //! decoder input is `[BOS, t_1 .. t_n]` (`(n + 1) x d_model`) and its logits,
 //! `(n + 1) x tgt_vocab`, predict `[t_1 .. t_n, EOS]`. Sinusoidal positions
 //! are added on both sides. Cross-attention maps are `(n + 1) x m` per head.
+//!
+//! For a page that spreads work over animation frames, [`Seq2SeqStep`] is
+//! a training step a pair at a time (then the update) and [`Translation`]
+//! greedy decoding a word at a time (the encoder runs once per sentence);
+//! [`Seq2Seq::train_step`] and [`Seq2Seq::translate`] are exactly these
+//! parts run to the end.
 
 use super::{
     check_shape, softmax_cross_entropy, DecoderCache, DecoderLayer, Embedding, EmbeddingCache,
@@ -59,6 +65,41 @@ pub struct Seq2Seq {
     pub squeeze: Option<(Linear, Linear)>,
     pub decoder: Vec<DecoderLayer>,
     pub readout: Linear,
+}
+
+/// What [`Seq2Seq::encode`] computed: the memory and the encoder's caches.
+#[derive(Clone, Debug, PartialEq)]
+struct Encoded {
+    memory: Mat,
+    src_embed: EmbeddingCache,
+    encoder: Vec<EncoderCache>,
+    m: usize,
+    context: Option<Mat>,
+    squeeze: Option<(LinearCache, LinearCache)>,
+}
+
+/// What [`Seq2Seq::decode`] computed.
+#[derive(Clone, Debug, PartialEq)]
+struct Decoded {
+    tgt_embed: EmbeddingCache,
+    decoder: Vec<DecoderCache>,
+    readout: LinearCache,
+}
+
+impl Encoded {
+    /// The whole forward pass's cache.
+    fn into_cache(self, d: Decoded) -> Seq2SeqCache {
+        Seq2SeqCache {
+            src_embed: self.src_embed,
+            tgt_embed: d.tgt_embed,
+            encoder: self.encoder,
+            m: self.m,
+            context: self.context,
+            squeeze: self.squeeze,
+            decoder: d.decoder,
+            readout: d.readout,
+        }
+    }
 }
 
 /// Everything the forward pass computed (and backward needs).
@@ -144,6 +185,14 @@ impl Seq2Seq {
         src: &[usize],
         dec_in: &[usize],
     ) -> Result<(Mat, Seq2SeqCache), AttnError> {
+        let enc = self.encode(src)?;
+        let (logits, dec) = self.decode(&enc, dec_in)?;
+        Ok((logits, enc.into_cache(dec)))
+    }
+
+    /// The encoder side of [`Seq2Seq::forward`]: the memory the decoder
+    /// reads (`m x d_model`, or `1 x d_model` for the bottleneck).
+    fn encode(&self, src: &[usize]) -> Result<Encoded, AttnError> {
         let (mut x, src_embed) = self.src_embed.forward(src)?;
         let m = x.nrows();
         x += sinusoidal(m, self.cfg.d_model);
@@ -162,24 +211,31 @@ impl Seq2Seq {
                 (mem, Some(ctx), Some((c1, c2)))
             }
         };
+        Ok(Encoded {
+            memory,
+            src_embed,
+            encoder,
+            m,
+            context,
+            squeeze,
+        })
+    }
+
+    /// The decoder side of [`Seq2Seq::forward`] on an encoded source.
+    fn decode(&self, enc: &Encoded, dec_in: &[usize]) -> Result<(Mat, Decoded), AttnError> {
         let (mut h, tgt_embed) = self.tgt_embed.forward(dec_in)?;
         h += sinusoidal(h.nrows(), self.cfg.d_model);
         let mut decoder = Vec::with_capacity(self.decoder.len());
         for layer in &self.decoder {
-            let (y, c) = layer.forward(&h, &memory)?;
+            let (y, c) = layer.forward(&h, &enc.memory)?;
             h = y;
             decoder.push(c);
         }
         let (logits, readout) = self.readout.forward(&h)?;
         Ok((
             logits,
-            Seq2SeqCache {
-                src_embed,
+            Decoded {
                 tgt_embed,
-                encoder,
-                m,
-                context,
-                squeeze,
                 decoder,
                 readout,
             },
@@ -224,55 +280,173 @@ impl Seq2Seq {
     /// One optimizer step on a batch of `(source ids, target ids)` pairs
     /// (targets without BOS/EOS); the loss is the mean cross-entropy per
     /// predicted token (every target word and the final EOS).
+    /// [`Seq2SeqStep`] does the same in parts.
     pub fn train_step(
         &mut self,
         batch: &[(Vec<usize>, Vec<usize>)],
         opt: &mut dyn Optimizer,
     ) -> Result<StepStats, AttnError> {
-        if batch.is_empty() {
-            return Err(AttnError::value("batch", "must hold at least one pair"));
+        let mut step = Seq2SeqStep::new(batch.to_vec())?;
+        loop {
+            if let Some(stats) = step.part(self, opt)? {
+                return Ok(stats);
+            }
         }
-        self.zero_grad();
-        let total: usize = batch.iter().map(|(_, t)| t.len() + 1).sum();
-        let (mut loss, mut right) = (0.0, 0usize);
-        for (src, tgt) in batch {
-            let (dec_in, dec_out) = teacher_forcing(tgt);
-            let (logits, cache) = self.forward(src, &dec_in)?;
-            let ce = softmax_cross_entropy(&logits, &dec_out)?;
-            let k = dec_out.len() as f64;
-            loss += ce.loss * k;
-            right += ce.correct;
-            // ce.d_logits is for the mean over this pair's rows.
-            self.backward(&cache, &(ce.d_logits * (k / total as f64)))?;
-        }
-        opt.step(self.params_mut())?;
-        Ok(StepStats {
-            loss: loss / total as f64,
-            accuracy: right as f64 / total as f64,
-        })
+    }
+
+    /// Forward and backward of one pair of a batch of `total` predicted
+    /// tokens (gradients added); returns its summed loss and the count
+    /// right.
+    fn pair_pass(
+        &mut self,
+        (src, tgt): &(Vec<usize>, Vec<usize>),
+        total: usize,
+    ) -> Result<(f64, usize), AttnError> {
+        let (dec_in, dec_out) = teacher_forcing(tgt);
+        let (logits, cache) = self.forward(src, &dec_in)?;
+        let ce = softmax_cross_entropy(&logits, &dec_out)?;
+        let k = dec_out.len() as f64;
+        // ce.d_logits is for the mean over this pair's rows.
+        self.backward(&cache, &(ce.d_logits * (k / total as f64)))?;
+        Ok((ce.loss * k, ce.correct))
     }
 
     /// Greedy decoding of `src`, at most `max_len` words (EOS ends it).
     /// Returns the target ids (without BOS/EOS) and the cache of the final
     /// forward pass, whose cross-attention rows belong to the produced words
     /// (row `i` is the attention while producing word `i`).
+    /// [`Translation`] does the same a word at a time.
     pub fn translate(
         &self,
         src: &[usize],
         max_len: usize,
     ) -> Result<(Vec<usize>, Seq2SeqCache), AttnError> {
-        let mut out: Vec<usize> = Vec::new();
+        let mut t = Translation::new(src, max_len);
         loop {
-            let mut dec_in = vec![BOS];
-            dec_in.extend(&out);
-            let (logits, cache) = self.forward(src, &dec_in)?;
-            let last: Vec<f64> = logits.row(logits.nrows() - 1).iter().copied().collect();
-            let next = super::classifier::argmax(&last);
-            if next == EOS || out.len() >= max_len {
-                return Ok((out, cache));
+            if let Some(done) = t.part(self)? {
+                return Ok(done);
             }
-            out.push(next);
         }
+    }
+}
+
+/// [`Seq2Seq::train_step`] in parts, so a page can spread a step over
+/// animation frames: one pair's forward and backward pass per part (the
+/// gradients add up), then the optimizer step as a part of its own. The
+/// whole step is exactly these parts, in this order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Seq2SeqStep {
+    batch: Vec<(Vec<usize>, Vec<usize>)>,
+    /// Predicted tokens of the batch.
+    total: usize,
+    /// Pairs done.
+    next: usize,
+    loss: f64,
+    right: usize,
+    /// Set once the update is done.
+    done: Option<StepStats>,
+}
+
+impl Seq2SeqStep {
+    /// A step on `batch` (see [`Seq2Seq::train_step`]). Err on an empty
+    /// batch.
+    pub fn new(batch: Vec<(Vec<usize>, Vec<usize>)>) -> Result<Self, AttnError> {
+        if batch.is_empty() {
+            return Err(AttnError::value("batch", "must hold at least one pair"));
+        }
+        Ok(Seq2SeqStep {
+            total: batch.iter().map(|(_, t)| t.len() + 1).sum(),
+            batch,
+            next: 0,
+            loss: 0.0,
+            right: 0,
+            done: None,
+        })
+    }
+
+    /// Parts in all: one per pair, and the update.
+    pub fn parts(&self) -> usize {
+        self.batch.len() + 1
+    }
+
+    /// Does the next part on `model` (the model must not change between
+    /// parts except through them). Returns the step's loss and accuracy
+    /// (before the update) once the update is done; later calls return
+    /// them again and do nothing.
+    pub fn part(
+        &mut self,
+        model: &mut Seq2Seq,
+        opt: &mut dyn Optimizer,
+    ) -> Result<Option<StepStats>, AttnError> {
+        if self.done.is_some() {
+            return Ok(self.done);
+        }
+        if self.next == 0 {
+            model.zero_grad();
+        }
+        match self.batch.get(self.next) {
+            Some(pair) => {
+                let (loss, right) = model.pair_pass(pair, self.total)?;
+                self.loss += loss;
+                self.right += right;
+                self.next += 1;
+            }
+            None => {
+                opt.step(model.params_mut())?;
+                let total = self.total as f64;
+                self.done = Some(StepStats {
+                    loss: self.loss / total,
+                    accuracy: self.right as f64 / total,
+                });
+            }
+        }
+        Ok(self.done)
+    }
+}
+
+/// [`Seq2Seq::translate`] a word at a time: the first part encodes the
+/// source, each further part runs the decoder once and picks the next word.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Translation {
+    src: Vec<usize>,
+    max_len: usize,
+    encoded: Option<Encoded>,
+    out: Vec<usize>,
+}
+
+impl Translation {
+    /// A greedy translation of `src`, at most `max_len` words.
+    pub fn new(src: &[usize], max_len: usize) -> Self {
+        Translation {
+            src: src.to_vec(),
+            max_len,
+            encoded: None,
+            out: Vec::new(),
+        }
+    }
+
+    /// Does the next part with `model` (the same model at every call).
+    /// Returns what [`Seq2Seq::translate`] returns once EOS (or `max_len`
+    /// words) ends the translation.
+    pub fn part(
+        &mut self,
+        model: &Seq2Seq,
+    ) -> Result<Option<(Vec<usize>, Seq2SeqCache)>, AttnError> {
+        let Some(enc) = &self.encoded else {
+            self.encoded = Some(model.encode(&self.src)?);
+            return Ok(None);
+        };
+        let mut dec_in = vec![BOS];
+        dec_in.extend(&self.out);
+        let (logits, dec) = model.decode(enc, &dec_in)?;
+        let last: Vec<f64> = logits.row(logits.nrows() - 1).iter().copied().collect();
+        let next = super::classifier::argmax(&last);
+        if next == EOS || self.out.len() >= self.max_len {
+            let cache = enc.clone().into_cache(dec);
+            return Ok(Some((std::mem::take(&mut self.out), cache)));
+        }
+        self.out.push(next);
+        Ok(None)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Training and measuring the translator ([`super::seq2seq`]) on the toy
 //! corpus ([`super::translate`]): a seeded trainer that takes one step at a
-//! time, held-out sets by source length, and the measures the chapters show.
+//! time (or a small part of a step at a time, [`Trainer::train_part`]),
+//! held-out sets by source length, and the measures the chapters show
+//! (one sentence at a time, or a word of it at a time: [`Scoring`]).
 //!
 //! Token accuracy is measured on greedy translations, position by position
 //! against the reference: a missing or extra word counts as an error
@@ -8,7 +10,10 @@
 //! AER compares the hard alignment (each produced word's most-attended source
 //! word, heads of the last decoder layer averaged) with the true links.
 
-use super::seq2seq::{hard_alignment, mean_cross_attention, Memory, Seq2Seq, Seq2SeqConfig};
+use super::seq2seq::{
+    hard_alignment, mean_cross_attention, Memory, Seq2Seq, Seq2SeqCache, Seq2SeqConfig,
+    Seq2SeqStep, Translation,
+};
 use super::translate::{alignment_error_rate, Corpus, Pair, Vocab};
 use super::{Adam, StepStats};
 use crate::{AttnError, Rng};
@@ -82,6 +87,8 @@ pub struct Trainer {
     batch: usize,
     /// Steps taken.
     pub step: usize,
+    /// The step [`Trainer::train_part`] is doing.
+    pending: Option<Seq2SeqStep>,
 }
 
 /// Held-out sentences per bucket of the shipped models.
@@ -126,6 +133,7 @@ impl Trainer {
                 rng: Rng::new(t.seed.wrapping_add(100)),
                 batch: t.batch,
                 step: 0,
+                pending: None,
             },
             sets,
         ))
@@ -133,11 +141,32 @@ impl Trainer {
 
     /// One Adam step on a fresh batch.
     pub fn train_step(&mut self) -> Result<StepStats, AttnError> {
-        let batch: Vec<_> = (0..self.batch)
-            .map(|_| self.vocab.encode(&self.corpus.sample(&mut self.rng)))
-            .collect();
+        let batch = self.batch();
         self.step += 1;
         self.model.train_step(&batch, &mut self.opt)
+    }
+
+    /// [`Trainer::train_step`] in parts ([`Seq2SeqStep`]: one pair's
+    /// forward and backward pass, or the update; the batch is drawn at the
+    /// first part). Returns the step's stats once its last part is done
+    /// (`step` counts it then).
+    pub fn train_part(&mut self) -> Result<Option<StepStats>, AttnError> {
+        let mut step = match self.pending.take() {
+            Some(s) => s,
+            None => Seq2SeqStep::new(self.batch())?,
+        };
+        let stats = step.part(&mut self.model, &mut self.opt)?;
+        match stats {
+            Some(_) => self.step += 1,
+            None => self.pending = Some(step),
+        }
+        Ok(stats)
+    }
+
+    fn batch(&mut self) -> Vec<(Vec<usize>, Vec<usize>)> {
+        (0..self.batch)
+            .map(|_| self.vocab.encode(&self.corpus.sample(&mut self.rng)))
+            .collect()
     }
 }
 
@@ -153,17 +182,63 @@ pub struct Scored {
 
 /// Greedy translation of `p` by `model`, scored against its reference.
 pub fn score(model: &Seq2Seq, vocab: &Vocab, p: &Pair) -> Result<Scored, AttnError> {
-    let (src, tgt) = vocab.encode(p);
-    let (out, cache) = model.translate(&src, tgt.len() + 10)?;
-    let right = tgt.iter().zip(&out).filter(|(a, b)| a == b).count();
+    let mut s = Scoring::new(vocab, p);
+    loop {
+        if let Some(done) = s.part(model, vocab)? {
+            return Ok(done);
+        }
+    }
+}
+
+/// [`score`] a word at a time ([`Translation`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scoring {
+    pair: Pair,
+    tgt: Vec<usize>,
+    translation: Translation,
+}
+
+impl Scoring {
+    /// Scoring `p` (encoded with `vocab`).
+    pub fn new(vocab: &Vocab, p: &Pair) -> Self {
+        let (src, tgt) = vocab.encode(p);
+        Scoring {
+            translation: Translation::new(&src, tgt.len() + 10),
+            tgt,
+            pair: p.clone(),
+        }
+    }
+
+    /// The next part of the translation by `model` (the same model and
+    /// vocabulary at every call); the score once it is complete.
+    pub fn part(&mut self, model: &Seq2Seq, vocab: &Vocab) -> Result<Option<Scored>, AttnError> {
+        match self.translation.part(model)? {
+            Some((out, cache)) => {
+                scored(model, vocab, &self.pair, &self.tgt, &out, &cache).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// The score of translation `out` (target ids `tgt` are the reference).
+fn scored(
+    model: &Seq2Seq,
+    vocab: &Vocab,
+    p: &Pair,
+    tgt: &[usize],
+    out: &[usize],
+    cache: &Seq2SeqCache,
+) -> Result<Scored, AttnError> {
+    let right = tgt.iter().zip(out).filter(|(a, b)| a == b).count();
     let last = model.cfg.dec_layers - 1;
-    let att = mean_cross_attention(&cache, last)?;
+    let att = mean_cross_attention(cache, last)?;
     let aer = alignment_error_rate(
         &hard_alignment(&att, out.len().min(tgt.len())),
         &p.alignment,
     );
     Ok(Scored {
-        output: vocab.decode_target(&out),
+        output: vocab.decode_target(out),
         right,
         positions: tgt.len().max(out.len()).max(1),
         aer,
