@@ -300,7 +300,7 @@ fn read_matrix<T>(
     model: impl Fn(&QkvModel) -> Option<T>,
 ) -> Option<T> {
     if which.before_softmax() {
-        ctx.first.with(|m| m.as_ref().ok().and_then(first))
+        ctx.first.with(|m| m.as_ref().ok().and_then(|f| first(f)))
     } else {
         ctx.model.with(|m| m.as_ref().ok().and_then(model))
     }
