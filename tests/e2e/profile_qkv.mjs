@@ -7,9 +7,10 @@
 // records a V8 CPU profile (Chrome DevTools protocol, Profiler.start/stop,
 // 100 µs sampling) over `--events` temperature changes, each waited for
 // until the paints settle. Prints the self time per function (wasm function
-// names need a build whose wasm keeps its name section: build the split
-// with `SPLIT_WASM_OPT=-g`, see scripts/post_build.sh), grouped into
-// engine / view model / painting / reactive+DOM by name, per event.
+// names need a build whose wasm keeps its name section: build with
+// `SPLIT_WASM_OPT=none`, see scripts/post_build.sh), grouped by name into
+// engine (with the library's exp) / view model / painting (with round and
+// fmax) / reactive+DOM, per event.
 import { start, openPage, waitForApp, waitForPaintsToSettle } from './helpers.mjs';
 
 const args = process.argv.slice(2);
@@ -26,9 +27,9 @@ const words = (n) => Array.from({ length: n }, (_, i) => `${BASE[i % BASE.length
 function group(name, url) {
   if (name === '(garbage collector)') return 'gc';
   if (name === '(program)' || name === '(idle)' || name === '(root)') return name;
-  if (/attention_core|softmax|head_logits|nalgebra|matrixmultiply|gemm/.test(name)) return 'engine';
+  if (/attention_core|softmax|head_logits|nalgebra|matrixmultiply|gemm|libm_math3exp/.test(name)) return 'engine';
   if (/heatmap::row_major|heatmap::signed|heatmap::weights|QkvModel|qkv::model|variance|row_sums|HeatmapData|drop_in_place|clone|memcpy|dlmalloc|memmove|memset/.test(name)) return 'view model / copies';
-  if (/draw_heatmap|rgb_to_rgba|blit|colormap|ColorScale|canvas|Canvas|putImageData|drawImage|fillText|ImageData|plotters/.test(name)) return 'painting';
+  if (/^(round|fmax)$|draw_heatmap|rgb_to_rgba|blit|colormap|ColorScale|append_elements|canvas|Canvas|putImageData|drawImage|fillText|ImageData|plotters/.test(name)) return 'painting';
   if (/reactive_graph|leptos|tachys|wasm_bindgen|__wbg|js_sys|web_sys/.test(name)) return 'reactive / DOM / bindings';
   if (url && url.endsWith('.js')) return 'js glue';
   return 'other';
