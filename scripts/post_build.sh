@@ -24,7 +24,9 @@ for js in "$dir"/attention-lab-*.js; do
   if grep -q __wasm_split_placeholder__ "$js"; then
     stem=$(basename "$js" .js)
     raw="${CARGO_TARGET_DIR:-$root/target}/wasm32-unknown-unknown/$profile/attention-lab.wasm"
-    opt=-Oz
+    # SPLIT_WASM_OPT=none keeps the wasm's function names (for profiling:
+    # tests/e2e/profile_qkv.mjs); release builds use -Oz.
+    opt=${SPLIT_WASM_OPT:--Oz}
     [ "$profile" = release ] || opt=none
     cargo run --quiet -p split-wasm -- "$raw" "$dir" "$stem" --opt "$opt"
   fi

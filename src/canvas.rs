@@ -255,10 +255,9 @@ impl CellBlit for FastCanvas {
         cells: &[u8],
     ) -> Result<(), DrawingErrorKind<CanvasError>> {
         let n = (cols as usize) * (rows as usize);
-        if n == 0 || w == 0 || h == 0 || cells.len() < n * 3 {
+        let Some(rgba) = cells.get(..n * 4).filter(|_| n > 0 && w > 0 && h > 0) else {
             return Ok(());
-        }
-        let rgba = rgb_to_rgba(cells, n);
+        };
         // Everything that may allocate (and so grow wasm memory, which would
         // detach an ImageData viewing it) happens before the ImageData exists.
         let scratch = scratch_canvas(cols, rows)
@@ -269,7 +268,7 @@ impl CellBlit for FastCanvas {
             .flatten()
             .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
             .ok_or_else(|| js_err(JsValue::from_str("no scratch context")))?;
-        let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), cols, rows)
+        let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), cols, rows)
             .map_err(js_err)?;
         sctx.put_image_data(&image, 0.0, 0.0).map_err(js_err)?;
         self.context.set_image_smoothing_enabled(false);
@@ -459,15 +458,15 @@ impl CellBlit for ChartBackend<'_> {
         };
         let (cols, rows) = (cols.max(1), rows.max(1));
         let edge = |i: u32, n: u32, len: u32| (u64::from(i) * u64::from(len) / u64::from(n)) as i32;
-        for (i, rgb) in cells
-            .chunks_exact(3)
+        for (i, rgba) in cells
+            .chunks_exact(4)
             .take((cols * rows) as usize)
             .enumerate()
         {
             let (r, c) = (i as u32 / cols, i as u32 % cols);
             let from = (pos.0 + edge(c, cols, w), pos.1 + edge(r, rows, h));
             let to = (pos.0 + edge(c + 1, cols, w), pos.1 + edge(r + 1, rows, h));
-            if let [red, green, blue] = *rgb {
+            if let [red, green, blue, _] = *rgba {
                 svg.draw_rect(from, to, &RGBColor(red, green, blue), true)
                     .map_err(svg_err)?;
             }

@@ -80,7 +80,14 @@ impl Lut {
     /// Colour at `t` in `[0, 1]` (clamped; NaN maps to the middle).
     pub fn at(&self, t: f64) -> Rgb {
         let t = if t.is_nan() { 0.5 } else { t.clamp(0.0, 1.0) };
-        let i = (t * (LUT_SIZE - 1) as f64).round() as usize;
+        // `round` (half away from zero) without its library call in wasm:
+        // x >= 0 here, so a tie goes up.
+        let x = t * (LUT_SIZE - 1) as f64;
+        let i = if x - x.trunc() == 0.5 {
+            x.ceil()
+        } else {
+            x.round_ties_even()
+        } as usize;
         self.0.get(i).copied().unwrap_or((0, 0, 0))
     }
 }

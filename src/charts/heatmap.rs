@@ -42,15 +42,51 @@ impl ColorScale {
         if !v.is_finite() {
             return colormap::MASKED;
         }
+        self.lut().at(self.fraction(v))
+    }
+
+    /// The colours of the first `n` of `values` (NaN, grey, past their
+    /// end) as opaque RGBA, 4 bytes each: what [`ColorScale::color`] gives,
+    /// with the colour table looked up once and the bytes written in place
+    /// (a 512 x 512 matrix is 262,144 of them on every paint).
+    pub fn rgba(&self, n: usize, values: impl IntoIterator<Item = f64>) -> Vec<u8> {
+        let lut = self.lut();
+        let mut out = vec![255_u8; n * 4];
+        let values = values.into_iter().chain(std::iter::repeat(f64::NAN));
+        for (px, v) in out.chunks_exact_mut(4).zip(values) {
+            let (r, g, b) = if v.is_finite() {
+                lut.at(self.fraction(v))
+            } else {
+                colormap::MASKED
+            };
+            if let [pr, pg, pb, _] = px {
+                (*pr, *pg, *pb) = (r, g, b);
+            }
+        }
+        out
+    }
+
+    /// The colour table of this scale.
+    fn lut(&self) -> &'static colormap::Lut {
+        match self {
+            ColorScale::Sequential { .. } => colormap::sequential_lut(),
+            ColorScale::Diverging { .. } => colormap::diverging_lut(),
+        }
+    }
+
+    /// Where the finite value `v` falls on the colour table, 0 to 1
+    /// (clamped by the table).
+    fn fraction(&self, v: f64) -> f64 {
         match *self {
             ColorScale::Sequential { min, max } => {
                 let span = max - min;
-                let t = if span > 0.0 { (v - min) / span } else { 0.5 };
-                colormap::sequential_lut().at(t)
+                if span > 0.0 {
+                    (v - min) / span
+                } else {
+                    0.5
+                }
             }
-            ColorScale::Diverging { abs_max } => {
-                colormap::diverging_lut().at((v / abs_max.max(1e-300) + 1.0) / 2.0)
-            }
+            ColorScale::Diverging { abs_max } => (v / abs_max.max(1e-300) + 1.0) / 2.0,
         }
     }
 
@@ -62,9 +98,15 @@ impl ColorScale {
         }
     }
 
-    fn color_at_fraction(&self, t: f64) -> Rgb {
+    /// A legend strip of `steps` colours from one end of the range to the
+    /// other, as RGBA cells.
+    pub fn legend_rgba(&self, steps: usize) -> Vec<u8> {
         let (lo, hi) = self.range();
-        self.color(lo + (hi - lo) * t)
+        let last = steps.saturating_sub(1).max(1) as f64;
+        self.rgba(
+            steps,
+            (0..steps).map(|i| lo + (hi - lo) * (i as f64 / last)),
+        )
     }
 }
 
@@ -116,12 +158,14 @@ pub fn weights(m: &Mat, tokens: &[String]) -> HeatmapData {
     }
 }
 
-/// The entries of `m`, row by row.
+/// The entries of `m`, row by row: its columns (contiguous in storage)
+/// scattered to every `ncols`-th place, with no per-entry index checks.
 pub fn row_major(m: &Mat) -> Vec<f64> {
-    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
-    for r in 0..m.nrows() {
-        for c in 0..m.ncols() {
-            v.push(m[(r, c)]);
+    let (rows, cols) = m.shape();
+    let mut v = vec![0.0; rows * cols];
+    for (c, col) in m.as_slice().chunks_exact(rows.max(1)).enumerate() {
+        for (dst, &x) in v.iter_mut().skip(c).step_by(cols.max(1)).zip(col) {
+            *dst = x;
         }
     }
     v
@@ -259,13 +303,14 @@ pub struct Highlight {
     pub focus: Option<(usize, usize)>,
 }
 
-/// Backends that can paint a grid of equal cells from one RGB value per cell.
+/// Backends that can paint a grid of equal cells from one RGBA value per
+/// cell (opaque, as [`ColorScale::rgba`] makes them).
 ///
 /// The default expands the grid to full resolution and calls `blit_bitmap`
 /// (fine for SVG in tests); the canvas bridge overrides it with one small
 /// image scaled up by the GPU, which keeps a 64 x 64 matrix under a millisecond.
 pub trait CellBlit: DrawingBackend {
-    /// Paints `cells` (`cols x rows`, RGB, row-major) stretched over the
+    /// Paints `cells` (`cols x rows`, RGBA, row-major) stretched over the
     /// device-pixel rectangle at `pos` of size `size`.
     fn blit_cells(
         &mut self,
@@ -276,14 +321,14 @@ pub trait CellBlit: DrawingBackend {
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         let (w, h) = (size.0 as usize, size.1 as usize);
         let (cols, rows) = (cols.max(1) as usize, rows.max(1) as usize);
-        if cells.len() < cols * rows * 3 || w == 0 || h == 0 {
+        if cells.len() < cols * rows * 4 || w == 0 || h == 0 {
             return Ok(());
         }
         let mut buf = vec![0_u8; w * h * 3];
         for (y, line) in buf.chunks_exact_mut(w * 3).enumerate() {
             let r = (y * rows / h).min(rows - 1);
             for (x, px) in line.chunks_exact_mut(3).enumerate() {
-                let src = (r * cols + (x * cols / w).min(cols - 1)) * 3;
+                let src = (r * cols + (x * cols / w).min(cols - 1)) * 4;
                 if let Some(rgb) = cells.get(src..src + 3) {
                     px.copy_from_slice(rgb);
                 }
@@ -296,7 +341,7 @@ pub trait CellBlit: DrawingBackend {
 #[cfg(test)]
 impl CellBlit for plotters::backend::SVGBackend<'_> {}
 
-/// Paints `cells` (`cols x rows`, RGB, row-major) stretched over the
+/// Paints `cells` (`cols x rows`, RGBA, row-major) stretched over the
 /// device-pixel rectangle at `pos` of size `size`, in one backend call.
 pub fn draw_cells<DB: CellBlit>(
     area: &DrawingArea<DB, Shift>,
@@ -427,14 +472,11 @@ pub fn draw_heatmap<DB: CellBlit>(
     let w = (x_end - x0).max(1) as usize;
     let h = (y_end - y0).max(1) as usize;
 
-    // Cells: one RGB value per cell, stretched by the backend.
-    let mut cells = Vec::with_capacity(data.rows * data.cols * 3);
-    for r in 0..data.rows {
-        for c in 0..data.cols {
-            let color = data.scale.color(data.get(r, c).unwrap_or(f64::NAN));
-            cells.extend_from_slice(&[color.0, color.1, color.2]);
-        }
-    }
+    // Cells: one RGBA value per cell (row-major, as the values are),
+    // stretched by the backend.
+    let cells = data
+        .scale
+        .rgba(data.rows * data.cols, data.values.iter().copied());
     area.draw(&CellBlock {
         pos: (x0, y0),
         size: (w as u32, h as u32),
@@ -530,13 +572,7 @@ pub fn draw_heatmap<DB: CellBlit>(
     let lh = ((10.0 * scale) as usize).max(1);
     let ly = (layout.legend_top * scale).round() as i32;
     const LEGEND_STEPS: usize = 64;
-    let mut legend = Vec::with_capacity(LEGEND_STEPS * 3);
-    for x in 0..LEGEND_STEPS {
-        let col = data
-            .scale
-            .color_at_fraction(x as f64 / (LEGEND_STEPS - 1) as f64);
-        legend.extend_from_slice(&[col.0, col.1, col.2]);
-    }
+    let legend = data.scale.legend_rgba(LEGEND_STEPS);
     area.draw(&CellBlock {
         pos: (x0, ly),
         size: (lw as u32, lh as u32),
@@ -608,6 +644,41 @@ mod tests {
 
     fn hex(c: Rgb) -> String {
         format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+    }
+
+    #[test]
+    fn row_major_reads_every_shape_row_by_row() {
+        for (r, c) in [(3, 5), (5, 3), (1, 4), (4, 1), (0, 3), (3, 0)] {
+            let m = Mat::from_fn(r, c, |i, j| (i * 10 + j) as f64);
+            let want: Vec<f64> = (0..r)
+                .flat_map(|i| (0..c).map(move |j| (i * 10 + j) as f64))
+                .collect();
+            assert_eq!(row_major(&m), want, "{r} x {c}");
+        }
+    }
+
+    #[test]
+    fn rgba_cells_are_the_colours_of_the_values() {
+        let values = [0.1, 0.7, f64::NEG_INFINITY, f64::NAN, -3.0, 2.0, 0.5];
+        for scale in [
+            ColorScale::Sequential { min: 0.0, max: 1.0 },
+            ColorScale::Sequential { min: 1.0, max: 1.0 },
+            ColorScale::diverging_for(&values),
+        ] {
+            // One more cell than values: the missing one is grey.
+            let cells = scale.rgba(values.len() + 1, values.iter().copied());
+            assert_eq!(cells.len(), values.len() * 4 + 4);
+            for (px, &v) in cells.chunks_exact(4).zip(values.iter().chain([&f64::NAN])) {
+                let c = scale.color(v);
+                assert_eq!(px, [c.0, c.1, c.2, 255], "{v} on {scale:?}");
+            }
+            let legend = scale.legend_rgba(5);
+            let (lo, hi) = scale.range();
+            let first = scale.color(lo);
+            let last = scale.color(hi);
+            assert_eq!(legend.get(..4), Some(&[first.0, first.1, first.2, 255][..]));
+            assert_eq!(legend.get(16..), Some(&[last.0, last.1, last.2, 255][..]));
+        }
     }
 
     #[test]

@@ -67,11 +67,7 @@ pub fn draw_matrix_image<DB: CellBlit>(
     let bottom = font * 5.2;
     let gw = (w - left - font).max(1.0);
     let gh = (h - top - bottom).max(1.0);
-    let mut cells = Vec::with_capacity(m.rows * m.cols * 3);
-    for v in values {
-        let c = m.scale.color(*v);
-        cells.extend_from_slice(&[c.0, c.1, c.2]);
-    }
+    let cells = m.scale.rgba(values.len(), values.iter().copied());
     draw_cells(
         area,
         (left as i32, top as i32),
@@ -113,12 +109,7 @@ pub fn draw_matrix_image<DB: CellBlit>(
     )?;
     // Legend: a 1 x 64 strip with its two ends written beside it.
     let (lo, hi) = m.scale.range();
-    let strip: Vec<u8> = (0..64)
-        .flat_map(|i| {
-            let c = m.scale.color(lo + (hi - lo) * i as f64 / 63.0);
-            [c.0, c.1, c.2]
-        })
-        .collect();
+    let strip = m.scale.legend_rgba(64);
     let ly = top + gh + font * 3.1;
     let lw = (gw * 0.5).max(font * 6.0);
     let lx = left + font * 3.5;
@@ -305,13 +296,7 @@ pub fn draw_matrix_grid<DB: CellBlit>(
         let Some(values) = m.values.get(..m.n * m.n).filter(|v| !v.is_empty()) else {
             continue;
         };
-        let cells: Vec<u8> = values
-            .iter()
-            .flat_map(|v| {
-                let c = color.color(*v);
-                [c.0, c.1, c.2]
-            })
-            .collect();
+        let cells = color.rgba(values.len(), values.iter().copied());
         let inner = side - font * 2.4;
         draw_cells(
             area,

@@ -47,7 +47,10 @@ pub use nalgebra::DMatrix;
 /// The matrix type used everywhere: dense, heap-allocated, `f64`.
 pub type Mat = DMatrix<f64>;
 
-pub use attention::{attention_trace, AttentionConfig, HeadTrace, Mask, Trace};
+pub use attention::{
+    attention_scores, attention_softmax, attention_trace, AttentionConfig, HeadScores, HeadSoftmax,
+    HeadTrace, Mask, Scored, Softened, Trace,
+};
 pub use embed::{embed_tokens, word_embedding};
 pub use error::AttnError;
 pub use explain::contributions;

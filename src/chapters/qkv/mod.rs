@@ -7,8 +7,11 @@
 //! softmax -> output. Selecting a query token outlines its row everywhere and
 //! breaks its output down into each value row's contribution.
 //!
-//! Data flow: URL query -> `Memo<(QkvState, notes)>` -> `Memo<QkvModel>` (the
-//! engine's trace) -> per-matrix `Memo<HeatmapData>` -> heatmap widgets, whose
+//! Data flow: URL query -> `Memo<(QkvState, notes)>` -> `Memo<QkvScores>`
+//! (the engine's first half, up to the scores) -> `Memo<QkvModel>` (the
+//! second half, from the temperature and the mask on) -> per-matrix
+//! `Memo<HeatmapData>` (X, Q, K, V and the scores read the first half only,
+//! so a temperature change rebuilds none of them) -> heatmap widgets, whose
 //! effects only paint. Every control writes the URL; nothing else holds state.
 
 pub mod model;
@@ -29,8 +32,9 @@ use crate::widgets::slider::{FloatSlider, ParamSlider, SeedField, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use crate::widgets::Bound;
 use leptos::prelude::*;
-use model::{breakdown, dim_labels, Matrix, QkvModel, QueryBreakdown};
+use model::{breakdown, dim_labels, Matrix, QkvModel, QkvScores, QueryBreakdown};
 use state::{Masking, QkvState, Step, D_K, D_MODEL, HEADS, MAX_QKV_TOKENS, SEED, TEMPERATURE};
+use std::sync::Arc;
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "qkv";
@@ -44,11 +48,15 @@ fn fmt_shape(r: usize, c: usize) -> String {
 /// The engine's trace for the current state, or why there is none.
 type ModelMemo = Memo<Result<QkvModel, String>>;
 
+/// The engine's first half for the current state, or why there is none.
+type FirstMemo = Memo<Result<Arc<QkvScores>, String>>;
+
 /// What every matrix view reads: the state, the model, the head shown, the
 /// selected query and how to select one.
 #[derive(Clone, Copy)]
 struct Ctx {
     state: Memo<QkvState>,
+    first: FirstMemo,
     model: ModelMemo,
     head: Memo<usize>,
     selected: Memo<Option<usize>>,
@@ -57,11 +65,12 @@ struct Ctx {
 }
 
 /// The model, recomputed in parts: embeddings and weights change only with
-/// their own inputs, so a temperature or scaling change reuses them and
-/// reruns attention alone; the attention options are a memo of their own,
-/// so selecting a query reruns nothing; and steps 1-5 need only the head
-/// shown (`model::heads_needed`), so only that head is computed.
-fn model_memo(state: Memo<QkvState>) -> ModelMemo {
+/// their own inputs; the engine's first half (Q, K, V, scores) only with
+/// them, the scaling and the heads needed, so a temperature or mask change
+/// reruns the second half alone (softmax onward); selecting a query, a
+/// head or a step reruns nothing, and steps 1-5 need only the head shown
+/// (`model::heads_needed`), so only that head is computed.
+fn model_memo(state: Memo<QkvState>) -> (FirstMemo, ModelMemo) {
     let embed_key = Memo::new(move |_| state.with(|s| (s.text.clone(), s.d_model, s.seed)));
     let weight_key = Memo::new(move |_| state.with(|s| (s.d_model, s.heads, s.d_k, s.seed)));
     let embedded = Memo::new(move |_| {
@@ -70,25 +79,34 @@ fn model_memo(state: Memo<QkvState>) -> ModelMemo {
     let weights = Memo::new(move |_| {
         weight_key.with(|&(dm, h, dk, seed)| projection_weights(dm, h, dk, seed))
     });
-    // Selecting a query, a head or a step changes none of these: the
-    // engine does not rerun.
-    let cfg = Memo::new(move |_| state.with(model::config));
     // Only the shown head, but for the output steps (which need every head).
-    let only = Memo::new(move |_| state.with(model::heads_needed));
+    let first_key = Memo::new(move |_| state.with(|s| (s.scale, model::heads_needed(s))));
+    let soft_key = Memo::new(move |_| state.with(|s| (s.temperature, model::mask(s))));
     // A new trace always counts as changed: comparing two traces of 512
     // tokens and 8 heads (6 million numbers) would cost more than it saves;
     // each matrix's own memo stops an update whose numbers did not change.
-    Memo::new_with_compare(
+    let first = Memo::new_with_compare(
         move |_| {
             embedded.with(|e| {
                 weights.with(|w| match (e, w) {
-                    (Ok(e), Ok(w)) => cfg.with(|c| model::run(c, e, w, only.get())),
+                    (Ok(e), Ok(w)) => first_key
+                        .with(|&(scale, only)| model::scores(e, w, scale, only).map(Arc::new)),
                     (Err(msg), _) | (_, Err(msg)) => Err(msg.clone()),
                 })
             })
         },
         |_, _| true,
-    )
+    );
+    let model = Memo::new_with_compare(
+        move |_| {
+            first.with(|f| match f {
+                Ok(f) => soft_key.with(|&(t, mask)| model::soften(Arc::clone(f), t, mask)),
+                Err(msg) => Err(msg.clone()),
+            })
+        },
+        |_, _| true,
+    );
+    (first, model)
 }
 
 /// The chapter's page.
@@ -96,9 +114,10 @@ fn model_memo(state: Memo<QkvState>) -> ModelMemo {
 pub fn QkvChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, QkvState::from_query, QkvState::to_query);
     let state = url.state;
-    let model = model_memo(state);
+    let (first, model) = model_memo(state);
     let ctx = Ctx {
         state,
+        first,
         model,
         head: Memo::new(move |_| state.with(|s| s.head)),
         selected: Memo::new(move |_| state.with(|s| s.query)),
@@ -210,7 +229,7 @@ fn QueryPicker(ctx: Ctx) -> impl IntoView {
     // The token list changes rarely: a memo keeps its buttons from being
     // rebuilt on every slider move.
     let tokens = Memo::new(move |_| {
-        ctx.model
+        ctx.first
             .with(|m| m.as_ref().map(|m| m.tokens.clone()).unwrap_or_default())
     });
     let count = Memo::new(move |_| tokens.with(Vec::len));
@@ -271,17 +290,29 @@ fn HeadPicker(url: UrlState<QkvState>) -> impl IntoView {
     }
 }
 
+/// Reads matrix `which` from the memo that holds it: the engine's first
+/// half for a matrix before the softmax (so a temperature or mask change
+/// does not rerun the read), else the model.
+fn read_matrix<T>(
+    ctx: Ctx,
+    which: Matrix,
+    first: impl Fn(&QkvScores) -> Option<T>,
+    model: impl Fn(&QkvModel) -> Option<T>,
+) -> Option<T> {
+    if which.before_softmax() {
+        ctx.first.with(|m| m.as_ref().ok().and_then(|f| first(f)))
+    } else {
+        ctx.model.with(|m| m.as_ref().ok().and_then(model))
+    }
+}
+
 /// One matrix of the model as a heatmap; repaints only when its numbers
 /// change.
 fn matrix_data(ctx: Ctx, which: Matrix) -> Memo<HeatmapData> {
     Memo::new(move |_| {
         let h = ctx.head.get();
-        ctx.model.with(|m| {
-            m.as_ref()
-                .ok()
-                .and_then(|m| m.heatmap(which, h))
-                .unwrap_or_else(empty_heatmap)
-        })
+        read_matrix(ctx, which, |f| f.heatmap(which, h), |m| m.heatmap(which, h))
+            .unwrap_or_else(empty_heatmap)
     })
 }
 
@@ -290,12 +321,7 @@ fn matrix_data(ctx: Ctx, which: Matrix) -> Memo<HeatmapData> {
 fn matrix_shape(ctx: Ctx, which: Matrix) -> Memo<(usize, usize)> {
     Memo::new(move |_| {
         let h = ctx.head.get();
-        ctx.model.with(|m| {
-            m.as_ref()
-                .ok()
-                .and_then(|m| m.shape(which, h))
-                .unwrap_or((0, 0))
-        })
+        read_matrix(ctx, which, |f| f.shape(which, h), |m| m.shape(which, h)).unwrap_or((0, 0))
     })
 }
 
@@ -432,13 +458,16 @@ fn LogitsMap(ctx: Ctx) -> impl IntoView {
         model.with(|m| match m {
             Ok(m) => state.with(|st| {
                 let scaled = if st.scale {
-                    format!("multiplied by 1/√{} = {:.4}", st.d_k, m.trace.scale_factor)
+                    format!(
+                        "multiplied by 1/√{} = {:.4}",
+                        st.d_k, m.first.scored.scale_factor
+                    )
                 } else {
                     "not scaled (scaling is off)".to_string()
                 };
                 format!(
                     "{} · scores {scaled}, then divided by τ = {}{}",
-                    fmt_shape(m.tokens.len(), m.tokens.len()),
+                    fmt_shape(m.tokens().len(), m.tokens().len()),
                     st.temperature,
                     if st.causal() {
                         "; keys after the query are masked (−∞)"
@@ -450,10 +479,16 @@ fn LogitsMap(ctx: Ctx) -> impl IntoView {
             Err(_) => String::new(),
         })
     };
+    // The raw scores' spread does not change with the temperature or mask.
+    let raw_variance = Memo::new(move |_| {
+        let h = head.get();
+        ctx.first.with(|f| f.as_ref().ok()?.score_variance(h))
+    });
     let variance_text = move || {
         let h = head.get();
+        let raw = raw_variance.get()?;
         model.with(|m| {
-            let (raw, logits) = m.as_ref().ok()?.variances(h)?;
+            let logits = m.as_ref().ok()?.logit_variance(h)?;
             Some(format!(
                 "Spread of the numbers: variance of raw scores {raw:.3}; of the logits after scaling and τ {logits:.3}."
             ))
@@ -517,7 +552,7 @@ fn QueryFocus(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>
             let st = m
                 .row_stats(h, q)
                 .map(|s| (s.entropy_bits, s.max_weight, s.jacobian_norm));
-            Some((m.tokens.clone(), q, b, st))
+            Some((m.tokens().to_vec(), q, b, st))
         })
     });
     let contrib = Memo::new(move |_| {

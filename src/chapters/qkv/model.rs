@@ -3,6 +3,12 @@
 //! plus the per-query breakdown the page shows. A step that shows one head
 //! computes only that head ([`heads_needed`]).
 //!
+//! The trace is kept in its engine's two halves: [`QkvScores`] (up to the
+//! scaled scores: [`attention_core::attention_scores`]) and, on top of it,
+//! [`QkvModel`] (from the temperature and the mask on:
+//! [`attention_core::attention_softmax`]), so a temperature or mask change
+//! reruns only the second half and the matrices before it keep their memos.
+//!
 //! Pure (no DOM), so it is tested natively. Every number comes from
 //! `attention-core`; this module only arranges it.
 
@@ -12,24 +18,47 @@ use super::state::{QkvState, Step, MAX_QKV_TOKENS};
 use crate::charts::heatmap::{signed, weights as weight_map, HeatmapData};
 use crate::widgets::seeded::{embed_max, projection_weights, Embedded};
 use attention_core::{
-    attention_trace, row_stats, AttentionConfig, HeadTrace, Mask, Mat, MultiHeadWeights, Position,
-    RowStats, Trace,
+    attention_scores, attention_softmax, row_stats, AttentionConfig, HeadScores, Mask, Mat,
+    MultiHeadWeights, Position, RowStats, Scored, Softened,
 };
+use std::sync::Arc;
 
-/// What the page shows for one state.
+/// The part of the model the temperature and the mask do not change.
 #[derive(Clone, Debug, PartialEq)]
-pub struct QkvModel {
+pub struct QkvScores {
     pub tokens: Vec<String>,
     /// Notes from tokenizing (limits hit).
     pub token_notes: Vec<String>,
-    pub weights: MultiHeadWeights,
-    /// The engine's trace: of every head, or only of head `first_head`
+    /// The engine's first half: of every head, or only of head `first_head`
     /// (a step that shows one head needs no other).
-    pub trace: Trace,
-    /// The head of `trace.heads[0]`.
+    pub scored: Scored,
+    /// The output projection of the weights used (`None` with one head).
+    pub w_o: Option<Mat>,
+    /// The head of `scored.heads[0]`.
     pub first_head: usize,
-    /// Whether `trace` holds every head (and so the concat and W_O output).
+    /// Whether `scored` holds every head (and so the concat and W_O output).
     pub all_heads: bool,
+}
+
+/// What the page shows for one state: the first half (shared, not copied,
+/// between the temperatures and masks of one sentence and set of weights)
+/// and the engine's second half on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QkvModel {
+    pub first: Arc<QkvScores>,
+    pub soft: Softened,
+}
+
+/// Every matrix of one head, from both halves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeadView<'a> {
+    pub q: &'a Mat,
+    pub k: &'a Mat,
+    pub v: &'a Mat,
+    pub scores: &'a Mat,
+    pub logits: &'a Mat,
+    pub weights: &'a Mat,
+    pub output: &'a Mat,
 }
 
 /// The matrices the page draws, in the order of the computation.
@@ -54,43 +83,118 @@ pub enum Matrix {
     Output,
 }
 
-impl QkvModel {
-    /// The trace of head `h`, if it was computed.
-    pub fn head(&self, h: usize) -> Option<&HeadTrace> {
-        if self.all_heads {
-            self.trace.heads.get(h)
+impl Matrix {
+    /// Whether the matrix comes before the temperature and the mask (in
+    /// [`QkvScores`]).
+    pub fn before_softmax(self) -> bool {
+        matches!(
+            self,
+            Matrix::X | Matrix::Q | Matrix::K | Matrix::V | Matrix::Scores
+        )
+    }
+}
+
+impl QkvScores {
+    /// Where head `h` is in `scored.heads`, if it was computed.
+    fn index(&self, h: usize) -> Option<usize> {
+        let i = if self.all_heads {
+            h
         } else {
-            h.checked_sub(self.first_head)
-                .filter(|&i| i == 0)
-                .and_then(|_| self.trace.heads.first())
+            h.checked_sub(self.first_head).filter(|&i| i == 0)?
+        };
+        (i < self.scored.heads.len()).then_some(i)
+    }
+
+    /// The first half of head `h`, if it was computed.
+    pub fn head(&self, h: usize) -> Option<&HeadScores> {
+        self.scored.heads.get(self.index(h)?)
+    }
+
+    /// One matrix before the softmax, `None` for the others.
+    fn matrix(&self, which: Matrix, head: usize) -> Option<&Mat> {
+        Some(match which {
+            Matrix::X => &self.scored.x,
+            Matrix::Q => &self.head(head)?.q,
+            Matrix::K => &self.head(head)?.k,
+            Matrix::V => &self.head(head)?.v,
+            Matrix::Scores => &self.head(head)?.scores,
+            _ => return None,
+        })
+    }
+
+    /// The shape of a matrix before the softmax (rows, columns).
+    pub fn shape(&self, which: Matrix, head: usize) -> Option<(usize, usize)> {
+        self.matrix(which, head).map(Mat::shape)
+    }
+
+    /// A matrix before the softmax as a heatmap (rows are the tokens);
+    /// `None` for the others and for a head that does not exist.
+    pub fn heatmap(&self, which: Matrix, head: usize) -> Option<HeatmapData> {
+        let m = self.matrix(which, head)?;
+        let cols = if which == Matrix::Scores {
+            self.tokens.clone()
+        } else {
+            dim_labels(m.ncols())
+        };
+        Some(signed(m, self.tokens.clone(), cols))
+    }
+
+    /// The variance of `head`'s raw scores.
+    pub fn score_variance(&self, head: usize) -> Option<f64> {
+        Some(attention_core::variance(self.head(head)?.scores.as_slice()))
+    }
+}
+
+impl QkvModel {
+    /// The tokens (rows of every matrix).
+    pub fn tokens(&self) -> &[String] {
+        &self.first.tokens
+    }
+
+    /// The trace of head `h`, if it was computed.
+    pub fn head(&self, h: usize) -> Option<HeadView<'_>> {
+        let i = self.first.index(h)?;
+        let (a, b) = (self.first.scored.heads.get(i)?, self.soft.heads.get(i)?);
+        Some(HeadView {
+            q: &a.q,
+            k: &a.k,
+            v: &a.v,
+            scores: &a.scores,
+            logits: &b.logits,
+            weights: &b.weights,
+            output: &b.output,
+        })
+    }
+
+    /// One matrix from the softmax on, `None` for the others.
+    fn matrix(&self, which: Matrix, head: usize) -> Option<&Mat> {
+        if matches!(which, Matrix::Concat | Matrix::Output) && !self.first.all_heads {
+            return None;
         }
+        let i = self.first.index(head);
+        let h = || self.soft.heads.get(i?);
+        Some(match which {
+            Matrix::Logits => &h()?.logits,
+            Matrix::Weights => &h()?.weights,
+            Matrix::HeadOutput => &h()?.output,
+            Matrix::Concat => &self.soft.concat,
+            Matrix::Output => &self.soft.output,
+            _ => return None,
+        })
     }
 
     /// The shape of one matrix (rows, columns), without copying it.
     pub fn shape(&self, which: Matrix, head: usize) -> Option<(usize, usize)> {
-        if matches!(which, Matrix::Concat | Matrix::Output) && !self.all_heads {
-            return None;
+        if which.before_softmax() {
+            return self.first.shape(which, head);
         }
-        let h = self.head(head);
-        let m = match which {
-            Matrix::X => &self.trace.x,
-            Matrix::Q => &h?.q,
-            Matrix::K => &h?.k,
-            Matrix::V => &h?.v,
-            Matrix::Scores => &h?.scores,
-            Matrix::Logits => &h?.logits,
-            Matrix::Weights => &h?.weights,
-            Matrix::HeadOutput => &h?.output,
-            Matrix::Concat => &self.trace.concat,
-            Matrix::Output => &self.trace.output,
-        };
-        Some(m.shape())
+        self.matrix(which, head).map(Mat::shape)
     }
 
     /// Entropy, largest weight and softmax Jacobian norm of query `q`'s
     /// weights in `head` (only the row the page shows is computed).
     pub fn row_stats(&self, head: usize, q: usize) -> Option<RowStats> {
-        let w = &self.head(head)?.weights;
+        let w = self.head(head)?.weights;
         (q < w.nrows())
             .then(|| row_stats(&w.rows(q, 1).into_owned()).pop())
             .flatten()
@@ -99,23 +203,15 @@ impl QkvModel {
     /// One matrix as a heatmap (rows are the tokens); the per-head ones
     /// are `head`'s. `None` for a head that does not exist.
     pub fn heatmap(&self, which: Matrix, head: usize) -> Option<HeatmapData> {
-        if matches!(which, Matrix::Concat | Matrix::Output) && !self.all_heads {
-            return None;
+        if which.before_softmax() {
+            return self.first.heatmap(which, head);
         }
-        let tokens = || self.tokens.clone();
-        let by_dims = |m: &Mat| signed(m, tokens(), dim_labels(m.ncols()));
-        let h = self.head(head);
+        let m = self.matrix(which, head)?;
+        let tokens = self.tokens();
         Some(match which {
-            Matrix::X => by_dims(&self.trace.x),
-            Matrix::Q => by_dims(&h?.q),
-            Matrix::K => by_dims(&h?.k),
-            Matrix::V => by_dims(&h?.v),
-            Matrix::Scores => signed(&h?.scores, tokens(), tokens()),
-            Matrix::Logits => signed(&h?.logits, tokens(), tokens()),
-            Matrix::Weights => weight_map(&h?.weights, &self.tokens),
-            Matrix::HeadOutput => by_dims(&h?.output),
-            Matrix::Concat => by_dims(&self.trace.concat),
-            Matrix::Output => by_dims(&self.trace.output),
+            Matrix::Logits => signed(m, tokens.to_vec(), tokens.to_vec()),
+            Matrix::Weights => weight_map(m, tokens),
+            _ => signed(m, tokens.to_vec(), dim_labels(m.ncols())),
         })
     }
 
@@ -128,13 +224,15 @@ impl QkvModel {
     /// "Spread of the numbers" for `head`: the variance of its raw scores and
     /// of its finite logits.
     pub fn variances(&self, head: usize) -> Option<(f64, f64)> {
+        let raw = self.first.score_variance(head)?;
+        Some((raw, self.logit_variance(head)?))
+    }
+
+    /// The variance of `head`'s finite logits.
+    pub fn logit_variance(&self, head: usize) -> Option<f64> {
         let h = self.head(head)?;
-        let raw: Vec<f64> = h.scores.iter().copied().collect();
         let fin: Vec<f64> = h.logits.iter().copied().filter(|v| v.is_finite()).collect();
-        Some((
-            attention_core::variance(&raw),
-            attention_core::variance(&fin),
-        ))
+        Some(attention_core::variance(&fin))
     }
 }
 
@@ -144,12 +242,17 @@ pub fn config(state: &QkvState) -> AttentionConfig {
     AttentionConfig {
         scale: state.scale,
         temperature: state.temperature,
-        mask: if state.causal() {
-            Mask::Causal
-        } else {
-            Mask::None
-        },
+        mask: mask(state),
         position: Position::None,
+    }
+}
+
+/// The engine's mask for `state`.
+pub fn mask(state: &QkvState) -> Mask {
+    if state.causal() {
+        Mask::Causal
+    } else {
+        Mask::None
     }
 }
 
@@ -163,33 +266,61 @@ pub fn heads_needed(state: &QkvState) -> Option<usize> {
     }
 }
 
+/// The engine's first half on already embedded tokens and weights, scaled
+/// or not, for every head or only head `only`.
+pub fn scores(
+    emb: &Embedded,
+    weights: &MultiHeadWeights,
+    scale: bool,
+    only: Option<usize>,
+) -> Result<QkvScores, String> {
+    let one = only.and_then(|h| weights.heads.get(h).map(|w| (h, w)));
+    // The temperature and the mask are the second half's.
+    let cfg = AttentionConfig {
+        scale,
+        ..AttentionConfig::default()
+    };
+    let (scored, first_head, w_o) = match one {
+        Some((h, w)) => {
+            let single = MultiHeadWeights {
+                heads: vec![w.clone()],
+                w_o: None,
+            };
+            (attention_scores(&emb.x, &single, &cfg), h, None)
+        }
+        None => (
+            attention_scores(&emb.x, weights, &cfg),
+            0,
+            weights.w_o.clone(),
+        ),
+    };
+    Ok(QkvScores {
+        tokens: emb.tokens.clone(),
+        token_notes: emb.notes.clone(),
+        scored: scored.map_err(|e| e.to_string())?,
+        w_o,
+        first_head,
+        all_heads: one.is_none(),
+    })
+}
+
+/// The engine's second half on `first` with the temperature and mask.
+pub fn soften(first: Arc<QkvScores>, temperature: f64, mask: Mask) -> Result<QkvModel, String> {
+    let soft = attention_softmax(&first.scored, first.w_o.as_ref(), temperature, mask)
+        .map_err(|e| e.to_string())?;
+    Ok(QkvModel { first, soft })
+}
+
 /// Runs attention with `cfg` on already embedded tokens and weights, for
-/// every head or only head `only`.
+/// every head or only head `only`: both halves.
 pub fn run(
     cfg: &AttentionConfig,
     emb: &Embedded,
     weights: &MultiHeadWeights,
     only: Option<usize>,
 ) -> Result<QkvModel, String> {
-    let one = only.and_then(|h| weights.heads.get(h).map(|w| (h, w)));
-    let (trace, first_head) = match one {
-        Some((h, w)) => {
-            let single = MultiHeadWeights {
-                heads: vec![w.clone()],
-                w_o: None,
-            };
-            (attention_trace(&emb.x, &single, cfg), h)
-        }
-        None => (attention_trace(&emb.x, weights, cfg), 0),
-    };
-    Ok(QkvModel {
-        tokens: emb.tokens.clone(),
-        token_notes: emb.notes.clone(),
-        weights: weights.clone(),
-        trace: trace.map_err(|e| e.to_string())?,
-        first_head,
-        all_heads: one.is_none(),
-    })
+    let first = scores(emb, weights, cfg.scale, only)?;
+    soften(Arc::new(first), cfg.temperature, cfg.mask)
 }
 
 /// Runs the engine for `state` from scratch. `Err` carries a message for the learner.
@@ -224,11 +355,11 @@ pub fn breakdown(m: &QkvModel, head: usize, q: usize) -> Option<QueryBreakdown> 
         return None;
     }
     let row = |m: &Mat| m.row(q).iter().copied().collect::<Vec<f64>>();
-    let w = row(&h.weights);
-    let contributions = attention_core::contributions(&h.weights, &h.v, q).ok()?;
+    let w = row(h.weights);
+    let contributions = attention_core::contributions(h.weights, h.v, q).ok()?;
     Some(QueryBreakdown {
-        scores: row(&h.scores),
-        logits: row(&h.logits),
+        scores: row(h.scores),
+        logits: row(h.logits),
         weights: w,
         contributions,
         output: h.output.rows(q, 1).into_owned(),
@@ -251,9 +382,9 @@ mod tests {
     #[test]
     fn default_state_computes_with_every_weight_row_summing_to_one() {
         let m = compute(&every_step()).expect("computes");
-        assert_eq!(m.tokens.len(), 11);
-        assert_eq!(m.trace.heads.len(), 2);
-        for h in &m.trace.heads {
+        assert_eq!(m.tokens().len(), 11);
+        assert_eq!(m.soft.heads.len(), 2);
+        for h in [m.head(0).expect("0"), m.head(1).expect("1")] {
             assert_eq!(h.weights.shape(), (11, 11));
             assert_eq!(h.q.shape(), (11, 4));
             for r in 0..11 {
@@ -261,8 +392,8 @@ mod tests {
                 assert!((s - 1.0).abs() < 1e-12);
             }
         }
-        assert_eq!(m.trace.output.shape(), (11, 8));
-        let all = row_stats(&m.trace.heads[1].weights);
+        assert_eq!(m.soft.output.shape(), (11, 8));
+        let all = row_stats(&m.soft.heads[1].weights);
         assert_eq!(m.row_stats(1, 4), Some(all[4]), "one row, the same numbers");
         assert_eq!(m.row_stats(1, 11), None);
         assert_eq!(m.row_stats(2, 0), None);
@@ -287,7 +418,7 @@ mod tests {
             ..every_step()
         })
         .expect("c");
-        assert_ne!(a.trace.output, c.trace.output);
+        assert_ne!(a.soft.output, c.soft.output);
     }
 
     #[test]
@@ -298,7 +429,7 @@ mod tests {
             ..every_step()
         })
         .expect("off");
-        let (a, b) = (&on.trace.heads[0].logits, &off.trace.heads[0].logits);
+        let (a, b) = (&on.soft.heads[0].logits, &off.soft.heads[0].logits);
         assert!(
             (b[(0, 1)] - a[(0, 1)] * 2.0).abs() < 1e-12,
             "d_k = 4, so sqrt = 2"
@@ -321,7 +452,7 @@ mod tests {
             ..QkvState::default()
         };
         let m = compute(&s).expect("computes");
-        for h in &m.trace.heads {
+        for h in &m.soft.heads {
             assert!(h.weights.iter().all(|w| w.is_finite()));
             assert_eq!(h.weights[(0, 1)], 0.0, "causal mask");
         }
@@ -335,7 +466,7 @@ mod tests {
             ..QkvState::default()
         })
         .expect("all");
-        assert!(all.all_heads);
+        assert!(all.first.all_heads);
         let one = compute(&QkvState {
             step: Step::Softmax,
             heads: 4,
@@ -343,8 +474,8 @@ mod tests {
             ..QkvState::default()
         })
         .expect("one");
-        assert!(!one.all_heads);
-        assert_eq!(one.trace.heads.len(), 1);
+        assert!(!one.first.all_heads);
+        assert_eq!(one.soft.heads.len(), 1);
         assert_eq!(one.head(2), all.head(2), "same numbers");
         assert!(one.head(1).is_none() && one.head(3).is_none());
         assert_eq!(
@@ -356,6 +487,47 @@ mod tests {
         assert_eq!(breakdown(&one, 2, 3), breakdown(&all, 2, 3));
         assert_eq!(one.row_stats(2, 3), all.row_stats(2, 3));
         assert_eq!(one.variances(2), all.variances(2));
+    }
+
+    #[test]
+    fn a_temperature_or_mask_change_on_the_kept_first_half_equals_a_fresh_run() {
+        // What the page does on a temperature drag: the first half stays,
+        // the second half reruns.
+        let s = QkvState {
+            heads: 4,
+            ..every_step()
+        };
+        let emb = embed_max(&s.text, s.d_model, s.seed, MAX_QKV_TOKENS).expect("emb");
+        let w = projection_weights(s.d_model, s.heads, s.d_k, s.seed).expect("w");
+        for only in [None, Some(2)] {
+            let first = Arc::new(scores(&emb, &w, s.scale, only).expect("first"));
+            for (t, mask) in [(0.3, Masking::None), (4.0, Masking::Causal)] {
+                let next = QkvState {
+                    temperature: t,
+                    mask,
+                    step: if only.is_some() {
+                        Step::Softmax
+                    } else {
+                        Step::All
+                    },
+                    head: 2,
+                    ..s.clone()
+                };
+                let kept = soften(Arc::clone(&first), t, super::mask(&next)).expect("kept");
+                assert_eq!(kept, compute(&next).expect("fresh"), "{only:?} {t}");
+                assert!(Arc::ptr_eq(&kept.first, &first), "not copied");
+            }
+        }
+        // X, Q, K, V and the scores come from the first half alone.
+        let first = scores(&emb, &w, s.scale, None).expect("first");
+        let m = compute(&s).expect("m");
+        for which in [Matrix::X, Matrix::Q, Matrix::K, Matrix::V, Matrix::Scores] {
+            assert!(which.before_softmax());
+            assert_eq!(first.heatmap(which, 3), m.heatmap(which, 3), "{which:?}");
+        }
+        assert_eq!(first.heatmap(Matrix::Logits, 0), None);
+        assert!(!Matrix::Logits.before_softmax());
+        assert_eq!(first.score_variance(1), m.variances(1).map(|v| v.0));
     }
 
     #[test]
@@ -371,9 +543,9 @@ mod tests {
             ..every_step()
         };
         let m = compute(&s).expect("computes");
-        assert_eq!(m.tokens.len(), 512);
+        assert_eq!(m.tokens().len(), 512);
         assert_eq!(m.shape(Matrix::Weights, 7), Some((512, 512)));
-        assert!(m.token_notes[0].contains("600"));
+        assert!(m.first.token_notes[0].contains("600"));
     }
 
     #[test]
@@ -412,8 +584,8 @@ mod tests {
         }
         assert_eq!(m.shape(Matrix::Q, 2), None);
         let w = m.heatmap(Matrix::Weights, 1).expect("weights");
-        assert_eq!(w.col_labels, m.tokens);
-        assert_eq!(w.get(2, 3), Some(m.trace.heads[1].weights[(2, 3)]));
+        assert_eq!(w.col_labels, m.tokens());
+        assert_eq!(w.get(2, 3), Some(m.soft.heads[1].weights[(2, 3)]));
         let q = m.heatmap(Matrix::Q, 0).expect("q");
         assert_eq!(
             (q.row_labels[0].as_str(), q.col_labels[3].as_str()),
