@@ -1,0 +1,13 @@
+//! Real language models: GPT-2-family checkpoints as Hugging Face saves them.
+//!
+//! * [`safetensors`] reads and writes the weight files;
+//! * [`model`] loads a GPT-2 configuration and its weights and runs the
+//!   forward pass (logits, every head's attention, head ablation, loss);
+//! * [`bpe`] is GPT-2's byte-level BPE tokenizer;
+//! * [`heads`] measures attention heads (previous-token, induction, first
+//!   token, distance) and labels them.
+//!
+//! Checked against `transformers` on the fixtures that
+//! `tests/reference/make_gpt2_fixtures.py` writes to `tests/fixtures/gpt2/`.
+
+pub mod safetensors;
