@@ -10,4 +10,15 @@
 //! Checked against `transformers` on the fixtures that
 //! `tests/reference/make_gpt2_fixtures.py` writes to `tests/fixtures/gpt2/`.
 
+pub mod model;
 pub mod safetensors;
+
+/// The bytes of `tests/fixtures/gpt2/{name}`.
+#[cfg(test)]
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../../tests/fixtures/gpt2/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}

@@ -386,17 +386,10 @@ pub fn write_f32(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gpt::fixture;
     use proptest::prelude::*;
 
     const LIMIT: usize = 1 << 30;
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/../../tests/fixtures/gpt2/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
 
     fn with_header(header: &str, data: &[u8]) -> Vec<u8> {
         let mut out = (header.len() as u64).to_le_bytes().to_vec();
