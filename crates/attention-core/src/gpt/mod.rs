@@ -10,6 +10,7 @@
 //! Checked against `transformers` on the fixtures that
 //! `tests/reference/make_gpt2_fixtures.py` writes to `tests/fixtures/gpt2/`.
 
+pub mod bpe;
 pub mod model;
 pub mod safetensors;
 
