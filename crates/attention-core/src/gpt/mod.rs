@@ -11,6 +11,7 @@
 //! `tests/reference/make_gpt2_fixtures.py` writes to `tests/fixtures/gpt2/`.
 
 pub mod bpe;
+pub mod heads;
 pub mod model;
 pub mod safetensors;
 
