@@ -53,7 +53,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 SEED = 17
 VOCAB_SIZE = 320
 N_POSITIONS = 64
-TRAIN_STEPS = 60
+TRAIN_STEPS = 400
 
 # Public domain: Lewis Carroll, "Alice's Adventures in Wonderland" (1865),
 # the opening of chapter I.
