@@ -18,8 +18,10 @@ What it writes:
   tokenizer.json, vocab.json, merges.txt   a byte-level BPE (GPT-2 style
       ByteLevel pre-tokenizer and decoder, vocabulary VOCAB_SIZE) trained by
       the `tokenizers` library on TRAIN_TEXT below;
-  tokens.json     token ids of TOKEN_TEXTS (odd Unicode, runs of spaces and
-      newlines, contractions, digits) and their decoded text;
+  tokens.json     for each of TOKEN_TEXTS (odd Unicode, runs of spaces and
+      newlines, contractions, digits): the pre-tokenized pieces (byte-mapped,
+      as the ByteLevel pre-tokenizer prints them), the token ids and the
+      decoded text;
   random/, trained/    GPT2LMHeadModel checkpoints (model.safetensors and
       config.json from `save_pretrained`): one with random weights, one
       trained TRAIN_STEPS steps with Adam on TRAIN_TEXT;
@@ -99,6 +101,10 @@ TOKEN_TEXTS = [
     "no\u00a0break and\u3000ideographic space",
     "\u00bd \u2167 \u0663 superscript\u00b2",
     "!!! ??? ... --- (((",
+    "\u0939\u093f\u0928\u094d\u0926\u0940 \u092d\u093e\u0937\u093e",
+    "\u0645\u064e\u0631\u0652\u062d\u064e\u0628\u064b\u0627 \u2136x",
+    "\u24b6\u24b7c \u1f00\u0345 x\u0363y",
+    "a\x1cb \x1d c\u0085d\u200be\u2028f x\u180ey \u2003 z",
     "",
     " ",
     "\n",
@@ -257,7 +263,12 @@ def main():
 
     tok = train_tokenizer(out)
     tokens = [
-        {"text": t, "ids": tok.encode(t).ids, "decoded": tok.decode(tok.encode(t).ids)}
+        {
+            "text": t,
+            "pieces": [p for p, _ in tok.pre_tokenizer.pre_tokenize_str(t)],
+            "ids": tok.encode(t).ids,
+            "decoded": tok.decode(tok.encode(t).ids),
+        }
         for t in TOKEN_TEXTS
     ]
     with open(os.path.join(out, "tokens.json"), "w") as f:

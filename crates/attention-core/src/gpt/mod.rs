@@ -4,6 +4,7 @@
 //! * [`model`] loads a GPT-2 configuration and its weights and runs the
 //!   forward pass (logits, every head's attention, head ablation, loss);
 //! * [`bpe`] is GPT-2's byte-level BPE tokenizer;
+//! * [`not_letters`] is the generated table that makes `\p{L}` exact;
 //! * [`heads`] measures attention heads (previous-token, induction, first
 //!   token, distance) and labels them.
 //!
@@ -13,6 +14,7 @@
 pub mod bpe;
 pub mod heads;
 pub mod model;
+pub mod not_letters;
 pub mod safetensors;
 
 /// The bytes of `tests/fixtures/gpt2/{name}`.
