@@ -512,6 +512,7 @@ impl Bpe {
 mod tests {
     use super::*;
     use crate::gpt::fixture;
+    use proptest::prelude::*;
 
     fn text(name: &str) -> String {
         String::from_utf8(fixture(name)).unwrap()
@@ -697,5 +698,17 @@ mod tests {
             .to_string()
             .contains("not in the vocabulary"));
         assert!(tiny.decode(&[7]).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_round_trips_and_bad_files_never_panic(t in any::<String>(), junk in any::<String>()) {
+            let bpe = Bpe::from_tokenizer_json(&text("tokenizer.json")).unwrap();
+            prop_assert_eq!(pre_tokenize(&t).concat(), t.clone());
+            let ids = bpe.encode(&t).unwrap();
+            prop_assert_eq!(bpe.decode(&ids).unwrap(), t);
+            let _ = Bpe::from_tokenizer_json(&junk);
+            let _ = Bpe::from_vocab_merges(&junk, &junk);
+        }
     }
 }

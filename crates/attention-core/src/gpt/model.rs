@@ -948,4 +948,15 @@ mod tests {
             320 * 32 + 64 * 32 + 2 * (12 * 32 * 32 + 13 * 32) + 2 * 32
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_config_text_never_panics(junk in proptest::prelude::any::<String>(), n in 0u64..5, e in 0u64..9) {
+            let _ = GptConfig::from_json(&junk);
+            let cfg = format!(r#"{{"n_layer":{n},"n_head":{n},"n_embd":{e},"n_positions":4,"vocab_size":3}}"#);
+            if let Ok(c) = GptConfig::from_json(&cfg) {
+                proptest::prop_assert!(c.n_embd % c.n_head == 0);
+            }
+        }
+    }
 }
