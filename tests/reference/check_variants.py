@@ -29,6 +29,7 @@ import subprocess
 import sys
 
 import numpy as np
+from tally import Tally
 
 TOL = 1e-10
 
@@ -117,15 +118,7 @@ def main():
         print("usage: check_variants.py path/to/attention-variants", file=sys.stderr)
         return 2
     binary = sys.argv[1]
-    passed = failed = 0
-
-    def report(ok, what):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print(f"FAIL {what}")
+    report = Tally()
 
     for idx, spec in enumerate(specs()):
         q, k, v = (np.array(spec[x], dtype=float) for x in "qkv")
@@ -166,8 +159,7 @@ def main():
         ok = p.returncode == 2 and p.stdout == "" and len(lines) == 1
         report(ok, f"bad spec {text!r}: exit {p.returncode}, stderr {p.stderr!r}")
 
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report.finish()
 
 
 if __name__ == "__main__":

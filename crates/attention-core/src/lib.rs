@@ -15,6 +15,9 @@
 //! * [`cost`] counts scores, bytes and FLOPs of the n x n matrix (and the KV
 //!   cache); [`sparse`] holds sparse attention patterns, masks and reach;
 //! * [`stats`] measures attention rows (entropy, softmax Jacobian, ...);
+//! * [`gpt`] loads GPT-2-family checkpoints (safetensors, byte-level BPE)
+//!   and runs them, with head scores and ablation (the one part in `f32`,
+//!   like the checkpoints and the reference it is checked against);
 //! * [`spec`] is the JSON contract used by the `attention-trace` command;
 //! * [`train`] is the training engine (layers with backpropagation,
 //!   optimizers, the lessons' tasks, corpora and models); [`train::rnn`]
@@ -31,6 +34,7 @@ pub mod efficient;
 pub mod embed;
 pub mod error;
 pub mod explain;
+pub mod gpt;
 pub mod permutation;
 pub mod position;
 pub mod rng;

@@ -123,6 +123,35 @@ fn optional<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     obj.get(key).filter(|v| !v.is_null())
 }
 
+/// The top-level object of a command's JSON spec, whose keys must all be in
+/// `keys` (an unknown key is an error naming it and the expected ones).
+pub fn spec_object(text: &str, keys: &[&str]) -> Result<Map<String, Value>, AttnError> {
+    let root: Value = serde_json::from_str(text)
+        .map_err(|e| AttnError::value("spec", format!("invalid JSON: {e}")))?;
+    let Value::Object(obj) = root else {
+        return Err(AttnError::value("spec", "expected a JSON object"));
+    };
+    if let Some(key) = obj.keys().find(|k| !keys.contains(&k.as_str())) {
+        return Err(AttnError::value(
+            key.as_str(),
+            format!("unknown key; expected one of {}", keys.join(", ")),
+        ));
+    }
+    Ok(obj)
+}
+
+/// The boolean at `field` of a spec object, `default` when absent or null.
+pub fn spec_flag(obj: &Map<String, Value>, field: &str, default: bool) -> Result<bool, AttnError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(AttnError::value(
+            field,
+            format!("expected true or false, got {other}"),
+        )),
+    }
+}
+
 /// Parses a non-empty, rectangular array of rows of finite numbers (rows
 /// are positions); errors name `field` and the offending row or entry.
 pub fn parse_matrix(v: &Value, field: &str) -> Result<Mat, AttnError> {

@@ -4,26 +4,16 @@
 // settings of clippy.toml also cover its helper functions (rust-clippy#11119).
 #![cfg(test)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_attention-trace");
 
+#[path = "shared/command.rs"]
+mod command;
+use command::assert_error;
+
 fn run_stdin(input: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    command::run_stdin(BIN, input)
 }
 
 const VALID: &str = r#"{
@@ -39,19 +29,6 @@ const VALID: &str = r#"{
   "mask": "causal",
   "position": "rope"
 }"#;
-
-fn assert_error(out: &Output, needle: &str) {
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        out.stdout.is_empty(),
-        "stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let err = String::from_utf8(out.stderr.clone()).unwrap();
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.ends_with('\n'));
-    assert!(err.contains(needle), "stderr {err:?} lacks {needle:?}");
-}
 
 #[test]
 fn valid_spec_prints_documented_keys() {

@@ -34,17 +34,6 @@ fn matrix(obj: &Map<String, Value>, field: &str) -> Result<Mat, AttnError> {
     attention_core::spec::parse_matrix(v, field)
 }
 
-fn flag(obj: &Map<String, Value>, field: &str, default: bool) -> Result<bool, AttnError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(default),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(AttnError::value(
-            field,
-            format!("expected true or false, got {other}"),
-        )),
-    }
-}
-
 fn count(obj: &Map<String, Value>, field: &str, default: usize) -> Result<usize, AttnError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(default),
@@ -58,20 +47,10 @@ fn count(obj: &Map<String, Value>, field: &str, default: usize) -> Result<usize,
 }
 
 fn run(text: &str) -> Result<String, AttnError> {
-    let root: Value = serde_json::from_str(text)
-        .map_err(|e| AttnError::value("spec", format!("invalid JSON: {e}")))?;
-    let obj = root
-        .as_object()
-        .ok_or_else(|| AttnError::value("spec", "expected a JSON object"))?;
-    if let Some(key) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return Err(AttnError::value(
-            key.as_str(),
-            format!("unknown key; expected one of {}", KEYS.join(", ")),
-        ));
-    }
+    let obj = &attention_core::spec::spec_object(text, &KEYS)?;
     let (q, k, v) = (matrix(obj, "q")?, matrix(obj, "k")?, matrix(obj, "v")?);
-    let causal = flag(obj, "causal", false)?;
-    let scale = flag(obj, "scale", true)?;
+    let causal = attention_core::spec::spec_flag(obj, "causal", false)?;
+    let scale = attention_core::spec::spec_flag(obj, "scale", true)?;
     let block = count(obj, "block", 2)?;
     let devices = count(obj, "devices", 1)?;
     let dense = dense_attention(&q, &k, &v, causal, scale)?.output;
