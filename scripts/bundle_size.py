@@ -12,8 +12,9 @@ questions), which loads once the first screen is up. Models (public/models) are 
 fails (exit 1) when a figure passes its ceiling below.
 
 The landing page is held to the goal of issue 16 (200 KB). The deep-link
-ceiling stops the chapters from growing back; it is not yet the goal (300
-KB), which is printed beside every figure. KB = 1000 bytes.
+ceiling (a chapter's first screen) stops the chapters from growing back; it
+is not yet the goal (300 KB), which is printed beside every figure. KB =
+1000 bytes.
 """
 import gzip
 import json
@@ -22,7 +23,7 @@ import sys
 
 # Enforced ceilings (bytes, gzip -9): lower them as the bundle shrinks.
 CEILING_LANDING = 200_000
-CEILING_DEEP_LINK = 500_000
+CEILING_DEEP_LINK = 420_000
 # The goals (reported).
 GOAL_LANDING = 200_000
 GOAL_DEEP_LINK = 300_000

@@ -142,7 +142,7 @@ where
     view! {
         <Lazy
             load=load
-            name=format!("The section “{title}”")
+            name="This section".to_string()
             loading="Loading this section…".to_string()
             section=title
         />

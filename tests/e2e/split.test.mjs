@@ -151,7 +151,7 @@ test('a chapter\'s later sections load after its first screen; one that cannot b
   await failed.waitFor({ timeout: 30000 });
   const slot = page.locator('section.lazy-section', { has: page.locator('[data-testid=load-failed]') });
   assert.match(await slot.locator('h2').textContent(), /Several heads or one wide head/);
-  assert.match(await failed.textContent(), /could not be loaded/);
+  assert.match(await failed.textContent(), /This section could not be loaded/);
   // Sections before and after it are in document order around it.
   const order = await page.evaluate(() => [...document.querySelectorAll('main [data-slide] h2')].map((h) => h.textContent));
   const at = order.findIndex((t) => /Several heads/.test(t));
