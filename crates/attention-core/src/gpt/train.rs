@@ -31,6 +31,10 @@
 //! [`CharVocab::chars`] (write it next to the model with
 //! [`CharVocab::to_json`]: a JSON array of one-character strings, in id
 //! order).
+//!
+//! Head labels: [`TinyGpt::attentions`] has the `[layer][head]` layout
+//! [`super::heads::score_heads`] takes. Head ablation: run the export,
+//! `to_gpt2().forward(ids, Some(mask))`, which gives the same logits.
 
 use super::model::{Block, Gpt2, GptConfig, Linear, Norm};
 use crate::rng::Rng;
@@ -1200,6 +1204,31 @@ mod tests {
         let l_ours = t.model.loss(&ids).unwrap();
         let l_theirs = next_token_loss(&theirs, &ids).unwrap();
         assert!((l_ours - l_theirs).abs() < 1e-4);
+    }
+
+    #[test]
+    fn heads_are_scored_on_our_attentions_as_on_the_loaded_export() {
+        use crate::gpt::heads::{induction_sequence, score_heads};
+        let c = TinyConfig {
+            n_layer: 2,
+            n_head: 2,
+            d_model: 8,
+            context: 24,
+        };
+        let m = TinyGpt::new(c, 12, 4).unwrap();
+        let ids = induction_sequence(3, 10, 2, 12, Some(0)).unwrap();
+        let ours = score_heads(&m.attentions(&ids).unwrap(), &ids).unwrap();
+        let loaded = m.to_gpt2();
+        let theirs = score_heads(&loaded.forward(&ids, None).unwrap().attentions, &ids).unwrap();
+        assert_eq!(ours.len(), 2);
+        for (lo, lt) in ours.iter().zip(&theirs) {
+            assert_eq!(lo.len(), 2);
+            for (a, b) in lo.iter().zip(lt) {
+                assert!((a.previous_token - b.previous_token).abs() < 1e-5);
+                assert!((a.first_token - b.first_token).abs() < 1e-5);
+                assert_eq!(a.label, b.label);
+            }
+        }
     }
 
     /// Native training speed for the default config (printed, not asserted):
