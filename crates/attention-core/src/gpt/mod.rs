@@ -6,7 +6,9 @@
 //! * [`bpe`] is GPT-2's byte-level BPE tokenizer;
 //! * [`not_letters`] is the generated table that makes `\p{L}` exact;
 //! * [`heads`] measures attention heads (previous-token, induction, first
-//!   token, distance) and labels them.
+//!   token, distance) and labels them;
+//! * [`train`] trains a tiny character-level GPT-2 on pasted text and
+//!   exports it in the layout [`model`] loads.
 //!
 //! Checked against `transformers` on the fixtures that
 //! `tests/reference/make_gpt2_fixtures.py` writes to `tests/fixtures/gpt2/`.
@@ -16,6 +18,7 @@ pub mod heads;
 pub mod model;
 pub mod not_letters;
 pub mod safetensors;
+pub mod train;
 
 /// The bytes of `tests/fixtures/gpt2/{name}`.
 #[cfg(test)]
