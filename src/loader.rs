@@ -1,5 +1,6 @@
-//! Views whose code loads on demand: every chapter's page, the lesson page
-//! and the speaker view, each a split point made by [`split_view`].
+//! Views whose code loads on demand: every chapter's page and its later
+//! sections, the lesson page and the speaker view, each a split point made
+//! by [`split_view`] (and, for code that is not a view, [`split_fn`]).
 //!
 //! In the release build each of them is a separate chunk
 //! ([`crate::chapters::pages`] for the chapters). [`Lazy`] (and
@@ -129,8 +130,8 @@ pub fn ChapterPage(chapter: &'static Chapter) -> impl IntoView {
     }
 }
 
-/// A later section of a page behind its own split point
-/// ([`lazy_section`]): the page's first screen does not wait for it. Until
+/// A later section of a page behind its own split point (a `split_view!`
+/// in the chapter's module): the page's first screen does not wait for it. Until
 /// its code is there, a slide with the section's `title` stands in, so
 /// presenter mode counts and names the page's slides the same either way;
 /// the code is fetched as the page mounts.
