@@ -35,15 +35,33 @@ pub fn exp(x: f64) -> f64 {
     if !(-708.0..=709.0).contains(&x) {
         return x.exp();
     }
-    let k = (x * INV_LN2).round_ties_even();
+    exp_in_range(x)
+}
+
+/// 1.5 * 2^52: adding it to a number under 2^51 in size rounds that number
+/// to a whole one (ties to even, the default rounding) and leaves the whole
+/// number in the low bits of the sum.
+const ROUND: f64 = 6_755_399_441_055_744.0;
+
+/// [`exp`] for `-708 <= x <= 709` only, with no branch and no conversion
+/// to an integer register, so a loop of it compiles to SIMD (two lanes in
+/// wasm). `k = round(x / ln 2)` comes from adding [`ROUND`], and `2^k` from
+/// the low bits of that sum shifted into the exponent: bit for bit the same
+/// as rounding with `round_ties_even` and converting `k` (tested).
+#[inline(always)]
+fn exp_in_range(x: f64) -> f64 {
+    let t = x * INV_LN2 + ROUND;
+    let k = t - ROUND;
     let hi = x - k * LN2_HI;
     let lo = k * LN2_LO;
     let r = hi - lo;
     let rr = r * r;
     let c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
     let y = 1.0 + (r * c / (2.0 - c) - lo + hi);
-    // k is a whole number in [-1021, 1023]: 2^k from its exponent bits.
-    y * f64::from_bits(((k as i64 + 1023) as u64) << 52)
+    // The low 12 bits of t's bits are k's (two's complement); k + 1023 is
+    // in [2, 2046], the biased exponent of 2^k: shifted into place, the
+    // higher bits fall off the top.
+    y * f64::from_bits(t.to_bits().wrapping_add(1023) << 52)
 }
 
 /// Softmax of one row (length `n >= 1`). `NEG_INFINITY` entries are masked and
@@ -128,13 +146,40 @@ pub fn softmax_rows(logits: &Mat) -> Result<Mat, AttnError> {
 /// row's sum. Returns `n x m`.
 pub(crate) fn softmax_rows_with_max(logits: &Mat, max: &[f64]) -> Mat {
     let (n, m) = logits.shape();
-    let mut out = Vec::with_capacity(n * m);
+    let mut out = vec![0.0; n * m];
     let mut sum = vec![0.0; n];
-    for col in logits.as_slice().chunks_exact(n.max(1)) {
-        for ((&v, &mx), s) in col.iter().zip(max).zip(sum.iter_mut()) {
-            let e = if v.is_finite() { exp(v - mx) } else { 0.0 };
+    // One branch-free pass (SIMD in wasm): masked entries (-inf) and ones
+    // more than 708 below their row's maximum get 0 there. The second kind
+    // is counted; its true exp is a subnormal number, so if there is any,
+    // the exact pass below runs instead.
+    let mut deep = 0usize;
+    for (col, out_col) in logits
+        .as_slice()
+        .chunks_exact(n.max(1))
+        .zip(out.chunks_exact_mut(n.max(1)))
+    {
+        for (((&v, &mx), s), o) in col.iter().zip(max).zip(sum.iter_mut()).zip(out_col) {
+            let x = v - mx;
+            let inside = x >= -708.0;
+            let e = exp_in_range(if inside { x } else { -708.0 });
+            let e = if inside { e } else { 0.0 };
+            deep += usize::from(!inside & (x > f64::NEG_INFINITY));
             *s += e;
-            out.push(e);
+            *o = e;
+        }
+    }
+    if deep > 0 {
+        sum.fill(0.0);
+        for (col, out_col) in logits
+            .as_slice()
+            .chunks_exact(n.max(1))
+            .zip(out.chunks_exact_mut(n.max(1)))
+        {
+            for (((&v, &mx), s), o) in col.iter().zip(max).zip(sum.iter_mut()).zip(out_col) {
+                let e = if v.is_finite() { exp(v - mx) } else { 0.0 };
+                *s += e;
+                *o = e;
+            }
         }
     }
     for col in out.chunks_exact_mut(n.max(1)) {
@@ -207,6 +252,65 @@ mod tests {
         assert_eq!(exp(800.0), f64::INFINITY);
         assert!(exp(f64::NAN).is_nan());
         assert!(exp(-708.5) > 0.0 && exp(-708.5) < f64::MIN_POSITIVE);
+    }
+
+    #[test]
+    fn exp_in_range_rounds_and_scales_as_the_integer_path() {
+        // The same steps with round_ties_even and an integer conversion.
+        let by_integer = |x: f64| {
+            let k = (x * INV_LN2).round_ties_even();
+            let hi = x - k * LN2_HI;
+            let lo = k * LN2_LO;
+            let r = hi - lo;
+            let rr = r * r;
+            let c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
+            let y = 1.0 + (r * c / (2.0 - c) - lo + hi);
+            y * f64::from_bits(((k as i64 + 1023) as u64) << 52)
+        };
+        let mut rng = crate::Rng::new(5);
+        let sweep = (0..=400_000).map(|i| -708.0 + 1417.0 * f64::from(i) / 400_000.0);
+        // Halfway cases of x / ln 2 (ties), where the two roundings could part.
+        let ties = (-1021..=1022).map(|k| (f64::from(k) + 0.5) * std::f64::consts::LN_2);
+        let random = (0..100_000).map(|_| -708.0 + 1417.0 * rng.uniform());
+        for x in sweep
+            .chain(ties)
+            .chain(random)
+            .chain([-708.0, 709.0, 0.0, -0.0])
+        {
+            if (-708.0..=709.0).contains(&x) {
+                assert_eq!(
+                    exp_in_range(x).to_bits(),
+                    by_integer(x).to_bits(),
+                    "x = {x:e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn entries_far_below_the_maximum_take_the_exact_path() {
+        // Rows whose entries lie 708..745 below the maximum have subnormal
+        // weights: the fast pass gives them 0 and hands over to the exact
+        // pass, which must agree with row-by-row to the bit.
+        let m = Mat::from_row_slice(
+            3,
+            4,
+            &[
+                0.0, -720.0, -800.0, NEG, //
+                1.0, 2.0, 3.0, 4.0, //
+                -5.0, 735.0, 0.0, 700.0,
+            ],
+        );
+        let w = softmax_rows(&m).unwrap();
+        assert_eq!(w, softmax_rows_by_row(&m).unwrap());
+        assert!(
+            w[(0, 1)] > 0.0 && w[(0, 1)] < f64::MIN_POSITIVE,
+            "{}",
+            w[(0, 1)]
+        );
+        assert_eq!(w[(0, 2)], 0.0);
+        assert_eq!(w[(0, 3)], 0.0);
+        assert!(w[(2, 0)] > 0.0 && w[(2, 0)] < f64::MIN_POSITIVE);
     }
 
     #[test]

@@ -33,6 +33,8 @@ struct Scan<'a> {
     elements: u32,
     data_count: bool,
     target_features: Option<&'a [u8]>,
+    /// Function names (index in this module, name), from a `name` section.
+    names: Vec<(u32, &'a str)>,
 }
 
 fn scan(wasm: &[u8]) -> Result<Scan<'_>, String> {
@@ -60,6 +62,16 @@ fn scan(wasm: &[u8]) -> Result<Scan<'_>, String> {
             Payload::CustomSection(c) => {
                 if c.name() == "target_features" {
                     s.target_features = Some(c.data());
+                }
+                if let wasmparser::KnownCustom::Name(reader) = c.as_known() {
+                    for sub in reader {
+                        if let wasmparser::Name::Function(map) = sub.map_err(|e| e.to_string())? {
+                            for n in map {
+                                let n = n.map_err(|e| e.to_string())?;
+                                s.names.push((n.index, n.name));
+                            }
+                        }
+                    }
                 }
             }
             Payload::ExportSection(r) if r.count() == 0 => {}
@@ -221,11 +233,22 @@ pub fn merge(modules: &[&[u8]]) -> Result<Vec<u8>, String> {
     let mut code = CodeSection::new();
     let mut data = DataSection::new();
     let (mut type_base, mut func_base, mut data_base, mut elem_base) = (0, n_imports, 0, 0);
+    // Names of the defined functions (an unoptimised build keeps them, for
+    // profiles): a module's function `i` past its imports lands at
+    // `func_base + i - its imports`.
+    let mut names: Vec<(u32, &str)> = Vec::new();
     for ((wasm, s), (fs, gs)) in modules
         .iter()
         .zip(&scans)
         .zip(imported_funcs.iter().zip(&globals))
     {
+        let own_imports = fs.len() as u32;
+        names.extend(
+            s.names
+                .iter()
+                .filter(|(i, _)| *i >= own_imports)
+                .map(|(i, n)| (func_base + i - own_imports, *n)),
+        );
         let mut function_map = fs.clone();
         function_map.extend((0..s.functions).map(|i| func_base + i));
         let mut shift = Shift {
@@ -299,6 +322,16 @@ pub fn merge(modules: &[&[u8]]) -> Result<Vec<u8>, String> {
             name: "target_features".into(),
             data: features.into(),
         });
+    }
+    if !names.is_empty() {
+        let mut map = wasm_encoder::NameMap::new();
+        names.sort_by_key(|(i, _)| *i);
+        for (i, n) in &names {
+            map.append(*i, n);
+        }
+        let mut section = wasm_encoder::NameSection::new();
+        section.functions(&map);
+        module.section(&section);
     }
     let bytes = module.finish();
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
@@ -380,7 +413,47 @@ mod tests {
             .section(&elements)
             .section(&code)
             .section(&data);
+        // Names as an unoptimised build has them: `{text}{i}` for each
+        // defined function (index 1.. past the one imported function).
+        let mut names = wasm_encoder::NameMap::new();
+        for i in 0..n {
+            names.append(i + 1, &format!("{}{i}", String::from_utf8_lossy(text)));
+        }
+        let mut section = wasm_encoder::NameSection::new();
+        section.functions(&names);
+        m.section(&section);
         m.finish()
+    }
+
+    #[test]
+    fn merged_chunks_keep_function_names_at_their_new_indices() {
+        let a = chunk(2, 10, 1000, b"alpha", "f");
+        let b = chunk(1, 20, 2000, b"beta", "g");
+        let merged = merge(&[&a, &b]).unwrap();
+        let mut names = vec![];
+        for p in Parser::new(0).parse_all(&merged) {
+            if let Payload::CustomSection(c) = p.unwrap() {
+                if let wasmparser::KnownCustom::Name(r) = c.as_known() {
+                    for sub in r {
+                        if let wasmparser::Name::Function(map) = sub.unwrap() {
+                            for n in map {
+                                let n = n.unwrap();
+                                names.push((n.index, n.name.to_string()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Imports f (0) and g (1); a's functions 2, 3; b's 4.
+        assert_eq!(
+            names,
+            [
+                (2, "alpha0".into()),
+                (3, "alpha1".into()),
+                (4, "beta0".into())
+            ]
+        );
     }
 
     #[test]
