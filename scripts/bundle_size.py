@@ -75,6 +75,14 @@ if manifest_path.exists():
             whole = shell + sum(gz(f) for f in every)
             print(f"{'  then the rest of the chapter':34} {whole - total:>9} B  {(whole - total) / 1000:7.1f} KB more"
                   f" ({len(later)} later sections and the questions; {whole / 1000:.1f} KB in all)")
+    # What every chapter's first screen loads, on top of the shell: the
+    # floor under any deep link (framework code, shared widgets, charts).
+    chapters = [splits[k] for k in pages if k.startswith("chapter_")]
+    if chapters:
+        common = set(chapters[0]).intersection(*map(set, chapters[1:]))
+        floor = sum(gz(f) for f in common)
+        print(f"{'  (shared by every chapter)':34} {floor:>9} B  {floor / 1000:7.1f} KB in {len(common)} files:"
+              f" no deep link is under {(shell + floor) / 1000:.1f} KB")
     for split in sorted(set(splits) - placed):
         # Loaded on top of a page (the questions, the speaker view: `&speaker=1`).
         own = sum(gz(f) for f in splits[split])

@@ -1009,3 +1009,43 @@ async fn run_buttons_start_finish_and_step_the_seed_with_wrap() {
     );
     drop(handle);
 }
+
+/// The engine's softmax runs two entries at a time with wasm SIMD in the
+/// browser (natively it is the scalar loop): rows at once must equal each
+/// row on its own (scalar `exp`) to the bit, with masked entries, an odd
+/// number of rows (one entry per column left for the scalar loop) and
+/// entries so far below their row's maximum that their weight is subnormal.
+#[wasm_bindgen_test]
+fn simd_softmax_equals_the_row_by_row_softmax_to_the_bit() {
+    use attention_core::{softmax, softmax_rows, Mat, Rng};
+    let mut rng = Rng::new(9);
+    for (n, m, spread) in [(7, 9, 4.0), (8, 5, 30.0), (1, 3, 1.0), (33, 64, 12.0)] {
+        let mut x = rng.normal_matrix(n, m, spread);
+        for i in 0..n {
+            if m > 1 && i % 3 == 1 {
+                x[(i, (i * 5) % m)] = f64::NEG_INFINITY;
+            }
+        }
+        let check = |x: &Mat| {
+            let fast = softmax_rows(x).expect("softmax");
+            for i in 0..x.nrows() {
+                let row: Vec<f64> = x.row(i).iter().copied().collect();
+                let want = softmax(&row).expect("row");
+                let got: Vec<f64> = fast.row(i).iter().copied().collect();
+                let same = got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{n} x {m} row {i}: {got:?} against {want:?}");
+            }
+        };
+        check(&x);
+        // One entry 720 below its row's maximum: a subnormal weight.
+        if m > 1 {
+            for j in 0..m {
+                x[(0, j)] = -(j as f64);
+            }
+            x[(0, m - 1)] = -719.0;
+            check(&x);
+            let w = softmax_rows(&x).expect("softmax");
+            assert!(w[(0, m - 1)] > 0.0 && w[(0, m - 1)] < f64::MIN_POSITIVE);
+        }
+    }
+}

@@ -398,39 +398,13 @@ fn head_softmax(h: usize, s: &HeadScores, t: f64, causal: bool) -> Result<HeadSo
     }
     // Every row keeps its diagonal entry, so its maximum is finite.
     let weights = softmax_rows_with_max(&logits, &max);
-    let output = weighted_sum(&weights, &s.v);
+    let output = &weights * &s.v;
     ensure_finite(&format!("heads[{h}].output"), &output)?;
     Ok(HeadSoftmax {
         logits,
         weights,
         output,
     })
-}
-
-/// `weights v`: `weights` is `n x m`, `v` is `m x d`; returns `n x d`.
-///
-/// A head's `v` is thin (d_v is 8 or so) and `weights` square: a general
-/// product packs all of `weights` into panels first, which cost more than
-/// the sums themselves. Here each column of `weights` (contiguous) is added,
-/// scaled by `v[j, c]`, into each output column `c`, which stay in cache;
-/// every entry is summed over `j` in order. Wider `v` goes to the general
-/// product.
-pub(crate) fn weighted_sum(weights: &Mat, v: &Mat) -> Mat {
-    let (n, m) = weights.shape();
-    let d = v.ncols();
-    if d > 16 || v.nrows() != m || n == 0 {
-        return weights * v;
-    }
-    let mut out = vec![0.0; n * d];
-    for (j, w_col) in weights.as_slice().chunks_exact(n).enumerate() {
-        for (c, out_col) in out.chunks_exact_mut(n).enumerate() {
-            let x = v.get((j, c)).copied().unwrap_or(0.0);
-            for (o, &w) in out_col.iter_mut().zip(w_col) {
-                *o += w * x;
-            }
-        }
-    }
-    Mat::from_vec(n, d, out)
 }
 
 /// The concat of the heads' `n x d_v` outputs and `concat w_o` (or the
@@ -534,32 +508,6 @@ fn hconcat(parts: &[&Mat], n: usize) -> Mat {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn weighted_sum_is_the_matrix_product() {
-        let mut rng = crate::Rng::new(11);
-        for (n, m, d) in [
-            (5, 7, 1),
-            (64, 64, 8),
-            (33, 17, 16),
-            (9, 4, 17),
-            (1, 1, 3),
-            (3, 0, 2),
-        ] {
-            let w = rng.normal_matrix(n, m, 1.0);
-            let v = rng.normal_matrix(m, d, 2.0);
-            let got = weighted_sum(&w, &v);
-            let want = &w * &v;
-            assert_eq!(got.shape(), (n, d));
-            let err = (&got - &want).abs().max();
-            assert!(err < 1e-12, "{n}x{m} by {m}x{d}: {err:e}");
-            // Each entry is summed over j in order.
-            if n > 0 && d > 0 && d <= 16 {
-                let by_hand = (0..m).fold(0.0, |acc, j| acc + w[(n - 1, j)] * v[(j, d - 1)]);
-                assert_eq!(got[(n - 1, d - 1)], by_hand);
-            }
-        }
-    }
 
     #[test]
     fn an_overflowing_logit_is_named_even_where_masked() {

@@ -148,25 +148,17 @@ pub(crate) fn softmax_rows_with_max(logits: &Mat, max: &[f64]) -> Mat {
     let (n, m) = logits.shape();
     let mut out = vec![0.0; n * m];
     let mut sum = vec![0.0; n];
-    // One branch-free pass (SIMD in wasm): masked entries (-inf) and ones
-    // more than 708 below their row's maximum get 0 there. The second kind
-    // is counted; its true exp is a subnormal number, so if there is any,
-    // the exact pass below runs instead.
+    // One branch-free pass: masked entries (-inf) and ones more than 708
+    // below their row's maximum get 0 there. The second kind is counted;
+    // its true exp is a subnormal number, so if there is any, the exact
+    // pass below runs instead.
     let mut deep = 0usize;
     for (col, out_col) in logits
         .as_slice()
         .chunks_exact(n.max(1))
         .zip(out.chunks_exact_mut(n.max(1)))
     {
-        for (((&v, &mx), s), o) in col.iter().zip(max).zip(sum.iter_mut()).zip(out_col) {
-            let x = v - mx;
-            let inside = x >= -708.0;
-            let e = exp_in_range(if inside { x } else { -708.0 });
-            let e = if inside { e } else { 0.0 };
-            deep += usize::from(!inside & (x > f64::NEG_INFINITY));
-            *s += e;
-            *o = e;
-        }
+        deep += lanes::soften_column(col, max, &mut sum, out_col);
     }
     if deep > 0 {
         sum.fill(0.0);
@@ -183,11 +175,125 @@ pub(crate) fn softmax_rows_with_max(logits: &Mat, max: &[f64]) -> Mat {
         }
     }
     for col in out.chunks_exact_mut(n.max(1)) {
-        for (w, s) in col.iter_mut().zip(&sum) {
-            *w /= s;
-        }
+        lanes::divide(col, &sum);
     }
     Mat::from_vec(n, m, out)
+}
+
+/// The fast pass's loops, entry by entry ([`scalar`](lanes::scalar)) and, in
+/// wasm with SIMD, two entries at a time with the same operations in the
+/// same order, so the same bits. (The release build's link-time
+/// optimisation runs at the app's size setting, which does not vectorise
+/// loops by itself: these are written with the wasm SIMD operations.)
+mod lanes {
+    /// One column (a slice of `n` rows) of the fast pass: `out[i] =
+    /// exp(col[i] - max[i])` if that is at least -708 below, else 0;
+    /// `sum[i] += out[i]`. Returns how many finite entries were below.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    pub fn soften_column(col: &[f64], max: &[f64], sum: &mut [f64], out: &mut [f64]) -> usize {
+        scalar::soften_column(col, max, sum, out)
+    }
+
+    /// `col[i] /= sum[i]`.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    pub fn divide(col: &mut [f64], sum: &[f64]) {
+        scalar::divide(col, sum)
+    }
+
+    pub mod scalar {
+        use super::super::exp_in_range;
+
+        pub fn soften_column(col: &[f64], max: &[f64], sum: &mut [f64], out: &mut [f64]) -> usize {
+            let mut deep = 0;
+            for (((&v, &mx), s), o) in col.iter().zip(max).zip(sum.iter_mut()).zip(out) {
+                let x = v - mx;
+                let inside = x >= -708.0;
+                let e = exp_in_range(if inside { x } else { -708.0 });
+                let e = if inside { e } else { 0.0 };
+                deep += usize::from(!inside & (x > f64::NEG_INFINITY));
+                *s += e;
+                *o = e;
+            }
+            deep
+        }
+
+        pub fn divide(col: &mut [f64], sum: &[f64]) {
+            for (w, s) in col.iter_mut().zip(sum) {
+                *w /= s;
+            }
+        }
+    }
+
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    pub use simd::{divide, soften_column};
+
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    mod simd {
+        use super::super::{INV_LN2, LN2_HI, LN2_LO, P1, P2, P3, P4, P5, ROUND};
+        use core::arch::wasm32::*;
+
+        /// [`exp_in_range`](super::super::exp_in_range) on both lanes.
+        #[inline(always)]
+        fn exp_in_range(x: v128) -> v128 {
+            let splat = f64x2_splat;
+            let t = f64x2_add(f64x2_mul(x, splat(INV_LN2)), splat(ROUND));
+            let k = f64x2_sub(t, splat(ROUND));
+            let hi = f64x2_sub(x, f64x2_mul(k, splat(LN2_HI)));
+            let lo = f64x2_mul(k, splat(LN2_LO));
+            let r = f64x2_sub(hi, lo);
+            let rr = f64x2_mul(r, r);
+            let poly = f64x2_add(splat(P4), f64x2_mul(rr, splat(P5)));
+            let poly = f64x2_add(splat(P3), f64x2_mul(rr, poly));
+            let poly = f64x2_add(splat(P2), f64x2_mul(rr, poly));
+            let poly = f64x2_add(splat(P1), f64x2_mul(rr, poly));
+            let c = f64x2_sub(r, f64x2_mul(rr, poly));
+            let q = f64x2_div(f64x2_mul(r, c), f64x2_sub(splat(2.0), c));
+            let y = f64x2_add(splat(1.0), f64x2_add(f64x2_sub(q, lo), hi));
+            let scale = i64x2_shl(i64x2_add(t, i64x2_splat(1023)), 52);
+            f64x2_mul(y, scale)
+        }
+
+        /// (The four slices have the same length: the pairs, then the
+        /// last entry if it is odd, by the scalar loop.)
+        pub fn soften_column(col: &[f64], max: &[f64], sum: &mut [f64], out: &mut [f64]) -> usize {
+            let (mut cs, mut ms) = (col.chunks_exact(2), max.chunks_exact(2));
+            let (mut ss, mut os) = (sum.chunks_exact_mut(2), out.chunks_exact_mut(2));
+            let mut deep = 0;
+            for (((c, m), s), o) in (&mut cs).zip(&mut ms).zip(&mut ss).zip(&mut os) {
+                if let ([c0, c1], [m0, m1], [s0, s1], [o0, o1]) = (c, m, s, o) {
+                    let x = f64x2_sub(f64x2(*c0, *c1), f64x2(*m0, *m1));
+                    let floor = f64x2_splat(-708.0);
+                    let inside = f64x2_ge(x, floor);
+                    let e = v128_and(exp_in_range(v128_bitselect(x, floor, inside)), inside);
+                    let below = v128_andnot(f64x2_gt(x, f64x2_splat(f64::NEG_INFINITY)), inside);
+                    deep += i64x2_bitmask(below).count_ones() as usize;
+                    let total = f64x2_add(f64x2(*s0, *s1), e);
+                    (*s0, *s1) = (
+                        f64x2_extract_lane::<0>(total),
+                        f64x2_extract_lane::<1>(total),
+                    );
+                    (*o0, *o1) = (f64x2_extract_lane::<0>(e), f64x2_extract_lane::<1>(e));
+                }
+            }
+            deep + super::scalar::soften_column(
+                cs.remainder(),
+                ms.remainder(),
+                ss.into_remainder(),
+                os.into_remainder(),
+            )
+        }
+
+        pub fn divide(col: &mut [f64], sum: &[f64]) {
+            let (mut ws, mut ss) = (col.chunks_exact_mut(2), sum.chunks_exact(2));
+            for (w, s) in (&mut ws).zip(&mut ss) {
+                if let ([w0, w1], [s0, s1]) = (w, s) {
+                    let q = f64x2_div(f64x2(*w0, *w1), f64x2(*s0, *s1));
+                    (*w0, *w1) = (f64x2_extract_lane::<0>(q), f64x2_extract_lane::<1>(q));
+                }
+            }
+            super::scalar::divide(ws.into_remainder(), ss.remainder());
+        }
+    }
 }
 
 /// [`softmax_rows`] one row at a time: the reference path, and the one that
