@@ -1032,7 +1032,10 @@ fn simd_softmax_equals_the_row_by_row_softmax_to_the_bit() {
                 let row: Vec<f64> = x.row(i).iter().copied().collect();
                 let want = softmax(&row).expect("row");
                 let got: Vec<f64> = fast.row(i).iter().copied().collect();
-                let same = got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits());
+                let same = got
+                    .iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
                 assert!(same, "{n} x {m} row {i}: {got:?} against {want:?}");
             }
         };
@@ -1046,6 +1049,52 @@ fn simd_softmax_equals_the_row_by_row_softmax_to_the_bit() {
             check(&x);
             let w = softmax_rows(&x).expect("softmax");
             assert!(w[(0, m - 1)] > 0.0 && w[(0, m - 1)] < f64::MIN_POSITIVE);
+        }
+    }
+}
+
+/// The trace's logits (scaled / T, masked, in SIMD in the browser) equal
+/// the scalar division entry by entry, and its weights the row-by-row
+/// softmax of those logits, to the bit: an odd length, causal, and a
+/// temperature that is not a power of two (the division path) and one that
+/// is (the multiplication path).
+#[wasm_bindgen_test]
+fn simd_logits_equal_the_scalar_division_to_the_bit() {
+    use attention_core::{attention_trace, softmax, AttentionConfig, Mask, MultiHeadWeights, Rng};
+    let x = Rng::new(4).normal_matrix(13, 6, 1.0);
+    let w = MultiHeadWeights::random(6, 2, 3, 3, 6, 8).expect("weights");
+    for (temperature, mask) in [(0.7, Mask::Causal), (0.25, Mask::None), (3.0, Mask::None)] {
+        let cfg = AttentionConfig {
+            temperature,
+            mask,
+            ..AttentionConfig::default()
+        };
+        let t = attention_trace(&x, &w, &cfg).expect("trace");
+        for head in &t.heads {
+            for i in 0..13 {
+                let mut row = Vec::new();
+                for j in 0..13 {
+                    let want = if mask == Mask::Causal && j > i {
+                        f64::NEG_INFINITY
+                    } else {
+                        head.scaled[(i, j)] / temperature
+                    };
+                    assert_eq!(
+                        head.logits[(i, j)].to_bits(),
+                        want.to_bits(),
+                        "({i}, {j}) at T {temperature}"
+                    );
+                    row.push(want);
+                }
+                let soft = softmax(&row).expect("row");
+                for (j, p) in soft.iter().enumerate() {
+                    assert_eq!(
+                        head.weights[(i, j)].to_bits(),
+                        p.to_bits(),
+                        "weight ({i}, {j})"
+                    );
+                }
+            }
         }
     }
 }

@@ -18,7 +18,7 @@
 
 use crate::error::{dims, ensure_finite};
 use crate::position::{add_learned, alibi_slopes, rope_rotate, sinusoidal};
-use crate::softmax::softmax_rows_with_max;
+use crate::softmax::{lanes, softmax_rows_with_max};
 use crate::{AttnError, Mat, MultiHeadWeights, Position};
 
 /// Which key positions a query may see.
@@ -450,34 +450,29 @@ fn head_scaled(q: &Mat, k: &Mat, c: f64, slope: Option<f64>) -> (Mat, Mat) {
 /// unmasked entries (`n_q` values) and whether every logit (before masking)
 /// is finite.
 ///
-/// `logits` is appended to its storage (column-major) one column (one key)
+/// `logits` is written to its storage (column-major) one column (one key)
 /// at a time, the new column still in cache when it is masked and searched
-/// for the maxima: written once, with no temporaries.
+/// for the maxima: written once, with no temporaries, by the loops of
+/// `softmax::lanes` (two entries at a time with wasm SIMD).
 fn head_logits(scaled: &Mat, t: f64, causal: bool) -> (Mat, Vec<f64>, bool) {
     let (n_q, n_kv) = scaled.shape();
-    let mut logits = Vec::with_capacity(n_q * n_kv);
+    let mut logits = vec![0.0; n_q * n_kv];
     let mut max = vec![f64::NEG_INFINITY; n_q];
     let mut finite = true;
     // Dividing by a power of two is multiplying by its exact inverse: the
     // same result, without the (slow) division. T = 1 is the usual case.
     let inv_t = (t.to_bits() & ((1 << 52) - 1) == 0 && t.is_normal()).then(|| 1.0 / t);
-    for (j, col_c) in scaled.as_slice().chunks_exact(n_q.max(1)).enumerate() {
-        let start = logits.len();
-        match inv_t {
-            Some(inv_t) => logits.extend(col_c.iter().map(|&v| v * inv_t)),
-            None => logits.extend(col_c.iter().map(|&v| v / t)),
-        }
-        let col_l = logits.get_mut(start..).unwrap_or_default();
-        finite &= col_l.iter().fold(true, |ok, v| ok & v.is_finite());
+    for (j, (col_c, col_l)) in scaled
+        .as_slice()
+        .chunks_exact(n_q.max(1))
+        .zip(logits.chunks_exact_mut(n_q.max(1)))
+        .enumerate()
+    {
+        finite &= lanes::scale_column(col_c, t, inv_t, col_l);
         // Rows i < j (a query before key j) are masked when causal.
         let (masked, kept) = col_l.split_at_mut(if causal { j.min(n_q) } else { 0 });
         masked.fill(f64::NEG_INFINITY);
-        for (mx, &l) in max.iter_mut().skip(masked.len()).zip(kept.iter()) {
-            // As `f64::max` (a NaN is skipped), without its library call in wasm.
-            if l > *mx {
-                *mx = l;
-            }
-        }
+        lanes::raise_max(kept, max.get_mut(masked.len()..).unwrap_or_default());
     }
     (Mat::from_vec(n_q, n_kv, logits), max, finite)
 }

@@ -185,7 +185,7 @@ pub(crate) fn softmax_rows_with_max(logits: &Mat, max: &[f64]) -> Mat {
 /// same order, so the same bits. (The release build's link-time
 /// optimisation runs at the app's size setting, which does not vectorise
 /// loops by itself: these are written with the wasm SIMD operations.)
-mod lanes {
+pub(crate) mod lanes {
     /// One column (a slice of `n` rows) of the fast pass: `out[i] =
     /// exp(col[i] - max[i])` if that is at least -708 below, else 0;
     /// `sum[i] += out[i]`. Returns how many finite entries were below.
@@ -200,8 +200,39 @@ mod lanes {
         scalar::divide(col, sum)
     }
 
+    /// `out[i] = col[i] * inv_t` when `inv_t` is given (the exact inverse
+    /// of a power of two), else `col[i] / t`. Returns whether every
+    /// `out[i]` is finite.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    pub fn scale_column(col: &[f64], t: f64, inv_t: Option<f64>, out: &mut [f64]) -> bool {
+        scalar::scale_column(col, t, inv_t, out)
+    }
+
+    /// `max[i] = col[i]` where `col[i] > max[i]` (as `f64::max` with NaN
+    /// skipped, without its library call in wasm).
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    pub fn raise_max(col: &[f64], max: &mut [f64]) {
+        scalar::raise_max(col, max)
+    }
+
     pub mod scalar {
         use super::super::exp_in_range;
+
+        pub fn scale_column(col: &[f64], t: f64, inv_t: Option<f64>, out: &mut [f64]) -> bool {
+            match inv_t {
+                Some(inv_t) => out.iter_mut().zip(col).for_each(|(o, &v)| *o = v * inv_t),
+                None => out.iter_mut().zip(col).for_each(|(o, &v)| *o = v / t),
+            }
+            out.iter().fold(true, |ok, v| ok & v.is_finite())
+        }
+
+        pub fn raise_max(col: &[f64], max: &mut [f64]) {
+            for (mx, &l) in max.iter_mut().zip(col) {
+                if l > *mx {
+                    *mx = l;
+                }
+            }
+        }
 
         pub fn soften_column(col: &[f64], max: &[f64], sum: &mut [f64], out: &mut [f64]) -> usize {
             let mut deep = 0;
@@ -225,7 +256,7 @@ mod lanes {
     }
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    pub use simd::{divide, soften_column};
+    pub use simd::{divide, raise_max, scale_column, soften_column};
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     mod simd {
@@ -281,6 +312,38 @@ mod lanes {
                 ss.into_remainder(),
                 os.into_remainder(),
             )
+        }
+
+        pub fn scale_column(col: &[f64], t: f64, inv_t: Option<f64>, out: &mut [f64]) -> bool {
+            let (mut cs, mut os) = (col.chunks_exact(2), out.chunks_exact_mut(2));
+            let zero = f64x2_splat(0.0);
+            // x - x is 0 exactly when x is finite.
+            let mut finite = f64x2_eq(zero, zero);
+            for (c, o) in (&mut cs).zip(&mut os) {
+                if let ([c0, c1], [o0, o1]) = (c, o) {
+                    let v = f64x2(*c0, *c1);
+                    let l = match inv_t {
+                        Some(inv_t) => f64x2_mul(v, f64x2_splat(inv_t)),
+                        None => f64x2_div(v, f64x2_splat(t)),
+                    };
+                    finite = v128_and(finite, f64x2_eq(f64x2_sub(l, l), zero));
+                    (*o0, *o1) = (f64x2_extract_lane::<0>(l), f64x2_extract_lane::<1>(l));
+                }
+            }
+            let rest = super::scalar::scale_column(cs.remainder(), t, inv_t, os.into_remainder());
+            i64x2_all_true(finite) & rest
+        }
+
+        pub fn raise_max(col: &[f64], max: &mut [f64]) {
+            let (mut cs, mut ms) = (col.chunks_exact(2), max.chunks_exact_mut(2));
+            for (c, m) in (&mut cs).zip(&mut ms) {
+                if let ([c0, c1], [m0, m1]) = (c, m) {
+                    let (l, mx) = (f64x2(*c0, *c1), f64x2(*m0, *m1));
+                    let up = v128_bitselect(l, mx, f64x2_gt(l, mx));
+                    (*m0, *m1) = (f64x2_extract_lane::<0>(up), f64x2_extract_lane::<1>(up));
+                }
+            }
+            super::scalar::raise_max(cs.remainder(), ms.into_remainder());
         }
 
         pub fn divide(col: &mut [f64], sum: &[f64]) {
