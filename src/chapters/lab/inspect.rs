@@ -33,6 +33,7 @@
 
 use crate::charts::heatmap::{weights, HeatmapData};
 use crate::charts::lines::{draw_line_diagram, line_diagram_size, LineDiagram};
+use crate::training::{Job, Runner};
 use crate::widgets::chart::{draw_from, Chart, Drawing};
 use crate::widgets::heatmap::{empty_heatmap, Axes, Heatmap};
 use crate::widgets::pager::{follow_selection, page_of, Pager};
@@ -451,21 +452,83 @@ pub fn loss_text(on: Option<f64>, off: Option<(usize, Option<f64>)>) -> String {
     s
 }
 
-/// The scores of every head (`layer x head`), averaged over
-/// [`INDUCTION_SEQUENCES`] random blocks repeated twice (seeds `seed`,
-/// `seed + 1`, …), and the block length.
-pub fn measure_heads(m: &Loaded, seed: u64) -> Result<(Vec<Vec<HeadScores>>, usize), String> {
-    let c = &m.model.config;
-    let block = INDUCTION_BLOCK.min(c.n_positions / 2).min(m.vocab.size());
-    let mut sum: Option<Vec<Vec<HeadScores>>> = None;
-    let mut induction_n = 0usize;
-    for k in 0..INDUCTION_SEQUENCES as u64 {
-        let ids = induction_sequence(seed.wrapping_add(k), block, 0, m.vocab.size(), None)
-            .map_err(|e| format!("No repeated random sequence fits this model: {e}"))?;
+/// Measuring every head: [`INDUCTION_SEQUENCES`] random blocks repeated
+/// twice (seeds `seed`, `seed + 1`, …), one sequence's forward pass and
+/// scores per unit of work (a [`Job`], run by the page's
+/// [`crate::training::Runner`]).
+pub struct HeadMeasure {
+    model: Shared<Loaded>,
+    seed: u64,
+    /// Distinct tokens in each block.
+    block: usize,
+    done: usize,
+    sum: Option<Vec<Vec<HeadScores>>>,
+}
+
+/// What the page shows of the measurement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeadsView {
+    /// Sequences measured so far.
+    pub done: usize,
+    pub block: usize,
+    /// The mean scores (`layer x head`) once every sequence is measured.
+    pub scores: Option<Vec<Vec<HeadScores>>>,
+}
+
+impl HeadMeasure {
+    pub fn new(model: Shared<Loaded>, seed: u64) -> Result<HeadMeasure, String> {
+        let c = &model.model.config;
+        let block = INDUCTION_BLOCK
+            .min(c.n_positions / 2)
+            .min(model.vocab.size());
+        if block < 2 {
+            return Err(format!(
+                "This model's context ({} tokens) or vocabulary is too small to measure induction on a repeated sequence.",
+                c.n_positions
+            ));
+        }
+        Ok(HeadMeasure {
+            model,
+            seed,
+            block,
+            done: 0,
+            sum: None,
+        })
+    }
+
+    /// The mean scores, once done.
+    fn mean(&self) -> Option<Vec<Vec<HeadScores>>> {
+        if self.done < INDUCTION_SEQUENCES {
+            return None;
+        }
+        let n = self.done as f64;
+        self.sum.as_ref().map(|sum| {
+            sum.iter()
+                .map(|row| row.iter().map(|s| scale(*s, n)).collect())
+                .collect()
+        })
+    }
+}
+
+impl Job for HeadMeasure {
+    type View = HeadsView;
+
+    fn work(&mut self) -> Result<bool, String> {
+        if self.done >= INDUCTION_SEQUENCES {
+            return Ok(true);
+        }
+        let m = &self.model;
+        let ids = induction_sequence(
+            self.seed.wrapping_add(self.done as u64),
+            self.block,
+            0,
+            m.vocab.size(),
+            None,
+        )
+        .map_err(|e| format!("No repeated random sequence fits this model: {e}"))?;
         let out = m.model.forward(&ids, None).map_err(|e| e.to_string())?;
         let scores = score_heads(&out.attentions, &ids).map_err(|e| e.to_string())?;
-        induction_n += 1;
-        sum = Some(match sum {
+        self.sum = Some(match self.sum.take() {
             None => scores,
             Some(acc) => acc
                 .into_iter()
@@ -473,14 +536,37 @@ pub fn measure_heads(m: &Loaded, seed: u64) -> Result<(Vec<Vec<HeadScores>>, usi
                 .map(|(a, b)| a.into_iter().zip(b).map(|(x, y)| add(x, y)).collect())
                 .collect(),
         });
+        self.done += 1;
+        Ok(self.finished())
     }
-    let n = induction_n.max(1) as f64;
-    let mean = sum
-        .unwrap_or_default()
-        .into_iter()
-        .map(|row| row.into_iter().map(|s| scale(s, n)).collect())
-        .collect();
-    Ok((mean, block))
+
+    fn finished(&self) -> bool {
+        self.done >= INDUCTION_SEQUENCES
+    }
+
+    fn units(&self) -> usize {
+        self.done
+    }
+
+    fn view(&self) -> HeadsView {
+        HeadsView {
+            done: self.done,
+            block: self.block,
+            scores: self.mean(),
+        }
+    }
+}
+
+/// The scores of every head (`layer x head`) measured at once (what the
+/// page's job gives, for tests and tools), and the block length.
+pub fn measure_heads(
+    m: Shared<Loaded>,
+    seed: u64,
+) -> Result<(Vec<Vec<HeadScores>>, usize), String> {
+    let mut job = HeadMeasure::new(m, seed)?;
+    while !job.work()? {}
+    let v = job.view();
+    Ok((v.scores.unwrap_or_default(), v.block))
 }
 
 fn add(a: HeadScores, b: HeadScores) -> HeadScores {
@@ -547,7 +633,7 @@ type ModelSig = Signal<Option<Shared<Loaded>>>;
 type TokensMemo = Memo<Option<Result<Shared<Tokens>, String>>>;
 type RunMemo = Memo<Option<Result<Shared<Run>, String>>>;
 /// Every head's scores and the block length of the random sequences.
-type HeadsMemo = Memo<Option<Result<(Vec<Vec<HeadScores>>, usize), String>>>;
+type HeadsMemo = Memo<Result<Option<HeadsView>, String>>;
 
 /// Width of the line view, CSS pixels.
 const LINES_WIDTH: f64 = 420.0;
@@ -617,9 +703,18 @@ pub fn Inspector(
         labels.with(|l| line_view(&r, v.layer, v.head, v.pos, l))
     });
     let seed = Memo::new(move |_| state.with(|s| s.seed));
-    let heads = Memo::new(move |_| {
-        let m = model.get()?;
-        Some(measure_heads(&m, seed.get()))
+    // Measured by the shared runner, a sequence at a time, once a model is
+    // there (an empty error while there is none).
+    let measure = Runner::auto(
+        move || (model.get(), seed.get()),
+        |(m, seed): &(Option<Shared<Loaded>>, u64)| match m {
+            Some(m) => HeadMeasure::new(m.clone(), *seed),
+            None => Err(String::new()),
+        },
+    );
+    let heads: HeadsMemo = Memo::new(move |_| match measure.error().filter(|e| !e.is_empty()) {
+        Some(e) => Err(e),
+        None => Ok(measure.with(Clone::clone)),
     });
 
     let pos = Memo::new(move |_| view_at.get().map(|v| v.pos));
@@ -820,10 +915,7 @@ fn LineView(lines: Memo<Option<LineDiagram>>, prefix: &'static str) -> impl Into
     };
     view! {
         <Chart size=(w, h) label=label draw=draw test_id=format!("{prefix}-lines")>
-            <details>
-                <summary>"Numbers"</summary>
-                {table}
-            </details>
+            {table}
         </Chart>
     }
 }
@@ -899,12 +991,17 @@ fn HeadTable(
     let n_off = Memo::new(move |_| off.with(Vec::len));
     let about = move || {
         heads.with(|h| match h {
-            Some(Ok((_, block))) => format!(
-                "Scores measured with every head on, on {INDUCTION_SEQUENCES} sequences of {block} random tokens shown twice (seed {} and the next): an induction head, on the second copy, looks at the token that followed the same token in the first (Olsson et al., 2022).",
+            Ok(Some(v)) if v.scores.is_some() => format!(
+                "Scores measured with every head on, on {INDUCTION_SEQUENCES} sequences of {} random tokens shown twice (seeds {} and on): an induction head, on the second copy, looks at the token that followed the same token in the first (Olsson et al., 2022).",
+                v.block,
                 seed.get()
             ),
-            Some(Err(e)) => e.clone(),
-            None => String::new(),
+            Ok(Some(v)) => format!(
+                "Measuring every head on repeated random sequences… {} of {INDUCTION_SEQUENCES} done.",
+                v.done
+            ),
+            Ok(None) => String::new(),
+            Err(e) => format!("The heads could not be measured: {e}"),
         })
     };
     view! {
@@ -917,7 +1014,9 @@ fn HeadTable(
         </div>
         {move || {
             heads.with(|h| {
-                let Some(Ok((scores, _))) = h else { return None };
+                let Ok(Some(HeadsView { scores: Some(scores), .. })) = h else {
+                    return None;
+                };
                 let rows = scores
                     .iter()
                     .enumerate()
@@ -958,5 +1057,200 @@ fn HeadTable(
                 })
             })
         }}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/gpt2/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn trained() -> Loaded {
+        let config = String::from_utf8(fixture("trained/config.json")).unwrap();
+        let model =
+            Gpt2::from_files(&config, &fixture("trained/model.safetensors"), 1 << 30).unwrap();
+        let bpe = Bpe::from_tokenizer_json(&String::from_utf8(fixture("tokenizer.json")).unwrap())
+            .unwrap();
+        Loaded::new(Arc::new(model), Arc::new(Vocab::Bpe(bpe)), "trained".into()).unwrap()
+    }
+
+    fn reference() -> Value {
+        serde_json::from_slice(&fixture("trained.json")).unwrap()
+    }
+
+    #[test]
+    fn tokens_loss_and_ablation_match_transformers() {
+        let m = trained();
+        let r = reference();
+        let t = &r["texts"][0];
+        let tokens = tokenize(&m, t["text"].as_str().unwrap()).unwrap();
+        let want: Vec<usize> = t["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(tokens.ids, want);
+        assert_eq!(tokens.labels.len(), want.len());
+        assert!(
+            tokens.labels.iter().any(|l| l.starts_with('␣')),
+            "{:?}",
+            tokens.labels
+        );
+        let base = run(&m, &tokens.ids, &[]).unwrap();
+        let loss = base.loss.unwrap();
+        assert!((loss - t["loss"].as_f64().unwrap()).abs() < 1e-4, "{loss}");
+        let (l, h) = (
+            t["ablated"]["layer"].as_u64().unwrap() as usize,
+            t["ablated"]["head"].as_u64().unwrap() as usize,
+        );
+        let ab = run(&m, &tokens.ids, &[(l, h)]).unwrap();
+        let ab_loss = ab.loss.unwrap();
+        assert!(
+            (ab_loss - t["ablated"]["loss"].as_f64().unwrap()).abs() < 1e-4,
+            "{ab_loss}"
+        );
+        let text = loss_text(Some(loss), Some((1, Some(ab_loss))));
+        assert!(
+            text.contains("with 1 head off") && text.contains(&format!("{ab_loss:.4}")),
+            "{text}"
+        );
+        // The map is the reference attention; the ablated head is zero.
+        let map = attention_map(&base, 0, 0, &tokens.labels).unwrap();
+        let w = t["attentions"][0][0][5][0].as_f64().unwrap();
+        assert!((map.get(5, 0).unwrap() - w).abs() < 1e-5);
+        let gone = attention_map(&ab, l, h, &tokens.labels).unwrap();
+        assert!(gone.values.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn predictions_and_lines_of_a_query() {
+        let m = trained();
+        let tokens = tokenize(&m, "Alice was beginning to get very tired of sitting").unwrap();
+        let r = run(&m, &tokens.ids, &[]).unwrap();
+        let p = predictions(&m, &r, 3).unwrap();
+        assert_eq!(p.len(), TOP_K);
+        assert!(p.windows(2).all(|w| w[0].prob >= w[1].prob));
+        assert!(p.iter().map(|x| x.prob).sum::<f64>() <= 1.0 + 1e-9);
+        let t = prediction_table(&p, Some(&p));
+        assert_eq!((t.header.len(), t.rows.len()), (5, TOP_K));
+        assert!(t.rows[0].1[2].ends_with('%'));
+        let d = line_view(&r, 1, 2, 20, &tokens.labels).unwrap();
+        assert_eq!(d.left.len(), 1);
+        assert_eq!(d.right.len(), LINE_KEYS);
+        assert!(d.left[0].starts_with("21 "));
+        // The heaviest keys, in text order, and what they leave out is lighter.
+        let row: Vec<f64> = (0..=20).map(|j| r.out.attentions[1][2][(20, j)]).collect();
+        let kept: f64 = d.weights[0].iter().sum();
+        let min_kept = d.weights[0].iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(kept <= 1.0 + 1e-9);
+        let left_out: Vec<f64> = row.iter().copied().filter(|w| *w < min_kept).collect();
+        assert_eq!(left_out.len(), 21 - LINE_KEYS);
+        let positions: Vec<usize> = d
+            .right
+            .iter()
+            .map(|k| k.split(' ').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    }
+
+    #[test]
+    fn text_is_capped_and_empty_text_is_an_error() {
+        let m = trained();
+        // The fixture model reads 64 positions.
+        let long = "a b ".repeat(100);
+        let t = tokenize(&m, &long).unwrap();
+        assert_eq!(t.ids.len(), 64);
+        assert!(
+            t.note
+                .as_deref()
+                .is_some_and(|n| n.contains("at most 64 (n_positions)")),
+            "{:?}",
+            t.note
+        );
+        assert!(tokenize(&m, "").unwrap_err().contains("no tokens"));
+        let single = tokenize(&m, "a").unwrap();
+        let r = run(&m, &single.ids, &[]).unwrap();
+        assert_eq!(r.loss, None);
+        assert!(loss_text(r.loss, None).contains("two tokens"));
+    }
+
+    #[test]
+    fn the_view_is_clamped_to_the_model_and_the_text() {
+        let c = trained().model.config.clone();
+        let s = InspectState {
+            layer: 47,
+            head: 9,
+            pos: Some(99),
+            ..Default::default()
+        };
+        let v = clamp(&s, &c, 10);
+        assert_eq!((v.layer, v.head, v.pos), (1, 3, 9));
+        assert_eq!(v.notes.len(), 3, "{:?}", v.notes);
+        assert!(v.notes[0].contains("2 layers"));
+        let v = clamp(&InspectState::default(), &c, 10);
+        assert_eq!(
+            (v.pos, v.notes.len()),
+            (9, 0),
+            "no position is the last token"
+        );
+        assert_eq!(
+            head_mask(&c, &[(5, 5)]),
+            None,
+            "heads the model lacks are ignored"
+        );
+        let mask = head_mask(&c, &[(1, 2), (0, 0)]).unwrap();
+        assert_eq!(mask[1], vec![1.0, 1.0, 0.0, 1.0]);
+        assert_eq!(mask[0][0], 0.0);
+    }
+
+    #[test]
+    fn heads_are_measured_on_seeded_repeated_sequences() {
+        let m = Shared(Arc::new(trained()));
+        let (scores, block) = measure_heads(m.clone(), 1).unwrap();
+        assert_eq!(block, INDUCTION_BLOCK);
+        assert_eq!((scores.len(), scores[0].len()), (2, 4));
+        for s in scores.iter().flatten() {
+            assert!(s.induction.is_some());
+            assert!((0.0..=1.0).contains(&s.previous_token));
+            assert_eq!(
+                s.label,
+                label(
+                    s.previous_token,
+                    s.induction,
+                    s.first_token,
+                    s.relative_distance
+                )
+            );
+            assert_eq!(head_cells(s).len(), HEAD_COLUMNS.len());
+        }
+        assert_eq!(
+            measure_heads(m.clone(), 1).unwrap().0,
+            scores,
+            "same seed, same scores"
+        );
+        assert_ne!(measure_heads(m.clone(), 2).unwrap().0, scores);
+        // The job runs one sequence per unit.
+        let mut job = HeadMeasure::new(m, 1).unwrap();
+        assert!(!job.work().unwrap());
+        assert_eq!(job.view().scores, None);
+        assert!(job.work().unwrap());
+        assert_eq!(job.view().scores.unwrap(), scores);
+    }
+
+    #[test]
+    fn a_char_vocabulary_works_too() {
+        let vocab = CharVocab::from_text("abc ").unwrap();
+        let v = Vocab::Chars(vocab);
+        let (ids, note) = v.encode("ab zc").unwrap();
+        assert_eq!(ids.len(), 4);
+        assert!(note.unwrap().contains("1 characters"));
+        assert_eq!(v.label(0), "␣");
+        assert_eq!(v.label(99), "#99");
     }
 }
