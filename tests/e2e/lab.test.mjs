@@ -90,7 +90,7 @@ test('files from the picker: attention, predictions, the reference loss and weig
     await page.waitForFunction(() => new URL(location.href).searchParams.get('off') === '2.3');
     // Choosing a query token and a head goes to the link too.
     await page.locator('[data-testid=open-chips] button').nth(2).click();
-    await page.locator('[data-testid=open-head]').selectOption('2');
+    await page.locator('[data-testid=open-head]').selectOption({ label: '3' });
     await page.waitForFunction(() => {
       const p = new URL(location.href).searchParams;
       return p.get('pos') === '3' && p.get('head') === '3';

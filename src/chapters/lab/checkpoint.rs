@@ -246,10 +246,10 @@ impl Checkpoint {
                     _ => {
                         let c = &m.config;
                         let name = format!(
-                            "{wname} with {tname}: {} layers × {} heads, {:.1}M parameters",
+                            "{wname} with {tname}: {} layers × {} heads, {} parameters",
                             c.n_layer,
                             c.n_head,
-                            m.parameter_count() as f64 / 1e6
+                            crate::widgets::measure::grouped_usize(m.parameter_count())
                         );
                         Some(Loaded::new(Arc::clone(m), Arc::clone(t), name).map(Arc::new))
                     }

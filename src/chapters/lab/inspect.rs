@@ -36,6 +36,7 @@ use crate::charts::lines::{draw_line_diagram, line_diagram_size, LineDiagram};
 use crate::training::{Job, Runner};
 use crate::widgets::chart::{draw_from, Chart, Drawing};
 use crate::widgets::heatmap::{empty_heatmap, Axes, Heatmap};
+use crate::widgets::notes::Notes;
 use crate::widgets::pager::{follow_selection, page_of, Pager};
 use crate::widgets::table::{NumbersTable, TableData};
 use attention_core::gpt::bpe::Bpe;
@@ -742,7 +743,7 @@ pub fn Inspector(
     let text_id = format!("{prefix}-text");
     view! {
         <div class="inspector" data-testid=format!("{prefix}-inspector")>
-            <label for=text_id.clone()>"Text the model reads"</label>
+            <label for=text_id.clone()>"Text the model reads (it runs when you leave the box)"</label>
             <textarea
                 id=text_id
                 class="lab-text"
@@ -751,10 +752,10 @@ pub fn Inspector(
                 prop:value=move || text.get()
                 on:change=move |ev| on_edit.run(Edit::Text(event_target_value(&ev)))
             ></textarea>
-            <p class="notes" role="status" data-testid=format!("{prefix}-error")>{error}</p>
-            <ul class="notes">
-                {move || notes().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
-            </ul>
+            <div role="status" data-testid=format!("{prefix}-error")>
+                {move || error().map(|e| view! { <p class="notes">{e}</p> })}
+            </div>
+            <Notes notes=Signal::derive(notes) />
             <TokenChips labels=labels pos=pos on_edit=on_edit prefix=prefix />
             <HeadPicker model=model view_at=view_at on_edit=on_edit prefix=prefix />
             <div class="row-of-maps">
@@ -851,13 +852,14 @@ fn HeadPicker(
                 id=id.clone()
                 data-testid=id
                 on:change=move |ev| {
-                    if let Ok(v) = event_target_value(&ev).parse::<usize>() {
+                    // The options are numbered from 1, as shown.
+                    if let Some(v) = event_target_value(&ev).parse::<usize>().ok().and_then(|v| v.checked_sub(1)) {
                         on_edit.run(edit(v));
                     }
                 }
             >
                 {(0..count)
-                    .map(|i| view! { <option value=i.to_string() selected=i == current>{(i + 1).to_string()}</option> })
+                    .map(|i| view! { <option value=(i + 1).to_string() selected=i == current>{(i + 1).to_string()}</option> })
                     .collect_view()}
             </select>
         }
@@ -1006,7 +1008,7 @@ fn HeadTable(
     };
     view! {
         <h3>"Every head, measured"</h3>
-        <p class="notes">{about}</p>
+        <p data-testid=format!("{prefix}-heads-about")>{about}</p>
         <div class="control-row">
             <button data-testid=format!("{prefix}-all-on") on:click=move |_| on_edit.run(Edit::AllOn) disabled=move || n_off.get() == 0>
                 "Switch every head on"
