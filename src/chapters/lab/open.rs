@@ -112,6 +112,7 @@ pub fn OpenSection(url: UrlState<LabState>) -> impl IntoView {
     let state = Signal::derive(move || url.state.with(LabState::inspect));
     let on_edit = Callback::new(move |e| url.edit(|s| s.apply(e)));
     let dragging = RwSignal::new(false);
+    let input_ref = NodeRef::<leptos::html::Input>::new();
 
     let on_pick = move |ev: leptos::ev::Event| {
         let Some(input) = ev
@@ -173,8 +174,15 @@ pub fn OpenSection(url: UrlState<LabState>) -> impl IntoView {
                 on:drop=on_drop
             >
                 <p>"Drop the checkpoint's files here, or"</p>
-                <label class="file-button" for="open-files">"Choose files…"</label>
-                <input id="open-files" class="visually-hidden-file" type="file" multiple data-testid="open-files" on:change=on_pick />
+                // A real button (keyboard and touch) opens the hidden picker.
+                <button class="file-button" data-testid="open-choose" on:click=move |_| {
+                    if let Some(i) = input_ref.get_untracked() {
+                        i.click();
+                    }
+                }>
+                    "Choose files…"
+                </button>
+                <input node_ref=input_ref hidden type="file" multiple aria-label="Checkpoint files" data-testid="open-files" on:change=on_pick />
             </div>
             <ul class="checklist" data-testid="open-checklist" aria-label="Checkpoint files">
                 {move || {
