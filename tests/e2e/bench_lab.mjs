@@ -48,6 +48,20 @@ try {
     js: performance.memory ? performance.memory.usedJSHeapSize : null,
   }));
   const before = await memory();
+  // When each status line and the first loss appeared, by the page's clock.
+  await page.evaluate(() => {
+    window.__benchTimes = [];
+    const note = () => {
+      const s = document.querySelector('[data-testid=open-status]')?.textContent ?? '';
+      const l = document.querySelector('[data-testid=open-loss]')?.textContent ?? '';
+      const h = document.querySelector('[data-testid=open-heads-about]')?.textContent ?? '';
+      const key = `${s.slice(0, 40)} | ${l.slice(0, 30)} | ${h.slice(0, 50)}`;
+      const last = window.__benchTimes[window.__benchTimes.length - 1];
+      if (!last || last.key !== key) window.__benchTimes.push({ key, t: performance.now() });
+    };
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
+    note();
+  });
   const size = fs.statSync(files[1]).size;
   const t0 = Date.now();
   await page.locator('[data-testid=open-files]').setInputFiles(files);
@@ -64,11 +78,18 @@ try {
   await page.locator('[data-testid=open-loss]').filter({ hasText: 'with 1 head off' }).waitFor({ timeout: 600000 });
   const tAblated = Date.now();
   const after = await memory();
+  const times = await page.evaluate(() => window.__benchTimes);
+  const t00 = times[0].t;
+  for (const { key, t } of times) console.log(`  +${((t - t00) / 1000).toFixed(1)} s  ${key}`);
   console.log(status.trim());
   console.log(`weights file ${mb(size)}; text ${tokens} tokens`);
-  console.log(`files picked -> model loaded: ${((tLoaded - t0) / 1000).toFixed(1)} s`);
-  console.log(`loaded -> first view (forward on the text + ${2} head-measuring passes): ${((tShown - tLoaded) / 1000).toFixed(1)} s`);
-  console.log(`one forward pass with a head off (click -> loss shown): ${((tAblated - t1) / 1000).toFixed(1)} s`);
+  const at = (re) => times.find((x) => re.test(x.key))?.t;
+  const [tRead, tLoad, tHeads] = [at(/^Reading/), at(/^Loaded/), at(/Scores measured/)];
+  const s = (a, b) => (a && b ? `${((b - a) / 1000).toFixed(1)} s` : '?');
+  console.log(`files read, checked and loaded + the text's first forward pass: ${s(tRead, tLoad)}`);
+  console.log(`every head measured (${2} forward passes of the repeated random sequences): ${s(tLoad, tHeads)}`);
+  console.log(`one forward pass of the text with a head off (click -> loss shown): ${((tAblated - t1) / 1000).toFixed(1)} s`);
+  console.log(`(the page's own clock; by the test driver's: files picked -> status shown ${((tLoaded - t0) / 1000).toFixed(1)} s, first view ${((tShown - t0) / 1000).toFixed(1)} s)`);
   console.log(`WebAssembly memory: ${before.wasm ? mb(before.wasm) : '?'} before, ${after.wasm ? mb(after.wasm) : '?'} after; JS heap ${after.js ? mb(after.js) : '?'}`);
   if (errors.length) {
     console.error(errors.join('\n'));

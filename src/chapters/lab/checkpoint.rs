@@ -21,6 +21,26 @@ use std::sync::Arc;
 /// WebAssembly memory, which cannot pass 4 GB; GPT-2 small (124M
 /// parameters, 498 MB in `f32`) fits, GPT-2 medium (1.4 GB) does not.
 pub const MAX_WEIGHTS_BYTES: usize = 1_000_000_000;
+/// Most memory loading may take: the file and its weights converted to
+/// `f32` (a 16-bit file doubles). 2 GB: half of what WebAssembly can
+/// address, leaving room for the page and the attentions.
+pub const MAX_LOAD_BYTES: usize = 2_000_000_000;
+
+/// Whether a weights file of `file_bytes` holding `elements` numbers can be
+/// loaded within [`MAX_LOAD_BYTES`].
+pub fn check_load(name: &str, file_bytes: usize, elements: usize) -> Result<(), String> {
+    let need = file_bytes.saturating_add(elements.saturating_mul(4));
+    if need > MAX_LOAD_BYTES {
+        return Err(format!(
+            "“{name}” holds {} numbers: loading it would take {} of this tab's memory (the file and its weights as 32-bit numbers) and the lab stops at {}.",
+            crate::widgets::measure::grouped_usize(elements),
+            megabytes(need as f64),
+            megabytes(MAX_LOAD_BYTES as f64)
+        ));
+    }
+    Ok(())
+}
+
 /// Largest text file read (GPT-2's `tokenizer.json` is 1.4 MB).
 pub const MAX_TEXT_BYTES: usize = 20_000_000;
 
@@ -173,7 +193,13 @@ impl Checkpoint {
                     format!("“{name}” is not a safetensors file the lab can read: {e}")
                 })?;
                 let count = st.tensors.len();
+                let elements = st
+                    .tensors
+                    .iter()
+                    .map(|t| t.shape.iter().product::<usize>())
+                    .fold(0usize, usize::saturating_add);
                 drop(st);
+                check_load(name, bytes.len(), elements)?;
                 self.model = None;
                 self.weights = Some((name.to_string(), bytes));
                 Ok(format!(
@@ -348,6 +374,13 @@ mod tests {
             "{e}"
         );
         assert!(check_size("config.json", Kind::Config, 30e6).is_err());
+        // GPT-2 small in f32 loads; GPT-2 medium in f16 (355M numbers) does not.
+        assert!(check_load("model.safetensors", 497_774_208, 124_439_808).is_ok());
+        let e = check_load("model.safetensors", 710_000_000, 355_000_000).unwrap_err();
+        assert!(
+            e.contains("355,000,000 numbers") && e.contains("2130.0 MB"),
+            "{e}"
+        );
     }
 
     #[test]
