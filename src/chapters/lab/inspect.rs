@@ -1033,7 +1033,7 @@ fn HeadTable(
                                     <button
                                         class="head-switch"
                                         aria-pressed=move || on().to_string()
-                                        aria-label=format!("Layer {} head {}", l + 1, hd + 1)
+                                        aria-label=move || format!("{} (layer {} head {})", if on() { "on" } else { "off" }, l + 1, hd + 1)
                                         on:click=move |_| on_edit.run(Edit::Toggle(l, hd))
                                     >
                                         {move || if on() { "on" } else { "off" }}
