@@ -88,7 +88,7 @@ pub fn App() -> impl IntoView {
     provide_context(chart_theme);
     let page = Memo::new(move |_| resolve(&router.path()));
     let chapter_title = Signal::derive(move || {
-        chapter_of(page.get()).map_or(String::new(), |c| format!("{} · {}", c.number, c.title))
+        chapter_of(page.get()).map_or(String::new(), |c| c.numbered_title())
     });
     let present = move |_| go_to(router, Some(0));
     // Once a page is up, fetch the chapter a learner most likely opens next
@@ -154,7 +154,7 @@ pub fn App() -> impl IntoView {
                                 view! {
                                     // Pointing at (or tabbing to) a chapter starts fetching its code.
                                     <li on:pointerenter=move |_| prefetch(c) on:focusin=move |_| prefetch(c)>
-                                        <Link href=format!("/{}", c.slug)>{format!("{}. {}", c.number, c.nav)}</Link>
+                                        <Link href=format!("/{}", c.slug)>{c.nav_label()}</Link>
                                     </li>
                                 }
                             })
@@ -207,6 +207,7 @@ fn Landing() -> impl IntoView {
             <ol class="chapter-list">
                 {CHAPTERS
                     .iter()
+                    .filter(|c| c.numbered)
                     .map(|c| {
                         view! {
                             <li value=c.number.to_string()>
@@ -217,6 +218,21 @@ fn Landing() -> impl IntoView {
                     })
                     .collect_view()}
             </ol>
+            <h2>"After the chapters"</h2>
+            <ul class="chapter-list">
+                {CHAPTERS
+                    .iter()
+                    .filter(|c| !c.numbered)
+                    .map(|c| {
+                        view! {
+                            <li>
+                                <Link href=format!("/{}", c.slug)>{c.title}</Link>
+                                <p>{c.summary}</p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
             <h2>"For teachers"</h2>
             <p>
                 "Press P on any chapter to present it one section per screen, with the controls still live; open the speaker view for your notes and the next slide on a second screen. "

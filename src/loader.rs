@@ -124,8 +124,8 @@ pub fn ChapterPage(chapter: &'static Chapter) -> impl IntoView {
     view! {
         <Lazy
             load=chapter.page
-            name=format!("Chapter {}", chapter.number)
-            loading=format!("Loading chapter {}: {}…", chapter.number, chapter.title)
+            name=chapter.kicker()
+            loading=format!("Loading {}: {}…", chapter.kicker().to_lowercase(), chapter.title)
         />
     }
 }

@@ -4,6 +4,7 @@
 pub mod alignment;
 pub mod bottleneck;
 pub mod cost;
+pub mod lab;
 pub mod multi_head;
 pub mod pages;
 pub mod position;
@@ -14,10 +15,13 @@ pub mod self_attention;
 
 use leptos::prelude::*;
 
-/// One chapter of the course.
+/// One chapter of the course, or the lab after them.
 pub struct Chapter {
-    /// Number in the syllabus.
+    /// Place in the course order (the lab comes tenth).
     pub number: u8,
+    /// Whether the learner sees the number ("Chapter 3"); the lab is not
+    /// numbered (see [`Chapter::kicker`]).
+    pub numbered: bool,
     /// URL path segment: the chapter lives at `/{slug}`.
     pub slug: &'static str,
     pub title: &'static str,
@@ -40,6 +44,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "The bottleneck",
         nav: "Bottleneck",
         summary: "Two translators we trained: one squeezes the sentence into a single vector, one may look back at every word. Watch the first fall apart on long sentences.",
+        numbered: true,
         page: || Box::pin(pages::bottleneck()),
         preload: || Box::pin(pages::preload_bottleneck()),
     },
@@ -49,6 +54,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Attention as alignment",
         nav: "Alignment",
         summary: "See where a translator looks while it writes each word, compare it with the true word alignment, and watch that alignment emerge as a model trains in your browser.",
+        numbered: true,
         page: || Box::pin(pages::alignment()),
         preload: || Box::pin(pages::preload_alignment()),
     },
@@ -58,6 +64,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Query, key, value",
         nav: "Query, key, value",
         summary: "Type a sentence and follow it through Q, K, V, the scores, the scaling, the softmax and the weighted sum.",
+        numbered: true,
         page: || Box::pin(pages::qkv()),
         preload: || Box::pin(pages::preload_qkv()),
     },
@@ -67,6 +74,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Why divide by √d_k",
         nav: "Why √d_k",
         summary: "Slide d_k up to 2048 and watch raw scores spread, the softmax saturate and its gradient vanish, and the scaling put it right.",
+        numbered: true,
         page: || Box::pin(pages::scaling()),
         preload: || Box::pin(pages::preload_scaling()),
     },
@@ -76,6 +84,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Self-attention",
         nav: "Self-attention",
         summary: "Ask a model we trained who “it” is, swap “tired” for “wide”, and watch every head of every layer change where it looks.",
+        numbered: true,
         page: || Box::pin(pages::self_attention()),
         preload: || Box::pin(pages::preload_self_attention()),
     },
@@ -85,6 +94,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "The cost of the n × n matrix",
         nav: "Cost of n × n",
         summary: "Count the scores of a real model as n grows, time attention on your own machine, and see how sparse, linear, tiled and ring attention get around the square.",
+        numbered: true,
         page: || Box::pin(pages::cost()),
         preload: || Box::pin(pages::preload_cost()),
     },
@@ -94,6 +104,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Multi-head attention and head pruning",
         nav: "Multi-head",
         summary: "Take a trained model apart head by head: switch heads off, measure what each was worth, and prune it.",
+        numbered: true,
         page: || Box::pin(pages::multi_head()),
         preload: || Box::pin(pages::preload_multi_head()),
     },
@@ -103,6 +114,7 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Position: order, sinusoids, RoPE and ALiBi",
         nav: "Position",
         summary: "Shuffle a sentence with position off and on, turn RoPE's arrows, bend attention with ALiBi, and train five models to see which one reaches past its training length.",
+        numbered: true,
         page: || Box::pin(pages::position()),
         preload: || Box::pin(pages::preload_position()),
     },
@@ -112,10 +124,51 @@ pub const CHAPTERS: &[Chapter] = &[
         title: "Why attention replaced RNNs",
         nav: "Attention vs RNNs",
         summary: "Measure how far a gradient reaches back through an RNN, a GRU and attention, count what must run in sequence, and train all three on a task that needs a token from far back.",
+        numbered: true,
         page: || Box::pin(pages::rnn()),
         preload: || Box::pin(pages::preload_rnn()),
     },
+    Chapter {
+        number: 10,
+        numbered: false,
+        slug: lab::SLUG,
+        title: "Lab: real transformers, taken apart",
+        nav: "Lab",
+        summary: "Train a tiny GPT on text you paste, or open a GPT-2 checkpoint from your disk, and watch every head of every layer: what it attends to, what it is by measurement, and what the model loses when you switch it off.",
+        page: || Box::pin(pages::lab()),
+        preload: || Box::pin(pages::preload_lab()),
+    },
 ];
+
+impl Chapter {
+    /// Its label above the title: "Chapter 3", or "Lab".
+    pub fn kicker(&self) -> String {
+        if self.numbered {
+            format!("Chapter {}", self.number)
+        } else {
+            self.nav.to_string()
+        }
+    }
+
+    /// Its entry in the navigation: "3. Query, key, value", or "Lab".
+    pub fn nav_label(&self) -> String {
+        if self.numbered {
+            format!("{}. {}", self.number, self.nav)
+        } else {
+            self.nav.to_string()
+        }
+    }
+
+    /// Its title with its number: "3 · Query, key, value", or the lab's
+    /// title alone.
+    pub fn numbered_title(&self) -> String {
+        if self.numbered {
+            format!("{} · {}", self.number, self.title)
+        } else {
+            self.title.to_string()
+        }
+    }
+}
 
 /// The speaker notes of the chapter at `slug`, one `## heading` block per
 /// slide (`presenter::speaker::parse_notes`). A function rather than a
@@ -132,6 +185,7 @@ pub fn notes(slug: &str) -> Option<&'static str> {
         multi_head::SLUG => include_str!("multi_head/notes.txt"),
         position::SLUG => include_str!("position/notes.txt"),
         rnn::SLUG => include_str!("rnn/notes.txt"),
+        lab::SLUG => include_str!("lab/notes.txt"),
         _ => return None,
     })
 }
@@ -140,10 +194,10 @@ pub fn notes(slug: &str) -> Option<&'static str> {
 /// the lead paragraph (`children`).
 #[component]
 pub fn ChapterHead(slug: &'static str, children: Children) -> impl IntoView {
-    let (number, title) = find(slug).map_or((0, ""), |c| (c.number, c.title));
+    let (kicker, title) = find(slug).map_or((String::new(), ""), |c| (c.kicker(), c.title));
     view! {
         <header class="chapter-head" data-slide>
-            <p class="kicker">{format!("Chapter {number}")}</p>
+            <p class="kicker">{kicker}</p>
             <h1>{title}</h1>
             <p class="lead">{children()}</p>
         </header>
@@ -223,6 +277,28 @@ mod tests {
                 assert_ne!(a.slug, b.slug);
             }
         }
+    }
+
+    #[test]
+    fn the_lab_comes_after_the_nine_chapters_without_a_number() {
+        let (lab, chapters) = CHAPTERS.split_last().unwrap();
+        assert_eq!(lab.slug, lab::SLUG);
+        assert!(!lab.numbered);
+        assert_eq!(
+            (lab.kicker(), lab.nav_label()),
+            ("Lab".into(), "Lab".into())
+        );
+        assert!(!lab.numbered_title().contains("10"));
+        assert_eq!(chapters.len(), 9);
+        for (i, c) in chapters.iter().enumerate() {
+            assert!(c.numbered);
+            assert_eq!(usize::from(c.number), i + 1, "{}", c.slug);
+        }
+        assert_eq!(
+            find("qkv").map(Chapter::nav_label).as_deref(),
+            Some("3. Query, key, value")
+        );
+        assert_eq!(resolve("/lab"), Page::Chapter("lab"));
     }
 
     #[test]

@@ -307,7 +307,7 @@ pub fn LessonPage() -> impl IntoView {
                             .enumerate()
                             .map(|(i, v)| {
                                 let chapter = chapter_of(resolve(&v.path))
-                                    .map_or(String::new(), |c| format!("Chapter {} · {}", c.number, c.title));
+                                    .map_or(String::new(), |c| format!("{} · {}", c.kicker(), c.title));
                                 let page = v.page_url();
                                 view! {
                                     <li class="lesson-view" data-testid="lesson-view">

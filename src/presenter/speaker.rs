@@ -192,9 +192,8 @@ pub fn SpeakerPanel(presenter: Presenter) -> impl IntoView {
         }
         match slug.get().and_then(|c| target(Action::Next, c, s, n)) {
             Some(Target::NextChapter(c)) => {
-                let title = find(c).map_or(String::new(), |c| {
-                    format!("Chapter {} · {}", c.number, c.title)
-                });
+                let title =
+                    find(c).map_or(String::new(), |c| format!("{} · {}", c.kicker(), c.title));
                 let first = notes_of(Some(c));
                 let text = first.first().map_or(String::new(), |n| n.text.clone());
                 (format!("Next chapter: {title}"), text)
@@ -215,7 +214,7 @@ pub fn SpeakerPanel(presenter: Presenter) -> impl IntoView {
         let chapter = slug
             .get()
             .and_then(find)
-            .map_or(String::new(), |c| format!("{} · {}", c.number, c.title));
+            .map_or(String::new(), |c| c.numbered_title());
         format!("{chapter} · slide {} of {n}", s + 1)
     };
     view! {

@@ -81,7 +81,7 @@ export async function openPage(browser, {
 /** The landing page, the lesson page and every chapter. */
 export const ROUTES = [
   '/', '/lesson', '/bottleneck', '/alignment', '/qkv', '/scaling', '/self-attention',
-  '/cost', '/multi-head', '/position', '/rnn',
+  '/cost', '/multi-head', '/position', '/rnn', '/lab',
 ];
 
 /** The themes every route is checked in: local storage entries the app reads. */

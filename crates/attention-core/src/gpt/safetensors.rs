@@ -291,18 +291,18 @@ impl<'a> SafeTensors<'a> {
             .data
             .get(info.start..info.end)
             .ok_or_else(|| err(name, "data_offsets outside the file"))?;
-        let data = match info.dtype {
-            Dtype::F32 => chunks::<4>(raw).map(f32::from_le_bytes).collect(),
-            Dtype::F64 => chunks::<8>(raw)
-                .map(|b| f64::from_le_bytes(b) as f32)
-                .collect(),
-            Dtype::F16 => chunks::<2>(raw)
-                .map(|b| f16_to_f32(u16::from_le_bytes(b)))
-                .collect(),
-            Dtype::BF16 => chunks::<2>(raw)
-                .map(|b| f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16))
-                .collect(),
-        };
+        // Sized once: `chunks` cannot say its length, and a growing vector
+        // of GPT-2's 154 MB embedding would copy itself and leave holes in
+        // the page's memory at every doubling.
+        let mut data = Vec::with_capacity(raw.len() / info.dtype.size().max(1));
+        match info.dtype {
+            Dtype::F32 => data.extend(chunks::<4>(raw).map(f32::from_le_bytes)),
+            Dtype::F64 => data.extend(chunks::<8>(raw).map(|b| f64::from_le_bytes(b) as f32)),
+            Dtype::F16 => data.extend(chunks::<2>(raw).map(|b| f16_to_f32(u16::from_le_bytes(b)))),
+            Dtype::BF16 => data.extend(
+                chunks::<2>(raw).map(|b| f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16)),
+            ),
+        }
         Ok(Tensor {
             shape: info.shape.clone(),
             data,
