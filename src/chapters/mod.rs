@@ -4,6 +4,7 @@
 pub mod alignment;
 pub mod bottleneck;
 pub mod cost;
+pub mod lab;
 pub mod multi_head;
 pub mod pages;
 pub mod position;
@@ -115,6 +116,15 @@ pub const CHAPTERS: &[Chapter] = &[
         page: || Box::pin(pages::rnn()),
         preload: || Box::pin(pages::preload_rnn()),
     },
+    Chapter {
+        number: 10,
+        slug: lab::SLUG,
+        title: "Lab",
+        nav: "Lab",
+        summary: "Train a tiny GPT on any text in your browser, watch its heads learn to copy, and switch them off.",
+        page: || Box::pin(pages::lab()),
+        preload: || Box::pin(pages::preload_lab()),
+    },
 ];
 
 /// The speaker notes of the chapter at `slug`, one `## heading` block per
@@ -132,6 +142,7 @@ pub fn notes(slug: &str) -> Option<&'static str> {
         multi_head::SLUG => include_str!("multi_head/notes.txt"),
         position::SLUG => include_str!("position/notes.txt"),
         rnn::SLUG => include_str!("rnn/notes.txt"),
+        lab::SLUG => include_str!("lab/notes.txt"),
         _ => return None,
     })
 }

@@ -36,4 +36,5 @@ pages! {
     multi_head, preload_multi_head, chapter_multi_head, super::multi_head::MultiHeadChapter;
     position, preload_position, chapter_position, super::position::PositionChapter;
     rnn, preload_rnn, chapter_rnn, super::rnn::RnnChapter;
+    lab, preload_lab, chapter_lab, super::lab::LabPage;
 }
