@@ -230,20 +230,45 @@ impl<S: Clone + PartialEq + Send + Sync + 'static> UrlState<S> {
         parse: fn(&Query) -> (S, Vec<String>),
         to_query: fn(&S) -> String,
     ) -> Self {
+        Self::build(slug, parse, to_query, None)
+    }
+
+    /// [`UrlState::new`] for one of several sections' states on one page:
+    /// `mine` says which query keys this state writes, and an edit keeps
+    /// every other key as it is (the other sections' settings).
+    pub fn sharing(
+        slug: &'static str,
+        parse: fn(&Query) -> (S, Vec<String>),
+        to_query: fn(&S) -> String,
+        mine: fn(&str) -> bool,
+    ) -> Self {
+        Self::build(slug, parse, to_query, Some(mine))
+    }
+
+    fn build(
+        slug: &'static str,
+        parse: fn(&Query) -> (S, Vec<String>),
+        to_query: fn(&S) -> String,
+        mine: Option<fn(&str) -> bool>,
+    ) -> Self {
         let router = Router::get();
         let parsed = Memo::new(move |_| parse(&router.query()));
         let state = Memo::new(move |_| parsed.with(|p| p.0.clone()));
         let notes = Signal::derive(move || parsed.with(|p| p.1.clone()));
-        // App-level parameters (the presented slide) survive every edit.
+        // App-level parameters (the presented slide) survive every edit,
+        // and so do other sections' keys when the state shares the page.
         let commit = Callback::new(move |s: S| {
-            let mut query = to_query(&s);
-            if let Some(kept) = crate::presenter::carried(&router.query()) {
-                query = if query.is_empty() {
-                    kept
-                } else {
-                    format!("{query}&{kept}")
-                };
+            let current = router.query();
+            let mut parts = vec![to_query(&s)];
+            if let Some(mine) = mine {
+                parts.push(others(&current, mine));
             }
+            parts.extend(crate::presenter::carried(&current));
+            let query = parts
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("&");
             router.navigate(&format!("/{slug}?{query}"), true)
         });
         UrlState {
@@ -275,6 +300,17 @@ impl<S: Clone + PartialEq + Send + Sync + 'static> UrlState<S> {
     }
 }
 
+/// The pairs of `q` that neither `mine` nor the app (the presenter's keys)
+/// writes, as a query string.
+fn others(q: &Query, mine: fn(&str) -> bool) -> String {
+    let kept: Vec<(&str, String)> = q
+        .iter()
+        .filter(|(k, _)| !mine(k) && !crate::presenter::is_app_key(k))
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    crate::query::build(&kept)
+}
+
 /// A control bound to one field of a chapter's URL state:
 /// `bind=field!(url.d_k)` shows `d_k` and writes the learner's value back.
 macro_rules! field {
@@ -287,6 +323,23 @@ pub(crate) use field;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_state_keeps_the_other_sections_keys_only() {
+        let q: Query = [
+            ("tlayers", "3"),
+            ("layer", "2"),
+            ("present", "1"),
+            ("text", "a b"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let train = |k: &str| k.starts_with("tl");
+        assert_eq!(others(&q, train), "layer=2&text=a%20b");
+        let open = |k: &str| k == "layer" || k == "text";
+        assert_eq!(others(&q, open), "tlayers=3");
+    }
 
     #[test]
     fn splits_urls() {

@@ -9,6 +9,12 @@ For each fixture checkpoint in tests/fixtures/gpt2/ (random, trained):
      predictions, with and without an ablated head, must match what
      `transformers` computes (logits within 1e-4).
 
+It also trains the lab's tiny character-level GPT for a few steps with the
+`tiny-gpt` command (next to `gpt-forward`), loads the three files the lab's
+"Download model" writes (model.safetensors, config.json, chars.json: a JSON
+array of one-character strings, token id = index) into `transformers`, and
+checks the ids, logits and loss against the training model's own.
+
 With --gpt2-small it also builds a random model of GPT-2 small's shape
 (124M parameters, seeded) in a temporary folder, checks our logits and
 attention on 32 tokens with one head ablated, and reports (does not assert)
@@ -16,7 +22,7 @@ the wall time of `gpt-forward` loading it and of running it.
 
 Needs what make_gpt2_fixtures.py needs (torch, transformers, tokenizers).
 Usage, from the repository root:
-    cargo build --release -p attention-core --bin gpt-forward
+    cargo build --release -p attention-core --bin gpt-forward --bin tiny-gpt
     python3 tests/reference/check_gpt_export.py [--gpt2-small] [target/release/gpt-forward]
 The binary may also come from $GPT_FORWARD. Prints "N passed, M failed";
 exits 1 on any mismatch.
@@ -111,6 +117,32 @@ def gpt2_small(binary, check):
     )
 
 
+def tiny(binary, check):
+    """The lab's tiny GPT: trained by tiny-gpt, loaded by transformers."""
+    tiny_bin = os.path.join(os.path.dirname(binary), "tiny-gpt")
+    text = "The red fox ran over the hill; the brown dog sat by the gate.\n" * 8
+    probe = "the brown fox sat over the hill"
+    with tempfile.TemporaryDirectory() as out:
+        src = os.path.join(out, "text.txt")
+        with open(src, "w", encoding="utf-8") as f:
+            f.write(text)
+        proc = subprocess.run([tiny_bin, src, "20", out, probe], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr.strip())
+        ours = json.loads(proc.stdout)
+        with open(os.path.join(out, "chars.json"), encoding="utf-8") as f:
+            chars = json.load(f)
+        model = load(out)
+    check(chars == sorted(set(text)), "tiny: chars.json is not the sorted characters of the text")
+    ids = [chars.index(c) for c in probe]
+    check(ours["ids"] == ids, "tiny: ids differ from chars.json's")
+    logits, loss, _ = reference(model, ids, [])
+    err = float((torch.tensor(ours["logits"]) - logits).abs().max())
+    check(err < TOL, f"tiny: logits off by {err:.2e}")
+    check(abs(ours["loss"] - loss) < TOL, f"tiny: loss {ours['loss']} vs {loss}")
+    print(f"tiny GPT after {ours['steps']} steps: transformers' logits within {err:.1e}, loss {loss:.4f}")
+
+
 def main():
     args = sys.argv[1:]
     small = "--gpt2-small" in args
@@ -152,6 +184,7 @@ def main():
                 check(abs(ours["loss"] - loss) < TOL, f"{name} {text!r} ablate={ablate}: loss {ours['loss']} vs {loss}")
                 best = int(logits[-1].argmax())
                 check(ours["top_k"][0]["id"] == best, f"{name} {text!r}: top prediction differs")
+    tiny(binary, check)
     if small:
         gpt2_small(binary, check)
     sys.exit(check.finish())

@@ -1,8 +1,9 @@
 //! The lab (`/lab`, after the nine chapters, not numbered): real
 //! decoder-only models taken apart in the page.
 //!
-//! * Section 1, "Train a tiny GPT on text you paste", is built in
-//!   `train.rs` (its own branch); its slot is marked in [`LabPage`].
+//! * Section 1, "Train a tiny GPT on your text" ([`train`]): a
+//!   character-level GPT trained in the page, its heads measured and
+//!   switched off, the model downloaded; its own URL keys (`t…`).
 //! * Section 2, "Open a GPT-2 checkpoint" (`open.rs`): the learner's
 //!   `config.json` + `model.safetensors` + tokenizer, read in the tab
 //!   (`checkpoint.rs`), then inspected.
@@ -11,11 +12,16 @@
 //!   its API is in its module docs.
 //! * `state.rs`: section 2's URL parameters (text, layer, head, query
 //!   position, heads off, seed); the files are never in the URL.
+//!
+//! The two sections share the page's query: each `UrlState::sharing`
+//! writes its own keys and keeps the other's. Each section is a split
+//! point of its own, so the page's first screen is the head alone.
 
 pub mod checkpoint;
 pub mod inspect;
 pub mod open;
 pub mod state;
+pub mod train;
 
 use crate::chapters::ChapterHead;
 use crate::loader::{split_view, LazySection, PageFuture};
@@ -29,7 +35,7 @@ pub const SLUG: &str = "lab";
 /// The lab's page.
 #[component]
 pub fn LabPage() -> impl IntoView {
-    let url = UrlState::new(SLUG, LabState::from_query, LabState::to_query);
+    let url = UrlState::sharing(SLUG, LabState::from_query, LabState::to_query, state::owns);
     view! {
         <article class="chapter lab">
             <ChapterHead slug=SLUG>
@@ -37,13 +43,14 @@ pub fn LabPage() -> impl IntoView {
                 "train a tiny one on your own text, or open a GPT-2 checkpoint from your disk, and look at what every head of every layer attends to, "
                 "what the model predicts next, and what happens when you switch heads off."
             </ChapterHead>
-            // ── Section 1 "Train a tiny GPT on text you paste" goes here,
-            // FIRST, before section 2 (src/chapters/lab/train.rs, its own
-            // branch): e.g. <LazySection title=train::TITLE load=… />.
+            <LazySection title=train::TRAIN_TITLE load=move || Box::pin(train_part()) as PageFuture />
             <LazySection title=open::TITLE load=move || Box::pin(open_part(url)) as PageFuture />
         </article>
     }
 }
+
+split_view!(fn train_part() in lab_train
+    => view! { <train::TrainSection /> }.into_any());
 
 split_view!(fn open_part(url: UrlState<LabState>) in lab_open
     => view! { <open::OpenSection url=url /> }.into_any());

@@ -29,6 +29,12 @@ pub const OFF: OffParam = OffParam { key: "off" };
 /// Seed of the repeated random sequences behind the head scores.
 pub const SEED: IntParam = IntParam::new("seed", "seed", 1, 999, 1);
 
+/// Whether `key` is one of this section's URL keys (the lab's two sections
+/// share the page's query: `UrlState::sharing`).
+pub fn owns(key: &str) -> bool {
+    [TEXT.key, LAYER.key, HEAD.key, POS.key, OFF.key, SEED.key].contains(&key)
+}
+
 url_state! {
     pub struct LabState {
         pub text: String = TEXT,

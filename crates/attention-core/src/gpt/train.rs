@@ -200,6 +200,41 @@ impl CharVocab {
             .collect()
     }
 
+    /// Reads [`CharVocab::to_json`]'s format back: a JSON array of
+    /// one-character strings, distinct, in increasing order (id = index).
+    /// Err naming the entry that is not.
+    pub fn from_json(text: &str) -> Result<CharVocab, AttnError> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| AttnError::value("chars.json", format!("is not JSON: {e}")))?;
+        let list = value.as_array().ok_or_else(|| {
+            AttnError::value("chars.json", "is not a JSON array of one-character strings")
+        })?;
+        let mut chars = Vec::with_capacity(list.len());
+        for (i, v) in list.iter().enumerate() {
+            let mut it = v.as_str().unwrap_or("").chars();
+            let (Some(c), None) = (it.next(), it.next()) else {
+                return Err(AttnError::value(
+                    format!("chars.json[{i}]"),
+                    "is not a string of exactly one character",
+                ));
+            };
+            if chars.last().is_some_and(|&p: &char| p >= c) {
+                return Err(AttnError::value(
+                    format!("chars.json[{i}]"),
+                    format!("{c:?} is not after the character before it (the list must be sorted, without repeats)"),
+                ));
+            }
+            chars.push(c);
+        }
+        if chars.is_empty() || chars.len() > MAX_VOCAB {
+            return Err(AttnError::value(
+                "chars.json",
+                format!("has {} characters: expected 1 to {MAX_VOCAB}", chars.len()),
+            ));
+        }
+        Ok(CharVocab { chars })
+    }
+
     /// The id-to-character table as a JSON array of one-character strings.
     pub fn to_json(&self) -> String {
         let list: Vec<String> = self.chars.iter().map(|c| c.to_string()).collect();
@@ -606,15 +641,22 @@ impl TinyGpt {
         }
         let mut total = 0.0;
         for w in windows {
-            let (inputs, targets) = split_window(w)?;
-            let fw = self.forward(inputs)?;
-            let (loss, mut dlogits) = cross_entropy(&fw.logits, targets)?;
-            let share = targets.len() as f64 / count as f64;
-            total += loss * share;
-            dlogits *= share;
-            self.backward(inputs, &fw, &dlogits);
+            total += self.window_grads(w, count)?;
         }
         Ok(total)
+    }
+
+    /// Adds into the gradients one window's share of a batch whose windows
+    /// predict `count` targets in all; returns the window's share of the
+    /// batch's mean loss.
+    fn window_grads(&mut self, window: &[usize], count: usize) -> Result<f64, AttnError> {
+        let (inputs, targets) = split_window(window)?;
+        let fw = self.forward(inputs)?;
+        let (loss, mut dlogits) = cross_entropy(&fw.logits, targets)?;
+        let share = targets.len() as f64 / count.max(1) as f64;
+        dlogits *= share;
+        self.backward(inputs, &fw, &dlogits);
+        Ok(loss * share)
     }
 
     /// Backward pass of one sequence given `d logits` (`n x V`).
@@ -767,6 +809,184 @@ fn cross_entropy(logits: &Mat, targets: &[usize]) -> Result<(f64, Mat), AttnErro
     Ok((total / n, grad))
 }
 
+/// Sampling a character at a time (so a page can spread it over frames):
+/// `softmax(logits / temperature)` with a seeded generator, temperature 0
+/// taking the most likely character; only the last `T` ids are seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sampler {
+    /// The prompt and every id sampled so far.
+    pub ids: Vec<usize>,
+    temperature: f64,
+    rng: Rng,
+}
+
+impl Sampler {
+    /// Starts after `prompt` (at least one id); Err for a temperature
+    /// outside `0..=10`.
+    pub fn new(prompt: Vec<usize>, temperature: f64, seed: u64) -> Result<Sampler, AttnError> {
+        if !(temperature.is_finite() && (0.0..=10.0).contains(&temperature)) {
+            return Err(AttnError::value(
+                "temperature",
+                format!("{temperature} is out of range: expected 0 to 10"),
+            ));
+        }
+        if prompt.is_empty() {
+            return Err(AttnError::value("prompt", "is empty: needs one id or more"));
+        }
+        Ok(Sampler {
+            ids: prompt,
+            temperature,
+            rng: Rng::new(seed),
+        })
+    }
+
+    /// Samples the next id from `model`, appends it and returns it.
+    pub fn next(&mut self, model: &TinyGpt) -> Result<usize, AttnError> {
+        let t = model.config.context;
+        let ctx = self
+            .ids
+            .get(self.ids.len().saturating_sub(t)..)
+            .unwrap_or(&[]);
+        let fw = model.forward(ctx)?;
+        let last = fw.logits.row(fw.logits.nrows().saturating_sub(1));
+        let next = if self.temperature == 0.0 {
+            last.iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                    if v > bv {
+                        (i, v)
+                    } else {
+                        (bi, bv)
+                    }
+                })
+                .0
+        } else {
+            let max = last.max();
+            let w: Vec<f64> = last
+                .iter()
+                .map(|&l| ((l - max) / self.temperature).exp())
+                .collect();
+            let mut u = self.rng.uniform() * w.iter().sum::<f64>();
+            let mut pick = w.len().saturating_sub(1);
+            for (i, wi) in w.iter().enumerate() {
+                if u < *wi {
+                    pick = i;
+                    break;
+                }
+                u -= wi;
+            }
+            pick
+        };
+        self.ids.push(next);
+        Ok(next)
+    }
+}
+
+/// A block of `block` distinct ids drawn (seeded) from the vocabulary's
+/// letters (`char::is_alphabetic`; every character when the text has fewer
+/// letters than `block`), then the same block again: `2 block` ids, the
+/// sequence on which [`super::heads`] measures induction and
+/// [`loss_from`]`(.., block + 1, ..)` the copying loss. Err when the
+/// vocabulary has fewer than `block` characters or `block < 2`.
+pub fn repeated_block(vocab: &CharVocab, block: usize, seed: u64) -> Result<Vec<usize>, AttnError> {
+    let letters: Vec<usize> = (0..vocab.len())
+        .filter(|&i| vocab.chars().get(i).is_some_and(|c| c.is_alphabetic()))
+        .collect();
+    let mut pool = if letters.len() >= block {
+        letters
+    } else {
+        (0..vocab.len()).collect()
+    };
+    if block < 2 || pool.len() < block {
+        return Err(AttnError::value(
+            "block",
+            format!(
+                "{block} distinct characters: the text has {}, and 2 or more are needed",
+                vocab.len()
+            ),
+        ));
+    }
+    let mut rng = Rng::new(seed);
+    for i in 0..block {
+        let j = i + rng.below(pool.len() - i);
+        pool.swap(i, j);
+    }
+    let first = pool.get(..block).unwrap_or(&[]);
+    Ok(first.iter().chain(first).copied().collect())
+}
+
+/// A training step under way, a window at a time ([`Trainer::begin_step`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepParts {
+    windows: Vec<Vec<usize>>,
+    /// Targets of the whole batch.
+    count: usize,
+    /// Index of the next window; `windows.len()` is the update.
+    next: usize,
+    /// The batch's mean loss summed so far.
+    loss: f64,
+}
+
+impl StepParts {
+    /// Parts in all: one per window and the update.
+    pub fn len(&self) -> usize {
+        self.windows.len() + 1
+    }
+
+    /// Never true.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Parts done so far.
+    pub fn done(&self) -> usize {
+        self.next
+    }
+}
+
+/// Mean next-token cross-entropy (nats) of the targets `ids[from..]` of
+/// `model` run on `ids` (`2 ..= n_positions` tokens) with an optional head
+/// mask (`n_layer x n_head`, 1 keeps a head, 0 ablates it; see
+/// [`Gpt2::forward`]): `-1/(n - from) sum_{i >= from} log p(ids[i] |
+/// ids[..i])`. On a block repeated twice (`L` tokens, then the same `L`),
+/// `from = L + 1` is the in-context copying loss: every target of the second
+/// copy but its first, which only an earlier occurrence predicts.
+pub fn loss_from(
+    model: &Gpt2,
+    ids: &[usize],
+    from: usize,
+    head_mask: Option<&[Vec<f32>]>,
+) -> Result<f64, AttnError> {
+    if from == 0 || from >= ids.len() {
+        return Err(AttnError::value(
+            "from",
+            format!(
+                "{from}: expected 1 to {} (tokens - 1)",
+                ids.len().saturating_sub(1)
+            ),
+        ));
+    }
+    let out = model.forward(ids, head_mask)?;
+    let mut total = 0.0;
+    for (i, &next) in ids.iter().enumerate().skip(from) {
+        let row: Vec<f64> = out
+            .logits_row(i - 1)?
+            .iter()
+            .map(|&l| f64::from(l))
+            .collect();
+        let max = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+        let lse = max + row.iter().map(|&l| (l - max).exp()).sum::<f64>().ln();
+        let target = row.get(next).ok_or_else(|| {
+            AttnError::value(
+                format!("ids[{i}]"),
+                format!("token {next} is not below {}", out.vocab),
+            )
+        })?;
+        total += lse - target;
+    }
+    Ok(total / (ids.len() - from) as f64)
+}
+
 /// Training state: the model, its vocabulary and encoded text, Adam and the
 /// batch sampler's seeded generator.
 #[derive(Debug, Clone)]
@@ -856,6 +1076,43 @@ impl Trainer {
         Ok(loss)
     }
 
+    /// Starts a training step to be taken a window at a time
+    /// ([`Trainer::step_part`]): samples the batch and zeroes the
+    /// gradients, exactly as [`Trainer::step`] begins.
+    pub fn begin_step(&mut self) -> Result<StepParts, AttnError> {
+        let windows = self.sample_batch(self.batch)?;
+        let count = windows.iter().map(|w| w.len().saturating_sub(1)).sum();
+        self.model.zero_grad();
+        Ok(StepParts {
+            windows,
+            count,
+            next: 0,
+            loss: 0.0,
+        })
+    }
+
+    /// The next part of `parts`: one window's forward and backward pass;
+    /// after the last window, the Adam update, and `Some(loss)` (the batch's
+    /// mean loss before the update, the number [`Trainer::step`] returns).
+    /// The model ends bit for bit where [`Trainer::step`] would.
+    pub fn step_part(&mut self, parts: &mut StepParts) -> Result<Option<f64>, AttnError> {
+        if let Some(w) = parts.windows.get(parts.next) {
+            parts.loss += self.model.window_grads(w, parts.count)?;
+            parts.next += 1;
+            return Ok(None);
+        }
+        if parts.next > parts.windows.len() {
+            return Err(AttnError::value(
+                "step",
+                "this step has already been applied",
+            ));
+        }
+        parts.next += 1;
+        self.adam.step(self.model.params_mut())?;
+        self.steps += 1;
+        Ok(Some(parts.loss))
+    }
+
     /// Continues `prompt` by `count` characters (`<= 10_000`), sampling
     /// from `softmax(logits / temperature)` with `seed` (temperature 0 takes
     /// the most likely character). Characters of the prompt not in the
@@ -869,55 +1126,15 @@ impl Trainer {
         temperature: f64,
         seed: u64,
     ) -> Result<String, AttnError> {
-        if !(temperature.is_finite() && (0.0..=10.0).contains(&temperature)) {
-            return Err(AttnError::value(
-                "temperature",
-                format!("{temperature} is out of range: expected 0 to 10"),
-            ));
-        }
         limit("count", count, 0, 10_000)?;
         let (mut ids, _) = self.vocab.encode_lossy(prompt);
         if ids.is_empty() {
             ids.extend(self.tokens.first());
         }
-        let mut rng = Rng::new(seed);
-        let mut out = Vec::with_capacity(count);
-        let t = self.model.config.context;
-        for _ in 0..count {
-            let ctx = ids.get(ids.len().saturating_sub(t)..).unwrap_or(&[]);
-            let fw = self.model.forward(ctx)?;
-            let last = fw.logits.row(fw.logits.nrows().saturating_sub(1));
-            let next = if temperature == 0.0 {
-                last.iter()
-                    .enumerate()
-                    .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
-                        if v > bv {
-                            (i, v)
-                        } else {
-                            (bi, bv)
-                        }
-                    })
-                    .0
-            } else {
-                let max = last.max();
-                let w: Vec<f64> = last
-                    .iter()
-                    .map(|&l| ((l - max) / temperature).exp())
-                    .collect();
-                let mut u = rng.uniform() * w.iter().sum::<f64>();
-                let mut pick = w.len().saturating_sub(1);
-                for (i, wi) in w.iter().enumerate() {
-                    if u < *wi {
-                        pick = i;
-                        break;
-                    }
-                    u -= wi;
-                }
-                pick
-            };
-            ids.push(next);
-            out.push(next);
-        }
+        let mut sampler = Sampler::new(ids, temperature, seed)?;
+        let out = (0..count)
+            .map(|_| sampler.next(&self.model))
+            .collect::<Result<Vec<usize>, AttnError>>()?;
         self.vocab.decode(&out)
     }
 }
@@ -1229,6 +1446,144 @@ mod tests {
                 assert_eq!(a.label, b.label);
             }
         }
+    }
+
+    #[test]
+    fn a_step_in_parts_is_the_whole_step_bit_for_bit() {
+        let text = REPEAT.repeat(6);
+        let c = TinyConfig {
+            context: 16,
+            ..tiny()
+        };
+        let mut whole = Trainer::new(&text, c, 8).unwrap();
+        let mut parts = Trainer::new(&text, c, 8).unwrap();
+        for _ in 0..3 {
+            let expected = whole.step().unwrap();
+            let mut p = parts.begin_step().unwrap();
+            assert_eq!(p.len(), parts.batch + 1);
+            let mut got = None;
+            let mut calls = 0;
+            while got.is_none() {
+                got = parts.step_part(&mut p).unwrap();
+                calls += 1;
+            }
+            assert_eq!(calls, p.len());
+            assert_eq!(p.done(), p.len());
+            assert_eq!(got, Some(expected));
+            assert_eq!(parts.model, whole.model);
+            assert_eq!(parts.steps(), whole.steps());
+            assert_eq!(parts.step_part(&mut p).unwrap_err().field(), "step");
+        }
+    }
+
+    #[test]
+    fn loss_from_is_the_loss_of_the_later_targets() {
+        let c = TinyConfig {
+            context: 24,
+            ..tiny()
+        };
+        let m = scrambled(3);
+        let m = TinyGpt {
+            config: c,
+            wpe: Param::new(Rng::new(4).normal_matrix(24, 4, 0.5)),
+            ..m
+        };
+        let g = m.to_gpt2();
+        let ids = induction_sequence_for_test();
+        let n = ids.len();
+        // From 1 it is the whole sequence's loss, as the f64 model computes it.
+        let all = loss_from(&g, &ids, 1, None).unwrap();
+        assert!((all - m.loss(&ids).unwrap()).abs() < 1e-4);
+        // The causal model gives the prefix's targets the same logits, so the
+        // later targets' loss is the whole minus the prefix.
+        let from = 7;
+        let later = loss_from(&g, &ids, from, None).unwrap();
+        let prefix = loss_from(&g, &ids[..from], 1, None).unwrap();
+        let expected = (all * (n - 1) as f64 - prefix * (from - 1) as f64) / (n - from) as f64;
+        assert!((later - expected).abs() < 1e-5, "{later} vs {expected}");
+        // A mask of ones is no mask; a zero changes the loss.
+        let ones = vec![vec![1.0; 2]; 2];
+        assert_eq!(loss_from(&g, &ids, from, Some(&ones)).unwrap(), later);
+        let off = vec![vec![1.0, 0.0], vec![1.0, 1.0]];
+        assert_ne!(loss_from(&g, &ids, from, Some(&off)).unwrap(), later);
+        for bad in [0, n] {
+            assert_eq!(loss_from(&g, &ids, bad, None).unwrap_err().field(), "from");
+        }
+        assert!(loss_from(&g, &[0, 9], 1, None).is_err());
+    }
+
+    #[test]
+    fn vocab_json_round_trips_and_bad_lists_are_named() {
+        let v = CharVocab::from_text("Zebra \"é\"\n🦓").unwrap();
+        assert_eq!(CharVocab::from_json(&v.to_json()).unwrap(), v);
+        let cases = [
+            ("{}", "chars.json"),
+            ("nope", "chars.json"),
+            ("[]", "chars.json"),
+            (r#"["a","bc"]"#, "chars.json[1]"),
+            (r#"["a",3]"#, "chars.json[1]"),
+            (r#"["b","a"]"#, "chars.json[1]"),
+            (r#"["a","a"]"#, "chars.json[1]"),
+            (r#"[""]"#, "chars.json[0]"),
+        ];
+        for (text, field) in cases {
+            assert_eq!(
+                CharVocab::from_json(text).unwrap_err().field(),
+                field,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_blocks_are_distinct_letters_twice() {
+        let v = CharVocab::from_text("Hello, world! 123").unwrap();
+        let ids = repeated_block(&v, 5, 3).unwrap();
+        assert_eq!(ids.len(), 10);
+        assert_eq!(ids[..5], ids[5..]);
+        let mut first = ids[..5].to_vec();
+        first.sort_unstable();
+        first.dedup();
+        assert_eq!(first.len(), 5);
+        assert!(ids.iter().all(|&i| v.chars()[i].is_alphabetic()));
+        assert_eq!(ids, repeated_block(&v, 5, 3).unwrap());
+        assert_ne!(ids, repeated_block(&v, 5, 4).unwrap());
+        // More than the letters: every character is drawn from.
+        let all = repeated_block(&v, 12, 1).unwrap();
+        assert!(all.iter().any(|&i| !v.chars()[i].is_alphabetic()));
+        assert_eq!(repeated_block(&v, 14, 1).unwrap_err().field(), "block");
+        assert_eq!(repeated_block(&v, 1, 1).unwrap_err().field(), "block");
+    }
+
+    #[test]
+    fn sampling_is_greedy_at_zero_and_seeded() {
+        let m = scrambled(2);
+        // Greedy: the largest logit of the last position each time.
+        let mut g = Sampler::new(vec![1, 2], 0.0, 1).unwrap();
+        for _ in 0..6 {
+            let fw = m.forward(&g.ids[g.ids.len().saturating_sub(5)..]).unwrap();
+            let last = fw.logits.row(fw.logits.nrows() - 1);
+            let best = (0..6).max_by(|&a, &b| last[a].total_cmp(&last[b])).unwrap();
+            assert_eq!(g.next(&m).unwrap(), best);
+        }
+        assert_eq!(g.ids.len(), 8);
+        // Seeded: the same seed gives the same characters, another seed others.
+        let run = |seed| {
+            let mut s = Sampler::new(vec![0], 1.5, seed).unwrap();
+            (0..20).map(|_| s.next(&m).unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(run(3), run(3));
+        assert_ne!(run(3), run(4));
+        assert!(run(5).iter().all(|&i| i < 6));
+        assert_eq!(Sampler::new(vec![], 1.0, 1).unwrap_err().field(), "prompt");
+        assert_eq!(
+            Sampler::new(vec![0], 11.0, 1).unwrap_err().field(),
+            "temperature"
+        );
+    }
+
+    fn induction_sequence_for_test() -> Vec<usize> {
+        crate::gpt::heads::induction_sequence(5, 6, 0, 6, None).unwrap()
     }
 
     /// Native training speed for the default config (printed, not asserted):
