@@ -14,6 +14,7 @@ use super::inspect::{Loaded, Vocab};
 use attention_core::gpt::bpe::Bpe;
 use attention_core::gpt::model::{Gpt2, GptConfig};
 use attention_core::gpt::safetensors::SafeTensors;
+use attention_core::gpt::train::CharVocab;
 use std::sync::Arc;
 
 /// Largest weights file read: 1 GB. Loading holds the file and the
@@ -52,6 +53,9 @@ pub enum Kind {
     Tokenizer,
     Vocab,
     Merges,
+    /// The character vocabulary of a model the lab's section 1 trained
+    /// (its download: a JSON array of one-character strings, id = index).
+    Chars,
     Weights,
 }
 
@@ -74,6 +78,7 @@ pub fn classify(name: &str) -> Classified {
         "tokenizer.json" => Classified::File(Kind::Tokenizer),
         "vocab.json" => Classified::File(Kind::Vocab),
         "merges.txt" => Classified::File(Kind::Merges),
+        "chars.json" => Classified::File(Kind::Chars),
         "generation_config.json" | "tokenizer_config.json" | "special_tokens_map.json"
         | "readme.md" | ".gitattributes" => Classified::Ignored,
         _ if ends(".safetensors") => Classified::File(Kind::Weights),
@@ -84,7 +89,7 @@ pub fn classify(name: &str) -> Classified {
             "“{name}” is in a format the lab does not read: only model.safetensors is."
         )),
         _ => Classified::Rejected(format!(
-            "“{name}” is not a checkpoint file: the lab reads config.json, model.safetensors, and tokenizer.json or vocab.json + merges.txt."
+            "“{name}” is not a checkpoint file: the lab reads config.json, model.safetensors, and tokenizer.json or vocab.json + merges.txt (or chars.json, from section 1)."
         )),
     }
 }
@@ -214,6 +219,16 @@ impl Checkpoint {
                 let n = b.vocab_size();
                 self.tokenizer = Some((name.to_string(), Arc::new(Vocab::Bpe(b))));
                 Ok(format!("“{name}”: byte-level BPE, {n} tokens."))
+            }
+            Kind::Chars => {
+                let c = CharVocab::from_json(&text(name, bytes)?).map_err(|e| {
+                    format!("“{name}” is not a character vocabulary the lab can read: {e}")
+                })?;
+                let n = c.len();
+                self.tokenizer = Some((name.to_string(), Arc::new(Vocab::Chars(c))));
+                Ok(format!(
+                    "“{name}”: characters, {n} tokens (a model trained in section 1)."
+                ))
             }
             Kind::Vocab | Kind::Merges => {
                 let t = text(name, bytes)?;
@@ -460,6 +475,37 @@ mod tests {
         let m = c.add_all(vec![("tokenizer.json".into(), b"{}".to_vec())]);
         assert!(
             m[0].as_ref().unwrap_err().contains("not a GPT-2 tokenizer"),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn a_model_trained_in_section_1_opens_with_its_character_vocabulary() {
+        use attention_core::gpt::train::{TinyConfig, Trainer};
+        let config = TinyConfig {
+            n_layer: 1,
+            n_head: 2,
+            d_model: 8,
+            context: 8,
+        };
+        let mut t = Trainer::new("abcabcabd abc", config, 3).unwrap();
+        t.step().unwrap();
+        let gpt = t.model.to_gpt2();
+        let mut c = Checkpoint::default();
+        let m = c.add_all(vec![
+            ("chars.json".into(), t.vocab.to_json().into_bytes()),
+            ("config.json".into(), gpt.config.to_json().into_bytes()),
+            ("model.safetensors".into(), gpt.to_safetensors().unwrap()),
+        ]);
+        assert!(m.iter().all(Result::is_ok), "{m:?}");
+        let loaded = c.loaded().unwrap().unwrap();
+        assert_eq!(loaded.vocab.size(), t.vocab.len());
+        assert!(c.missing().is_empty());
+        let m = c.add_all(vec![("chars.json".into(), b"[\"ab\"]".to_vec())]);
+        assert!(
+            m[0].as_ref()
+                .unwrap_err()
+                .contains("not a character vocabulary"),
             "{m:?}"
         );
     }
