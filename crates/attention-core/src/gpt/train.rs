@@ -1555,6 +1555,57 @@ mod tests {
         assert_eq!(repeated_block(&v, 1, 1).unwrap_err().field(), "block");
     }
 
+    /// The page's probe and score agree: on `repeated_block` (`L` letters,
+    /// then the same `L`, no prefix) the induction targets are the second
+    /// copy, `i = L .. 2L`, each paired with `i - L + 1` (the letter after
+    /// the earlier occurrence of `ids[i]`); a head attending only there
+    /// scores 1 and is labelled induction, a previous-token head scores 0;
+    /// and `loss_from(.., L + 1, ..)` is the mean over exactly the targets
+    /// `ids[L + 1 ..]` (each predicted from its own row of the logits).
+    #[test]
+    fn the_repeated_block_probe_measures_induction_and_copying() {
+        use crate::gpt::heads::{head_scores, induction_targets, HeadLabel};
+        let v = CharVocab::from_text("abcdefghijklmnopqrstuvwxyz .").unwrap();
+        let l = 12;
+        let ids = repeated_block(&v, l, 7).unwrap();
+        let targets = induction_targets(&ids);
+        let expected: Vec<(usize, usize)> = (l..2 * l).map(|i| (i, i - l + 1)).collect();
+        assert_eq!(targets, expected);
+        let n = 2 * l;
+        let mut induction = Mat::zeros(n, n);
+        let mut previous = Mat::zeros(n, n);
+        for i in 0..n {
+            let t = if i >= l { i - l + 1 } else { i };
+            induction[(i, t)] = 1.0;
+            previous[(i, i.saturating_sub(1))] = 1.0;
+        }
+        let s = head_scores(&induction, &ids).unwrap();
+        assert_eq!((s.induction, s.label), (Some(1.0), HeadLabel::Induction));
+        assert_eq!(head_scores(&previous, &ids).unwrap().induction, Some(0.0));
+        // loss_from(L + 1): per-target losses of the export, averaged over
+        // the L - 1 targets ids[L + 1 ..].
+        let m = TinyGpt::new(
+            TinyConfig {
+                context: n,
+                ..tiny()
+            },
+            v.len(),
+            3,
+        )
+        .unwrap();
+        let g = m.to_gpt2();
+        let fw = m.forward(&ids).unwrap();
+        let mut sum = 0.0;
+        for i in l + 1..n {
+            let row = fw.logits.row(i - 1);
+            let max = row.max();
+            let lse = max + row.iter().map(|x| (x - max).exp()).sum::<f64>().ln();
+            sum += lse - row[ids[i]];
+        }
+        let copy = loss_from(&g, &ids, l + 1, None).unwrap();
+        assert!((copy - sum / (l - 1) as f64).abs() < 1e-4, "{copy}");
+    }
+
     #[test]
     fn sampling_is_greedy_at_zero_and_seeded() {
         let m = scrambled(2);
