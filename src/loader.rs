@@ -125,7 +125,7 @@ pub fn ChapterPage(chapter: &'static Chapter) -> impl IntoView {
         <Lazy
             load=chapter.page
             name=chapter.kicker()
-            loading=format!("Loading {}: {}…", chapter.kicker().to_lowercase(), chapter.title)
+            loading=chapter.loading_label()
         />
     }
 }

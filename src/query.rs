@@ -237,6 +237,13 @@ impl IntParam {
         u64::try_from(self.default).unwrap_or(0)
     }
 
+    /// A link's text as a whole number in the range ([`round_whole`]; not a
+    /// number: `None`). Parses no float, so the shell that reads the app's
+    /// own keys carries no float parser (and its tables) on the landing page.
+    pub fn clamp_text(&self, raw: &str) -> Option<i64> {
+        round_whole(raw).map(|v| v.clamp(self.min, self.max))
+    }
+
     /// A slider's value (any float) rounded into the range.
     pub fn clamp(&self, v: f64) -> i64 {
         if v.is_finite() {
@@ -815,6 +822,80 @@ pub fn decode(s: &str) -> String {
 }
 
 /// Parses `a=1&b=two` (with or without a leading `?`).
+/// A decimal number written in a link (`3`, `-2`, `2.5`, `1e9`, `+7.`,
+/// surrounding spaces ignored) rounded to the nearest whole number, halves
+/// away from zero (as `f64::round` does), saturating at the ends of `i64`;
+/// `None` for anything else (`inf`, `0x10`, `<b>`, empty). Written with
+/// integer arithmetic: `str::parse::<f64>` brings about 10 KB of tables.
+pub fn round_whole(raw: &str) -> Option<i64> {
+    let s = raw.trim();
+    let (negative, s) = match s.as_bytes().first() {
+        Some(b'-') => (true, s.get(1..)?),
+        Some(b'+') => (false, s.get(1..)?),
+        _ => (false, s),
+    };
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (s.get(..i)?, Some(s.get(i + 1..)?)),
+        None => (s, None),
+    };
+    let (whole, fraction) = match mantissa.find('.') {
+        Some(i) => (mantissa.get(..i)?, mantissa.get(i + 1..)?),
+        None => (mantissa, ""),
+    };
+    let is_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if whole.len() + fraction.len() == 0 || !is_digits(whole) || !is_digits(fraction) {
+        return None;
+    }
+    let shift: i64 = match exponent {
+        None => 0,
+        Some(e) => {
+            let (neg, digits) = match e.as_bytes().first() {
+                Some(b'-') => (true, e.get(1..)?),
+                Some(b'+') => (false, e.get(1..)?),
+                _ => (false, e),
+            };
+            if digits.is_empty() || !is_digits(digits) {
+                return None;
+            }
+            // Past a few hundred digits every answer is 0 or saturated.
+            let mut m: i64 = 0;
+            for b in digits.bytes() {
+                m = (m * 10 + i64::from(b - b'0')).min(100_000);
+            }
+            if neg {
+                -m
+            } else {
+                m
+            }
+        }
+    };
+    // The digits with the decimal point after `point` of them.
+    let digits: Vec<u8> = whole
+        .bytes()
+        .chain(fraction.bytes())
+        .map(|b| b - b'0')
+        .collect();
+    let point = i64::try_from(whole.len()).ok()?.saturating_add(shift);
+    let digit = |i: i64| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| digits.get(i))
+            .copied()
+            .unwrap_or(0)
+    };
+    // Capped well past i64's range, then clamped into it.
+    let cap: i128 = 1 << 80;
+    let mut v: i128 = 0;
+    for i in 0..point.clamp(0, 400) {
+        v = (v * 10 + i128::from(digit(i))).min(cap);
+    }
+    if point >= 0 && digit(point) >= 5 {
+        v += 1;
+    }
+    let v = if negative { -v } else { v };
+    Some(i64::try_from(v).unwrap_or(if negative { i64::MIN } else { i64::MAX }))
+}
+
 pub fn parse(search: &str) -> Query {
     let mut q = Query::new();
     for pair in search
@@ -840,6 +921,58 @@ pub fn build(pairs: &[(&str, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_round_as_the_float_parser_would() {
+        // The reference: Rust's own float parser, then f64::round.
+        let by_float = |s: &str| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(|f| f.round() as i64)
+        };
+        for s in [
+            "0",
+            "3",
+            " 42 ",
+            "-2",
+            "+7",
+            "2.5",
+            "-2.5",
+            "2.4999",
+            "0.5",
+            "0.49",
+            ".5",
+            "7.",
+            "1e9",
+            "1E3",
+            "2.5e1",
+            "25e-1",
+            "5e-1",
+            "4e-1",
+            "1e-400",
+            "-1e-5",
+            "1e+2",
+            "999999999999999999999",
+            "-1e30",
+            "0000012",
+            "12.000001",
+            "3.75e0",
+        ] {
+            assert_eq!(round_whole(s), by_float(s), "{s:?}");
+        }
+        for s in [
+            "", " ", "-", "+", ".", "e5", "1e", "1e+", "inf", "NaN", "0x10", "<b>", "1.2.3",
+            "1e2e3", "--1", "1 2", "١٢", "½",
+        ] {
+            assert_eq!(round_whole(s), None, "{s:?}");
+        }
+        let p = IntParam::new("present", "slide", 1, 999, 1);
+        assert_eq!(p.clamp_text("1e9"), Some(999));
+        assert_eq!(p.clamp_text("-4"), Some(1));
+        assert_eq!(p.clamp_text("x"), None);
+    }
 
     fn q(s: &str) -> Query {
         parse(s)

@@ -150,6 +150,17 @@ impl Chapter {
         }
     }
 
+    /// What its page says while its code arrives: "Loading chapter 3:
+    /// Query, key, value…", or "Loading the lab…" (no `to_lowercase`: the
+    /// Unicode case tables would join the landing page's shell).
+    pub fn loading_label(&self) -> String {
+        if self.numbered {
+            format!("Loading chapter {}: {}…", self.number, self.title)
+        } else {
+            format!("Loading {}…", self.title)
+        }
+    }
+
     /// Its entry in the navigation: "3. Query, key, value", or "Lab".
     pub fn nav_label(&self) -> String {
         if self.numbered {
@@ -298,6 +309,11 @@ mod tests {
             find("qkv").map(Chapter::nav_label).as_deref(),
             Some("3. Query, key, value")
         );
+        assert_eq!(
+            find("qkv").map(Chapter::loading_label).as_deref(),
+            Some("Loading chapter 3: Query, key, value…")
+        );
+        assert_eq!(lab.loading_label(), format!("Loading {}…", lab.title));
         assert_eq!(resolve("/lab"), Page::Chapter("lab"));
     }
 

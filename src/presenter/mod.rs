@@ -133,11 +133,9 @@ pub fn lesson_target(action: Action, view: usize, len: usize) -> Option<usize> {
 /// clamped when shown ([`shown_slide`]).
 fn slide_param(q: &Query, param: IntParam) -> Option<usize> {
     let raw = q.get(param.key)?;
-    let v = raw
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .map_or(0, |v| param.clamp_usize(v));
+    let v = param
+        .clamp_text(raw)
+        .map_or(0, |v| usize::try_from(v).unwrap_or(0));
     Some(v.saturating_sub(1))
 }
 

@@ -525,14 +525,33 @@ impl Gpt2 {
     /// Runs the model on `ids` (`1 ..= n_positions` tokens, each `< V`).
     /// `head_mask`, if given, is `n_layer x n_head` multipliers of each
     /// head's attention probabilities (1 keeps the head, 0 ablates it).
+    /// The same as [`Gpt2::begin_forward`] then [`Gpt2::forward_part`]
+    /// until done.
     pub fn forward(
         &self,
         ids: &[usize],
         head_mask: Option<&[Vec<f32>]>,
     ) -> Result<GptOutput, AttnError> {
+        let mut run = self.begin_forward(ids, head_mask, true)?;
+        while !self.forward_part(&mut run)? {}
+        Ok(run.into_output())
+    }
+
+    /// Checks `ids` and the mask (as [`Gpt2::forward`]) and embeds the
+    /// tokens: the start of a forward pass taken a part at a time by
+    /// [`Gpt2::forward_part`] (a page runs one part per unit of work, so a
+    /// large model never holds a frame for the whole pass). `logits: false`
+    /// skips the output head (what measuring the heads needs: for GPT-2
+    /// small at 49 tokens the head is about a fifth of the work).
+    pub fn begin_forward(
+        &self,
+        ids: &[usize],
+        head_mask: Option<&[Vec<f32>]>,
+        logits: bool,
+    ) -> Result<ForwardRun, AttnError> {
         self.config.check()?;
         let c = &self.config;
-        let (e, v, nh, dh) = (c.n_embd, c.vocab_size, c.n_head, c.d_head());
+        let (e, v, nh) = (c.n_embd, c.vocab_size, c.n_head);
         let n = ids.len();
         if n == 0 || n > c.n_positions {
             return Err(AttnError::value(
@@ -578,87 +597,197 @@ impl Gpt2 {
                 .ok_or_else(|| AttnError::value("wpe", "too few rows"))?;
             h.extend(tok.iter().zip(p).map(|(a, b)| a + b));
         }
+        // Output rows per part: about one block's work (`12 n E^2`
+        // multiply-adds against `V E` per row).
+        let rows_per_part = (n * 12 * e / v.max(1)).clamp(1, n);
+        Ok(ForwardRun {
+            n,
+            mask: head_mask.map(<[Vec<f32>]>::to_vec),
+            h,
+            layer: 0,
+            attentions: Vec::with_capacity(c.n_layer),
+            final_norm: None,
+            want_logits: logits,
+            logits: Vec::new(),
+            rows_per_part,
+            vocab: v,
+        })
+    }
+
+    /// Does the next part of `run` (begun by [`Gpt2::begin_forward`] on this
+    /// model): one block, then the final norm with the first output rows,
+    /// then the rest of the output rows a block's worth at a time. `Ok(true)`
+    /// once the pass is complete ([`ForwardRun::into_output`]); `Err` if
+    /// `run` was begun on a model of another shape.
+    pub fn forward_part(&self, run: &mut ForwardRun) -> Result<bool, AttnError> {
+        let c = &self.config;
+        let (e, v) = (c.n_embd, c.vocab_size);
+        let n = run.n;
+        if run.h.len() != n * e || run.vocab != v {
+            return Err(AttnError::shape(
+                "forward run",
+                format!("{n} x {e} for this model"),
+                format!("{} values", run.h.len()),
+            ));
+        }
+        if let Some(block) = self.blocks.get(run.layer) {
+            let heads = self.block_forward(block, run.layer, &mut run.h, n, run.mask.as_deref());
+            run.attentions.push(heads);
+            run.layer += 1;
+            return Ok(false);
+        }
+        if !run.want_logits {
+            return Ok(true);
+        }
+        let hf = match run.final_norm.take() {
+            Some(hf) => hf,
+            None => self.ln_f.apply(&run.h, c.layer_norm_epsilon),
+        };
+        let head = self.lm_head.as_deref().unwrap_or(&self.wte);
+        let done = run.logits.len() / v.max(1);
+        let end = (done + run.rows_per_part).min(n);
+        for row in hf.get(done * e..end * e).unwrap_or(&[]).chunks_exact(e) {
+            run.logits.extend(
+                head.chunks_exact(e)
+                    .map(|w| row.iter().zip(w).map(|(a, b)| a * b).sum::<f32>()),
+            );
+        }
+        if end < n {
+            run.final_norm = Some(hf);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// One pre-norm block on the residual stream `h` (`n x E`, updated in
+    /// place); returns its heads' attention (`H` matrices `n x n`).
+    fn block_forward(
+        &self,
+        block: &Block,
+        layer: usize,
+        h: &mut [f32],
+        n: usize,
+        head_mask: Option<&[Vec<f32>]>,
+    ) -> Vec<Mat> {
+        let c = &self.config;
+        let (e, nh, dh) = (c.n_embd, c.n_head, c.d_head());
         let scale = if c.scale_attn_weights {
             1.0 / (dh as f32).sqrt()
         } else {
             1.0
         };
-        let mut attentions = Vec::with_capacity(c.n_layer);
-        for (layer, block) in self.blocks.iter().enumerate() {
-            let a = block.ln_1.apply(&h, c.layer_norm_epsilon);
-            let qkv = block.c_attn.apply(&a);
-            let mut merged = vec![0.0f32; n * e];
-            let mut heads = Vec::with_capacity(nh);
-            for head in 0..nh {
-                let m = head_mask
-                    .and_then(|mk| mk.get(layer))
-                    .and_then(|r| r.get(head))
-                    .copied()
-                    .unwrap_or(1.0);
-                let col = |row: usize, part: usize| -> &[f32] {
-                    let start = row * 3 * e + part * e + head * dh;
-                    qkv.get(start..start + dh).unwrap_or(&[])
-                };
-                let mut weights = Mat::zeros(n, n);
-                let mut p = vec![0.0f32; n];
-                for i in 0..n {
-                    let q = col(i, 0);
-                    for (j, pj) in p.iter_mut().enumerate().take(i + 1) {
-                        *pj = q.iter().zip(col(j, 1)).map(|(a, b)| a * b).sum::<f32>() * scale;
+        let a = block.ln_1.apply(h, c.layer_norm_epsilon);
+        let qkv = block.c_attn.apply(&a);
+        let mut merged = vec![0.0f32; n * e];
+        let mut heads = Vec::with_capacity(nh);
+        for head in 0..nh {
+            let m = head_mask
+                .and_then(|mk| mk.get(layer))
+                .and_then(|r| r.get(head))
+                .copied()
+                .unwrap_or(1.0);
+            let col = |row: usize, part: usize| -> &[f32] {
+                let start = row * 3 * e + part * e + head * dh;
+                qkv.get(start..start + dh).unwrap_or(&[])
+            };
+            let mut weights = Mat::zeros(n, n);
+            let mut p = vec![0.0f32; n];
+            for i in 0..n {
+                let q = col(i, 0);
+                for (j, pj) in p.iter_mut().enumerate().take(i + 1) {
+                    *pj = q.iter().zip(col(j, 1)).map(|(a, b)| a * b).sum::<f32>() * scale;
+                }
+                let max = p
+                    .iter()
+                    .take(i + 1)
+                    .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+                let mut sum = 0.0f32;
+                for pj in p.iter_mut().take(i + 1) {
+                    *pj = (*pj - max).exp();
+                    sum += *pj;
+                }
+                let out = merged
+                    .get_mut(i * e + head * dh..i * e + (head + 1) * dh)
+                    .unwrap_or(&mut []);
+                for (j, pj) in p.iter().enumerate().take(i + 1) {
+                    let w = pj / sum * m;
+                    if let Some(x) = weights.get_mut((i, j)) {
+                        *x = f64::from(w);
                     }
-                    let max = p
-                        .iter()
-                        .take(i + 1)
-                        .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-                    let mut sum = 0.0f32;
-                    for pj in p.iter_mut().take(i + 1) {
-                        *pj = (*pj - max).exp();
-                        sum += *pj;
-                    }
-                    let out = merged
-                        .get_mut(i * e + head * dh..i * e + (head + 1) * dh)
-                        .unwrap_or(&mut []);
-                    for (j, pj) in p.iter().enumerate().take(i + 1) {
-                        let w = pj / sum * m;
-                        if let Some(x) = weights.get_mut((i, j)) {
-                            *x = f64::from(w);
-                        }
-                        for (o, vv) in out.iter_mut().zip(col(j, 2)) {
-                            *o += w * vv;
-                        }
+                    for (o, vv) in out.iter_mut().zip(col(j, 2)) {
+                        *o += w * vv;
                     }
                 }
-                heads.push(weights);
             }
-            attentions.push(heads);
-            let attn = block.attn_proj.apply(&merged);
-            for (x, y) in h.iter_mut().zip(&attn) {
-                *x += y;
-            }
-            let m = block.ln_2.apply(&h, c.layer_norm_epsilon);
-            let mut fc = block.c_fc.apply(&m);
-            for x in fc.iter_mut() {
-                *x = gelu_new(*x);
-            }
-            let mlp = block.mlp_proj.apply(&fc);
-            for (x, y) in h.iter_mut().zip(&mlp) {
-                *x += y;
-            }
+            heads.push(weights);
         }
-        let hf = self.ln_f.apply(&h, c.layer_norm_epsilon);
-        let head = self.lm_head.as_deref().unwrap_or(&self.wte);
-        let mut logits = Vec::with_capacity(n * v);
-        for row in hf.chunks_exact(e) {
-            logits.extend(
-                head.chunks_exact(e)
-                    .map(|w| row.iter().zip(w).map(|(a, b)| a * b).sum::<f32>()),
-            );
+        let attn = block.attn_proj.apply(&merged);
+        for (x, y) in h.iter_mut().zip(&attn) {
+            *x += y;
         }
-        Ok(GptOutput {
-            vocab: v,
-            logits,
-            attentions,
-        })
+        let m = block.ln_2.apply(h, c.layer_norm_epsilon);
+        let mut fc = block.c_fc.apply(&m);
+        for x in fc.iter_mut() {
+            *x = gelu_new(*x);
+        }
+        let mlp = block.mlp_proj.apply(&fc);
+        for (x, y) in h.iter_mut().zip(&mlp) {
+            *x += y;
+        }
+        heads
+    }
+}
+
+/// A forward pass in progress ([`Gpt2::begin_forward`]): the residual
+/// stream after the blocks run so far, their attentions, and the output
+/// rows computed so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardRun {
+    n: usize,
+    mask: Option<Vec<Vec<f32>>>,
+    /// Residual stream `n x E`, row-major.
+    h: Vec<f32>,
+    /// The next block to run.
+    layer: usize,
+    attentions: Vec<Vec<Mat>>,
+    /// `ln_f` of the stream once the output rows have begun.
+    final_norm: Option<Vec<f32>>,
+    want_logits: bool,
+    /// Output rows done so far, `rows x V`.
+    logits: Vec<f32>,
+    rows_per_part: usize,
+    vocab: usize,
+}
+
+impl ForwardRun {
+    /// Parts the whole pass takes: one per block, then the output rows.
+    pub fn parts(&self, n_layer: usize) -> usize {
+        let rows = if self.want_logits {
+            self.n.div_ceil(self.rows_per_part.max(1))
+        } else {
+            0
+        };
+        n_layer + rows
+    }
+
+    /// Parts done so far.
+    pub fn parts_done(&self) -> usize {
+        self.layer + (self.logits.len() / self.vocab.max(1)).div_ceil(self.rows_per_part.max(1))
+    }
+
+    /// The blocks' attentions so far (`layer x head`, each `n x n`).
+    pub fn attentions(&self) -> &[Vec<Mat>] {
+        &self.attentions
+    }
+
+    /// What [`Gpt2::forward`] returns (logits empty when begun without
+    /// them).
+    pub fn into_output(self) -> GptOutput {
+        GptOutput {
+            vocab: self.vocab,
+            logits: self.logits,
+            attentions: self.attentions,
+        }
     }
 }
 
@@ -824,6 +953,63 @@ mod tests {
             assert!(attn < 1e-4, "{name}: attention off by {attn}");
             assert!(loss < 1e-4, "{name}: loss off by {loss}");
         }
+    }
+
+    #[test]
+    fn a_forward_pass_in_parts_is_the_whole_pass_to_the_bit() {
+        let m = model("trained");
+        let ids = ids_of(&reference("trained")["texts"][0]["ids"]);
+        let mut mask = vec![vec![1.0f32; m.config.n_head]; m.config.n_layer];
+        mask[0][1] = 0.0;
+        for mask in [None, Some(mask.as_slice())] {
+            let whole = m.forward(&ids, mask).unwrap();
+            let mut run = m.begin_forward(&ids, mask, true).unwrap();
+            let parts = run.parts(m.config.n_layer);
+            assert!(parts > m.config.n_layer, "the output head takes parts too");
+            let mut calls = 0;
+            loop {
+                assert_eq!(run.parts_done(), calls);
+                calls += 1;
+                if m.forward_part(&mut run).unwrap() {
+                    break;
+                }
+                assert_eq!(run.attentions().len(), calls.min(m.config.n_layer));
+            }
+            assert_eq!(calls, parts);
+            assert_eq!(run.into_output(), whole);
+            // Without the output head: the same attentions, one part a block.
+            let mut run = m.begin_forward(&ids, mask, false).unwrap();
+            let mut calls = 1;
+            while !m.forward_part(&mut run).unwrap() {
+                calls += 1;
+            }
+            assert_eq!(calls, m.config.n_layer + 1);
+            let out = run.into_output();
+            assert!(out.logits.is_empty());
+            assert_eq!(out.attentions, whole.attentions);
+        }
+        // Output rows in several parts (GPT-2 small at 256 tokens takes 46
+        // rows a part; this vocabulary is too small to need it, so force it).
+        let whole = m.forward(&ids, None).unwrap();
+        let mut run = m.begin_forward(&ids, None, true).unwrap();
+        run.rows_per_part = 3;
+        let parts = run.parts(m.config.n_layer);
+        assert_eq!(parts, m.config.n_layer + ids.len().div_ceil(3));
+        let mut calls = 0;
+        loop {
+            calls += 1;
+            let done = m.forward_part(&mut run).unwrap();
+            assert_eq!(run.parts_done(), calls);
+            if done {
+                break;
+            }
+        }
+        assert_eq!(calls, parts);
+        assert_eq!(run.into_output(), whole);
+        // A run that does not fit the model is refused, not run.
+        let mut run = m.begin_forward(&ids, None, true).unwrap();
+        run.vocab += 1;
+        assert!(m.forward_part(&mut run).is_err());
     }
 
     #[test]
