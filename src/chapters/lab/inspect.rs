@@ -41,7 +41,7 @@ use crate::widgets::pager::{follow_selection, page_of, Pager};
 use crate::widgets::table::{NumbersTable, TableData};
 use attention_core::gpt::bpe::Bpe;
 use attention_core::gpt::heads::{induction_sequence, label, score_heads, HeadScores};
-use attention_core::gpt::model::{next_token_loss, top_k, Gpt2, GptConfig, GptOutput};
+use attention_core::gpt::model::{next_token_loss, top_k, ForwardRun, Gpt2, GptConfig, GptOutput};
 use attention_core::gpt::train::CharVocab;
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -464,6 +464,11 @@ pub struct HeadMeasure {
     block: usize,
     done: usize,
     sum: Option<Vec<Vec<HeadScores>>>,
+    /// The sequence being measured and its forward pass so far (one block
+    /// per unit of work, the output head skipped).
+    current: Option<(Vec<usize>, ForwardRun)>,
+    /// Units done (blocks run).
+    parts: usize,
 }
 
 /// What the page shows of the measurement.
@@ -494,6 +499,8 @@ impl HeadMeasure {
             block,
             done: 0,
             sum: None,
+            current: None,
+            parts: 0,
         })
     }
 
@@ -519,15 +526,30 @@ impl Job for HeadMeasure {
             return Ok(true);
         }
         let m = &self.model;
-        let ids = induction_sequence(
-            self.seed.wrapping_add(self.done as u64),
-            self.block,
-            0,
-            m.vocab.size(),
-            None,
-        )
-        .map_err(|e| format!("No repeated random sequence fits this model: {e}"))?;
-        let out = m.model.forward(&ids, None).map_err(|e| e.to_string())?;
+        let (ids, mut run) = match self.current.take() {
+            Some(c) => c,
+            None => {
+                let ids = induction_sequence(
+                    self.seed.wrapping_add(self.done as u64),
+                    self.block,
+                    0,
+                    m.vocab.size(),
+                    None,
+                )
+                .map_err(|e| format!("No repeated random sequence fits this model: {e}"))?;
+                let run = m
+                    .model
+                    .begin_forward(&ids, None, false)
+                    .map_err(|e| e.to_string())?;
+                (ids, run)
+            }
+        };
+        self.parts += 1;
+        if !m.model.forward_part(&mut run).map_err(|e| e.to_string())? {
+            self.current = Some((ids, run));
+            return Ok(false);
+        }
+        let out = run.into_output();
         let scores = score_heads(&out.attentions, &ids).map_err(|e| e.to_string())?;
         self.sum = Some(match self.sum.take() {
             None => scores,
@@ -546,6 +568,10 @@ impl Job for HeadMeasure {
     }
 
     fn units(&self) -> usize {
+        self.parts
+    }
+
+    fn revision(&self) -> usize {
         self.done
     }
 
@@ -1237,11 +1263,17 @@ mod tests {
             "same seed, same scores"
         );
         assert_ne!(measure_heads(m.clone(), 2).unwrap().0, scores);
-        // The job runs one sequence per unit.
+        // The job runs one block per unit (no output head), a sequence
+        // after another.
         let mut job = HeadMeasure::new(m, 1).unwrap();
-        assert!(!job.work().unwrap());
-        assert_eq!(job.view().scores, None);
+        let per_sequence = 2;
+        for unit in 1..per_sequence * INDUCTION_SEQUENCES {
+            assert!(!job.work().unwrap());
+            assert_eq!(job.view().done, unit / per_sequence);
+            assert_eq!(job.view().scores, None);
+        }
         assert!(job.work().unwrap());
+        assert_eq!(job.units(), per_sequence * INDUCTION_SEQUENCES);
         assert_eq!(job.view().scores.unwrap(), scores);
     }
 

@@ -616,8 +616,9 @@ impl Gpt2 {
 
     /// Does the next part of `run` (begun by [`Gpt2::begin_forward`] on this
     /// model): one block, then the final norm with the first output rows,
-    /// then the rest of the output rows a block's worth at a time. `Ok(true)`
-    /// once the pass is complete ([`ForwardRun::into_output`]); `Err` if
+    /// then the rest of the output rows a block's worth at a time (begun
+    /// without them, the last block ends the pass). `Ok(true)` once the
+    /// pass is complete ([`ForwardRun::into_output`]); `Err` if
     /// `run` was begun on a model of another shape.
     pub fn forward_part(&self, run: &mut ForwardRun) -> Result<bool, AttnError> {
         let c = &self.config;
@@ -634,7 +635,7 @@ impl Gpt2 {
             let heads = self.block_forward(block, run.layer, &mut run.h, n, run.mask.as_deref());
             run.attentions.push(heads);
             run.layer += 1;
-            return Ok(false);
+            return Ok(!run.want_logits && run.layer == self.blocks.len());
         }
         if !run.want_logits {
             return Ok(true);
@@ -983,7 +984,8 @@ mod tests {
             while !m.forward_part(&mut run).unwrap() {
                 calls += 1;
             }
-            assert_eq!(calls, m.config.n_layer + 1);
+            assert_eq!(calls, m.config.n_layer);
+            assert_eq!(run.parts(m.config.n_layer), calls);
             let out = run.into_output();
             assert!(out.logits.is_empty());
             assert_eq!(out.attentions, whole.attentions);
