@@ -8,7 +8,9 @@
 //! characters) a head after the first layer scores >= 0.4, and switching it
 //! off raises the copying loss by more than 0.5 nats.
 //!
-//! About 50 to 80 s in release, so ignored by default:
+//! About 35 s in release (seed 1: the head, L2H1, at step 4,750, score
+//! 0.69, copying loss 1.12 -> 2.37 with it off), so ignored by default and
+//! run by `scripts/test.sh`:
 //! `cargo test --release -p attention-core --test induction_recipe -- --ignored`.
 
 // Always true for an integration test; stated so that the allow-*-in-tests
