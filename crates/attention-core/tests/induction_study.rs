@@ -22,6 +22,16 @@
 //! full-alphabet permutation (which copied the page's probe, then a
 //! permutation when the text had at most `context / 2` letters), or
 //! fixed-offset first-layer heads at the training periods.
+//!
+//! Round 2, honest score: 52-letter strings said 3 times (d_model 32, 4
+//! heads) and 26-letter strings said 3 times (lr 5e-3, warmup 200) only
+//! memorised the text (train loss 2.3-2.4, probe copying loss rising to
+//! 3.9-7.5, no head above 0.1 by 4,000-6,000 steps); lr 1e-2 stayed at the
+//! unigram loss. The shipped sample (8-16 distinct lowercase letters, each
+//! line 4 times) with 2 heads, d_model 16, context 32, lr 3e-3: a layer-2
+//! head passes 0.4 at step 4,750 / 5,000 / 2,750 (seeds 1 / 2 / 3, 1.2M /
+//! 1.3M / 0.7M characters), with the bump: copying loss 3.0 -> 1.1 in 750
+//! steps (seed 1), and ablating the head costs 0.9-1.8 nats.
 
 // Always true for an integration test; stated so that the allow-*-in-tests
 // settings of clippy.toml also cover its helper functions (rust-clippy#11119).
