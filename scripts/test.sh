@@ -18,6 +18,8 @@ cargo clippy -p attention-lab --target wasm32-unknown-unknown --tests -- -D warn
 cargo clippy -p attention-lab --target wasm32-unknown-unknown --features split -- -D warnings
 log "native tests"
 cargo test --workspace
+log "the lab's induction recipe grows an induction head (about 35 s)"
+cargo test --release -p attention-core --test induction_recipe -- --ignored
 log "independent reference: numpy vs attention-trace"
 cargo build --quiet --release -p attention-core --bin attention-trace
 python3 tests/reference/check_trace.py target/release/attention-trace

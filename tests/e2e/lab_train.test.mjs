@@ -51,7 +51,7 @@ const OUR_TEXT = [
 
 test('a pasted text trains: the loss falls, heads get labels, ablation moves the copying loss, a sample appears', async () => {
   await withPage(async ({ page }) => {
-    await open(page, '?tsample=paste&tsteps=60&tdmodel=32&tctx=32&tlr=0.01');
+    await open(page, '?tsample=paste&tsteps=60&theads=4&tdmodel=32&tctx=32&tlr=0.01');
     await paste(page, OUR_TEXT);
     const info = await text(page, 'ttext-info');
     assert.equal(info, `${OUR_TEXT.length.toLocaleString('en-US')} characters, ${new Set(OUR_TEXT).size} distinct (the vocabulary).`);
@@ -124,7 +124,7 @@ test('tokens per second at the default size on the copying sample (printed)', as
     await trainToEnd(page, 50);
     const rate = await text(page, 'trate');
     const run = await page.evaluate(() => window.__attnRun);
-    console.log(`# default (2 layers, 4 heads, d_model 64, context 64), 50 steps: ${rate}; frames ${run.frames}, work ${Math.round(run.workMs)} ms, longest slice ${run.maxSliceMs?.toFixed(1)} ms`);
+    console.log(`# default (2 layers, 2 heads, d_model 16, context 32), 50 steps: ${rate}; frames ${run.frames}, work ${Math.round(run.workMs)} ms, longest slice ${run.maxSliceMs?.toFixed(1)} ms`);
     assert.match(rate, /[\d,]+ tokens\/s/);
   });
 });

@@ -4,25 +4,44 @@
 //!
 //! Env: STUDY_TEXT (a file), STUDY_SEEDS (comma list), STUDY_LR, STUDY_BATCH,
 //! STUDY_STEPS, STUDY_EVERY, STUDY_LAYERS, STUDY_HEADS, STUDY_DMODEL,
-//! STUDY_CONTEXT. Heads are measured on the page's probes (4 seeded
-//! `repeated_block`s of `min(context / 2, letters)` letters, as
-//! `src/chapters/lab/train/job.rs` `probes`); every measurement prints the
-//! best head's induction score, the copying loss, and the copying loss with
-//! that head switched off; the end prints, per head, the mean weight of the
-//! second copy's rows by offset `i - j` (a head at offset `L - 1` on every
-//! row is positional, not content-matching).
+//! STUDY_CONTEXT. Heads are measured as the page measures them
+//! (`src/chapters/lab/train/job.rs`): 4 seeded `repeated_block`s at each of
+//! the two `probe_blocks` lengths, the honest score of
+//! `heads::mean_over_probes` (the smaller of the two lengths' means; a
+//! first-layer head is never labelled induction). Every measurement prints
+//! the best honest induction score after the first layer and the best in
+//! the first layer, the copying loss, and the copying loss with the best
+//! later-layer head switched off; the end prints, per head, the mean weight
+//! of the long probe's second-copy rows by offset `i - j` (a head at offset
+//! `L - 1` on every row is positional, not content-matching).
 //!
-//! What it has shown (issue 17; default model, lr 3e-3, batch 8, one seed,
-//! 600 to 4000 steps): random-letter texts train into shortcuts before any
-//! induction head forms: the in-context letter counts, the word offset
-//! after a separator, the missing letter of a full-alphabet permutation
-//! (which copies the page's probe, itself a permutation when the text has
-//! at most `context / 2` letters, to a loss of 0.1 with no head above
-//! 0.03), or fixed-offset layer-1 heads at the training periods (context 32:
-//! "induction" 0.5 from step 800 on a head at offset 15 = `L - 1`).
+//! What it showed before the honest score (issue 17, round 1; default model,
+//! lr 3e-3, batch 8, one seed, 600 to 4000 steps): random-letter texts train
+//! into shortcuts before any induction head forms: the in-context letter
+//! counts, the word offset after a separator, the missing letter of a
+//! full-alphabet permutation (which copied the page's probe, then a
+//! permutation when the text had at most `context / 2` letters), or
+//! fixed-offset first-layer heads at the training periods.
+//!
+//! Round 2, honest score: 52-letter strings said 3 times (d_model 32, 4
+//! heads) and 26-letter strings said 3 times (lr 5e-3, warmup 200) only
+//! memorised the text (train loss 2.3-2.4, probe copying loss rising to
+//! 3.9-7.5, no head above 0.1 by 4,000-6,000 steps); lr 1e-2 stayed at the
+//! unigram loss. The shipped sample (8-16 distinct lowercase letters, each
+//! line 4 times) with 2 heads, d_model 16, context 32, lr 3e-3: a layer-2
+//! head passes 0.4 at step 4,750 / 5,000 / 2,750 (seeds 1 / 2 / 3, 1.2M /
+//! 1.3M / 0.7M characters), with the bump: copying loss 3.0 -> 1.1 in 750
+//! steps (seed 1), and ablating the head costs 0.9-1.8 nats.
 
-use attention_core::gpt::heads::score_heads;
-use attention_core::gpt::train::{loss_from, repeated_block, TinyConfig, Trainer};
+// Always true for an integration test; stated so that the allow-*-in-tests
+// settings of clippy.toml also cover its helper functions (rust-clippy#11119).
+#![cfg(test)]
+
+use attention_core::gpt::heads::HeadLabel;
+use attention_core::gpt::train::{induction_probes, loss_from, TinyConfig, Trainer};
+
+#[path = "shared/probes.rs"]
+mod shared;
 
 fn env<T: std::str::FromStr>(k: &str, d: T) -> T {
     std::env::var(k)
@@ -58,83 +77,77 @@ fn induction_heads_appear_on_the_copying_sample() {
         let mut t = Trainer::new(&text, config, seed).unwrap();
         t.adam = attention_core::train::Adam::new(env("STUDY_LR", t.adam.lr));
         t.batch = env("STUDY_BATCH", t.batch);
+        t.warmup = env("STUDY_WARMUP", t.warmup);
         // The page's probes (src/chapters/lab/train/job.rs `probes`).
-        let letters = t.vocab.chars().iter().filter(|c| c.is_alphabetic()).count();
-        let block = (config.context / 2).min(letters);
-        let probes: Vec<Vec<usize>> = (0..4)
-            .map(|i| repeated_block(&t.vocab, block, 0x1ab_0001 + i).unwrap())
-            .collect();
+        let probes = induction_probes(&t.vocab, config.context, 4, 0x1ab_0001).unwrap();
         println!(
-            "seed {seed}: V {} block {block} lr {} batch {} {config:?}",
+            "seed {seed}: V {} blocks {} and {} lr {} warmup {} batch {} {config:?}",
             t.vocab.len(),
+            probes[0].0,
+            probes[4].0,
             t.adam.lr,
+            t.warmup,
             t.batch
         );
         let start = std::time::Instant::now();
         let mut first = None;
+        let mut loss_sum = 0.0;
         for step in 0..=steps {
             if step % every == 0 {
-                let mut best = 0.0_f64;
-                let mut at = (0, 0);
-                let mut copy = 0.0;
-                let mut sums = vec![vec![0.0; config.n_head]; config.n_layer];
-                for ids in &probes {
-                    let sc = score_heads(&t.model.attentions(ids).unwrap(), ids).unwrap();
-                    for (l, layer) in sc.iter().enumerate() {
-                        for (h, s) in layer.iter().enumerate() {
-                            sums[l][h] += s.induction.unwrap_or(0.0) / 4.0;
-                        }
-                    }
-                    copy += loss_from(&t.model.to_gpt2(), ids, block + 1, None).unwrap() / 4.0;
-                }
-                for (l, layer) in sums.iter().enumerate() {
-                    for (h, &s) in layer.iter().enumerate() {
-                        if s > best {
-                            best = s;
-                            at = (l, h);
+                let g = t.model.to_gpt2();
+                let m = shared::measure(&t.model, &probes);
+                let mut best = (0.0_f64, 0, 0);
+                let mut best_first = 0.0_f64;
+                for (l, layer) in m.iter().enumerate() {
+                    for (h, s) in layer.iter().enumerate() {
+                        let i = s.induction.unwrap_or(0.0);
+                        if l == 0 {
+                            best_first = best_first.max(i);
+                        } else if i > best.0 {
+                            best = (i, l, h);
                         }
                     }
                 }
-                if best >= 0.4 && first.is_none() {
+                let labelled = m.iter().flatten().any(|s| s.label == HeadLabel::Induction);
+                if labelled && first.is_none() {
                     first = Some(step);
                 }
-                let mut ablated = f64::NAN;
-                if best >= 0.4 {
-                    let mut mask = vec![vec![1.0_f32; config.n_head]; config.n_layer];
-                    mask[at.0][at.1] = 0.0;
-                    ablated = probes
+                let copy = |mask: Option<&[Vec<f32>]>| {
+                    probes
                         .iter()
-                        .map(|ids| {
-                            loss_from(&t.model.to_gpt2(), ids, block + 1, Some(&mask)).unwrap()
-                        })
+                        .map(|(b, ids)| loss_from(&g, ids, b + 1, mask).unwrap())
                         .sum::<f64>()
-                        / 4.0;
-                }
+                        / probes.len() as f64
+                };
+                let mut mask = vec![vec![1.0_f32; config.n_head]; config.n_layer];
+                mask[best.1][best.2] = 0.0;
                 let tokens = step * t.batch * t.window_len();
                 println!(
-                    "seed {seed} step {step} tokens {tokens}: best induction {best:.3} (L{}H{}) copying loss {copy:.3} ablated {ablated:.3} ({:.1} s)",
-                    at.0 + 1,
-                    at.1 + 1,
+                    "seed {seed} step {step} tokens {tokens}: train {:.3} induction {:.3} (L{}H{}) first layer {best_first:.3} copying {:.3} ablated {:.3} ({:.1} s)",
+                    loss_sum / every as f64,
+                    best.0,
+                    best.1 + 1,
+                    best.2 + 1,
+                    copy(None),
+                    copy(Some(&mask)),
                     start.elapsed().as_secs_f64()
                 );
+                loss_sum = 0.0;
             }
             if step < steps {
-                let loss = t.step().unwrap();
-                if step % every == 0 {
-                    println!("  train loss {loss:.3}");
-                }
+                loss_sum += t.step().unwrap();
             }
         }
         println!("seed {seed}: first induction head at step {first:?}");
         // Where each head looks from the second copy: mean weight by offset i - j.
-        let ids = &probes[0];
+        let (block, ids) = &probes[0];
         let att = t.model.attentions(ids).unwrap();
         for (l, layer) in att.iter().enumerate() {
             for (h, w) in layer.iter().enumerate() {
                 let mut by = vec![0.0; ids.len()];
-                for i in block..ids.len() {
+                for i in *block..ids.len() {
                     for j in 0..=i {
-                        by[i - j] += w[(i, j)] / block as f64;
+                        by[i - j] += w[(i, j)] / *block as f64;
                     }
                 }
                 let mut top: Vec<(usize, f64)> = by.iter().copied().enumerate().collect();

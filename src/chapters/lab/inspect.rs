@@ -512,7 +512,8 @@ impl HeadMeasure {
         let n = self.done as f64;
         self.sum.as_ref().map(|sum| {
             sum.iter()
-                .map(|row| row.iter().map(|s| scale(*s, n)).collect())
+                .enumerate()
+                .map(|(l, row)| row.iter().map(|s| scale(*s, n, l)).collect())
                 .collect()
         })
     }
@@ -610,8 +611,8 @@ fn add(a: HeadScores, b: HeadScores) -> HeadScores {
     }
 }
 
-/// The mean of `n` summed scores, labelled again.
-fn scale(s: HeadScores, n: f64) -> HeadScores {
+/// The mean of `n` summed scores of a head of layer `layer`, labelled again.
+fn scale(s: HeadScores, n: f64, layer: usize) -> HeadScores {
     let (p, i, f, d) = (
         s.previous_token / n,
         s.induction.map(|x| x / n),
@@ -624,7 +625,7 @@ fn scale(s: HeadScores, n: f64) -> HeadScores {
         first_token: f,
         mean_distance: s.mean_distance / n,
         relative_distance: d,
-        label: label(p, i, f, d),
+        label: label(layer, p, i, f, d),
     }
 }
 
@@ -1020,7 +1021,7 @@ fn HeadTable(
     let about = move || {
         heads.with(|h| match h {
             Ok(Some(v)) if v.scores.is_some() => format!(
-                "Scores measured with every head on, on {INDUCTION_SEQUENCES} sequences of {} random tokens shown twice (seeds {} and on): an induction head, on the second copy, looks at the token that followed the same token in the first (Olsson et al., 2022).",
+                "Scores measured with every head on, on {INDUCTION_SEQUENCES} sequences of {} random tokens shown twice (seeds {} and on): an induction head, on the second copy, looks at the token that followed the same token in the first (Olsson et al., 2022). A head of layer 1 is never labelled induction: it needs an earlier layer to tell it which token came before.",
                 v.block,
                 seed.get()
             ),
@@ -1243,12 +1244,17 @@ mod tests {
         let (scores, block) = measure_heads(m.clone(), 1).unwrap();
         assert_eq!(block, INDUCTION_BLOCK);
         assert_eq!((scores.len(), scores[0].len()), (2, 4));
-        for s in scores.iter().flatten() {
+        for (l, s) in scores
+            .iter()
+            .enumerate()
+            .flat_map(|(l, layer)| layer.iter().map(move |s| (l, s)))
+        {
             assert!(s.induction.is_some());
             assert!((0.0..=1.0).contains(&s.previous_token));
             assert_eq!(
                 s.label,
                 label(
+                    l,
                     s.previous_token,
                     s.induction,
                     s.first_token,

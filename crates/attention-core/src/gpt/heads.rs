@@ -18,6 +18,22 @@
 //!
 //! [`HeadLabel`] names a head from these numbers with the thresholds below,
 //! tried in the order of the enum.
+//!
+//! ## What counts as an induction head
+//!
+//! A high induction score on one block length can be faked: a head that
+//! always looks back a fixed `L - 1` positions lands on `p + 1` for every
+//! query of a block of length `L` said twice, without matching any token.
+//! So an honest measurement ([`mean_over_probes`]) scores probes of two
+//! block lengths and keeps, for each head, the **smaller** of the two
+//! length's mean induction scores: a fixed offset can be right for one
+//! length only, while a head that follows the matching token is right for
+//! both. And, as in Olsson et al., an induction head is a composition: its
+//! query or key must carry the previous token (written by an earlier
+//! layer's previous-token head) to find "the token after the earlier
+//! occurrence of mine". A head in the **first layer** (layer index 0) sees
+//! only token and position embeddings and cannot do that, so [`label`]
+//! never calls it induction, whatever its score.
 
 use crate::rng::Rng;
 use crate::{AttnError, Mat};
@@ -161,14 +177,17 @@ pub fn induction_score(w: &Mat, tokens: &[usize]) -> Result<Option<f64>, AttnErr
     Ok(Some(sum / targets.len() as f64))
 }
 
-/// The label of a head from its scores (thresholds in the module docs).
+/// The label of a head of layer `layer` (0 is the first) from its scores
+/// (thresholds in the module docs). A first-layer head is never
+/// [`HeadLabel::Induction`] (no earlier layer to compose with; module docs).
 pub fn label(
+    layer: usize,
     previous_token: f64,
     induction: Option<f64>,
     first_token: f64,
     relative_distance: f64,
 ) -> HeadLabel {
-    if induction.is_some_and(|s| s >= INDUCTION_MIN) {
+    if layer > 0 && induction.is_some_and(|s| s >= INDUCTION_MIN) {
         HeadLabel::Induction
     } else if previous_token >= PREVIOUS_MIN {
         HeadLabel::PreviousToken
@@ -183,8 +202,9 @@ pub fn label(
     }
 }
 
-/// Every score of one head: `w` is `n x n`, `tokens` the `n` token ids.
-pub fn head_scores(w: &Mat, tokens: &[usize]) -> Result<HeadScores, AttnError> {
+/// Every score of one head of layer `layer` (0 is the first): `w` is
+/// `n x n`, `tokens` the `n` token ids.
+pub fn head_scores(w: &Mat, tokens: &[usize], layer: usize) -> Result<HeadScores, AttnError> {
     let previous_token = previous_token_score(w)?;
     let induction = induction_score(w, tokens)?;
     let first_token = first_token_score(w)?;
@@ -195,7 +215,13 @@ pub fn head_scores(w: &Mat, tokens: &[usize]) -> Result<HeadScores, AttnError> {
         first_token,
         mean_distance,
         relative_distance,
-        label: label(previous_token, induction, first_token, relative_distance),
+        label: label(
+            layer,
+            previous_token,
+            induction,
+            first_token,
+            relative_distance,
+        ),
     })
 }
 
@@ -214,7 +240,7 @@ pub fn score_heads(
                 .iter()
                 .enumerate()
                 .map(|(h, w)| {
-                    head_scores(w, tokens).map_err(|e| match e {
+                    head_scores(w, tokens, l).map_err(|e| match e {
                         AttnError::Shape {
                             field,
                             expected,
@@ -233,6 +259,73 @@ pub fn score_heads(
                 .collect()
         })
         .collect()
+}
+
+/// The honest scores of every head over several probes: `runs` holds, per
+/// probe, its block length `L` and its [`score_heads`] (`layer x head`, all
+/// runs the same layout). Every score is the mean over all runs, except the
+/// induction score: the mean over the runs of each block length, then the
+/// **smallest** of these means (a head at a fixed offset passes one length
+/// only; module docs). Labels are given again from these numbers, the layer
+/// rule included. Err when `runs` is empty or the layouts differ.
+pub fn mean_over_probes(
+    runs: &[(usize, Vec<Vec<HeadScores>>)],
+) -> Result<Vec<Vec<HeadScores>>, AttnError> {
+    let Some((_, first)) = runs.first() else {
+        return Err(AttnError::value("runs", "no probe was measured"));
+    };
+    let layout: Vec<usize> = first.iter().map(Vec::len).collect();
+    if let Some((i, _)) = runs
+        .iter()
+        .enumerate()
+        .find(|(_, (_, r))| r.iter().map(Vec::len).collect::<Vec<_>>() != layout)
+    {
+        return Err(AttnError::shape(
+            format!("runs[{i}]"),
+            format!("heads per layer {layout:?}"),
+            "another layout",
+        ));
+    }
+    let mut lengths: Vec<usize> = runs.iter().map(|(b, _)| *b).collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    let n = runs.len() as f64;
+    let mut out = Vec::with_capacity(layout.len());
+    for (l, &heads) in layout.iter().enumerate() {
+        let mut row = Vec::with_capacity(heads);
+        for h in 0..heads {
+            let of = |r: &Vec<Vec<HeadScores>>| r.get(l).and_then(|x| x.get(h)).copied();
+            let all: Vec<(usize, HeadScores)> = runs
+                .iter()
+                .filter_map(|(b, r)| of(r).map(|s| (*b, s)))
+                .collect();
+            let mean = |f: fn(&HeadScores) -> f64| all.iter().map(|(_, s)| f(s)).sum::<f64>() / n;
+            let induction = lengths
+                .iter()
+                .filter_map(|&len| {
+                    let of_len: Vec<f64> = all
+                        .iter()
+                        .filter(|(b, _)| *b == len)
+                        .filter_map(|(_, s)| s.induction)
+                        .collect();
+                    (!of_len.is_empty()).then(|| of_len.iter().sum::<f64>() / of_len.len() as f64)
+                })
+                .reduce(f64::min);
+            let previous_token = mean(|s| s.previous_token);
+            let first_token = mean(|s| s.first_token);
+            let relative_distance = mean(|s| s.relative_distance);
+            row.push(HeadScores {
+                previous_token,
+                induction,
+                first_token,
+                mean_distance: mean(|s| s.mean_distance),
+                relative_distance,
+                label: label(l, previous_token, induction, first_token, relative_distance),
+            });
+        }
+        out.push(row);
+    }
+    Ok(out)
 }
 
 /// A block of `block` distinct random token ids from `low..vocab`, twice,
@@ -298,7 +391,7 @@ mod tests {
         let tokens = induction_sequence(3, 10, 1, 300, Some(0)).unwrap();
         let n = tokens.len();
         let w = planted(n, 0.9, |i| i.checked_sub(1));
-        let s = head_scores(&w, &tokens).unwrap();
+        let s = head_scores(&w, &tokens, 1).unwrap();
         let spread: f64 = (1..n).map(|i| 0.1 / (i + 1) as f64).sum::<f64>() / (n - 1) as f64;
         assert!((s.previous_token - (0.9 + spread)).abs() < 1e-12);
         assert!(s.induction.unwrap() < 0.1, "{s:?}");
@@ -306,6 +399,8 @@ mod tests {
         assert!(s.mean_distance < 2.0);
     }
 
+    /// Planted heads are in layer 1 (the second): an induction head needs an
+    /// earlier layer to compose with, so layer 0 never gets the label.
     #[test]
     fn planted_induction_head() {
         let block = 12;
@@ -317,7 +412,7 @@ mod tests {
         assert_eq!(targets.len(), block);
         assert!(targets.iter().all(|&(i, t)| t == i - block + 1));
         let w = planted(tokens.len(), 0.8, |i| (i > block).then(|| i - block + 1));
-        let s = head_scores(&w, &tokens).unwrap();
+        let s = head_scores(&w, &tokens, 1).unwrap();
         let spread: f64 = targets
             .iter()
             .map(|&(i, _)| 0.2 / (i + 1) as f64)
@@ -332,21 +427,21 @@ mod tests {
     fn first_token_local_and_uniform_heads() {
         let tokens: Vec<usize> = (0..20).collect();
         let first = planted(20, 1.0, |_| Some(0));
-        let s = head_scores(&first, &tokens).unwrap();
+        let s = head_scores(&first, &tokens, 1).unwrap();
         assert_eq!(s.first_token, 1.0);
         assert_eq!(s.induction, None);
         assert!((s.relative_distance - 1.0).abs() < 1e-12);
         assert_eq!(s.label, HeadLabel::FirstToken);
         let itself = planted(20, 1.0, Some);
-        let s = head_scores(&itself, &tokens).unwrap();
+        let s = head_scores(&itself, &tokens, 1).unwrap();
         assert_eq!((s.mean_distance, s.label), (0.0, HeadLabel::Local));
         let uniform = planted(20, 0.0, |_| None);
-        let s = head_scores(&uniform, &tokens).unwrap();
+        let s = head_scores(&uniform, &tokens, 1).unwrap();
         assert!((s.relative_distance - 0.5).abs() < 1e-12);
         assert_eq!(s.label, HeadLabel::Mixed);
         let far = planted(20, 0.7, |i| Some(i / 4));
         assert_eq!(
-            head_scores(&far, &tokens).unwrap().label,
+            head_scores(&far, &tokens, 1).unwrap().label,
             HeadLabel::LongRange
         );
     }
@@ -407,6 +502,99 @@ mod tests {
         }
     }
 
+    /// A head attending to the token after the earlier occurrence of the
+    /// query's token, found by matching tokens (not by offset), on any
+    /// sequence: row `i` puts `weight` on `p + 1` for its induction target.
+    fn matching(tokens: &[usize], weight: f64) -> Mat {
+        let targets: std::collections::HashMap<usize, usize> =
+            induction_targets(tokens).into_iter().collect();
+        planted(tokens.len(), weight, |i| targets.get(&i).copied())
+    }
+
+    /// Probes of two block lengths (12 and 9), two of each.
+    fn two_length_probes() -> Vec<(usize, Vec<usize>)> {
+        [(12, 1), (12, 2), (9, 3), (9, 4)]
+            .into_iter()
+            .map(|(b, seed)| (b, induction_sequence(seed, b, 1, 300, None).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn a_fixed_offset_head_is_not_an_induction_head() {
+        // Looks back 11 = L - 1 of the 12-token blocks, on every sequence.
+        let runs: Vec<(usize, Vec<Vec<HeadScores>>)> = two_length_probes()
+            .into_iter()
+            .map(|(b, ids)| {
+                let w = planted(ids.len(), 0.9, |i| i.checked_sub(11));
+                (b, score_heads(&[vec![w.clone()], vec![w]], &ids).unwrap())
+            })
+            .collect();
+        // On the 12-blocks alone it would pass...
+        let long = runs[0].1[1][0];
+        assert!(long.induction.unwrap() > 0.9, "{long:?}");
+        assert_eq!(long.label, HeadLabel::Induction);
+        // ...but on the 9-blocks it lands nowhere useful: the minimum fails.
+        let m = mean_over_probes(&runs).unwrap();
+        for layer in &m {
+            assert!(layer[0].induction.unwrap() < 0.1, "{m:?}");
+            assert_ne!(layer[0].label, HeadLabel::Induction);
+        }
+    }
+
+    #[test]
+    fn a_token_matching_head_after_the_first_layer_is_an_induction_head() {
+        let runs: Vec<(usize, Vec<Vec<HeadScores>>)> = two_length_probes()
+            .into_iter()
+            .map(|(b, ids)| {
+                let w = matching(&ids, 0.7);
+                (b, score_heads(&[vec![w.clone()], vec![w]], &ids).unwrap())
+            })
+            .collect();
+        let m = mean_over_probes(&runs).unwrap();
+        let (first, second) = (m[0][0], m[1][0]);
+        assert!(second.induction.unwrap() >= 0.7, "{second:?}");
+        assert_eq!(second.label, HeadLabel::Induction);
+        // The same pattern in the first layer scores as high, but is not
+        // labelled induction (no earlier layer to compose with).
+        assert_eq!(first.induction, second.induction);
+        assert_ne!(first.label, HeadLabel::Induction);
+        assert_eq!(
+            label(0, 0.0, Some(1.0), 0.0, 0.5),
+            HeadLabel::Mixed,
+            "layer 0"
+        );
+        assert_eq!(label(1, 0.0, Some(1.0), 0.0, 0.5), HeadLabel::Induction);
+    }
+
+    #[test]
+    fn mean_over_probes_means_and_minimum() {
+        let a = |p: f64, i: f64| HeadScores {
+            previous_token: p,
+            induction: Some(i),
+            first_token: 0.0,
+            mean_distance: 1.0,
+            relative_distance: 0.5,
+            label: HeadLabel::Mixed,
+        };
+        let runs = vec![
+            (8, vec![vec![a(0.2, 0.9)], vec![a(0.0, 0.8)]]),
+            (8, vec![vec![a(0.4, 0.7)], vec![a(0.0, 0.6)]]),
+            (6, vec![vec![a(0.6, 0.5)], vec![a(0.0, 0.4)]]),
+        ];
+        let m = mean_over_probes(&runs).unwrap();
+        assert!((m[0][0].previous_token - 0.4).abs() < 1e-12);
+        // min(mean of the 8s = 0.8, the 6 = 0.5)
+        assert!((m[0][0].induction.unwrap() - 0.5).abs() < 1e-12);
+        assert!((m[1][0].induction.unwrap() - 0.4).abs() < 1e-12);
+        assert_eq!(m[1][0].label, HeadLabel::Induction);
+        assert!(mean_over_probes(&[]).is_err());
+        let bad = vec![runs[0].clone(), (6, vec![vec![a(0.0, 0.0)]])];
+        assert!(mean_over_probes(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("runs[1]"));
+    }
+
     proptest! {
         #[test]
         fn scores_of_any_causal_attention_lie_in_0_1(seed in 0u64..1000, n in 2usize..24) {
@@ -420,7 +608,7 @@ mod tests {
                 }
             }
             let tokens: Vec<usize> = (0..n).map(|_| rng.below(4)).collect();
-            let s = head_scores(&w, &tokens).unwrap();
+            let s = head_scores(&w, &tokens, 1).unwrap();
             for v in [s.previous_token, s.first_token, s.relative_distance, s.induction.unwrap_or(0.0)] {
                 prop_assert!((0.0..=1.0 + 1e-12).contains(&v));
             }

@@ -915,6 +915,49 @@ pub fn repeated_block(vocab: &CharVocab, block: usize, seed: u64) -> Result<Vec<
     Ok(first.iter().chain(first).copied().collect())
 }
 
+/// The two block lengths `(long, short)` of the honest induction probes
+/// ([`induction_probes`]) for a vocabulary and a context `T`: `long =
+/// min(T / 2, max(pool / 2, 3))`, where the pool is the vocabulary's letters
+/// (every character when it has fewer than 6), and `short = 3 long / 4`.
+/// At most half the letters, so a block is never a full permutation of the
+/// alphabet (then "the letter not seen yet" would predict the second copy
+/// without any induction); two lengths, so a head at a fixed offset passes
+/// at most one ([`super::heads`] module docs). Err when the pool has fewer
+/// than 3 characters or `T < 6`.
+pub fn probe_blocks(vocab: &CharVocab, context: usize) -> Result<(usize, usize), AttnError> {
+    let letters = vocab.chars().iter().filter(|c| c.is_alphabetic()).count();
+    let pool = if letters >= 6 { letters } else { vocab.len() };
+    let long = (context / 2).min((pool / 2).max(3)).min(pool);
+    if long < 3 {
+        return Err(AttnError::value(
+            "block",
+            format!(
+                "a repeated block of 3 or more distinct characters in a context of {context}: the text has {pool}"
+            ),
+        ));
+    }
+    Ok((long, long * 3 / 4))
+}
+
+/// The probes of the honest induction score: `per_length` seeded
+/// [`repeated_block`]s at each of the two [`probe_blocks`] lengths (long
+/// first), seeds `seed, seed + 1, ...`; each entry is `(block length, ids)`,
+/// as [`super::heads::mean_over_probes`] takes with the scores.
+pub fn induction_probes(
+    vocab: &CharVocab,
+    context: usize,
+    per_length: usize,
+    seed: u64,
+) -> Result<Vec<(usize, Vec<usize>)>, AttnError> {
+    let (long, short) = probe_blocks(vocab, context)?;
+    [long, short]
+        .into_iter()
+        .flat_map(|b| std::iter::repeat_n(b, per_length))
+        .zip(seed..)
+        .map(|(b, s)| repeated_block(vocab, b, s).map(|ids| (b, ids)))
+        .collect()
+}
+
 /// A training step under way, a window at a time ([`Trainer::begin_step`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepParts {
@@ -1001,6 +1044,9 @@ pub struct Trainer {
     pub adam: Adam,
     /// Windows per step, `1..=64`.
     pub batch: usize,
+    /// Steps of linear learning-rate warmup: update `s` (0-based) uses
+    /// `adam.lr * min(1, (s + 1) / warmup)`; 0 is none (the default).
+    pub warmup: u64,
     rng: Rng,
     steps: u64,
 }
@@ -1030,6 +1076,7 @@ impl Trainer {
             tokens,
             adam: Adam::new(DEFAULT_LR),
             batch: DEFAULT_BATCH,
+            warmup: 0,
             rng: Rng::new(seed ^ 0x9e37_79b9_7f4a_7c15),
             steps: 0,
         })
@@ -1038,6 +1085,27 @@ impl Trainer {
     /// Steps taken.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// The learning rate of the next update: `adam.lr`, scaled by the
+    /// warmup ([`Trainer::warmup`]) while it lasts.
+    pub fn current_lr(&self) -> f64 {
+        if self.steps >= self.warmup {
+            self.adam.lr
+        } else {
+            self.adam.lr * (self.steps + 1) as f64 / self.warmup as f64
+        }
+    }
+
+    /// The Adam update at [`Trainer::current_lr`] (`adam.lr` is left as set).
+    fn update(&mut self) -> Result<(), AttnError> {
+        let base = self.adam.lr;
+        self.adam.lr = self.current_lr();
+        let done = self.adam.step(self.model.params_mut());
+        self.adam.lr = base;
+        done?;
+        self.steps += 1;
+        Ok(())
     }
 
     /// Tokens each window predicts: `min(T, text length - 1)`.
@@ -1071,8 +1139,7 @@ impl Trainer {
         let windows = self.sample_batch(self.batch)?;
         self.model.zero_grad();
         let loss = self.model.accumulate_grads(&windows)?;
-        self.adam.step(self.model.params_mut())?;
-        self.steps += 1;
+        self.update()?;
         Ok(loss)
     }
 
@@ -1108,8 +1175,7 @@ impl Trainer {
             ));
         }
         parts.next += 1;
-        self.adam.step(self.model.params_mut())?;
-        self.steps += 1;
+        self.update()?;
         Ok(Some(parts.loss))
     }
 
@@ -1457,6 +1523,9 @@ mod tests {
         };
         let mut whole = Trainer::new(&text, c, 8).unwrap();
         let mut parts = Trainer::new(&text, c, 8).unwrap();
+        // With a warmup that ends within the steps, both paths scale alike.
+        whole.warmup = 2;
+        parts.warmup = 2;
         for _ in 0..3 {
             let expected = whole.step().unwrap();
             let mut p = parts.begin_step().unwrap();
@@ -1474,6 +1543,36 @@ mod tests {
             assert_eq!(parts.steps(), whole.steps());
             assert_eq!(parts.step_part(&mut p).unwrap_err().field(), "step");
         }
+    }
+
+    #[test]
+    fn warmup_ramps_the_learning_rate_linearly_then_holds() {
+        let text = REPEAT.repeat(6);
+        let c = TinyConfig {
+            context: 16,
+            ..tiny()
+        };
+        let mut t = Trainer::new(&text, c, 8).unwrap();
+        t.adam.lr = 0.01;
+        t.warmup = 4;
+        let mut lrs = Vec::new();
+        for _ in 0..6 {
+            lrs.push(t.current_lr());
+            t.step().unwrap();
+            assert_eq!(t.adam.lr, 0.01);
+        }
+        for (got, want) in lrs.iter().zip([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01]) {
+            assert!((got - want).abs() < 1e-15, "{lrs:?}");
+        }
+        // No warmup: the first update is at the full rate, and a warmup of
+        // one step is the same run.
+        let mut none = Trainer::new(&text, c, 8).unwrap();
+        let mut one = Trainer::new(&text, c, 8).unwrap();
+        one.warmup = 1;
+        assert_eq!(none.current_lr(), DEFAULT_LR);
+        none.step().unwrap();
+        one.step().unwrap();
+        assert_eq!(none.model, one.model);
     }
 
     #[test]
@@ -1555,6 +1654,25 @@ mod tests {
         assert_eq!(repeated_block(&v, 1, 1).unwrap_err().field(), "block");
     }
 
+    #[test]
+    fn probe_blocks_use_at_most_half_the_letters_at_two_lengths() {
+        let lower = CharVocab::from_text("abcdefghijklmnopqrstuvwxyz .").unwrap();
+        assert_eq!(probe_blocks(&lower, 64).unwrap(), (13, 9));
+        assert_eq!(probe_blocks(&lower, 16).unwrap(), (8, 6));
+        let both: String = ('a'..='z').chain('A'..='Z').collect();
+        let both = CharVocab::from_text(&both).unwrap();
+        assert_eq!(probe_blocks(&both, 32).unwrap(), (16, 12));
+        // Few letters: every character is the pool, at least 3 a block.
+        let few = CharVocab::from_text("ab12").unwrap();
+        assert_eq!(probe_blocks(&few, 32).unwrap(), (3, 2));
+        assert!(probe_blocks(&CharVocab::from_text("ab").unwrap(), 32).is_err());
+        let p = induction_probes(&lower, 64, 2, 5).unwrap();
+        let lens: Vec<usize> = p.iter().map(|(b, _)| *b).collect();
+        assert_eq!(lens, [13, 13, 9, 9]);
+        assert!(p.iter().all(|(b, ids)| ids.len() == 2 * b));
+        assert_ne!(p[0].1, p[1].1);
+    }
+
     /// The page's probe and score agree: on `repeated_block` (`L` letters,
     /// then the same `L`, no prefix) the induction targets are the second
     /// copy, `i = L .. 2L`, each paired with `i - L + 1` (the letter after
@@ -1579,9 +1697,12 @@ mod tests {
             induction[(i, t)] = 1.0;
             previous[(i, i.saturating_sub(1))] = 1.0;
         }
-        let s = head_scores(&induction, &ids).unwrap();
+        let s = head_scores(&induction, &ids, 1).unwrap();
         assert_eq!((s.induction, s.label), (Some(1.0), HeadLabel::Induction));
-        assert_eq!(head_scores(&previous, &ids).unwrap().induction, Some(0.0));
+        assert_eq!(
+            head_scores(&previous, &ids, 1).unwrap().induction,
+            Some(0.0)
+        );
         // loss_from(L + 1): per-target losses of the export, averaged over
         // the L - 1 targets ids[L + 1 ..].
         let m = TinyGpt::new(

@@ -5,30 +5,36 @@
 //! step.
 //!
 //! Every [`MEASURE_EVERY`] steps (and at step 0) every head is measured on
-//! [`PROBES`] seeded repeated blocks of the text's letters
-//! (`repeated_block`): previous-token, induction, first-token and distance
-//! scores (`attention_core::gpt::heads`), averaged over the probes, and a
-//! label from the heads module's thresholds. An induction head "appears" at
-//! the first measurement where some head's induction score reaches
-//! [`INDUCTION_MIN`] (0.4: on a block of `L` distinct letters said twice,
-//! 40 % of a query's attention on the one key right after the earlier copy
-//! of itself, where uniform attention would put about `1 / (1.5 L)`).
+//! [`PROBES`] seeded repeated blocks of the text's letters at each of two
+//! lengths (`induction_probes`: at most half the letters, so a block is
+//! never the whole alphabet, and `3 / 4` of that): previous-token,
+//! induction, first-token and distance scores
+//! (`attention_core::gpt::heads`), averaged over the probes, except the
+//! induction score, the smaller of the two lengths' means (a head at a
+//! fixed offset is right for one length only), and a label from the heads
+//! module's thresholds (never induction in the first layer: an induction
+//! head composes with an earlier layer). An induction head "appears" at the
+//! first measurement where a head after the first layer has an induction
+//! score of [`INDUCTION_MIN`] or more (0.4: on a block of `L` distinct
+//! letters said twice, 40 % of a query's attention on the one key right
+//! after the earlier copy of itself, where uniform attention would put
+//! about `1 / (1.5 L)`).
 //!
 //! A measurement also keeps a snapshot of the model (shared, not copied
 //! again), which the sampler ([`SampleJob`]), the ablation and the
 //! download read.
 
-use attention_core::gpt::heads::{label, score_heads, HeadScores, INDUCTION_MIN};
+use attention_core::gpt::heads::{mean_over_probes, score_heads, HeadScores, INDUCTION_MIN};
 use attention_core::gpt::train::{
-    loss_from, repeated_block, CharVocab, Sampler, StepParts, TinyConfig, TinyGpt, Trainer,
+    induction_probes, loss_from, CharVocab, Sampler, StepParts, TinyConfig, TinyGpt, Trainer,
 };
 use attention_core::train::Adam;
 use std::sync::Arc;
 
 /// Steps between two measurements of the heads.
 pub const MEASURE_EVERY: usize = 25;
-/// Repeated blocks each measurement averages over.
-pub const PROBES: u64 = 4;
+/// Repeated blocks of each of the two lengths a measurement averages over.
+pub const PROBES: usize = 4;
 /// Seed of the first probe (the others follow it).
 const PROBE_SEED: u64 = 0x1ab_0001;
 /// Characters each sample continues its prompt by.
@@ -55,8 +61,9 @@ pub struct Snapshot {
     pub step: usize,
     pub model: Arc<TinyGpt>,
     pub vocab: Arc<CharVocab>,
-    /// The probe sequences the heads were measured on.
-    pub probes: Arc<Vec<Vec<usize>>>,
+    /// The probe sequences the heads were measured on, with their block
+    /// lengths.
+    pub probes: Arc<Vec<(usize, Vec<usize>)>>,
     /// The start of the text, the samples' prompt.
     pub prompt: Arc<str>,
 }
@@ -73,7 +80,8 @@ pub struct Measure {
     pub step: usize,
     /// `[layer][head]`, averaged over the probes.
     pub heads: Vec<Vec<HeadScores>>,
-    /// The largest induction score of any head.
+    /// The largest induction score of a head after the first layer (the
+    /// heads that can be labelled induction).
     pub best_induction: f64,
 }
 
@@ -97,7 +105,8 @@ pub struct TrainView {
 /// A measurement under way: the probes scored so far.
 struct Measuring {
     step: usize,
-    scores: Vec<Vec<Vec<HeadScores>>>,
+    /// `(block length, [layer][head])` of each probe scored.
+    scores: Vec<(usize, Vec<Vec<HeadScores>>)>,
 }
 
 /// The run: trainer, the step and measurement under way, what was measured.
@@ -114,51 +123,11 @@ pub struct TrainJob {
     tokens: usize,
 }
 
-/// The mean of each score over the probes, labelled again from the means.
-pub fn mean_scores(runs: &[Vec<Vec<HeadScores>>]) -> Vec<Vec<HeadScores>> {
-    let Some(first) = runs.first() else {
-        return Vec::new();
-    };
-    let n = runs.len() as f64;
-    first
-        .iter()
-        .enumerate()
-        .map(|(l, layer)| {
-            (0..layer.len())
-                .map(|h| {
-                    let all: Vec<&HeadScores> = runs
-                        .iter()
-                        .filter_map(|r| r.get(l).and_then(|x| x.get(h)))
-                        .collect();
-                    let mean =
-                        |f: fn(&HeadScores) -> f64| all.iter().map(|s| f(s)).sum::<f64>() / n;
-                    let previous_token = mean(|s| s.previous_token);
-                    let induction = Some(mean(|s| s.induction.unwrap_or(0.0)));
-                    let first_token = mean(|s| s.first_token);
-                    let relative_distance = mean(|s| s.relative_distance);
-                    HeadScores {
-                        previous_token,
-                        induction,
-                        first_token,
-                        mean_distance: mean(|s| s.mean_distance),
-                        relative_distance,
-                        label: label(previous_token, induction, first_token, relative_distance),
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// The probe sequences for a vocabulary and context: [`PROBES`] blocks of
-/// `min(context / 2, letters)` distinct characters, each said twice.
-pub fn probes(vocab: &CharVocab, context: usize) -> Result<Vec<Vec<usize>>, String> {
-    let letters = vocab.chars().iter().filter(|c| c.is_alphabetic()).count();
-    let pool = if letters >= 2 { letters } else { vocab.len() };
-    let block = (context / 2).min(pool);
-    (0..PROBES)
-        .map(|i| repeated_block(vocab, block, PROBE_SEED + i).map_err(|e| e.to_string()))
-        .collect()
+/// The probe sequences for a vocabulary and context: [`PROBES`] repeated
+/// blocks at each of the engine's two lengths (`probe_blocks`: at most half
+/// the text's letters, and `3 / 4` of that), each `(block length, ids)`.
+pub fn probes(vocab: &CharVocab, context: usize) -> Result<Vec<(usize, Vec<usize>)>, String> {
+    induction_probes(vocab, context, PROBES, PROBE_SEED).map_err(|e| e.to_string())
 }
 
 impl TrainJob {
@@ -203,19 +172,20 @@ impl TrainJob {
             return Ok(());
         };
         let probes = Arc::clone(&self.snapshot.probes);
-        if let Some(ids) = probes.get(m.scores.len()) {
+        if let Some((block, ids)) = probes.get(m.scores.len()) {
             let att = self
                 .trainer
                 .model
                 .attentions(ids)
                 .map_err(|e| e.to_string())?;
             m.scores
-                .push(score_heads(&att, ids).map_err(|e| e.to_string())?);
+                .push((*block, score_heads(&att, ids).map_err(|e| e.to_string())?));
         }
         if m.scores.len() >= probes.len() {
-            let heads = mean_scores(&m.scores);
+            let heads = mean_over_probes(&m.scores).map_err(|e| e.to_string())?;
             let best_induction = heads
                 .iter()
+                .skip(1)
                 .flatten()
                 .filter_map(|s| s.induction)
                 .fold(0.0, f64::max);
@@ -452,8 +422,8 @@ pub fn ablation(snapshot: &Snapshot, off: Vec<(usize, usize)>) -> Result<Ablatio
     let n = snapshot.probes.len().max(1) as f64;
     let mut intact = 0.0;
     let mut ablated = 0.0;
-    for ids in snapshot.probes.iter() {
-        let from = ids.len() / 2 + 1;
+    for (block, ids) in snapshot.probes.iter() {
+        let from = block + 1;
         intact += loss_from(&g, ids, from, None).map_err(|e| e.to_string())? / n;
         if !off.is_empty() {
             ablated += loss_from(&g, ids, from, Some(&mask)).map_err(|e| e.to_string())? / n;
@@ -516,8 +486,8 @@ mod tests {
         assert!(!job.finished());
         let calls = run(&mut job);
         let v = job.view();
-        // 50 steps of 8 windows and an update; 3 measurements of 4 probes.
-        assert_eq!(calls, 50 * 9 + 3 * PROBES as usize);
+        // 50 steps of 8 windows and an update; 3 measurements of 2 x 4 probes.
+        assert_eq!(calls, 50 * 9 + 3 * 2 * PROBES);
         assert_eq!(v.step, 50);
         assert_eq!(v.losses.len(), 50);
         assert_eq!(
@@ -547,23 +517,35 @@ mod tests {
     }
 
     #[test]
-    fn the_mean_of_one_probe_is_that_probe() {
+    fn probes_are_half_the_letters_at_two_lengths() {
+        // 26 letters and context 16: blocks of min(8, 13) = 8 and 6.
         let text = "the quick brown fox jumps over the lazy dog";
         let job = TrainJob::new(cfg(text, 10)).expect("job");
-        let ids = &job.snapshot.probes[0];
-        let one =
-            score_heads(&job.trainer.model.attentions(ids).expect("att"), ids).expect("scores");
-        assert_eq!(mean_scores(std::slice::from_ref(&one)), one);
-        let two = mean_scores(&[one.clone(), one.clone()]);
-        for (a, b) in two.iter().flatten().zip(one.iter().flatten()) {
-            assert!((a.previous_token - b.previous_token).abs() < 1e-15);
-            assert_eq!(a.label, b.label);
+        let lens: Vec<usize> = job.snapshot.probes.iter().map(|(b, _)| *b).collect();
+        assert_eq!(lens, [8, 8, 8, 8, 6, 6, 6, 6]);
+        // Distinct letters said twice, within the context.
+        for (b, p) in job.snapshot.probes.iter() {
+            assert_eq!(p.len(), 2 * b);
+            assert_eq!(p[..*b], p[*b..]);
         }
-        // Probes: distinct letters said twice, within the context.
-        for p in job.snapshot.probes.iter() {
-            assert_eq!(p.len(), 16);
-            assert_eq!(p[..8], p[8..]);
+        // The measurement is the engine's honest mean over the probes.
+        let runs: Vec<(usize, Vec<Vec<HeadScores>>)> = job
+            .snapshot
+            .probes
+            .iter()
+            .map(|(b, ids)| {
+                let att = job.trainer.model.attentions(ids).expect("att");
+                (*b, score_heads(&att, ids).expect("scores"))
+            })
+            .collect();
+        let mut job = job;
+        while job.measuring.is_some() {
+            job.work().expect("work");
         }
+        assert_eq!(
+            job.measures[0].heads,
+            mean_over_probes(&runs).expect("mean")
+        );
     }
 
     #[test]

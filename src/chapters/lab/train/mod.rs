@@ -70,8 +70,9 @@ pub fn loss_chart(v: &TrainView) -> CurveChart {
     }
 }
 
-/// The best induction score over the measured steps, the threshold, and a
-/// vertical line where an induction head first appeared.
+/// The best induction score of a head after the first layer over the
+/// measured steps, the threshold, and a vertical line where an induction
+/// head first appeared.
 pub fn induction_chart(v: &TrainView) -> CurveChart {
     let x_max = (v.step.max(job::MEASURE_EVERY * 4)) as f64;
     let best: Vec<(f64, f64)> = v
@@ -388,9 +389,9 @@ fn Charts(view: Memo<Option<TrainView>>) -> impl IntoView {
     });
     let first = move || {
         view.with(|v| match v.as_ref().and_then(|v| v.first_induction) {
-            Some(s) => format!("An induction head first appeared at step {s} (a head's induction score reached {INDUCTION_MIN})."),
+            Some(s) => format!("An induction head first appeared at step {s} (a head after layer 1 reached an induction score of {INDUCTION_MIN})."),
             None => format!(
-                "No induction head yet: none has an induction score of {INDUCTION_MIN} or more (40 % of its attention on the character right after the earlier copy)."
+                "No induction head yet: no head after layer 1 has an induction score of {INDUCTION_MIN} or more (40 % of its attention on the character right after the earlier copy, at both block lengths)."
             ),
         })
     };
@@ -446,11 +447,11 @@ fn HeadsPanel(view: Memo<Option<TrainView>>) -> impl IntoView {
         <div class="lab-heads">
             <h3>"What each head does"</h3>
             <p class="hint">
-                "Each head is run on four blocks of distinct letters, each said twice. "
+                "Each head is run on blocks of distinct letters, each said twice: four blocks of at most half the text's letters (so a block never uses up the alphabet, where “the letter not seen yet” would give the copy away) and four blocks three quarters as long. "
                 "Previous token: attention on the character just before. "
-                "Induction: in the second copy, attention on the character that followed the same character in the first copy, what copying needs. "
+                "Induction: in the second copy, attention on the character that followed the same character in the first copy, what copying needs; the lower of the two block lengths' scores, since a head that always looks a fixed distance back is right for one length only. "
                 "First token: attention on position 0. Mean distance: how far back it looks, in characters. "
-                "A head is labelled by the first of these that holds: induction ≥ 0.4, previous token ≥ 0.5, first token ≥ 0.5, local (within a quarter of the way back), long range (past 60 %), else mixed."
+                "A head is labelled by the first of these that holds: induction ≥ 0.4 (never in layer 1: an induction head finds the earlier copy through the character before it, which a head of an earlier layer must first bring to each position), previous token ≥ 0.5, first token ≥ 0.5, local (within a quarter of the way back), long range (past 60 %), else mixed."
             </p>
             <p class="measure">{when}</p>
             {move || table().map(|t| view! { <NumbersTable data=t test_id="theads-table" /> })}
