@@ -731,7 +731,7 @@ pub fn Inspector(
         labels.with(|l| line_view(&r, v.layer, v.head, v.pos, l))
     });
     let seed = Memo::new(move |_| state.with(|s| s.seed));
-    // Measured by the shared runner, a sequence at a time, once a model is
+    // Measured by the shared runner, a block of a sequence at a time, once a model is
     // there (an empty error while there is none).
     let measure = Runner::auto(
         move || (model.get(), seed.get()),

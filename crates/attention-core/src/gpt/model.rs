@@ -16,7 +16,10 @@
 //! The forward pass (pre-norm blocks, causal attention, `gelu_new`) returns
 //! logits `n x V`, every head's attention weights `n x n`, and optionally
 //! runs with a head mask (`transformers`' old `head_mask`: a head's attention
-//! probabilities multiplied by its mask value, 0 ablates it).
+//! probabilities multiplied by its mask value, 0 ablates it). It runs whole
+//! ([`Gpt2::forward`]) or a part at a time ([`Gpt2::begin_forward`],
+//! [`Gpt2::forward_part`]: a block, or a block's worth of output rows), the
+//! same numbers to the bit, so a page never holds a frame for a whole pass.
 //!
 //! Weights are stored as `f32` (GPT-2 small, 124M parameters, is ~500 MB)
 //! and the forward pass computes in `f32`, like the reference; the loss and
