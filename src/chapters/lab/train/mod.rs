@@ -494,7 +494,7 @@ fn AblationPanel(url: UrlState<TrainState>, view: Memo<Option<TrainView>>) -> im
         <div class="lab-ablate">
             <h3>"Switch a head off"</h3>
             <p class="hint">
-                "The copying loss is the loss on the second copy of the four letter blocks (its first letter left out): only a model that finds the first copy can predict it. "
+                "The copying loss is the loss on the second copy of those eight letter blocks (its first letter left out): only a model that finds the first copy can predict it. "
                 "Switch off the induction heads and copying should fail: the loss climbs back towards guessing."
             </p>
             <label class="control">
