@@ -8,7 +8,9 @@ TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
 export PATH="$HOME/.cargo/bin:$ROOT/.tools/node_modules/.bin:$PATH"
 
-log() { printf '\n==> %s\n' "$*"; }
+# Each step is printed with the seconds since the script started, so a slow
+# run shows which step grew.
+log() { printf '\n==> [%ss] %s\n' "$SECONDS" "$*"; }
 
 # The wasm-bindgen version the app is pinned to (from Cargo.lock).
 wasm_bindgen_version() {
