@@ -105,6 +105,36 @@ pub fn induction_chart(v: &TrainView) -> CurveChart {
     }
 }
 
+/// The numbers behind both charts, one row per measurement: its step, the
+/// mean training loss of the steps since the row before (up to and
+/// including this one; "—" when there were none) and the best induction
+/// score of a head after the first layer (a run's `losses` and `measures`).
+pub fn progress_table(losses: &[(usize, f64)], measures: &[job::Measure]) -> TableData {
+    let mut prev = None::<usize>;
+    let rows = measures.iter().map(|m| {
+        let since: Vec<f64> = losses
+            .iter()
+            .filter(|(s, _)| *s <= m.step && prev.is_none_or(|p| *s > p))
+            .map(|l| l.1)
+            .collect();
+        prev = Some(m.step);
+        let loss = if since.is_empty() {
+            "—".to_string()
+        } else {
+            format!("{:.3}", since.iter().sum::<f64>() / since.len() as f64)
+        };
+        vec![m.step.to_string(), loss, format!("{:.2}", m.best_induction)]
+    });
+    TableData::plain(
+        &[
+            "step",
+            "training loss (mean since the row before)",
+            "best induction score (after layer 1)",
+        ],
+        rows.collect::<Vec<_>>(),
+    )
+}
+
 /// The heads table of the last measurement.
 pub fn heads_table(v: &TrainView) -> TableData {
     let mut t = TableData::new(&[
@@ -387,6 +417,16 @@ fn Charts(view: Memo<Option<TrainView>>) -> impl IntoView {
             )
         })
     });
+    // Both charts' numbers: what a run has measured, or an empty table.
+    let table = move |id: &'static str| {
+        move || {
+            let t = view.with(|v| match v {
+                Some(v) => progress_table(&v.losses, &v.measures),
+                None => progress_table(&[], &[]),
+            });
+            view! { <NumbersTable data=t test_id=id /> }
+        }
+    };
     let first = move || {
         view.with(|v| match v.as_ref().and_then(|v| v.first_induction) {
             Some(s) => format!("An induction head first appeared at step {s} (a head after layer 1 reached an induction score of {INDUCTION_MIN})."),
@@ -397,8 +437,12 @@ fn Charts(view: Memo<Option<TrainView>>) -> impl IntoView {
     };
     view! {
         <div class="row-of-maps">
-            <Chart size=(560.0, 300.0) test_id="tloss-chart" label="Training loss against steps" draw=curves(loss) />
-            <Chart size=(560.0, 300.0) test_id="tinduction-chart" label="Best induction score against steps" draw=curves(induction) />
+            <Chart size=(560.0, 300.0) test_id="tloss-chart" label="Training loss against steps" draw=curves(loss)>
+                {table("tloss-numbers")}
+            </Chart>
+            <Chart size=(560.0, 300.0) test_id="tinduction-chart" label="Best induction score against steps" draw=curves(induction)>
+                {table("tinduction-numbers")}
+            </Chart>
         </div>
         <p class="measure" data-testid="tfirst-induction">{first}</p>
     }
@@ -566,6 +610,28 @@ mod tests {
         );
         assert_eq!(thin(&pts, 3).last(), Some(&(10.0, 9.5)));
         assert!(thin(&[], 3).is_empty());
+    }
+
+    #[test]
+    fn the_progress_table_averages_the_loss_between_measurements() {
+        let m = |step, best_induction| job::Measure {
+            step,
+            heads: Vec::new(),
+            best_induction,
+        };
+        let losses: Vec<(usize, f64)> = (1..=4).map(|s| (s, s as f64)).collect();
+        let t = progress_table(&losses, &[m(0, 0.0), m(2, 0.125), m(4, 0.5)]);
+        assert_eq!(t.header.len(), 3);
+        let cells: Vec<Vec<String>> = t.rows.into_iter().map(|r| r.1).collect();
+        assert_eq!(
+            cells,
+            vec![
+                vec!["0".to_string(), "—".into(), "0.00".into()],
+                vec!["2".to_string(), "1.500".into(), "0.12".into()],
+                vec!["4".to_string(), "3.500".into(), "0.50".into()],
+            ]
+        );
+        assert!(progress_table(&[], &[]).rows.is_empty());
     }
 
     #[test]
