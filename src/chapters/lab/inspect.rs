@@ -22,14 +22,16 @@
 //!   switch per head.
 //! * The view-model functions behind it are plain and tested natively:
 //!   [`tokenize`] (capped at [`MAX_TOKENS`]), [`clamp`], [`head_mask`],
-//!   [`run`], [`attention_map`], [`line_view`], [`predictions`],
+//!   [`run`] (a whole pass; [`ForwardJob`] is the same a part at a time), [`attention_map`], [`line_view`], [`predictions`],
 //!   [`measure_heads`] (induction and the other scores of `gpt::heads` on
 //!   [`INDUCTION_SEQUENCES`] repeated random blocks from an explicit seed).
 //!
-//! Data flow: model + text -> `Memo` of tokens -> `Memo` of the forward
-//! pass with every head on, and one with the learner's heads off -> memos
-//! of the map, the lines, the predictions; model + seed -> `Memo` of the
-//! head scores.
+//! Data flow: model + text -> `Memo` of tokens -> the forward pass with
+//! every head on and, once it is done, the one with the learner's heads off
+//! ([`ForwardJob`]s: the shared runner takes a large model's pass a block
+//! at a time; a small model's is done at once) -> memos of the map, the
+//! lines, the predictions; model + seed -> the head scores ([`HeadMeasure`],
+//! the shared runner too).
 
 use crate::charts::heatmap::{weights, HeatmapData};
 use crate::charts::lines::{draw_line_diagram, line_diagram_size, LineDiagram};
@@ -341,6 +343,149 @@ pub fn run(m: &Loaded, ids: &[usize], off: &[(usize, usize)]) -> Result<Run, Str
         .then(|| next_token_loss(&out, ids).ok())
         .flatten();
     Ok(Run { out, loss })
+}
+
+/// Multiply-adds of a forward pass of `n` tokens, roughly: the blocks'
+/// weights (attention `4 E²`, MLP `2 E F`) and their `n x n` products, and
+/// the output head (`E V`), all per token.
+pub fn forward_cost(c: &GptConfig, n: usize) -> f64 {
+    let (e, f, v) = (c.n_embd as f64, c.n_inner as f64, c.vocab_size as f64);
+    let n = n as f64;
+    let block = n * (4.0 * e * e + 2.0 * e * f) + 2.0 * n * n * e;
+    c.n_layer as f64 * block + n * e * v
+}
+
+/// A pass this cheap ([`forward_cost`], multiply-adds: a few milliseconds)
+/// is run whole when its job is built, so a small model's view never shows
+/// a "running" state for a frame.
+pub const RUN_AT_ONCE: f64 = 4.0e6;
+
+/// One forward pass of the inspector's text, a part at a time (a block,
+/// then a block's worth of the output head's rows: [`Gpt2::forward_part`]),
+/// as a [`Job`] run by the page's [`Runner`], so a large model (GPT-2 small
+/// at 256 tokens is seconds of work) never freezes the page for the whole
+/// pass. The inspector runs two: every head on, and, once that one is done,
+/// the learner's heads off.
+pub struct ForwardJob {
+    model: Shared<Loaded>,
+    tokens: Shared<Tokens>,
+    run: Option<ForwardRun>,
+    done: Option<Result<Shared<Run>, String>>,
+    parts: usize,
+    total: usize,
+}
+
+/// What the page shows of a [`ForwardJob`]: the run once done, and the
+/// parts done of the whole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForwardView {
+    pub run: Option<Result<Shared<Run>, String>>,
+    pub parts: usize,
+    pub total: usize,
+}
+
+impl ForwardJob {
+    /// The pass of `tokens` with the heads of `off` switched off; a pass
+    /// cheaper than [`RUN_AT_ONCE`] is done here.
+    pub fn new(
+        model: Shared<Loaded>,
+        tokens: Shared<Tokens>,
+        off: &[(usize, usize)],
+    ) -> ForwardJob {
+        ForwardJob::run_at_once_below(model, tokens, off, RUN_AT_ONCE)
+    }
+
+    /// [`ForwardJob::new`] with the cost below which the pass is done at
+    /// once (0: never).
+    fn run_at_once_below(
+        model: Shared<Loaded>,
+        tokens: Shared<Tokens>,
+        off: &[(usize, usize)],
+        at_once: f64,
+    ) -> ForwardJob {
+        let mask = head_mask(&model.model.config, off);
+        let (run, done, total) = match model
+            .model
+            .begin_forward(&tokens.ids, mask.as_deref(), true)
+        {
+            Ok(r) => {
+                let total = r.parts(model.model.config.n_layer);
+                (Some(r), None, total)
+            }
+            Err(e) => (
+                None,
+                Some(Err(format!("The model could not run on this text: {e}"))),
+                0,
+            ),
+        };
+        let mut job = ForwardJob {
+            model,
+            tokens,
+            run,
+            done,
+            parts: 0,
+            total,
+        };
+        if forward_cost(&job.model.model.config, job.tokens.ids.len()) < at_once {
+            while job.done.is_none() {
+                job.step();
+            }
+        }
+        job
+    }
+
+    /// One part of the pass.
+    fn step(&mut self) {
+        let Some(mut run) = self.run.take() else {
+            return;
+        };
+        self.parts += 1;
+        match self.model.model.forward_part(&mut run) {
+            Ok(false) => self.run = Some(run),
+            Ok(true) => {
+                let out = run.into_output();
+                let ids = &self.tokens.ids;
+                let loss = (ids.len() >= 2)
+                    .then(|| next_token_loss(&out, ids).ok())
+                    .flatten();
+                self.done = Some(Ok(Shared(Arc::new(Run { out, loss }))));
+            }
+            Err(e) => self.done = Some(Err(format!("The model could not run on this text: {e}"))),
+        }
+    }
+}
+
+impl Job for ForwardJob {
+    type View = ForwardView;
+
+    fn work(&mut self) -> Result<bool, String> {
+        self.step();
+        Ok(self.finished())
+    }
+
+    fn finished(&self) -> bool {
+        self.done.is_some()
+    }
+
+    fn units(&self) -> usize {
+        self.parts
+    }
+
+    fn view(&self) -> ForwardView {
+        ForwardView {
+            run: self.done.clone(),
+            parts: self.parts,
+            total: self.total,
+        }
+    }
+}
+
+/// "Running the model on your text (every head on): part 3 of 14…"
+pub fn running_text(what: &str, done: usize, total: usize) -> String {
+    format!(
+        "Running the model on your text ({what}): part {} of {total}…",
+        (done + 1).min(total)
+    )
 }
 
 /// One head's attention as a heatmap (rows are queries).
@@ -660,6 +805,14 @@ pub const HEAD_COLUMNS: [&str; 5] = [
 type ModelSig = Signal<Option<Shared<Loaded>>>;
 type TokensMemo = Memo<Option<Result<Shared<Tokens>, String>>>;
 type RunMemo = Memo<Option<Result<Shared<Run>, String>>>;
+/// The pass with heads off: model, tokens, the heads, whether the pass
+/// with every head on is done (it runs first).
+type AblatedConfig = (
+    Option<Shared<Loaded>>,
+    Option<Shared<Tokens>>,
+    Vec<(usize, usize)>,
+    bool,
+);
 /// Every head's scores and the block length of the random sequences.
 type HeadsMemo = Memo<Result<Option<HeadsView>, String>>;
 
@@ -680,26 +833,63 @@ pub fn Inspector(
         let m = model.get()?;
         Some(text.with(|t| tokenize(&m, t)).map(|t| Shared(Arc::new(t))))
     });
-    let base: RunMemo = Memo::new(move |_| {
-        let m = model.get()?;
-        let t = tokens.get()?;
-        Some(t.and_then(|t| run(&m, &t.ids, &[]).map(|r| Shared(Arc::new(r)))))
-    });
+    let ids = Memo::new(move |_| tokens.get().and_then(Result::ok));
     let off = Memo::new(move |_| {
         let m = model.get();
         state.with(|s| m.map_or_else(Vec::new, |m| heads_off(&m.model.config, &s.off)))
     });
-    let ablated: RunMemo = Memo::new(move |_| {
-        let m = model.get()?;
-        let o = off.get();
-        if o.is_empty() {
-            return None;
+    // Both passes go through the shared runner, a block at a time (a small
+    // model's whole pass is done at once): every head on, then, once that
+    // one is done, the learner's heads off.
+    let base_run = Runner::auto(
+        move || (model.get(), ids.get()),
+        |(m, t): &(Option<Shared<Loaded>>, Option<Shared<Tokens>>)| match (m, t) {
+            (Some(m), Some(t)) => Ok(ForwardJob::new(m.clone(), t.clone(), &[])),
+            _ => Err(String::new()),
+        },
+    );
+    let base: RunMemo = Memo::new(move |_| base_run.with(|v| v.run.clone()).flatten());
+    let base_done = Memo::new(move |_| base.with(Option::is_some));
+    let ablated_run = Runner::auto(
+        move || (model.get(), ids.get(), off.get(), base_done.get()),
+        |(m, t, o, ready): &AblatedConfig| match (m, t) {
+            (Some(m), Some(t)) if *ready && !o.is_empty() => {
+                Ok(ForwardJob::new(m.clone(), t.clone(), o))
+            }
+            _ => Err(String::new()),
+        },
+    );
+    let ablated: RunMemo = Memo::new(move |_| ablated_run.with(|v| v.run.clone()).flatten());
+    // The run the maps show: the learner's model, heads off included
+    // (nothing while that pass is under way, never the other one).
+    let shown = Memo::new(move |_| {
+        if off.with(Vec::is_empty) {
+            base.get()
+        } else {
+            ablated.get()
         }
-        let t = tokens.get()?;
-        Some(t.and_then(|t| run(&m, &t.ids, &o).map(|r| Shared(Arc::new(r)))))
     });
-    // The run the maps show: the learner's model, heads off included.
-    let shown = Memo::new(move |_| ablated.get().or_else(|| base.get()));
+    let running = move || {
+        let progress =
+            |r: &ForwardView| (r.run.is_none() && r.total > 0).then_some((r.parts, r.total));
+        let n_off = off.with(Vec::len);
+        base_run
+            .with(progress)
+            .flatten()
+            .map(|p| ("every head on".to_string(), p))
+            .or_else(|| {
+                (n_off > 0)
+                    .then(|| ablated_run.with(progress).flatten())
+                    .flatten()
+                    .map(|p| {
+                        (
+                            format!("{n_off} {} off", if n_off == 1 { "head" } else { "heads" }),
+                            p,
+                        )
+                    })
+            })
+            .map(|(what, (done, total))| running_text(&what, done, total))
+    };
     let view_at = Memo::new(move |_| {
         let m = model.get()?;
         let n = tokens.with(|t| {
@@ -751,7 +941,10 @@ pub fn Inspector(
             Some(Err(e)) => Some(e.clone()),
             _ => base.with(|b| match b {
                 Some(Err(e)) => Some(e.clone()),
-                _ => None,
+                _ => ablated.with(|a| match a {
+                    Some(Err(e)) => Some(e.clone()),
+                    _ => None,
+                }),
             }),
         })
     };
@@ -783,6 +976,7 @@ pub fn Inspector(
                 {move || error().map(|e| view! { <p class="notes">{e}</p> })}
             </div>
             <Notes notes=Signal::derive(notes) />
+            <p class="measure" role="status" data-testid=format!("{prefix}-running")>{running}</p>
             <TokenChips labels=labels pos=pos on_edit=on_edit prefix=prefix />
             <HeadPicker model=model view_at=view_at on_edit=on_edit prefix=prefix />
             <div class="row-of-maps">
@@ -1155,6 +1349,71 @@ mod tests {
         assert!((map.get(5, 0).unwrap() - w).abs() < 1e-5);
         let gone = attention_map(&ab, l, h, &tokens.labels).unwrap();
         assert!(gone.values.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn the_page_job_runs_the_same_pass_a_block_at_a_time() {
+        let m = Shared(Arc::new(trained()));
+        let tokens = Shared(Arc::new(
+            tokenize(
+                &m,
+                "Alice was beginning to get very tired of sitting by her sister",
+            )
+            .unwrap(),
+        ));
+        let c = m.model.config.clone();
+        let n = tokens.ids.len();
+        for off in [vec![], vec![(1, 2), (0, 0)]] {
+            let whole = run(&m, &tokens.ids, &off).unwrap();
+            // Forced to go a part at a time: nothing shown until the last.
+            let mut job = ForwardJob::run_at_once_below(m.clone(), tokens.clone(), &off, 0.0);
+            let total = job.view().total;
+            assert!(total > c.n_layer, "the output head is at least one part");
+            for part in 1..total {
+                assert!(!job.work().unwrap());
+                let v = job.view();
+                assert_eq!((v.run.is_none(), v.parts), (true, part));
+                assert!(running_text("every head on", v.parts, v.total)
+                    .contains(&format!("part {} of {total}", part + 1)));
+            }
+            assert!(job.work().unwrap());
+            assert!(job.finished());
+            assert_eq!(job.units(), total);
+            let Some(Ok(r)) = job.view().run else {
+                panic!("no run")
+            };
+            assert_eq!(*r, whole, "bit-identical to the whole pass");
+            // Cheap enough: done when built.
+            let at_once = ForwardJob::new(m.clone(), tokens.clone(), &off);
+            assert!(forward_cost(&c, n) < RUN_AT_ONCE, "{}", forward_cost(&c, n));
+            assert!(at_once.finished());
+            assert_eq!(
+                at_once.view().run.map(|r| r.map(|r| r.loss)),
+                Some(Ok(whole.loss))
+            );
+        }
+        // GPT-2 small at 256 tokens is far past it (about 3e10).
+        let small = GptConfig {
+            n_layer: 12,
+            n_head: 12,
+            n_embd: 768,
+            n_positions: 1024,
+            vocab_size: 50257,
+            n_inner: 3072,
+            layer_norm_epsilon: 1e-5,
+            scale_attn_weights: true,
+        };
+        let big = forward_cost(&small, 256);
+        assert!((2.5e10..3.5e10).contains(&big), "{big}");
+        // A text the model cannot run gives an error view, never a panic.
+        let bad = Shared(Arc::new(Tokens {
+            ids: vec![c.vocab_size + 5],
+            labels: vec!["?".into()],
+            note: None,
+        }));
+        let job = ForwardJob::new(m, bad, &[]);
+        assert!(job.finished());
+        assert!(matches!(job.view().run, Some(Err(e)) if e.contains("could not run")));
     }
 
     #[test]
