@@ -19,7 +19,8 @@
 //!   from the query to the keys it weighs most, the loss of the text and
 //!   the top-[`TOP_K`] next tokens at the query with and without the heads
 //!   switched off, and a table of every head's scores and label with a
-//!   switch per head.
+//!   switch per head (a page of 32 at a time for a model of more heads,
+//!   GPT-2 small's 144: the page of the head on the map).
 //! * The view-model functions behind it are plain and tested natively:
 //!   [`tokenize`] (capped at [`MAX_TOKENS`]), [`clamp`], [`head_mask`],
 //!   [`run`] (a whole pass; [`ForwardJob`] is the same a part at a time), [`attention_map`], [`line_view`], [`predictions`],
@@ -997,7 +998,7 @@ pub fn Inspector(
                 <LineView lines=lines prefix=prefix />
             </div>
             <Predictions model=model base=base ablated=ablated pos=pos off=off prefix=prefix />
-            <HeadTable heads=heads seed=seed off=off on_edit=on_edit prefix=prefix />
+            <HeadTable heads=heads seed=seed off=off view_at=view_at on_edit=on_edit prefix=prefix />
         </div>
     }
 }
@@ -1208,10 +1209,31 @@ fn HeadTable(
     heads: HeadsMemo,
     seed: Memo<u64>,
     off: Memo<Vec<(usize, usize)>>,
+    view_at: Memo<Option<Clamped>>,
     on_edit: Callback<Edit>,
     prefix: &'static str,
 ) -> impl IntoView {
     let n_off = Memo::new(move |_| off.with(Vec::len));
+    // A model of many heads (GPT-2 small: 144) is shown a page at a time,
+    // the page of the head on the map unless the learner turned it.
+    let per_layer = Memo::new(move |_| {
+        heads.with(|h| match h {
+            Ok(Some(HeadsView {
+                scores: Some(s), ..
+            })) => s.first().map_or(0, Vec::len),
+            _ => 0,
+        })
+    });
+    let count = Memo::new(move |_| {
+        heads.with(|h| match h {
+            Ok(Some(HeadsView {
+                scores: Some(s), ..
+            })) => s.iter().map(Vec::len).sum(),
+            _ => 0,
+        })
+    });
+    let picked = Memo::new(move |_| view_at.get().map(|v| v.layer * per_layer.get() + v.head));
+    let (start, turn) = follow_selection(picked);
     let about = move || {
         heads.with(|h| match h {
             Ok(Some(v)) if v.scores.is_some() => format!(
@@ -1235,7 +1257,9 @@ fn HeadTable(
                 "Switch every head on"
             </button>
         </div>
+        <Pager count=count start=start on_start=turn what="Heads" />
         {move || {
+            let (first, shown) = page_of(start.get(), count.get());
             heads.with(|h| {
                 let Ok(Some(HeadsView { scores: Some(scores), .. })) = h else {
                     return None;
@@ -1244,6 +1268,8 @@ fn HeadTable(
                     .iter()
                     .enumerate()
                     .flat_map(|(l, row)| row.iter().enumerate().map(move |(hd, s)| (l, hd, *s)))
+                    .skip(first)
+                    .take(shown)
                     .map(|(l, hd, s)| {
                         let on = move || !off.with(|o| o.contains(&(l, hd)));
                         view! {
