@@ -18,14 +18,16 @@ cargo clippy -p attention-lab --target wasm32-unknown-unknown --tests -- -D warn
 cargo clippy -p attention-lab --target wasm32-unknown-unknown --features split -- -D warnings
 log "native tests"
 cargo test --workspace
-log "the lab's induction recipe grows an induction head (about 35 s)"
-cargo test --release -p attention-core --test induction_recipe -- --ignored
+# The steps below reuse the debug build just made (the engine and nalgebra
+# are optimised in it, opt-level 2: Cargo.toml), rather than compiling the
+# engine again in release.
+log "the lab's induction recipe grows an induction head (about 40 s)"
+cargo test -p attention-core --test induction_recipe -- --ignored
 log "independent reference: numpy vs attention-trace"
-cargo build --quiet --release -p attention-core --bin attention-trace
-python3 tests/reference/check_trace.py target/release/attention-trace
+cargo build --quiet -p attention-core --bin attention-trace --bin attention-variants
+python3 tests/reference/check_trace.py target/debug/attention-trace
 log "independent reference: numpy vs attention-variants (dense, linear, tiled, ring)"
-cargo build --quiet --release -p attention-core --bin attention-variants
-python3 tests/reference/check_variants.py target/release/attention-variants
+python3 tests/reference/check_variants.py target/debug/attention-variants
 
 ensure_browser
 ensure_wasm_opt

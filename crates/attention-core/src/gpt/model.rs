@@ -38,6 +38,9 @@ use serde_json::Value;
 use super::safetensors::{write_f32, SafeTensors};
 use crate::{AttnError, Mat};
 
+/// GPT-2's `<|endoftext|>` token id.
+pub const GPT2_END_OF_TEXT: usize = 50256;
+
 /// The fields of `config.json` the forward pass uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GptConfig {
@@ -191,9 +194,15 @@ impl GptConfig {
         self.n_embd.checked_div(self.n_head).unwrap_or(0)
     }
 
-    /// The `config.json` text `transformers` reads back.
+    /// The `config.json` text `transformers` reads back. GPT-2's
+    /// `<|endoftext|>` (id 50256) is the start and end token only when the
+    /// vocabulary has it; a smaller one (the lab's characters) says it has
+    /// none, rather than naming an id past its end.
     pub fn to_json(&self) -> String {
+        let special = (self.vocab_size > GPT2_END_OF_TEXT).then_some(GPT2_END_OF_TEXT);
         serde_json::json!({
+            "bos_token_id": special,
+            "eos_token_id": special,
             "model_type": "gpt2",
             "architectures": ["GPT2LMHeadModel"],
             "activation_function": "gelu_new",
@@ -1023,6 +1032,18 @@ mod tests {
         let bytes = m.to_safetensors().unwrap();
         let back = Gpt2::from_files(&m.config.to_json(), &bytes, 1 << 30).unwrap();
         assert_eq!(back, m);
+        // The fixture's 320 tokens have no <|endoftext|>; GPT-2's 50257 do.
+        let json: serde_json::Value = serde_json::from_str(&m.config.to_json()).unwrap();
+        assert!(json["bos_token_id"].is_null() && json["eos_token_id"].is_null());
+        let full = GptConfig {
+            vocab_size: 50257,
+            ..m.config.clone()
+        };
+        let json: serde_json::Value = serde_json::from_str(&full.to_json()).unwrap();
+        assert_eq!(
+            (json["bos_token_id"].as_u64(), json["eos_token_id"].as_u64()),
+            (Some(50256), Some(50256))
+        );
         // Strip the `transformer.` prefix and add an untied lm_head.
         let named = m.named_tensors();
         let head: Vec<f32> = m.wte.iter().map(|x| x * 2.0).collect();
