@@ -2,9 +2,12 @@
 // checkpoint in the lab in headless Chromium and reports how long it takes
 // to read and load it and to run it, and the memory it uses.
 //
-//   python3 -c "from transformers import GPT2Config, GPT2LMHeadModel; \
-//     GPT2LMHeadModel(GPT2Config()).save_pretrained('/tmp/gpt2-small-random')"
+//   python3 scripts/make_gpt2_shaped.py /tmp/gpt2-small-random   # numpy only
 //   node bench_lab.mjs /tmp/gpt2-small-random [tokens]
+//
+// (or, with transformers installed: python3 -c "from transformers import
+// GPT2Config, GPT2LMHeadModel; GPT2LMHeadModel(GPT2Config())
+// .save_pretrained('/tmp/gpt2-small-random')").
 //
 // The folder needs config.json and model.safetensors; without a tokenizer
 // in it, the fixture tokenizer (tests/fixtures/gpt2/tokenizer.json, 320
