@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { start, withPage as withPageOf, waitForApp, readTable, THEMES, sleep } from './helpers.mjs';
+import { start, withPage as withPageOf, waitForApp, readTable, openNumbers, THEMES, sleep } from './helpers.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -88,6 +88,54 @@ test('a pasted text trains: the loss falls, heads get labels, ablation moves the
     const q = new URL(page.url()).searchParams;
     assert.equal(q.get('tdmodel'), '32');
     assert.equal(q.get('tsample'), 'paste');
+  });
+});
+
+test('the copying sample grows an induction head in the page, and switching it off breaks copying', async () => {
+  await withPage(async ({ page }) => {
+    // The page's defaults (2 layers, 2 heads, d_model 16, context 32) on
+    // the copying sample; seed 3 grows its head early natively (step 2,750
+    // in the induction_recipe runs), so the run is short.
+    await open(page, '?tseed=3');
+    assert.match(await text(page, 'tfirst-induction'), /No induction head yet/);
+    const t0 = Date.now();
+    await page.locator('[data-testid=ttrain-toggle]').click();
+    // Step 0 is measured before any training: no induction head there.
+    await page.waitForFunction(() => /Step [1-9]/.test(document.querySelector('[data-testid=tstep]')?.textContent ?? ''));
+    await page.waitForFunction(
+      () => /first appeared at step \d+/.test(document.querySelector('[data-testid=tfirst-induction]')?.textContent ?? ''),
+      null,
+      { timeout: 400000, polling: 500 },
+    );
+    await page.locator('[data-testid=ttrain-toggle]').click();
+    const seconds = (Date.now() - t0) / 1000;
+    const first = await text(page, 'tfirst-induction');
+    const at = Number(first.match(/first appeared at step (\d+)/)[1]);
+    assert.ok(at > 0, first);
+    // The heads table labels a head of layer 2 induction, never one of layer 1.
+    const { rows } = await readTable(page.locator('table[data-testid=theads-table]'));
+    const induction = rows.filter((r) => r.cells[0] === 'induction');
+    assert.ok(induction.length >= 1, JSON.stringify(rows));
+    assert.ok(induction.every((r) => /layer 2/.test(r.label)), JSON.stringify(induction));
+    // The induction chart's numbers: a row per measurement, the last at or
+    // past the threshold, the first (step 0) below it.
+    const progress = await readTable(await openNumbers(page, 'tinduction-chart'));
+    const best = progress.rows.map((r) => [Number(r.cells[0]), Number(r.cells[1]), Number(r.cells[2])]);
+    assert.equal(best[0][0], 0);
+    assert.ok(best[0][2] < 0.4, JSON.stringify(best[0]));
+    assert.ok(best.some(([s, , b]) => s === at && b >= 0.4), `no row at step ${at}`);
+    const lossAt = (s) => best.find((r) => r[0] >= s)?.[1];
+    console.log(`# training loss at steps ${[250, at - 500, at, best.at(-1)[0]].join(', ')}: ${[250, at - 500, at, best.at(-1)[0]].map(lossAt).join(', ')}`);
+    // Switching off every head labelled induction (the default choice)
+    // makes the copying loss climb.
+    await page.waitForFunction(() => /switched off: [\d.]+/.test(document.querySelector('[data-testid=tablation]')?.textContent ?? ''));
+    const line = await text(page, 'tablation');
+    const m = line.match(/every head on: ([\d.]+); with (.+?) switched off: ([\d.]+)/);
+    assert.ok(m, line);
+    const [intact, ablated] = [Number(m[1]), Number(m[3])];
+    console.log(`# seed 3 in Chromium: induction head at step ${at} after ${seconds.toFixed(0)} s (${await text(page, 'trate')}); ${line}`);
+    assert.match(m[2], /layer 2/);
+    assert.ok(ablated > intact + 0.5, line);
   });
 });
 
