@@ -90,7 +90,7 @@ try {
   const [tRead, tLoad, tHeads] = [at(/^Reading/), at(/^Loaded/), at(/Scores measured/)];
   const s = (a, b) => (a && b ? `${((b - a) / 1000).toFixed(1)} s` : '?');
   console.log(`files read, checked and loaded + the text's first forward pass: ${s(tRead, tLoad)}`);
-  console.log(`every head measured (${2} forward passes of the repeated random sequences): ${s(tLoad, tHeads)}`);
+  console.log(`every head measured (4 forward passes of the repeated random sequences, two block lengths): ${s(tLoad, tHeads)}`);
   console.log(`one forward pass of the text with a head off (click -> loss shown): ${((tAblated - t1) / 1000).toFixed(1)} s`);
   console.log(`(the page's own clock; by the test driver's: files picked -> status shown ${((tLoaded - t0) / 1000).toFixed(1)} s, first view ${((tShown - t0) / 1000).toFixed(1)} s)`);
   console.log(`WebAssembly memory: ${before.wasm ? mb(before.wasm) : '?'} before, ${after.wasm ? mb(after.wasm) : '?'} after; JS heap ${after.js ? mb(after.js) : '?'}`);

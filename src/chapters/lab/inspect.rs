@@ -43,7 +43,7 @@ use crate::widgets::notes::Notes;
 use crate::widgets::pager::{follow_selection, page_of, Pager};
 use crate::widgets::table::{NumbersTable, TableData};
 use attention_core::gpt::bpe::Bpe;
-use attention_core::gpt::heads::{induction_sequence, label, score_heads, HeadScores};
+use attention_core::gpt::heads::{induction_sequence, mean_over_probes, score_heads, HeadScores};
 use attention_core::gpt::model::{next_token_loss, top_k, ForwardRun, Gpt2, GptConfig, GptOutput};
 use attention_core::gpt::train::CharVocab;
 use leptos::prelude::*;
@@ -59,8 +59,12 @@ pub const LINE_KEYS: usize = 12;
 /// Distinct random tokens in each block the heads are measured on (fewer
 /// when the model's context or vocabulary is shorter).
 pub const INDUCTION_BLOCK: usize = 24;
-/// Repeated random sequences the head scores are averaged over.
-pub const INDUCTION_SEQUENCES: usize = 2;
+/// Repeated random sequences the head scores are averaged over: half with
+/// blocks of [`INDUCTION_BLOCK`] tokens, half with blocks three quarters as
+/// long (the induction score is the lower of the two lengths' means, as in
+/// the lab's section 1: a head that always looks a fixed distance back
+/// matches one length only).
+pub const INDUCTION_SEQUENCES: usize = 4;
 
 /// A model's tokenizer: GPT-2's byte-level BPE or a character vocabulary.
 #[derive(Debug)]
@@ -600,16 +604,19 @@ pub fn loss_text(on: Option<f64>, off: Option<(usize, Option<f64>)>) -> String {
 }
 
 /// Measuring every head: [`INDUCTION_SEQUENCES`] random blocks repeated
-/// twice (seeds `seed`, `seed + 1`, …), one sequence's forward pass and
-/// scores per unit of work (a [`Job`], run by the page's
-/// [`crate::training::Runner`]).
+/// twice (seeds `seed`, `seed + 1`, …; the long block length and the short
+/// one in turn), a block of the model per unit of work (a [`Job`], run by
+/// the page's [`crate::training::Runner`]); the scores are combined by
+/// `heads::mean_over_probes`.
 pub struct HeadMeasure {
     model: Shared<Loaded>,
     seed: u64,
-    /// Distinct tokens in each block.
+    /// Distinct tokens in each block: the long length and the short one.
     block: usize,
+    short: usize,
     done: usize,
-    sum: Option<Vec<Vec<HeadScores>>>,
+    /// `(block length, [layer][head])` of each sequence measured.
+    runs: Vec<(usize, Vec<Vec<HeadScores>>)>,
     /// The sequence being measured and its forward pass so far (one block
     /// per unit of work, the output head skipped).
     current: Option<(Vec<usize>, ForwardRun)>,
@@ -622,7 +629,9 @@ pub struct HeadMeasure {
 pub struct HeadsView {
     /// Sequences measured so far.
     pub done: usize,
+    /// The two block lengths, long and short.
     pub block: usize,
+    pub short: usize,
     /// The mean scores (`layer x head`) once every sequence is measured.
     pub scores: Option<Vec<Vec<HeadScores>>>,
 }
@@ -643,25 +652,29 @@ impl HeadMeasure {
             model,
             seed,
             block,
+            short: (block * 3 / 4).max(2),
             done: 0,
-            sum: None,
+            runs: Vec::new(),
             current: None,
             parts: 0,
         })
     }
 
-    /// The mean scores, once done.
+    /// The scores over every sequence, once done.
     fn mean(&self) -> Option<Vec<Vec<HeadScores>>> {
         if self.done < INDUCTION_SEQUENCES {
             return None;
         }
-        let n = self.done as f64;
-        self.sum.as_ref().map(|sum| {
-            sum.iter()
-                .enumerate()
-                .map(|(l, row)| row.iter().map(|s| scale(*s, n, l)).collect())
-                .collect()
-        })
+        mean_over_probes(&self.runs).ok()
+    }
+
+    /// The block length of sequence `k`.
+    fn length_of(&self, k: usize) -> usize {
+        if k.is_multiple_of(2) {
+            self.block
+        } else {
+            self.short
+        }
     }
 }
 
@@ -678,7 +691,7 @@ impl Job for HeadMeasure {
             None => {
                 let ids = induction_sequence(
                     self.seed.wrapping_add(self.done as u64),
-                    self.block,
+                    self.length_of(self.done),
                     0,
                     m.vocab.size(),
                     None,
@@ -698,14 +711,7 @@ impl Job for HeadMeasure {
         }
         let out = run.into_output();
         let scores = score_heads(&out.attentions, &ids).map_err(|e| e.to_string())?;
-        self.sum = Some(match self.sum.take() {
-            None => scores,
-            Some(acc) => acc
-                .into_iter()
-                .zip(scores)
-                .map(|(a, b)| a.into_iter().zip(b).map(|(x, y)| add(x, y)).collect())
-                .collect(),
-        });
+        self.runs.push((self.length_of(self.done), scores));
         self.done += 1;
         Ok(self.finished())
     }
@@ -726,6 +732,7 @@ impl Job for HeadMeasure {
         HeadsView {
             done: self.done,
             block: self.block,
+            short: self.short,
             scores: self.mean(),
         }
     }
@@ -741,38 +748,6 @@ pub fn measure_heads(
     while !job.work()? {}
     let v = job.view();
     Ok((v.scores.unwrap_or_default(), v.block))
-}
-
-fn add(a: HeadScores, b: HeadScores) -> HeadScores {
-    HeadScores {
-        previous_token: a.previous_token + b.previous_token,
-        induction: match (a.induction, b.induction) {
-            (Some(x), Some(y)) => Some(x + y),
-            (x, y) => x.or(y),
-        },
-        first_token: a.first_token + b.first_token,
-        mean_distance: a.mean_distance + b.mean_distance,
-        relative_distance: a.relative_distance + b.relative_distance,
-        label: a.label,
-    }
-}
-
-/// The mean of `n` summed scores of a head of layer `layer`, labelled again.
-fn scale(s: HeadScores, n: f64, layer: usize) -> HeadScores {
-    let (p, i, f, d) = (
-        s.previous_token / n,
-        s.induction.map(|x| x / n),
-        s.first_token / n,
-        s.relative_distance / n,
-    );
-    HeadScores {
-        previous_token: p,
-        induction: i,
-        first_token: f,
-        mean_distance: s.mean_distance / n,
-        relative_distance: d,
-        label: label(layer, p, i, f, d),
-    }
 }
 
 /// The text of a score.
@@ -1237,8 +1212,9 @@ fn HeadTable(
     let about = move || {
         heads.with(|h| match h {
             Ok(Some(v)) if v.scores.is_some() => format!(
-                "Scores measured with every head on, on {INDUCTION_SEQUENCES} sequences of {} random tokens shown twice (seeds {} and on): an induction head, on the second copy, looks at the token that followed the same token in the first (Olsson et al., 2022). A head of layer 1 is never labelled induction: it needs an earlier layer to tell it which token came before.",
+                "Scores measured with every head on, on {INDUCTION_SEQUENCES} sequences of random tokens shown twice, half in blocks of {} tokens and half of {} (seeds {} and on). An induction head, on the second copy, looks at the token that followed the same token in the first (Olsson et al., 2022); its score here is the lower of the two block lengths' means, since a head that always looks back a fixed distance is right for one length only. A head of layer 1 is never labelled induction: it needs an earlier layer to tell it which token came before.",
                 v.block,
+                v.short,
                 seed.get()
             ),
             Ok(Some(v)) => format!(
@@ -1312,6 +1288,7 @@ fn HeadTable(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use attention_core::gpt::heads::label;
     use serde_json::Value;
 
     fn fixture(name: &str) -> Vec<u8> {
@@ -1528,6 +1505,7 @@ mod tests {
         let m = Shared(Arc::new(trained()));
         let (scores, block) = measure_heads(m.clone(), 1).unwrap();
         assert_eq!(block, INDUCTION_BLOCK);
+        assert_eq!(HeadMeasure::new(m.clone(), 1).unwrap().view().short, 18);
         assert_eq!((scores.len(), scores[0].len()), (2, 4));
         for (l, s) in scores
             .iter()
