@@ -83,13 +83,25 @@ fn file_name(path: &Path) -> Result<String, String> {
         .ok_or_else(|| format!("{}: no file name", path.display()))
 }
 
-/// Runs wasm-opt on every file, two at a time. The custom sections
-/// browsers ignore (target features, producers) are dropped after the
-/// optimisation has read them: with dozens of modules a page, they add up.
+/// Runs wasm-opt on every file, on two threads that take the next file
+/// from one queue, largest first (the shell is the largest by far: a fixed
+/// half each left one thread idle while the other worked through it). The
+/// custom sections browsers ignore (target features, producers) are
+/// dropped after the optimisation has read them: with dozens of modules a
+/// page, they add up.
 fn optimise(files: &[PathBuf], flag: &str) -> Result<(), String> {
-    let (a, b) = files.split_at(files.len() / 2);
-    let run = |part: &[PathBuf]| -> Result<(), String> {
-        for f in part {
+    let mut queue: Vec<(u64, &PathBuf)> = files
+        .iter()
+        .map(|f| (std::fs::metadata(f).map_or(0, |m| m.len()), f))
+        .collect();
+    queue.sort_by_key(|q| std::cmp::Reverse(q.0));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let run = || -> Result<(), String> {
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some((_, f)) = queue.get(i) else {
+                return Ok(());
+            };
             run_tool(
                 Command::new("wasm-opt")
                     .arg(flag)
@@ -99,11 +111,10 @@ fn optimise(files: &[PathBuf], flag: &str) -> Result<(), String> {
                     .arg(f),
             )?;
         }
-        Ok(())
     };
     std::thread::scope(|s| {
-        let other = s.spawn(|| run(b));
-        let mine = run(a);
+        let other = s.spawn(run);
+        let mine = run();
         let theirs = other
             .join()
             .unwrap_or_else(|_| Err("wasm-opt thread panicked".into()));
