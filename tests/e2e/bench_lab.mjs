@@ -64,6 +64,12 @@ try {
     };
     new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
     note();
+    // Frame gaps: how long the page went without painting (a forward pass
+    // taken a block per frame shows here as the block's time, not the pass's).
+    window.__frames = [];
+    let last = performance.now();
+    const tick = (t) => { window.__frames.push(t - last); last = t; requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
   });
   const size = fs.statSync(files[1]).size;
   const t0 = Date.now();
@@ -94,6 +100,9 @@ try {
   console.log(`one forward pass of the text with a head off (click -> loss shown): ${((tAblated - t1) / 1000).toFixed(1)} s`);
   console.log(`(the page's own clock; by the test driver's: files picked -> status shown ${((tLoaded - t0) / 1000).toFixed(1)} s, first view ${((tShown - t0) / 1000).toFixed(1)} s)`);
   console.log(`WebAssembly memory: ${before.wasm ? mb(before.wasm) : '?'} before, ${after.wasm ? mb(after.wasm) : '?'} after; JS heap ${after.js ? mb(after.js) : '?'}`);
+  const gaps = await page.evaluate(() => window.__frames.slice().sort((a, b) => a - b));
+  const q = (p) => gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))];
+  console.log(`frames while loading and running: ${gaps.length}; median ${q(0.5).toFixed(0)} ms, p95 ${q(0.95).toFixed(0)} ms, longest ${gaps[gaps.length - 1].toFixed(0)} ms`);
   if (errors.length) {
     console.error(errors.join('\n'));
     process.exitCode = 1;
