@@ -340,14 +340,21 @@ pub struct Run {
 /// Runs the model on `ids` with the heads of `off` switched off.
 pub fn run(m: &Loaded, ids: &[usize], off: &[(usize, usize)]) -> Result<Run, String> {
     let mask = head_mask(&m.model.config, off);
-    let out = m
-        .model
-        .forward(ids, mask.as_deref())
-        .map_err(|e| format!("The model could not run on this text: {e}"))?;
+    let out = m.model.forward(ids, mask.as_deref()).map_err(cannot_run)?;
+    Ok(finished_run(out, ids))
+}
+
+/// A finished pass of `ids` with its loss (none for a single token).
+fn finished_run(out: GptOutput, ids: &[usize]) -> Run {
     let loss = (ids.len() >= 2)
         .then(|| next_token_loss(&out, ids).ok())
         .flatten();
-    Ok(Run { out, loss })
+    Run { out, loss }
+}
+
+/// What the learner reads when the model cannot run on the text.
+fn cannot_run(e: impl std::fmt::Display) -> String {
+    format!("The model could not run on this text: {e}")
 }
 
 /// Multiply-adds of a forward pass of `n` tokens, roughly: the blocks'
@@ -417,11 +424,7 @@ impl ForwardJob {
                 let total = r.parts(model.model.config.n_layer);
                 (Some(r), None, total)
             }
-            Err(e) => (
-                None,
-                Some(Err(format!("The model could not run on this text: {e}"))),
-                0,
-            ),
+            Err(e) => (None, Some(Err(cannot_run(e))), 0),
         };
         let mut job = ForwardJob {
             model,
@@ -448,14 +451,10 @@ impl ForwardJob {
         match self.model.model.forward_part(&mut run) {
             Ok(false) => self.run = Some(run),
             Ok(true) => {
-                let out = run.into_output();
-                let ids = &self.tokens.ids;
-                let loss = (ids.len() >= 2)
-                    .then(|| next_token_loss(&out, ids).ok())
-                    .flatten();
-                self.done = Some(Ok(Shared(Arc::new(Run { out, loss }))));
+                let r = finished_run(run.into_output(), &self.tokens.ids);
+                self.done = Some(Ok(Shared(Arc::new(r))));
             }
-            Err(e) => self.done = Some(Err(format!("The model could not run on this text: {e}"))),
+            Err(e) => self.done = Some(Err(cannot_run(e))),
         }
     }
 }
