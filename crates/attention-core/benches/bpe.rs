@@ -46,9 +46,12 @@ fn run(c: &mut Criterion) -> Result<(), String> {
             .and_then(Value::as_array)
             .ok_or(format!("no ids for {name}"))?
             .iter()
-            .filter_map(Value::as_u64)
-            .filter_map(|u| usize::try_from(u).ok())
-            .collect();
+            .map(|v| {
+                v.as_u64()
+                    .and_then(|u| usize::try_from(u).ok())
+                    .ok_or(format!("{name}: an id is not a token number"))
+            })
+            .collect::<Result<_, _>>()?;
         let got = bpe.encode(text).map_err(|e| e.to_string())?;
         if got != want {
             let at = got.iter().zip(&want).take_while(|(a, b)| a == b).count();
