@@ -44,28 +44,7 @@ pub type PreloadFuture = Pin<Box<dyn Future<Output = Result<(), LoadError>>>>;
 /// (a house-rules test checks it).
 macro_rules! split_view {
     ($vis:vis fn $page:ident($($arg:ident: $ty:ty),*) in $chunk:ident, preload $preload:ident => $body:expr) => {
-        #[cfg(feature = "split")]
-        #[allow(unsafe_code)]
-        #[::leptos::wasm_split::wasm_split(
-            $chunk,
-            wasm_split_path = ::leptos::wasm_split,
-            preload(#[doc(hidden)] #[allow(unsafe_code)] $preload),
-            fallible
-        )]
-        $vis fn $page($($arg: $ty),*) -> Result<::leptos::prelude::AnyView, $crate::loader::LoadError> {
-            Ok($body)
-        }
-
-        #[cfg(not(feature = "split"))]
-        $vis async fn $page($($arg: $ty),*) -> Result<::leptos::prelude::AnyView, $crate::loader::LoadError> {
-            Ok($body)
-        }
-
-        #[cfg(not(feature = "split"))]
-        #[doc(hidden)]
-        $vis async fn $preload() -> Result<(), $crate::loader::LoadError> {
-            Ok(())
-        }
+        $crate::loader::split_fn!($vis fn $page($($arg: $ty),*) in $chunk, preload $preload -> ::leptos::prelude::AnyView => $body);
     };
     // A split point nothing prefetches (a later section of a page).
     ($vis:vis fn $page:ident($($arg:ident: $ty:ty),*) in $chunk:ident => $body:expr) => {
@@ -75,10 +54,38 @@ macro_rules! split_view {
 pub(crate) use split_view;
 
 /// `split_fn!(pub fn f(args) in chunk -> T => body)`: like [`split_view`]
-/// for any result, without a prefetch: `f` is an async function giving
-/// `Ok(body)`, or the [`LoadError`] if its code could not be loaded. For
-/// code the shell needs only sometimes (reading a lesson link).
+/// for any result: `f` is an async function giving `Ok(body)`, or the
+/// [`LoadError`] if its code could not be loaded. For code a page needs
+/// only sometimes (reading a lesson link, writing an exported figure).
+/// `split_fn!(fn f(args) in chunk, preload p -> T => body)` also defines
+/// `p`, which only fetches the code.
 macro_rules! split_fn {
+    // With `preload preload_fn`: also a function that only fetches the code
+    // (called when a use is near, so the call itself rarely waits).
+    ($vis:vis fn $name:ident($($arg:ident: $ty:ty),*) in $chunk:ident, preload $preload:ident -> $ret:ty => $body:expr) => {
+        #[cfg(feature = "split")]
+        #[allow(unsafe_code)]
+        #[::leptos::wasm_split::wasm_split(
+            $chunk,
+            wasm_split_path = ::leptos::wasm_split,
+            preload(#[doc(hidden)] #[allow(unsafe_code)] $preload),
+            fallible
+        )]
+        $vis fn $name($($arg: $ty),*) -> Result<$ret, $crate::loader::LoadError> {
+            Ok($body)
+        }
+
+        #[cfg(not(feature = "split"))]
+        $vis async fn $name($($arg: $ty),*) -> Result<$ret, $crate::loader::LoadError> {
+            Ok($body)
+        }
+
+        #[cfg(not(feature = "split"))]
+        #[doc(hidden)]
+        $vis async fn $preload() -> Result<(), $crate::loader::LoadError> {
+            Ok(())
+        }
+    };
     ($vis:vis fn $name:ident($($arg:ident: $ty:ty),*) in $chunk:ident -> $ret:ty => $body:expr) => {
         #[cfg(feature = "split")]
         #[allow(unsafe_code)]

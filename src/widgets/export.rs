@@ -13,6 +13,7 @@ use std::sync::Arc;
 use wasm_bindgen::JsCast;
 
 use super::chart::DrawFn;
+use crate::loader::{poll_now, LoadError};
 
 /// The numbers behind a chart for its CSV, if it has them now.
 pub type NumbersFn = dyn Fn() -> Option<Numbers> + Send + Sync;
@@ -139,21 +140,25 @@ pub fn csv_file(what: &Export, title: &str, href: &str) -> Result<String, String
     Ok(csv(&about(title, href), &numbers))
 }
 
-/// Writes `format` of the figure and offers it as a download.
-fn export(what: &Export, format: Format, name: &str, title: &str) -> Result<(), String> {
-    let theme = use_context::<Memo<ChartTheme>>()
-        .and_then(|t| t.try_get_untracked())
-        .unwrap_or_else(|| ChartTheme::new(false, false));
+/// Writes `format` of the figure, drawn in `theme`, and offers it as a
+/// download.
+fn export(
+    what: &Export,
+    format: Format,
+    name: &str,
+    title: &str,
+    theme: &ChartTheme,
+) -> Result<(), String> {
     let (href, chapter) = location();
     match format {
         Format::Svg => download_text(
             &file_name(&chapter, name, "svg"),
             "image/svg+xml",
-            &svg_file(what, &theme, title, &href)?,
+            &svg_file(what, theme, title, &href)?,
         ),
         Format::Png(k) => {
-            let (w, h) = (what.size)(&theme);
-            let url = render_png(w, h, f64::from(k), |area, s| (what.draw)(area, s, &theme))
+            let (w, h) = (what.size)(theme);
+            let url = render_png(w, h, f64::from(k), |area, s| (what.draw)(area, s, theme))
                 .map_err(|e| format!("Could not draw the file: {e}"))?;
             let png = png_file(&url, title, &href)?;
             download_bytes(
@@ -170,9 +175,26 @@ fn export(what: &Export, format: Format, name: &str, title: &str) -> Result<(), 
     }
 }
 
+// Writing the files (plotters' SVG backend, the PNG's text chunk, the CSV)
+// is code no figure needs until the learner saves one: it loads when the
+// menu first opens (see `ExportMenu`).
+crate::loader::split_fn!(fn export_file(what: Arc<Export>, format: Format, name: String, title: String, theme: ChartTheme) in export_files, preload preload_export
+    -> Result<(), String> => export(&what, format, &name, &title, &theme));
+
 /// A small "Export" menu (a `<details>`: Enter or Space opens it, Tab moves
 /// through its buttons) with SVG, PNG 2×, PNG 3× and, when the figure has
 /// numbers, CSV.
+/// What a save gives the learner: nothing, or the reason it failed.
+fn saved(result: Result<Result<(), String>, LoadError>) -> Option<String> {
+    match result {
+        Ok(done) => done.err(),
+        Err(_) => Some(
+            "The code that writes files did not arrive (offline, or the site was updated): try again, or reload the page."
+                .into(),
+        ),
+    }
+}
+
 #[component]
 pub fn ExportMenu(
     /// The figure's name in file names (its test id or label).
@@ -193,8 +215,24 @@ pub fn ExportMenu(
                 type="button"
                 data-export=test
                 on:click=move |_| {
-                    let result = export(&what, format, &name.get_untracked(), &title.get_untracked());
-                    error.set(result.err());
+                    let theme = use_context::<Memo<ChartTheme>>()
+                        .and_then(|t| t.try_get_untracked())
+                        .unwrap_or_else(|| ChartTheme::new(false, false));
+                    let mut job = Box::pin(export_file(
+                        what.clone(),
+                        format,
+                        name.get_untracked(),
+                        title.get_untracked(),
+                        theme,
+                    ));
+                    // Loaded when the menu opened, so usually done at once
+                    // (still inside the click, as downloads prefer).
+                    match poll_now(&mut job) {
+                        Some(result) => error.set(saved(result)),
+                        None => leptos::task::spawn_local(async move {
+                            error.try_set(saved(job.await));
+                        }),
+                    }
                 }
             >
                 {label}
@@ -202,7 +240,14 @@ pub fn ExportMenu(
         }
     };
     view! {
-        <details class="export">
+        <details
+            class="export"
+            on:toggle=|_| leptos::task::spawn_local(async {
+                if let Err(e) = preload_export().await {
+                    leptos::logging::warn!("loading the export code: {e}");
+                }
+            })
+        >
             <summary aria-label=move || format!("Export {}", title.get())>"Export"</summary>
             <div class="export-menu" role="group" aria-label="Save this figure as">
                 {button("SVG", Format::Svg, "svg")}

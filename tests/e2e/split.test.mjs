@@ -164,3 +164,34 @@ test('a chapter\'s later sections load after its first screen; one that cannot b
   for (const e of errors) assert.match(e, /Failed to fetch|ERR_FAILED|failed to load/i, e);
   await context.close();
 });
+
+test('the code that writes exported files loads when an export menu opens; if it cannot, the menu says so and a second try works', async () => {
+  const { page, context } = await openPage(env.browser);
+  const own = manifest.splits.export_files.find((f) => f.startsWith('split_export_files-'));
+  assert.ok(own, 'the export code is a split point of its own');
+  assert.ok(!manifest.splits.chapter_scaling.includes(own), 'not in the first screen of /scaling');
+  const fetched = [];
+  page.on('request', (r) => fetched.push(fileOf(r.url())));
+  let block = true;
+  await page.route(/split_export_files-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  await page.goto(`${env.base}/scaling?dk=16`);
+  await waitForApp(page);
+  const menu = page.locator('figure[data-testid="hist-raw"] details.export');
+  await menu.waitFor({ timeout: 30000 });
+  await page.waitForTimeout(500);
+  assert.ok(!fetched.includes(own), 'fetched before any menu opened');
+  await menu.locator('summary').click();
+  await menu.locator('[data-export=csv]').click();
+  const said = menu.locator('.error');
+  await said.waitFor({ timeout: 15000 });
+  assert.match(await said.textContent(), /did not arrive.*try again/i);
+  assert.ok(fetched.includes(own), 'opening the menu asked for the export code');
+  block = false;
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 30000 }),
+    menu.locator('[data-export=csv]').click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^scaling-.*\.csv$/);
+  assert.equal(await said.count(), 0, 'the message went once the file was saved');
+  await context.close();
+});
