@@ -40,48 +40,56 @@ pub fn drive<F>(running: RwSignal<bool>, budget_ms: f64, work: F)
 where
     F: FnMut(f64) -> Option<bool> + 'static,
 {
-    struct Loop<F> {
-        running: RwSignal<bool>,
-        max_budget: f64,
-        budget: f64,
-        last_start: Option<f64>,
-        work: F,
+    // The loop itself is not generic: one copy of it serves every job.
+    on_next_frame(move |t| {
+        tick(
+            Loop {
+                running,
+                max_budget: budget_ms,
+                budget: budget_ms,
+                last_start: None,
+                work: Box::new(work),
+            },
+            t,
+        )
+    });
+}
+
+/// One [`drive`] loop's state.
+struct Loop {
+    running: RwSignal<bool>,
+    max_budget: f64,
+    budget: f64,
+    last_start: Option<f64>,
+    work: Box<dyn FnMut(f64) -> Option<bool>>,
+}
+
+fn tick(mut l: Loop, stamp: f64) {
+    if !l.running.try_get_untracked().unwrap_or(false) {
+        return;
     }
-    fn tick<F: FnMut(f64) -> Option<bool> + 'static>(mut l: Loop<F>, stamp: f64) {
-        if !l.running.try_get_untracked().unwrap_or(false) {
-            return;
-        }
-        let now = now_ms();
-        // The frame's start; `now` if the browser gave no usable timestamp.
-        let start = if stamp > 0.0 && stamp <= now {
-            stamp
-        } else {
-            now
-        };
-        if let Some(last) = l.last_start {
-            l.budget = if start - last > SMOOTH_FRAME_MS {
-                (l.budget * 0.8).max(MIN_BUDGET_MS.min(l.max_budget))
-            } else {
-                (l.budget + 1.0).min(l.max_budget)
-            };
-        }
-        l.last_start = Some(start);
-        match (l.work)(start + l.budget) {
-            None => {}
-            Some(true) => {
-                l.running.try_set(false);
-            }
-            Some(false) => on_next_frame(move |t| tick(l, t)),
-        }
-    }
-    let l = Loop {
-        running,
-        max_budget: budget_ms,
-        budget: budget_ms,
-        last_start: None,
-        work,
+    let now = now_ms();
+    // The frame's start; `now` if the browser gave no usable timestamp.
+    let start = if stamp > 0.0 && stamp <= now {
+        stamp
+    } else {
+        now
     };
-    on_next_frame(move |t| tick(l, t));
+    if let Some(last) = l.last_start {
+        l.budget = if start - last > SMOOTH_FRAME_MS {
+            (l.budget * 0.8).max(MIN_BUDGET_MS.min(l.max_budget))
+        } else {
+            (l.budget + 1.0).min(l.max_budget)
+        };
+    }
+    l.last_start = Some(start);
+    match (l.work)(start + l.budget) {
+        None => {}
+        Some(true) => {
+            l.running.try_set(false);
+        }
+        Some(false) => on_next_frame(move |t| tick(l, t)),
+    }
 }
 
 /// Calls `f` with the frame's timestamp (`performance.now()` milliseconds)

@@ -181,6 +181,18 @@ pub fn Lazy<F>(
 where
     F: Fn() -> PageFuture + 'static,
 {
+    lazy_view(std::rc::Rc::new(load), name, loading, section)
+}
+
+/// [`Lazy`]'s body, not generic: one copy of it serves every split view
+/// (a generic one was a copy per `load` closure, about 1 KB each in every
+/// first screen).
+fn lazy_view(
+    load: std::rc::Rc<dyn Fn() -> PageFuture>,
+    name: String,
+    loading: String,
+    section: Option<&'static str>,
+) -> AnyView {
     let status = RwSignal::new(Status::Loading);
     let page = StoredValue::new_local(None::<AnyView>);
     let finish = move |result: Result<AnyView, LoadError>| match result {
@@ -196,8 +208,7 @@ where
             status.try_set(Status::Failed);
         }
     };
-    let start =
-        StoredValue::new_local(std::rc::Rc::new(load) as std::rc::Rc<dyn Fn() -> PageFuture>);
+    let start = StoredValue::new_local(load);
     // Under this component's owner, also when a click retries.
     let owner = StoredValue::new_local(Owner::current());
     let run = move || {
@@ -269,6 +280,7 @@ where
             .into_any()),
         }}
     }
+    .into_any()
 }
 
 /// Fetches `chapter`'s code now (a failure is ignored: opening the chapter
