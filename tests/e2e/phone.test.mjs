@@ -94,6 +94,25 @@ async function touchDrag(page, from, to, steps = 8) {
   await cdp.detach();
 }
 
+test('at 390 px "Add to lesson" is a bar along the bottom edge, and the end of the page scrolls clear of it', async () => {
+  await withPage(async ({ page }) => {
+    await settle(page, `${env.base}/scaling?dk=4`, 500);
+    const bar = page.locator('.lesson-fab');
+    const box = await bar.boundingBox();
+    assert.ok(box.x <= 1 && box.width >= PHONE.width - 2, `it spans the screen: ${JSON.stringify(box)}`);
+    assert.ok(Math.abs(box.y + box.height - PHONE.height) <= 1, `it sits on the bottom edge: ${JSON.stringify(box)}`);
+    const bg = await bar.evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.ok(!/rgba\(0, 0, 0, 0\)|transparent/.test(bg), `it has a background, so text does not show through: ${bg}`);
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await page.waitForTimeout(200);
+    const last = await page.locator('.site-foot p').boundingBox();
+    const barNow = await bar.boundingBox();
+    assert.ok(last.y + last.height <= barNow.y, `the footer's text ends above the bar: ${JSON.stringify({ last, barNow })}`);
+    await bar.getByRole('button', { name: 'Add to lesson' }).click();
+    await page.locator('[data-testid=lesson-toast]').waitFor({ timeout: 15000 });
+  }, { viewport: PHONE, context: touch });
+});
+
 test('touch: dragging the d_k slider with a finger changes the link', async () => {
   await withPage(async ({ page }) => {
     await settle(page, `${env.base}/scaling?dk=4`, 500);
