@@ -181,9 +181,6 @@ fn export(
 crate::loader::split_fn!(fn export_file(what: Arc<Export>, format: Format, name: String, title: String, theme: ChartTheme) in export_files, preload preload_export
     -> Result<(), String> => export(&what, format, &name, &title, &theme));
 
-/// A small "Export" menu (a `<details>`: Enter or Space opens it, Tab moves
-/// through its buttons) with SVG, PNG 2×, PNG 3× and, when the figure has
-/// numbers, CSV.
 /// What a save gives the learner: nothing, or the reason it failed.
 fn saved(result: Result<Result<(), String>, LoadError>) -> Option<String> {
     match result {
@@ -195,6 +192,9 @@ fn saved(result: Result<Result<(), String>, LoadError>) -> Option<String> {
     }
 }
 
+/// A small "Export" menu (a `<details>`: Enter or Space opens it, Tab moves
+/// through its buttons) with SVG, PNG 2×, PNG 3× and, when the figure has
+/// numbers, CSV.
 #[component]
 pub fn ExportMenu(
     /// The figure's name in file names (its test id or label).
