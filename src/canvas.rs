@@ -151,11 +151,13 @@ impl DrawingBackend for FastCanvas {
         if color.alpha == 0.0 {
             return Ok(());
         }
-        let degree: f64 = match style.transform() {
-            FontTransform::None => 0.0,
-            FontTransform::Rotate90 => 90.0,
-            FontTransform::Rotate180 => 180.0,
-            FontTransform::Rotate270 => 270.0,
+        // The rotation's sine and cosine, exact for right angles (and no
+        // trigonometry code in the pages).
+        let turn: Option<(f64, f64)> = match style.transform() {
+            FontTransform::None => None,
+            FontTransform::Rotate90 => Some((1.0, 0.0)),
+            FontTransform::Rotate180 => Some((0.0, -1.0)),
+            FontTransform::Rotate270 => Some((-1.0, 0.0)),
         };
         let baseline = match style.anchor().v_pos {
             VPos::Top => "top",
@@ -192,14 +194,13 @@ impl DrawingBackend for FastCanvas {
             ctx.set_text_baseline(baseline);
             self.text_state.3 = baseline;
         }
-        if degree == 0.0 {
+        let Some((sin, cos)) = turn else {
             return ctx
                 .fill_text(text, f64::from(pos.0), f64::from(pos.1))
                 .map_err(js_err);
-        }
+        };
         // Rotate about the anchor with one transform call (cheaper than
         // save/translate/rotate/restore for every label), then reset.
-        let (sin, cos) = degree.to_radians().sin_cos();
         let result = ctx
             .set_transform(cos, sin, -sin, cos, f64::from(pos.0), f64::from(pos.1))
             .and_then(|_| ctx.fill_text(text, 0.0, 0.0));

@@ -73,8 +73,8 @@ impl Notes {
             Ok(v) => v,
             Err(_) => {
                 // Maybe a float or a huge number.
-                match raw.trim().parse::<f64>() {
-                    Ok(f) if f.is_finite() => {
+                match parse_decimal(raw.trim()) {
+                    Some(f) if f.is_finite() => {
                         let v = f.round().clamp(min as f64, max as f64) as i64;
                         self.0.push(format!(
                             "{label} = {} is not a whole number in {min}–{max}; using {v}.",
@@ -107,20 +107,20 @@ impl Notes {
         let Some(raw) = q.get(key) else {
             return default;
         };
-        match raw.trim().parse::<f64>() {
-            Ok(v) if v.is_finite() && v < min => {
+        match parse_decimal(raw.trim()) {
+            Some(v) if v.is_finite() && v < min => {
                 self.0.push(format!(
                     "{label} = {v} is below the minimum {min}; using {min}."
                 ));
                 min
             }
-            Ok(v) if v.is_finite() && v > max => {
+            Some(v) if v.is_finite() && v > max => {
                 self.0.push(format!(
                     "{label} = {v} is above the maximum {max}; using {max}."
                 ));
                 max
             }
-            Ok(v) if v.is_finite() => v,
+            Some(v) if v.is_finite() => v,
             _ => {
                 self.0.push(format!(
                     "{label} = {} is not a usable number; using {default}.",
@@ -821,7 +821,6 @@ pub fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Parses `a=1&b=two` (with or without a leading `?`).
 /// A decimal number written in a link (`3`, `-2`, `2.5`, `1e9`, `+7.`,
 /// surrounding spaces ignored) rounded to the nearest whole number, halves
 /// away from zero (as `f64::round` does), saturating at the ends of `i64`;
@@ -896,6 +895,154 @@ pub fn round_whole(raw: &str) -> Option<i64> {
     Some(i64::try_from(v).unwrap_or(if negative { i64::MIN } else { i64::MAX }))
 }
 
+/// A decimal number as `str::parse::<f64>` reads it (`2.5`, `-0.125`,
+/// `.5`, `7.`, `1e-3`, `+4E2`; no spaces, no `inf` or `NaN`), `None` for
+/// anything else. Correctly rounded, bit for bit the standard parser's
+/// result, for up to 19 significant digits and magnitudes from 1e-11 to
+/// 1e27 (every number the app writes, and far past every parameter's
+/// range); with more digits within one unit in the last place (only near
+/// a tie between two doubles), and beyond that range within a few (such a
+/// number is then out of range and clamped anyway). Written with integer
+/// arithmetic: the standard parser brings about 10 KB of tables to every
+/// page with a slider.
+pub fn parse_decimal(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let (negative, mut i) = match b.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    // The first 19 significant digits and the power of ten they are
+    // scaled by.
+    let (mut m, mut kept, mut e10) = (0u64, 0u32, 0i64);
+    let (mut any, mut point) = (false, false);
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'0'..=b'9' => {
+                any = true;
+                let d = u64::from(c - b'0');
+                if m == 0 && d == 0 {
+                    // A leading zero.
+                    e10 -= i64::from(point);
+                } else if kept < 19 {
+                    m = m * 10 + d;
+                    kept += 1;
+                    e10 -= i64::from(point);
+                } else {
+                    e10 += i64::from(!point);
+                }
+            }
+            b'.' if !point => point = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    if !any {
+        return None;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        let sign = match b.get(i) {
+            Some(b'-') => {
+                i += 1;
+                -1
+            }
+            Some(b'+') => {
+                i += 1;
+                1
+            }
+            _ => 1,
+        };
+        let start = i;
+        let mut e = 0i64;
+        while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            // Past this every answer is 0 or infinite.
+            e = (e * 10 + i64::from(c - b'0')).min(100_000);
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        e10 += sign * e;
+    }
+    if i != b.len() {
+        return None;
+    }
+    // With digits dropped the value lies strictly between m and m + 1
+    // (times 10^e10), which round to the same double or to neighbours: m's
+    // is then the answer or one unit in the last place off it.
+    let v = if m == 0 {
+        0.0
+    } else {
+        exact_decimal(m, e10).unwrap_or_else(|| approx_decimal(m, e10))
+    };
+    Some(if negative { -v } else { v })
+}
+
+/// `m · 10^e10` correctly rounded, as `m · 5^e10 · 2^e10`: when 128-bit
+/// integers hold `m · 5^e10` exactly (e10 >= 0), or when the quotient
+/// `m · 2^s / 5^-e10` keeps at least 56 bits (-30 <= e10 < 0); else `None`.
+fn exact_decimal(m: u64, e10: i64) -> Option<f64> {
+    let e2 = i32::try_from(e10).ok()?;
+    if e10 >= 0 {
+        let p = 5u128.checked_pow(u32::try_from(e10).ok()?)?;
+        let n = u128::from(m).checked_mul(p)?;
+        round_to_f64(n, e2, false)
+    } else if e10 >= -30 {
+        let d = 5u128.pow(u32::try_from(-e10).ok()?);
+        let s = u128::from(m).leading_zeros() - 1;
+        let n = u128::from(m) << s;
+        round_to_f64(n / d, e2 - i32::try_from(s).ok()?, n % d != 0)
+    } else {
+        None
+    }
+}
+
+/// `m · 10^e10` in floating point, within a few units in the last place,
+/// for what `exact_decimal` leaves (the last digit's place past 10^-30 or
+/// the number past 128 bits).
+fn approx_decimal(m: u64, e10: i64) -> f64 {
+    let e = i32::try_from(e10.clamp(-400, 400)).unwrap_or(0);
+    // Two steps keep 10^e itself finite and normal.
+    let half = e / 2;
+    (m as f64) * 10f64.powi(half) * 10f64.powi(e - half)
+}
+
+/// `(n + f) · 2^e2` rounded to the nearest double (ties to even), where
+/// `0 <= f < 1` and `f > 0` exactly when `sticky`; `n` must then have more
+/// than 54 bits. `None` outside the normal range.
+fn round_to_f64(n: u128, e2: i32, sticky: bool) -> Option<f64> {
+    let bits = 128 - n.leading_zeros();
+    if bits <= 53 {
+        return if sticky {
+            None
+        } else {
+            Some(n as f64 * pow2(e2)?)
+        };
+    }
+    let mut shift = bits - 53;
+    let mut mant = n >> shift;
+    let rest = n & ((1u128 << shift) - 1);
+    let half = 1u128 << (shift - 1);
+    if rest > half || (rest == half && (sticky || mant & 1 == 1)) {
+        mant += 1;
+        if mant == 1 << 53 {
+            mant >>= 1;
+            shift += 1;
+        }
+    }
+    Some(mant as f64 * pow2(e2 + i32::try_from(shift).ok()?)?)
+}
+
+/// 2^e as a double, for normal exponents.
+fn pow2(e: i32) -> Option<f64> {
+    let biased = u64::try_from(e + 1023)
+        .ok()
+        .filter(|b| (1..2047).contains(b))?;
+    Some(f64::from_bits(biased << 52))
+}
+
+/// Parses `a=1&b=two` (with or without a leading `?`).
 pub fn parse(search: &str) -> Query {
     let mut q = Query::new();
     for pair in search
@@ -921,6 +1068,186 @@ pub fn build(pairs: &[(&str, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn significant_digits(s: &str) -> usize {
+        let mantissa = s
+            .trim_start_matches(['-', '+'])
+            .split(['e', 'E'])
+            .next()
+            .unwrap_or("");
+        mantissa.replace('.', "").trim_start_matches('0').len()
+    }
+
+    fn far_out(v: f64) -> bool {
+        v.abs() > 1e27 || (v != 0.0 && v.abs() < 1e-11)
+    }
+
+    /// What `parse_decimal` promises where it is not exact: within one unit
+    /// in the last place past 19 digits, relatively 1e-14 far out.
+    fn close_enough(s: &str, got: f64, want: f64) {
+        assert!(
+            significant_digits(s) > 19 || far_out(want),
+            "{s}: {got:e} against {want:e}"
+        );
+        assert_eq!(got.is_infinite(), want.is_infinite(), "{s}");
+        if far_out(want) {
+            if want.is_finite() && want.abs() > 1e-300 {
+                assert!(
+                    ((got - want) / want).abs() < 1e-14,
+                    "{s}: {got:e} against {want:e}"
+                );
+            } else {
+                assert!(want.is_infinite() || got.abs() < 1e-290, "{s}: {got:e}");
+            }
+        } else {
+            let ulps = (got.to_bits() as i64 - want.to_bits() as i64).abs();
+            assert!(ulps <= 1, "{s}: {ulps} ulps");
+        }
+    }
+
+    /// Seeded random decimal strings in the forms a link or a number box
+    /// may hold.
+    fn decimals(seed: u64, count: usize) -> Vec<String> {
+        let mut x = seed;
+        let mut next = move |n: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        (0..count)
+            .map(|_| {
+                let most = if next(4) == 0 { 30 } else { 19 };
+                let digits = 1 + next(most) as usize;
+                let mut s = String::new();
+                match next(4) {
+                    0 => s.push('-'),
+                    1 => s.push('+'),
+                    _ => {}
+                }
+                let point = next(u64::try_from(digits).unwrap_or(1) + 2) as usize;
+                for k in 0..digits {
+                    if k == point {
+                        s.push('.');
+                    }
+                    s.push(char::from(b'0' + next(10) as u8));
+                }
+                if next(3) == 0 {
+                    s.push(if next(2) == 0 { 'e' } else { 'E' });
+                    match next(3) {
+                        0 => s.push('-'),
+                        1 => s.push('+'),
+                        _ => {}
+                    }
+                    let most = if next(8) == 0 { 400 } else { 25 };
+                    s.push_str(&next(most).to_string());
+                }
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn decimals_parse_as_the_standard_parser_does() {
+        let mut exact = 0;
+        for s in decimals(7, 200_000) {
+            let want: f64 = s.parse().unwrap();
+            let got = parse_decimal(&s).unwrap_or_else(|| panic!("{s} not read"));
+            if got.to_bits() == want.to_bits() {
+                exact += 1;
+            } else {
+                close_enough(&s, got, want);
+            }
+        }
+        assert!(exact > 190_000, "{exact} of 200000 bit for bit");
+    }
+
+    #[test]
+    fn decimals_hard_and_odd_cases() {
+        // Values the app writes (shortest round trip), ties, edges.
+        let mut cases: Vec<String> = [
+            0.1,
+            0.2,
+            0.3,
+            0.30000000000000004,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            1e-7,
+            123456.789,
+            9007199254740993.0,
+            0.125,
+            1e21,
+            1e22,
+            1e23,
+            5e-324_f64.max(1e-20),
+            299792458.0,
+            f64::EPSILON,
+            1.7976931348623157e38,
+            0.01,
+            100.0,
+            1.5,
+            0.9999999999999999,
+        ]
+        .iter()
+        .flat_map(|v: &f64| {
+            [
+                format!("{v}"),
+                format!("{v:e}"),
+                format!("{:.17}", v),
+                format!("-{v}"),
+            ]
+        })
+        .collect();
+        cases.extend(
+            [
+                "0",
+                "-0",
+                "+0",
+                "0.0",
+                ".5",
+                "5.",
+                "007",
+                "1e0",
+                "1E+2",
+                "1e-2",
+                "2.5e-1",
+                "9007199254740993",
+                "9007199254740992.5",
+                "9007199254740993.0000000000001",
+                "1.00000000000000011102230246251565404",
+                "1.0000000000000001110223024625156540",
+                "0.000000000000000000001",
+                "12345678901234567890",
+                "123456789012345678901234567890",
+                "1e400",
+                "-1e400",
+                "1e-400",
+                "4.9e-324",
+            ]
+            .map(String::from),
+        );
+        for s in &cases {
+            let want: f64 = s.parse().unwrap();
+            let got = parse_decimal(s).unwrap_or_else(|| panic!("{s} not read"));
+            if significant_digits(s) <= 19 && !far_out(want) {
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "{s}: {got:e} against {want:e}"
+                );
+            } else {
+                close_enough(s, got, want);
+            }
+        }
+        // What the standard parser refuses, or reads as something else
+        // (`inf`, `NaN`), is not a number here.
+        for s in [
+            "", "-", "+", ".", "e5", "1e", "1e+", "1.2.3", " 1", "1 ", "0x10", "1_000", "inf",
+            "NaN", "infinity", "１", "1,5", "<b>1</b>", "--1", "1e5e5",
+        ] {
+            assert_eq!(parse_decimal(s), None, "{s:?}");
+        }
+    }
 
     #[test]
     fn whole_numbers_round_as_the_float_parser_would() {

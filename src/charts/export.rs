@@ -284,7 +284,7 @@ pub fn titled_svg(svg: &str, title: &str, desc: &str) -> String {
 /// characters one `-`, at most 60 characters: safe in any file name.
 pub fn slug(text: &str) -> String {
     let mut slug = String::new();
-    for c in text.chars().flat_map(char::to_lowercase) {
+    for c in text.chars().map(|c| c.to_ascii_lowercase()) {
         if c.is_ascii_alphanumeric() {
             slug.push(c);
         } else if !slug.ends_with('-') && !slug.is_empty() {

@@ -15,7 +15,7 @@ pub fn page_of(start: usize, n: usize) -> (usize, usize) {
 pub fn page_text(what: &str, start: usize, n: usize) -> String {
     let (first, count) = page_of(start, n);
     if count == 0 {
-        return format!("No {}", what.to_lowercase());
+        return format!("No {}", what.to_ascii_lowercase());
     }
     format!("{what} {}–{} of {n}", first + 1, first + count)
 }
@@ -57,7 +57,7 @@ pub fn Pager(
     move || {
         (count.get() > LARGE).then(|| {
             view! {
-                <div class="pager" role="group" aria-label=format!("Pages of {}", what.to_lowercase())>
+                <div class="pager" role="group" aria-label=format!("Pages of {}", what.to_ascii_lowercase())>
                     <button on:click=move |_| go(false) disabled=move || !can(false)>"← Previous"</button>
                     <span class="page-shown" aria-live="polite">{move || page_text(what, start.get(), count.get())}</span>
                     <button on:click=move |_| go(true) disabled=move || !can(true)>"Next →"</button>

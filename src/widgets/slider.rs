@@ -6,7 +6,7 @@
 //! log(value) between `min` and `max`.
 
 use super::{unique_id, Bound};
-use crate::query::{Even, FloatParam, IntParam};
+use crate::query::{parse_decimal, Even, FloatParam, IntParam};
 use leptos::prelude::*;
 
 /// Positions of a logarithmic slider.
@@ -75,7 +75,7 @@ pub fn Slider(
     };
     let on_input = move |ev| {
         let raw = event_target_value(&ev);
-        if let Ok(p) = raw.parse::<f64>() {
+        if let Some(p) = parse_decimal(&raw) {
             let v = if log {
                 log_value(p, min, max)
             } else {
@@ -198,10 +198,8 @@ pub fn SeedField(
 ) -> impl IntoView {
     let id = unique_id("seed");
     let on_change = move |ev: leptos::ev::Event| {
-        let typed = event_target_value(&ev)
-            .trim()
-            .parse::<f64>()
-            .ok()
+        let raw = event_target_value(&ev);
+        let typed = parse_decimal(raw.trim())
             .filter(|v| v.is_finite())
             .map(|v| u64::try_from(param.clamp(v)).unwrap_or(0));
         let seed = typed.unwrap_or_else(|| bind.value.get_untracked());
@@ -231,7 +229,7 @@ pub fn ParamNumber(
 ) -> impl IntoView {
     let id = unique_id("number");
     let on_change = move |ev: leptos::ev::Event| {
-        let typed = event_target_value(&ev).trim().parse::<f64>().ok();
+        let typed = parse_decimal(event_target_value(&ev).trim());
         let v = typed.map_or_else(|| bind.value.get_untracked(), |v| param.clamp_usize(v));
         bind.set.run(v);
         event_target::<web_sys::HtmlInputElement>(&ev).set_value(&v.to_string());

@@ -125,7 +125,7 @@ impl ModelShape {
                 AttnError::value(
                     "preset",
                     format!(
-                        "unknown preset {name:?} (known: transformer-base, gpt2-small, llama-7b-class)"
+                        "unknown preset \u{201c}{name}\u{201d} (known: transformer-base, gpt2-small, llama-7b-class)"
                     ),
                 )
             })

@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attention;
+pub mod case;
 pub mod cost;
 pub mod efficient;
 pub mod embed;

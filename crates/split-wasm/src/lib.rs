@@ -12,9 +12,11 @@
 //! 2. merge the chunks ([`merge`]): one module per set of pages (chapters,
 //!    the lesson page) that load them, and per set of chapters for the
 //!    chunks only later sections load ([`chunk_groups`]), so a page needs
-//!    a handful of requests rather than hundreds and never fetches code it
+//!    tens of requests rather than hundreds and fetches little code it
 //!    does not run; make their loaders one and write the link module
-//!    compactly ([`link`]);
+//!    compactly ([`link`]). With `SPLIT_WASM_REPORT=<file>` the groups,
+//!    each chunk's users and raw size are written there as JSON (to study
+//!    what a page loads);
 //! 3. run wasm-bindgen on the shell with `--keep-lld-exports` (the chunks
 //!    link to its exports), and wasm-opt on every module;
 //! 4. give every chunk and the link module a content-hashed name;
@@ -184,6 +186,10 @@ pub fn run(job: &Job) -> Result<Manifest, String> {
         .map(|(k, v)| (k.clone(), v.len()))
         .collect();
     let groups = chunk_groups(&sizes, &users, MIN_GROUP_BYTES);
+    if let Ok(path) = std::env::var("SPLIT_WASM_REPORT") {
+        let report = serde_json::json!({ "groups": groups, "users": users, "sizes": sizes });
+        write(Path::new(&path), report.to_string().as_bytes())?;
+    }
     // Each merged chunk's merged module.
     let mut merged_into: BTreeMap<String, String> = BTreeMap::new();
     let mut merged_paths = Vec::new();
@@ -347,6 +353,9 @@ fn owner<'a>(split: &'a str, chapters: &[&'a str]) -> &'a str {
 /// own header, types and imports (about 300 bytes gzipped), and
 /// cross-module calls.
 pub const MIN_GROUP_BYTES: usize = 20_000;
+/// What a request is worth in step 3 of [`chunk_groups`], in bytes a page
+/// fetches and does not run (raw, before wasm-opt).
+const PENALTY: usize = 20_000;
 
 /// Groups the chunks to merge, in three passes.
 ///
@@ -358,10 +367,14 @@ pub const MIN_GROUP_BYTES: usize = 20_000;
 ///    questions and the speaker view count as chapters of their own here.)
 /// 2. The groups under `min_bytes` are regrouped by their pages alone (a
 ///    later section may then fetch a little code only other pages run).
-/// 3. What is still under `min_bytes` goes into one module every chapter
-///    using any of it loads (a little code a page does not run, against
-///    dozens of requests), another for what the lesson page runs too, or,
-///    for chunks no page loads, one module per set of chapters loading them.
+/// 3. What is still under `min_bytes` (the crumbs) is merged two at a
+///    time: the smallest crumb with the crumb that costs least, counting
+///    the bytes pages fetch and do not run (each crumb's bytes times the
+///    pages that load only the other) less `PENALTY` for each page that
+///    loads both (one request saved), until every crumb is big enough or
+///    one is left. So a page fetches little code it does not run, and
+///    crumbs that the same chapters run end up together. (For chunks no
+///    page loads, step 2 already made one module per set of chapters.)
 pub fn chunk_groups(
     sizes: &BTreeMap<String, usize>,
     users: &BTreeMap<String, BTreeSet<String>>,
@@ -409,19 +422,54 @@ pub fn chunk_groups(
         };
         by_pages.entry(key).or_default().push(chunk);
     }
-    // 3. The crumbs: those the lesson page (the one page that is not a
-    // chapter) runs, and the chapters' own.
-    let mut crumbs: BTreeMap<bool, Vec<String>> = BTreeMap::new();
+    // 3. The crumbs, merged two at a time by the pages loading them: always
+    // the smallest crumb with the one costing the fewest bytes that a page
+    // fetches and does not run (each one's bytes times the pages that load
+    // only the other), until every crumb is big enough.
+    let mut crumbs: Vec<(BTreeSet<String>, Vec<String>, usize)> = Vec::new();
     for ((pages, _), g) in by_pages {
         if bytes(&g) >= min_bytes || pages.is_empty() {
             // Big enough, or already one group per set of chapters.
             out.push(g);
         } else {
-            let lesson = pages.iter().any(|p| !p.starts_with("chapter_"));
-            crumbs.entry(lesson).or_default().extend(g);
+            let b = bytes(&g);
+            crumbs.push((pages, g, b));
         }
     }
-    out.extend(crumbs.into_values());
+    let waste = |a: &(BTreeSet<String>, Vec<String>, usize),
+                 b: &(BTreeSet<String>, Vec<String>, usize)| {
+        let extra = a.2 * b.0.difference(&a.0).count() + b.2 * a.0.difference(&b.0).count();
+        let saved = PENALTY * a.0.intersection(&b.0).count();
+        extra as i64 - saved as i64
+    };
+    while crumbs.len() > 1 {
+        let Some((i, _)) = crumbs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.2 < min_bytes)
+            .min_by_key(|(_, c)| c.2)
+        else {
+            break;
+        };
+        let Some((j, _)) = crumbs
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i)
+            .filter_map(|(j, c)| crumbs.get(i).map(|a| (j, (waste(a, c), c.2))))
+            .min_by_key(|&(_, cost)| cost)
+        else {
+            break;
+        };
+        let a = crumbs.swap_remove(i);
+        // `j` moved if it was the last one.
+        let j = if j == crumbs.len() { i } else { j };
+        if let Some(b) = crumbs.get_mut(j) {
+            b.0.extend(a.0);
+            b.1.extend(a.1);
+            b.2 += a.2;
+        }
+    }
+    out.extend(crumbs.into_iter().map(|c| c.1));
     for g in &mut out {
         g.sort();
     }
@@ -463,13 +511,31 @@ mod tests {
         groups
     }
 
+    /// The splitter's map: each split point's chunks (without `.wasm`).
+    fn prefetch_map(
+        splits: &[(&str, Vec<&str>)],
+    ) -> std::collections::HashMap<String, Vec<String>> {
+        splits
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.iter().map(|c| c.to_string()).collect()))
+            .collect()
+    }
+
+    /// Chunk `i`'s file name and size, for each `(i, size)`.
+    fn chunk_sizes(sizes: impl IntoIterator<Item = (usize, usize)>) -> BTreeMap<String, usize> {
+        sizes
+            .into_iter()
+            .map(|(i, b)| (format!("chunk_{i}.wasm"), b))
+            .collect()
+    }
+
     fn names(g: &[&str]) -> Vec<String> {
         g.iter().map(|s| format!("{s}.wasm")).collect()
     }
 
     #[test]
     fn chunks_are_merged_per_set_of_pages_using_them() {
-        let map: std::collections::HashMap<String, Vec<String>> = [
+        let map = prefetch_map(&[
             (
                 "chapter_x",
                 vec!["chunk_1", "chunk_2", "chunk_4", "chunk_10"],
@@ -479,10 +545,7 @@ mod tests {
             ("chapter_y", vec!["chunk_4", "chunk_5"]),
             ("y_later", vec!["chunk_6", "chunk_10"]),
             ("self_check", vec!["chunk_3", "chunk_7"]),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
-        .collect();
+        ]);
         let users = chunk_users(&map);
         assert_eq!(users["chunk_4.wasm"].len(), 3);
         let sizes: BTreeMap<String, usize> =
@@ -521,48 +584,66 @@ mod tests {
     }
 
     #[test]
-    fn small_groups_are_merged_by_pages_then_into_one() {
-        let map: std::collections::HashMap<String, Vec<String>> = [
+    fn small_groups_are_merged_by_pages_then_together() {
+        let map = prefetch_map(&[
             ("chapter_x", vec!["chunk_1", "chunk_2", "chunk_3"]),
             ("x_later", vec!["chunk_2", "chunk_4", "chunk_5"]),
             ("chapter_y", vec!["chunk_3", "chunk_6"]),
             ("y_later", vec!["chunk_7"]),
             ("lesson_page", vec!["chunk_8"]),
             ("chapter_z", vec!["chunk_8", "chunk_9"]),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
-        .collect();
+        ]);
         let users = chunk_users(&map);
         let size = |i: usize| match i {
             1 | 2 => 600,
             6 => 5000,
             _ => 10,
         };
-        let sizes: BTreeMap<String, usize> = (1..=9)
-            .map(|i| (format!("chunk_{i}.wasm"), size(i)))
-            .collect();
+        let sizes = chunk_sizes((1..=9).map(|i| (i, size(i))));
         let groups = sorted_groups(&sizes, &users, 1000);
         assert_eq!(
             groups,
             vec![
                 // Page x alone: 1 and 2 (x's later part also loads 2).
                 names(&["chunk_1", "chunk_2"]),
-                // The chapters' crumbs: {x, y}'s chunk 3, z's chunk 9.
-                names(&["chunk_3", "chunk_9"]),
+                // The crumbs, all three together still under 1000 bytes:
+                // {x, y}'s chunk 3, {lesson, z}'s 8, z's 9.
+                names(&["chunk_3", "chunk_8", "chunk_9"]),
                 // No page: x's later parts, y's later part.
                 names(&["chunk_4", "chunk_5"]),
                 // Page y: big enough alone.
                 names(&["chunk_6"]),
                 names(&["chunk_7"]),
-                // The lesson page's crumbs.
-                names(&["chunk_8"]),
             ]
         );
         // Every chunk is in exactly one group.
         let all: BTreeSet<&String> = groups.iter().flatten().collect();
         assert_eq!(all.len(), 9);
         assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 9);
+    }
+
+    #[test]
+    fn crumbs_go_with_the_crumbs_of_the_same_pages() {
+        // Chapters a and b share chunk 1 and, with c, chunk 2; d alone runs
+        // 3, d and e run 4. Each is under the bound: merged by who loads
+        // them, a and b never fetch 3 or 4, d and e never 1 or 2.
+        let map = prefetch_map(&[
+            ("chapter_a", vec!["chunk_1", "chunk_2"]),
+            ("chapter_b", vec!["chunk_1", "chunk_2"]),
+            ("chapter_c", vec!["chunk_2"]),
+            ("chapter_d", vec!["chunk_3", "chunk_4"]),
+            ("chapter_e", vec!["chunk_4"]),
+        ]);
+        let users = chunk_users(&map);
+        let sizes = chunk_sizes([(1, 600), (2, 500), (3, 600), (4, 500)]);
+        let groups = sorted_groups(&sizes, &users, 1000);
+        assert_eq!(
+            groups,
+            vec![
+                names(&["chunk_1", "chunk_2"]),
+                names(&["chunk_3", "chunk_4"])
+            ]
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub enum Classified {
 
 /// Which checkpoint file `name` is (by name: Hugging Face's file names).
 pub fn classify(name: &str) -> Classified {
-    let lower = name.to_lowercase();
+    let lower = name.to_ascii_lowercase();
     let ends = |s: &str| lower.ends_with(s);
     match lower.as_str() {
         "config.json" => Classified::File(Kind::Config),

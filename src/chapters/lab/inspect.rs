@@ -1041,7 +1041,7 @@ fn HeadPicker(
             .unwrap_or((0, 0))
     });
     let pick = move |what: &'static str, count: usize, current: usize, edit: fn(usize) -> Edit| {
-        let id = format!("{prefix}-{}", what.to_lowercase());
+        let id = format!("{prefix}-{}", what.to_ascii_lowercase());
         view! {
             <label for=id.clone()>{what}</label>
             <select

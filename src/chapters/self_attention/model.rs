@@ -23,7 +23,7 @@ pub fn swap_adjective(text: &str) -> Option<String> {
     let mut words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
     for w in words.iter_mut().rev() {
         let stem = w.trim_end_matches(|c: char| c.is_ascii_punctuation());
-        let Some(swapped) = partner(&stem.to_lowercase()) else {
+        let Some(swapped) = partner(&attention_core::case::lowercase(stem)) else {
             continue;
         };
         let tail = w.get(stem.len()..).unwrap_or_default();

@@ -8,6 +8,7 @@ use crate::charts::colormap::Rgb;
 use crate::charts::plots::{CurveChart, Series};
 use crate::models::CONTEXTS;
 use crate::text::tokenize;
+use attention_core::case::lowercase;
 use attention_core::train::seq2seq::{mean_cross_attention, Seq2Seq, Seq2SeqCache};
 use attention_core::train::translate::{reference, Pair, Vocab};
 use attention_core::train::translator::{held_out, Scoring, BUCKETS, HELD_OUT_PER_BUCKET};
@@ -36,7 +37,7 @@ pub struct Input {
 pub fn read_input(text: &str, vocab: &Vocab) -> Input {
     let t = tokenize(text);
     let mut notes = t.notes;
-    let mut words: Vec<String> = t.tokens.iter().map(|w| w.to_lowercase()).collect();
+    let mut words: Vec<String> = t.tokens.iter().map(|w| lowercase(w)).collect();
     if words.len() > MAX_WORDS {
         notes.push(format!(
             "The translators read at most {MAX_WORDS} words; the rest is left out."

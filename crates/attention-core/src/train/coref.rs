@@ -340,9 +340,9 @@ impl Corpus {
     pub fn encode(&self, text: &str) -> Encoded {
         let mut out = Encoded::default();
         for raw in text.split_whitespace() {
-            let w: String = raw
-                .trim_matches(|c: char| ".,;:!?\"()\u{201c}\u{201d}".contains(c))
-                .to_lowercase();
+            let w = crate::case::lowercase(
+                raw.trim_matches(|c: char| ".,;:!?\"()\u{201c}\u{201d}".contains(c)),
+            );
             if w.is_empty() {
                 continue;
             }

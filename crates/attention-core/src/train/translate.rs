@@ -241,7 +241,7 @@ impl Vocab {
         words
             .iter()
             .map(|w| {
-                let w = w.as_ref().to_lowercase();
+                let w = crate::case::lowercase(w.as_ref());
                 self.source.iter().position(|s| *s == w).unwrap_or(0)
             })
             .collect()
@@ -369,7 +369,10 @@ impl Corpus {
 /// with its true alignment, found by parsing it left to right. Err (a
 /// sentence for the learner) naming the first word that does not fit.
 pub fn reference(source: &[impl AsRef<str>]) -> Result<Pair, String> {
-    let words: Vec<String> = source.iter().map(|w| w.as_ref().to_lowercase()).collect();
+    let words: Vec<String> = source
+        .iter()
+        .map(|w| crate::case::lowercase(w.as_ref()))
+        .collect();
     let mut p = Parse {
         src: &words,
         i: 0,

@@ -531,7 +531,7 @@ fn AblationPanel(url: UrlState<TrainState>, view: Memo<Option<TrainView>>) -> im
         o
     };
     let set = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev).parse::<f64>().unwrap_or(0.0);
+        let v = crate::query::parse_decimal(&event_target_value(&ev)).unwrap_or(0.0);
         url.edit(|s| s.ablate = state::ABLATE.clamp_usize(v));
     };
     view! {
