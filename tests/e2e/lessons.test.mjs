@@ -18,7 +18,11 @@ const current = (page) => page.evaluate(() =>
 /** Waits until the slide shown is headed `want` (slides are painted a moment after a page renders). */
 const currentIs = (page, want) => page.waitForFunction((w) =>
   (document.querySelector('main [data-slide].slide-current')?.querySelector('h1, h2')?.textContent ?? '').trim() === w, want);
-const titles = (page) => page.locator('[data-testid=lesson-view] input.view-title').evaluateAll((es) => es.map((e) => e.value));
+/** The lesson's view titles, once the lesson page shows its views (its code arrives a moment after the shell's header). */
+const titles = async (page) => {
+  await page.locator('[data-testid=lesson-view] input.view-title').first().waitFor({ timeout: 15000 }).catch(() => {});
+  return page.locator('[data-testid=lesson-view] input.view-title').evaluateAll((es) => es.map((e) => e.value));
+};
 const notes = (page) => page.locator('ul.notes li').allTextContents();
 const b64url = (s) => Buffer.from(s, 'utf8').toString('base64url');
 
