@@ -29,8 +29,8 @@
 //!
 //! Data flow: model + text -> `Memo` of tokens -> the forward pass with
 //! every head on and, once it is done, the one with the learner's heads off
-//! ([`ForwardJob`]s: the shared runner takes a large model's pass a block
-//! at a time; a small model's is done at once) -> memos of the map, the
+//! ([`ForwardJob`]s: the shared runner takes a large model's pass a few
+//! million multiply-adds at a time; a small model's is done at once) -> memos of the map, the
 //! lines, the predictions; model + seed -> the head scores ([`HeadMeasure`],
 //! the shared runner too).
 
@@ -372,8 +372,8 @@ pub fn forward_cost(c: &GptConfig, n: usize) -> f64 {
 /// a "running" state for a frame.
 pub const RUN_AT_ONCE: f64 = 4.0e6;
 
-/// One forward pass of the inspector's text, a part at a time (a block,
-/// then a block's worth of the output head's rows: [`Gpt2::forward_part`]),
+/// One forward pass of the inspector's text, a part at a time (a few rows
+/// of one step of a block, or of the output head: [`Gpt2::forward_part`]),
 /// as a [`Job`] run by the page's [`Runner`], so a large model (GPT-2 small
 /// at 256 tokens is seconds of work) never freezes the page for the whole
 /// pass. The inspector runs two: every head on, and, once that one is done,
@@ -421,7 +421,7 @@ impl ForwardJob {
             .begin_forward(&tokens.ids, mask.as_deref(), true)
         {
             Ok(r) => {
-                let total = r.parts(model.model.config.n_layer);
+                let total = r.parts();
                 (Some(r), None, total)
             }
             Err(e) => (None, Some(Err(cannot_run(e))), 0),
@@ -616,10 +616,10 @@ pub struct HeadMeasure {
     done: usize,
     /// `(block length, [layer][head])` of each sequence measured.
     runs: Vec<(usize, Vec<Vec<HeadScores>>)>,
-    /// The sequence being measured and its forward pass so far (one block
+    /// The sequence being measured and its forward pass so far (one part
     /// per unit of work, the output head skipped).
     current: Option<(Vec<usize>, ForwardRun)>,
-    /// Units done (blocks run).
+    /// Units done (parts of passes run).
     parts: usize,
 }
 
@@ -813,7 +813,7 @@ pub fn Inspector(
         let m = model.get();
         state.with(|s| m.map_or_else(Vec::new, |m| heads_off(&m.model.config, &s.off)))
     });
-    // Both passes go through the shared runner, a block at a time (a small
+    // Both passes go through the shared runner, a part at a time (a small
     // model's whole pass is done at once): every head on, then, once that
     // one is done, the learner's heads off.
     let base_run = Runner::auto(
@@ -1531,10 +1531,13 @@ mod tests {
             "same seed, same scores"
         );
         assert_ne!(measure_heads(m.clone(), 2).unwrap().0, scores);
-        // The job runs one block per unit (no output head), a sequence
-        // after another.
+        // The job runs one part of a pass per unit (no output head), a
+        // sequence after another; for a model this small each step of a
+        // block is one part: the QKV rows, each head, the projection, the
+        // MLP.
+        let c = m.model.config.clone();
         let mut job = HeadMeasure::new(m, 1).unwrap();
-        let per_sequence = 2;
+        let per_sequence = c.n_layer * (3 + c.n_head);
         for unit in 1..per_sequence * INDUCTION_SEQUENCES {
             assert!(!job.work().unwrap());
             assert_eq!(job.view().done, unit / per_sequence);

@@ -18,8 +18,9 @@
 //! runs with a head mask (`transformers`' old `head_mask`: a head's attention
 //! probabilities multiplied by its mask value, 0 ablates it). It runs whole
 //! ([`Gpt2::forward`]) or a part at a time ([`Gpt2::begin_forward`],
-//! [`Gpt2::forward_part`]: a block, or a block's worth of output rows), the
-//! same numbers to the bit, so a page never holds a frame for a whole pass.
+//! [`Gpt2::forward_part`]: a few rows of one step of a block, or a block of
+//! output rows against a slice of the vocabulary), the same numbers to the
+//! bit, so a page never holds a frame for a whole pass.
 //!
 //! Weights are stored as `f32` (GPT-2 small, 124M parameters, is ~500 MB)
 //! and the forward pass computes in `f32`, like the reference; the loss and
@@ -576,6 +577,18 @@ impl Gpt2 {
         head_mask: Option<&[Vec<f32>]>,
         logits: bool,
     ) -> Result<ForwardRun, AttnError> {
+        self.begin_forward_sized(ids, head_mask, logits, PART_MADDS)
+    }
+
+    /// [`Gpt2::begin_forward`] with parts of about `part_madds`
+    /// multiply-adds.
+    fn begin_forward_sized(
+        &self,
+        ids: &[usize],
+        head_mask: Option<&[Vec<f32>]>,
+        logits: bool,
+        part_madds: f64,
+    ) -> Result<ForwardRun, AttnError> {
         self.config.check()?;
         let c = &self.config;
         let (e, v, nh) = (c.n_embd, c.vocab_size, c.n_head);
@@ -624,198 +637,380 @@ impl Gpt2 {
                 .ok_or_else(|| AttnError::value("wpe", "too few rows"))?;
             h.extend(tok.iter().zip(p).map(|(a, b)| a + b));
         }
-        // Output rows per part: about one block's work (`12 n E^2`
-        // multiply-adds against `V E` per row).
-        let rows_per_part = (n * 12 * e / v.max(1)).clamp(1, n);
+        let plan = Plan::new(c, n, logits, part_madds);
         Ok(ForwardRun {
             n,
             mask: head_mask.map(<[Vec<f32>]>::to_vec),
             h,
             layer: 0,
+            stage: first_stage(c.n_layer, logits),
+            row: 0,
+            head: 0,
+            token: 0,
+            qkv: Vec::new(),
+            merged: Vec::new(),
+            heads: Vec::new(),
             attentions: Vec::with_capacity(c.n_layer),
-            final_norm: None,
-            want_logits: logits,
+            final_norm: Vec::new(),
             logits: Vec::new(),
-            rows_per_part,
+            plan,
             vocab: v,
+            width: e,
+            n_layer: c.n_layer,
+            parts_done: 0,
         })
     }
 
     /// Does the next part of `run` (begun by [`Gpt2::begin_forward`] on this
-    /// model): one block, then the final norm with the first output rows,
-    /// then the rest of the output rows a block's worth at a time (begun
-    /// without them, the last block ends the pass). `Ok(true)` once the
-    /// pass is complete ([`ForwardRun::into_output`]); `Err` if
+    /// model): in each block, a few rows of the QKV projection, of one
+    /// head's attention, of the output projection or of the MLP; then a
+    /// block of output rows against a slice of the vocabulary. Each part is
+    /// about [`PART_MADDS`] multiply-adds (at least one row). `Ok(true)`
+    /// once the pass is complete ([`ForwardRun::into_output`]); `Err` if
     /// `run` was begun on a model of another shape.
     pub fn forward_part(&self, run: &mut ForwardRun) -> Result<bool, AttnError> {
         let c = &self.config;
         let (e, v) = (c.n_embd, c.vocab_size);
         let n = run.n;
-        if run.h.len() != n * e || run.vocab != v {
+        if run.h.len() != n * e
+            || run.vocab != v
+            || run.width != e
+            || run.n_layer != self.blocks.len()
+        {
             return Err(AttnError::shape(
                 "forward run",
                 format!("{n} x {e} for this model"),
                 format!("{} values", run.h.len()),
             ));
         }
-        if let Some(block) = self.blocks.get(run.layer) {
-            let heads = self.block_forward(block, run.layer, &mut run.h, n, run.mask.as_deref());
-            run.attentions.push(heads);
-            run.layer += 1;
-            return Ok(!run.want_logits && run.layer == self.blocks.len());
-        }
-        if !run.want_logits {
+        if run.stage == Stage::Done {
             return Ok(true);
         }
-        let hf = match run.final_norm.take() {
-            Some(hf) => hf,
-            None => self.ln_f.apply(&run.h, c.layer_norm_epsilon),
-        };
-        let head = self.lm_head.as_deref().unwrap_or(&self.wte);
-        let done = run.logits.len() / v.max(1);
-        let end = (done + run.rows_per_part).min(n);
-        // Every row of the part against each token's embedding in turn, so
-        // the embeddings (GPT-2 small: 154 MB) are read once per part, not
-        // once per row; each logit is the same sum as row by row.
-        let rows: Vec<&[f32]> = hf
-            .get(done * e..end * e)
-            .unwrap_or(&[])
-            .chunks_exact(e)
-            .collect();
-        let start = run.logits.len();
-        run.logits.resize(start + rows.len() * v, 0.0);
-        let part = run.logits.get_mut(start..).unwrap_or(&mut []);
-        for (t, w) in head.chunks_exact(e).enumerate() {
-            for (r, row) in rows.iter().enumerate() {
-                if let Some(l) = part.get_mut(r * v + t) {
-                    *l = row.iter().zip(w).map(|(a, b)| a * b).sum::<f32>();
+        run.parts_done += 1;
+        let eps = c.layer_norm_epsilon;
+        let plan = run.plan;
+        let block = self.blocks.get(run.layer);
+        let (r0, stage) = (run.row, run.stage);
+        match (stage, block) {
+            (Stage::Qkv, Some(block)) => {
+                let r1 = (r0 + plan.qkv).min(n);
+                if r0 == 0 {
+                    run.qkv.clear();
+                }
+                let a = block.ln_1.apply(rows(&run.h, e, r0, r1), eps);
+                run.qkv.extend(block.c_attn.apply(&a));
+                run.row = r1;
+                if r1 == n {
+                    run.stage = Stage::Attend;
+                    run.row = 0;
+                    run.head = 0;
+                    run.merged = vec![0.0; n * e];
+                    run.heads = Vec::with_capacity(c.n_head);
                 }
             }
+            (Stage::Attend, Some(_)) => {
+                let r1 = (r0 + plan.attend).min(n);
+                if r0 == 0 {
+                    run.heads.push(Mat::zeros(n, n));
+                }
+                let head = run.head;
+                let m = run
+                    .mask
+                    .as_ref()
+                    .and_then(|mk| mk.get(run.layer))
+                    .and_then(|r| r.get(head))
+                    .copied()
+                    .unwrap_or(1.0);
+                if let Some(weights) = run.heads.last_mut() {
+                    self.attend(&run.qkv, &mut run.merged, weights, head, m, r0..r1);
+                }
+                run.row = r1;
+                if r1 == n {
+                    run.row = 0;
+                    run.head += 1;
+                    if run.head == c.n_head {
+                        run.stage = Stage::Proj;
+                    }
+                }
+            }
+            (Stage::Proj, Some(block)) => {
+                let r1 = (r0 + plan.proj).min(n);
+                let attn = block.attn_proj.apply(rows(&run.merged, e, r0, r1));
+                add_rows(&mut run.h, e, r0, &attn);
+                run.row = r1;
+                if r1 == n {
+                    run.stage = Stage::Mlp;
+                    run.row = 0;
+                    run.merged = Vec::new();
+                }
+            }
+            (Stage::Mlp, Some(block)) => {
+                let r1 = (r0 + plan.mlp).min(n);
+                let m = block.ln_2.apply(rows(&run.h, e, r0, r1), eps);
+                let mut fc = block.c_fc.apply(&m);
+                for x in fc.iter_mut() {
+                    *x = gelu_new(*x);
+                }
+                let mlp = block.mlp_proj.apply(&fc);
+                add_rows(&mut run.h, e, r0, &mlp);
+                run.row = r1;
+                if r1 == n {
+                    run.attentions.push(std::mem::take(&mut run.heads));
+                    run.layer += 1;
+                    run.row = 0;
+                    run.stage = if run.layer < run.n_layer {
+                        Stage::Qkv
+                    } else if plan.logits {
+                        Stage::Logits
+                    } else {
+                        Stage::Done
+                    };
+                }
+            }
+            (Stage::Logits, _) => {
+                if run.final_norm.is_empty() {
+                    run.final_norm = self.ln_f.apply(&run.h, eps);
+                    run.logits = vec![0.0; n * v];
+                }
+                let r1 = (r0 + plan.logit_rows).min(n);
+                let (t0, t1) = (run.token, (run.token + plan.logit_tokens).min(v));
+                let head = self.lm_head.as_deref().unwrap_or(&self.wte);
+                // The block's rows against each embedding of the slice in
+                // turn (each embedding is read once per block of rows);
+                // each logit is the same sum as row by row.
+                let hf = rows(&run.final_norm, e, r0, r1);
+                for t in t0..t1 {
+                    let w = head.get(t * e..(t + 1) * e).unwrap_or(&[]);
+                    for (r, row) in hf.chunks_exact(e).enumerate() {
+                        if let Some(l) = run.logits.get_mut((r0 + r) * v + t) {
+                            *l = row.iter().zip(w).map(|(a, b)| a * b).sum::<f32>();
+                        }
+                    }
+                }
+                run.token = t1;
+                if t1 == v {
+                    run.token = 0;
+                    run.row = r1;
+                    if r1 == n {
+                        run.stage = Stage::Done;
+                        run.final_norm = Vec::new();
+                    }
+                }
+            }
+            (Stage::Done, _) => {}
+            (_, None) => {
+                return Err(AttnError::shape(
+                    "forward run",
+                    format!("{} blocks", self.blocks.len()),
+                    format!("block {}", run.layer),
+                ))
+            }
         }
-        if end < n {
-            run.final_norm = Some(hf);
-            return Ok(false);
-        }
-        Ok(true)
+        Ok(run.stage == Stage::Done)
     }
 
-    /// One pre-norm block on the residual stream `h` (`n x E`, updated in
-    /// place); returns its heads' attention (`H` matrices `n x n`).
-    fn block_forward(
+    /// Query rows `rows` of head `head` (mask value `m`) of a block, from
+    /// the block's `qkv` (`n x 3E`): their attention weights into `weights`
+    /// (`n x n`, causal) and their weighted sums of values into the head's
+    /// columns of `merged` (`n x E`).
+    fn attend(
         &self,
-        block: &Block,
-        layer: usize,
-        h: &mut [f32],
-        n: usize,
-        head_mask: Option<&[Vec<f32>]>,
-    ) -> Vec<Mat> {
+        qkv: &[f32],
+        merged: &mut [f32],
+        weights: &mut Mat,
+        head: usize,
+        m: f32,
+        rows: std::ops::Range<usize>,
+    ) {
         let c = &self.config;
-        let (e, nh, dh) = (c.n_embd, c.n_head, c.d_head());
+        let (e, dh) = (c.n_embd, c.d_head());
         let scale = if c.scale_attn_weights {
             1.0 / (dh as f32).sqrt()
         } else {
             1.0
         };
-        let a = block.ln_1.apply(h, c.layer_norm_epsilon);
-        let qkv = block.c_attn.apply(&a);
-        let mut merged = vec![0.0f32; n * e];
-        let mut heads = Vec::with_capacity(nh);
-        for head in 0..nh {
-            let m = head_mask
-                .and_then(|mk| mk.get(layer))
-                .and_then(|r| r.get(head))
-                .copied()
-                .unwrap_or(1.0);
-            let col = |row: usize, part: usize| -> &[f32] {
-                let start = row * 3 * e + part * e + head * dh;
-                qkv.get(start..start + dh).unwrap_or(&[])
-            };
-            let mut weights = Mat::zeros(n, n);
-            let mut p = vec![0.0f32; n];
-            for i in 0..n {
-                let q = col(i, 0);
-                for (j, pj) in p.iter_mut().enumerate().take(i + 1) {
-                    *pj = q.iter().zip(col(j, 1)).map(|(a, b)| a * b).sum::<f32>() * scale;
+        let col = |row: usize, part: usize| -> &[f32] {
+            let start = row * 3 * e + part * e + head * dh;
+            qkv.get(start..start + dh).unwrap_or(&[])
+        };
+        let mut p = vec![0.0f32; rows.end];
+        for i in rows {
+            let q = col(i, 0);
+            for (j, pj) in p.iter_mut().enumerate().take(i + 1) {
+                *pj = q.iter().zip(col(j, 1)).map(|(a, b)| a * b).sum::<f32>() * scale;
+            }
+            let max = p
+                .iter()
+                .take(i + 1)
+                .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+            let mut sum = 0.0f32;
+            for pj in p.iter_mut().take(i + 1) {
+                *pj = (*pj - max).exp();
+                sum += *pj;
+            }
+            let out = merged
+                .get_mut(i * e + head * dh..i * e + (head + 1) * dh)
+                .unwrap_or(&mut []);
+            for (j, pj) in p.iter().enumerate().take(i + 1) {
+                let w = pj / sum * m;
+                if let Some(x) = weights.get_mut((i, j)) {
+                    *x = f64::from(w);
                 }
-                let max = p
-                    .iter()
-                    .take(i + 1)
-                    .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-                let mut sum = 0.0f32;
-                for pj in p.iter_mut().take(i + 1) {
-                    *pj = (*pj - max).exp();
-                    sum += *pj;
-                }
-                let out = merged
-                    .get_mut(i * e + head * dh..i * e + (head + 1) * dh)
-                    .unwrap_or(&mut []);
-                for (j, pj) in p.iter().enumerate().take(i + 1) {
-                    let w = pj / sum * m;
-                    if let Some(x) = weights.get_mut((i, j)) {
-                        *x = f64::from(w);
-                    }
-                    for (o, vv) in out.iter_mut().zip(col(j, 2)) {
-                        *o += w * vv;
-                    }
+                for (o, vv) in out.iter_mut().zip(col(j, 2)) {
+                    *o += w * vv;
                 }
             }
-            heads.push(weights);
         }
-        let attn = block.attn_proj.apply(&merged);
-        for (x, y) in h.iter_mut().zip(&attn) {
-            *x += y;
+    }
+}
+
+/// Rows `r0 .. r1` of a row-major matrix `width` wide.
+fn rows(x: &[f32], width: usize, r0: usize, r1: usize) -> &[f32] {
+    x.get(r0 * width..r1 * width).unwrap_or(&[])
+}
+
+/// Adds `y` (whole rows) to `h` from row `r0` on.
+fn add_rows(h: &mut [f32], width: usize, r0: usize, y: &[f32]) {
+    let rest = h.get_mut(r0 * width..).unwrap_or(&mut []);
+    for (x, y) in rest.iter_mut().zip(y) {
+        *x += y;
+    }
+}
+
+/// Multiply-adds in one part of a pass taken a part at a time
+/// ([`Gpt2::forward_part`]): a few milliseconds in a browser, so a page
+/// that runs parts within a frame's budget stays smooth.
+pub const PART_MADDS: f64 = 4.0e6;
+
+/// Output rows taken together against the embeddings.
+const LOGIT_ROWS: usize = 8;
+
+/// What the next part of a pass does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Norm and QKV projection of some rows of the current block.
+    Qkv,
+    /// Some query rows of one head's attention.
+    Attend,
+    /// The output projection of some merged rows, added to the stream.
+    Proj,
+    /// Norm, MLP and residual of some rows.
+    Mlp,
+    /// A block of output rows against a slice of the vocabulary.
+    Logits,
+    Done,
+}
+
+fn first_stage(n_layer: usize, logits: bool) -> Stage {
+    match (n_layer, logits) {
+        (0, true) => Stage::Logits,
+        (0, false) => Stage::Done,
+        _ => Stage::Qkv,
+    }
+}
+
+/// How many rows (and, for the output head, vocabulary entries) each
+/// part of a pass of `n` tokens takes, from the cost of a row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Plan {
+    qkv: usize,
+    attend: usize,
+    proj: usize,
+    mlp: usize,
+    logits: bool,
+    logit_rows: usize,
+    logit_tokens: usize,
+    n_head: usize,
+}
+
+impl Plan {
+    fn new(c: &GptConfig, n: usize, logits: bool, part_madds: f64) -> Plan {
+        let (e, f, v) = (c.n_embd as f64, c.n_inner as f64, c.vocab_size);
+        let d = c.d_head() as f64;
+        let rows_for = |cost: f64| ((part_madds / cost.max(1.0)) as usize).clamp(1, n.max(1));
+        let logit_rows = LOGIT_ROWS.clamp(1, n.max(1));
+        Plan {
+            qkv: rows_for(3.0 * e * e),
+            // A query row costs up to `2 n d` (scores, then values).
+            attend: rows_for(2.0 * n as f64 * d),
+            proj: rows_for(e * e),
+            mlp: rows_for(2.0 * e * f),
+            logits,
+            logit_rows,
+            logit_tokens: ((part_madds / (logit_rows as f64 * e).max(1.0)) as usize)
+                .clamp(1, v.max(1)),
+            n_head: c.n_head,
         }
-        let m = block.ln_2.apply(h, c.layer_norm_epsilon);
-        let mut fc = block.c_fc.apply(&m);
-        for x in fc.iter_mut() {
-            *x = gelu_new(*x);
+    }
+
+    /// Parts of one block.
+    fn block_parts(&self, n: usize) -> usize {
+        n.div_ceil(self.qkv)
+            + self.n_head * n.div_ceil(self.attend)
+            + n.div_ceil(self.proj)
+            + n.div_ceil(self.mlp)
+    }
+
+    /// Parts of the output head.
+    fn logit_parts(&self, n: usize, v: usize) -> usize {
+        if self.logits {
+            n.div_ceil(self.logit_rows) * v.div_ceil(self.logit_tokens)
+        } else {
+            0
         }
-        let mlp = block.mlp_proj.apply(&fc);
-        for (x, y) in h.iter_mut().zip(&mlp) {
-            *x += y;
-        }
-        heads
     }
 }
 
 /// A forward pass in progress ([`Gpt2::begin_forward`]): the residual
-/// stream after the blocks run so far, their attentions, and the output
-/// rows computed so far.
+/// stream after the parts run so far, the finished blocks' attentions,
+/// the current block's work so far and the output rows computed so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForwardRun {
     n: usize,
     mask: Option<Vec<Vec<f32>>>,
     /// Residual stream `n x E`, row-major.
     h: Vec<f32>,
-    /// The next block to run.
+    /// The current block.
     layer: usize,
+    stage: Stage,
+    /// Rows of the stage done (of the head, for `Attend`; whole blocks of
+    /// rows, for `Logits`).
+    row: usize,
+    /// The head being attended.
+    head: usize,
+    /// Vocabulary entries done of the current block of output rows.
+    token: usize,
+    /// The current block's queries, keys and values so far, `rows x 3E`.
+    qkv: Vec<f32>,
+    /// The current block's heads' outputs, `n x E`.
+    merged: Vec<f32>,
+    /// The current block's attention so far (`n x n` per head begun).
+    heads: Vec<Mat>,
     attentions: Vec<Vec<Mat>>,
     /// `ln_f` of the stream once the output rows have begun.
-    final_norm: Option<Vec<f32>>,
-    want_logits: bool,
-    /// Output rows done so far, `rows x V`.
+    final_norm: Vec<f32>,
+    /// Output rows `n x V` (zero until computed), once begun.
     logits: Vec<f32>,
-    rows_per_part: usize,
+    plan: Plan,
     vocab: usize,
+    width: usize,
+    n_layer: usize,
+    parts_done: usize,
 }
 
 impl ForwardRun {
-    /// Parts the whole pass takes: one per block, then the output rows.
-    pub fn parts(&self, n_layer: usize) -> usize {
-        let rows = if self.want_logits {
-            self.n.div_ceil(self.rows_per_part.max(1))
-        } else {
-            0
-        };
-        n_layer + rows
+    /// Parts the whole pass takes.
+    pub fn parts(&self) -> usize {
+        self.n_layer * self.plan.block_parts(self.n) + self.plan.logit_parts(self.n, self.vocab)
     }
 
     /// Parts done so far.
     pub fn parts_done(&self) -> usize {
-        self.layer + (self.logits.len() / self.vocab.max(1)).div_ceil(self.rows_per_part.max(1))
+        self.parts_done
     }
 
-    /// The blocks' attentions so far (`layer x head`, each `n x n`).
+    /// The finished blocks' attentions so far (`layer x head`, each
+    /// `n x n`).
     pub fn attentions(&self) -> &[Vec<Mat>] {
         &self.attentions
     }
@@ -995,62 +1190,118 @@ mod tests {
         }
     }
 
+    /// Runs `run` to the end, checking the part count as it goes.
+    fn run_parts(m: &Gpt2, mut run: ForwardRun) -> GptOutput {
+        let parts = run.parts();
+        let mut calls = 0;
+        loop {
+            assert_eq!(run.parts_done(), calls);
+            calls += 1;
+            assert!(calls <= parts, "more parts than the {parts} planned");
+            if m.forward_part(&mut run).unwrap() {
+                break;
+            }
+        }
+        assert_eq!((calls, run.parts_done()), (parts, parts));
+        // A finished run stays finished.
+        assert!(m.forward_part(&mut run).unwrap());
+        run.into_output()
+    }
+
     #[test]
     fn a_forward_pass_in_parts_is_the_whole_pass_to_the_bit() {
         let m = model("trained");
         let ids = ids_of(&reference("trained")["texts"][0]["ids"]);
+        let n = ids.len();
         let mut mask = vec![vec![1.0f32; m.config.n_head]; m.config.n_layer];
         mask[0][1] = 0.0;
+        mask[1][0] = 0.5;
         for mask in [None, Some(mask.as_slice())] {
-            let whole = m.forward(&ids, mask).unwrap();
-            let mut run = m.begin_forward(&ids, mask, true).unwrap();
-            let parts = run.parts(m.config.n_layer);
-            assert!(parts > m.config.n_layer, "the output head takes parts too");
-            let mut calls = 0;
-            loop {
-                assert_eq!(run.parts_done(), calls);
-                calls += 1;
-                if m.forward_part(&mut run).unwrap() {
-                    break;
+            // Each step over every row at once (how the pass was written
+            // before it was cut into parts; the fixture test checks it
+            // against transformers).
+            let whole = run_parts(&m, m.begin_forward_sized(&ids, mask, true, 1e12).unwrap());
+            assert_eq!(m.forward(&ids, mask).unwrap(), whole);
+            // Parts of every size, from a row (and one vocabulary entry) at
+            // a time to a whole step at once.
+            for madds in [1.0, 5e3, 1e5, 1e12] {
+                let run = m.begin_forward_sized(&ids, mask, true, madds).unwrap();
+                let p = run.plan;
+                if madds == 1.0 {
+                    assert_eq!(
+                        (p.qkv, p.attend, p.proj, p.mlp, p.logit_tokens),
+                        (1, 1, 1, 1, 1)
+                    );
+                    let per_block = n * (3 + m.config.n_head);
+                    let out_parts = n.div_ceil(LOGIT_ROWS) * m.config.vocab_size;
+                    assert_eq!(run.parts(), m.config.n_layer * per_block + out_parts);
                 }
-                assert_eq!(run.attentions().len(), calls.min(m.config.n_layer));
-            }
-            assert_eq!(calls, parts);
-            assert_eq!(run.into_output(), whole);
-            // Without the output head: the same attentions, one part a block.
-            let mut run = m.begin_forward(&ids, mask, false).unwrap();
-            let mut calls = 1;
-            while !m.forward_part(&mut run).unwrap() {
-                calls += 1;
-            }
-            assert_eq!(calls, m.config.n_layer);
-            assert_eq!(run.parts(m.config.n_layer), calls);
-            let out = run.into_output();
-            assert!(out.logits.is_empty());
-            assert_eq!(out.attentions, whole.attentions);
-        }
-        // Output rows in several parts (GPT-2 small at 256 tokens takes 46
-        // rows a part; this vocabulary is too small to need it, so force it).
-        let whole = m.forward(&ids, None).unwrap();
-        let mut run = m.begin_forward(&ids, None, true).unwrap();
-        run.rows_per_part = 3;
-        let parts = run.parts(m.config.n_layer);
-        assert_eq!(parts, m.config.n_layer + ids.len().div_ceil(3));
-        let mut calls = 0;
-        loop {
-            calls += 1;
-            let done = m.forward_part(&mut run).unwrap();
-            assert_eq!(run.parts_done(), calls);
-            if done {
-                break;
+                if madds == 1e12 {
+                    assert_eq!(
+                        run.parts(),
+                        m.config.n_layer * (3 + m.config.n_head) + n.div_ceil(LOGIT_ROWS)
+                    );
+                }
+                assert_eq!(run_parts(&m, run), whole, "parts of {madds} multiply-adds");
+                // Without the output head: the same attentions, no logits.
+                let run = m.begin_forward_sized(&ids, mask, false, madds).unwrap();
+                let out = run_parts(&m, run);
+                assert!(out.logits.is_empty());
+                assert_eq!(out.attentions, whole.attentions);
             }
         }
-        assert_eq!(calls, parts);
-        assert_eq!(run.into_output(), whole);
+        // The blocks' attentions appear as each block ends.
+        let mut run = m.begin_forward_sized(&ids, None, false, 1.0).unwrap();
+        let mut seen = vec![0];
+        while !m.forward_part(&mut run).unwrap() {
+            if seen.last() != Some(&run.attentions().len()) {
+                seen.push(run.attentions().len());
+            }
+        }
+        assert_eq!(seen, (0..m.config.n_layer).collect::<Vec<_>>());
+        assert_eq!(run.attentions().len(), m.config.n_layer);
         // A run that does not fit the model is refused, not run.
         let mut run = m.begin_forward(&ids, None, true).unwrap();
         run.vocab += 1;
         assert!(m.forward_part(&mut run).is_err());
+        let mut short = m.clone();
+        short.blocks.pop();
+        let mut run = m.begin_forward(&ids, None, true).unwrap();
+        assert!(short.forward_part(&mut run).is_err());
+    }
+
+    #[test]
+    fn a_part_of_gpt2_small_is_a_few_million_multiply_adds() {
+        let c = GptConfig {
+            vocab_size: 50257,
+            n_positions: 1024,
+            n_embd: 768,
+            n_layer: 12,
+            n_head: 12,
+            n_inner: 3072,
+            layer_norm_epsilon: 1e-5,
+            scale_attn_weights: true,
+        };
+        let p = Plan::new(&c, 256, true, PART_MADDS);
+        // A row of the QKV projection is 1.8 million multiply-adds, of the
+        // MLP 4.7 million: two rows and one a part.
+        assert_eq!((p.qkv, p.proj, p.mlp), (2, 6, 1));
+        // A query row of one head at 256 tokens: at most 33 thousand.
+        assert_eq!(p.attend, 122);
+        // Eight output rows against 651 embeddings (4.0 million).
+        assert_eq!((p.logit_rows, p.logit_tokens), (8, 651));
+        let cost = |rows: usize, per_row: f64| rows as f64 * per_row;
+        for (rows, per_row) in [
+            (p.qkv, 3.0 * 768.0 * 768.0),
+            (p.proj, 768.0 * 768.0),
+            (p.logit_tokens, 8.0 * 768.0),
+        ] {
+            assert!(cost(rows, per_row) <= PART_MADDS, "{rows} x {per_row}");
+        }
+        assert_eq!(
+            p.block_parts(256) * 12 + p.logit_parts(256, 50257),
+            12 * (128 + 12 * 3 + 43 + 256) + 32 * 78
+        );
     }
 
     #[test]
