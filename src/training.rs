@@ -214,16 +214,37 @@ where
         config: impl Fn() -> C + Send + Sync + 'static,
         build: impl Fn(&C) -> Result<J, String> + 'static,
     ) -> Self {
+        Runner::auto_via(config, build, |r: Self| r.start())
+    }
+
+    /// Like [`Runner::auto`], but each start goes through `start`, which
+    /// ends in [`Runner::start`]: a page whose job's code sits behind a
+    /// split point passes a function that loads it first (and reports a
+    /// failure with [`Runner::refuse`]).
+    pub fn auto_via(
+        config: impl Fn() -> C + Send + Sync + 'static,
+        build: impl Fn(&C) -> Result<J, String> + 'static,
+        start: impl Fn(Self) + 'static,
+    ) -> Self {
         let r = Runner::new(config, build);
         // The one effect that is not painting: it starts work, nothing else.
         Effect::new(move |_| {
             // Every new configuration (even one whose fresh view equals the
             // last one's) starts a run.
             if r.fresh.with(|f| f.1.is_ok()) {
-                r.start();
+                start(r);
             }
         });
         r
+    }
+
+    /// Records why the current configuration's run could not be started
+    /// (its code did not load, say): [`Runner::error`] says so until a
+    /// start succeeds or the configuration changes.
+    pub fn refuse(&self, why: String) {
+        if let Some(c) = self.config.try_get_untracked() {
+            self.start_error.try_set(Some((c, why)));
+        }
     }
 
     /// Reads the last run's published state if it is for the current
@@ -334,7 +355,10 @@ where
     /// Starts (or continues) the run for the current configuration; a
     /// finished job, or one built for another configuration, is replaced.
     pub fn start(&self) {
-        let c = self.config.get_untracked();
+        // (A start that arrives after the page was left does nothing.)
+        let Some(c) = self.config.try_get_untracked() else {
+            return;
+        };
         let usable = self.slot.with_value(|s| {
             s.as_ref()
                 .is_some_and(|s| s.config == c && !s.job.finished())
@@ -361,6 +385,9 @@ where
                 }
                 None => return,
             }
+        }
+        if self.start_error.with_untracked(Option::is_some) {
+            self.start_error.set(None);
         }
         let id = self.current_loop.with_value(|l| l.0).wrapping_add(1);
         self.current_loop.set_value((id, Some(c.clone())));

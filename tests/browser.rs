@@ -918,6 +918,68 @@ async fn an_auto_runner_starts_once_its_job_can_be_built() {
 }
 
 #[wasm_bindgen_test]
+async fn an_auto_runner_can_start_through_a_loader_that_may_fail() {
+    let root = container();
+    let limit = RwSignal::new(0_usize);
+    // The "loader": refuses while `offline`, else starts.
+    let offline = RwSignal::new(true);
+    let slot = std::rc::Rc::new(std::cell::Cell::new(None));
+    let s = slot.clone();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let r = Runner::auto_via(
+            move || limit.get(),
+            move |&limit: &usize| {
+                if limit == 0 {
+                    Err("nothing to count".to_string())
+                } else {
+                    Ok(Count {
+                        n: 0,
+                        limit,
+                        fail_at: None,
+                    })
+                }
+            },
+            move |r: Runner<usize, Count>| {
+                if offline.get_untracked() {
+                    r.refuse("no code".into());
+                } else {
+                    r.start();
+                }
+            },
+        );
+        s.set(Some(r));
+        view! { <p>{move || format!("{:?} {:?}", r.view(), r.error())}</p> }
+    });
+    settle().await;
+    let r = slot.get().expect("runner");
+    // Not buildable yet: the loader is not asked.
+    assert_eq!(untrack(|| r.error()).as_deref(), Some("nothing to count"));
+    limit.set(500);
+    settle().await;
+    assert!(!untrack(|| r.running()));
+    assert_eq!(untrack(|| r.error()).as_deref(), Some("no code"));
+    assert_eq!(untrack(|| r.view()), Ok(0));
+    // A retry that loads: the failure is forgotten and the job runs.
+    offline.set(false);
+    r.start();
+    assert_eq!(untrack(|| r.error()), None, "a start forgets the refusal");
+    assert!(
+        wait_for(|| untrack(|| r.view()) == Ok(500)).await,
+        "ran once started"
+    );
+    // A refusal for one configuration is not shown for the next.
+    offline.set(true);
+    limit.set(600);
+    settle().await;
+    assert_eq!(untrack(|| r.error()).as_deref(), Some("no code"));
+    r.refuse("older".into());
+    limit.set(700);
+    settle().await;
+    assert_eq!(untrack(|| r.error()).as_deref(), Some("no code"));
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
 async fn an_on_demand_runner_builds_its_job_only_when_started() {
     let root = container();
     let limit = RwSignal::new(0_usize);

@@ -128,6 +128,8 @@ test('the schedule counts follow n and P, and the forward timing run finishes', 
 test('the transformer block links to the chapters of its pieces', async () => {
   await withPage(async ({ page }) => {
     await open(page);
+    // Section 4 loads after the first screen: wait for it.
+    await page.locator('[data-testid=decoder-block] a[href="/alignment"]').waitFor({ timeout: 30000 });
     const hrefs = await page.locator('[data-testid=encoder-block] a, [data-testid=decoder-block] a').evaluateAll((as) => as.map((a) => new URL(a.href).pathname));
     for (const want of ['/qkv', '/scaling', '/multi-head', '/position', '/alignment']) assert.ok(hrefs.includes(want), `${want} in ${hrefs}`);
     assert.equal(await page.locator('[data-testid=descendants] li').count(), 5);

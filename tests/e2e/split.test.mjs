@@ -195,3 +195,52 @@ test('the code that writes exported files loads when an export menu opens; if it
   assert.equal(await said.count(), 0, 'the message went once the file was saved');
   await context.close();
 });
+
+test('/rnn loads its training code only when "Train them now" is pressed; if it cannot, it says so and a second press trains', async () => {
+  const { page, context } = await openPage(env.browser);
+  const own = manifest.splits.rnn_race_start?.find((f) => f.startsWith('split_rnn_race_start-'));
+  assert.ok(own, 'starting the race is a split point of its own');
+  assert.ok(!manifest.splits.chapter_rnn.includes(own), 'not in the first screen of /rnn');
+  const fetched = [];
+  page.on('request', (r) => fetched.push(fileOf(r.url())));
+  let block = true;
+  await page.route(/split_rnn_race_start-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  await page.goto(`${env.base}/rnn?steps=40&dmax=4&at=trained`);
+  await waitForApp(page);
+  const note = page.locator('[data-testid=reach-untrained]');
+  await note.waitFor({ timeout: 30000 });
+  await page.waitForTimeout(500);
+  assert.ok(!fetched.includes(own), 'fetched before the button was pressed');
+  await page.locator('[data-testid=reach-train]').click();
+  const said = page.locator('[data-testid=reach-train-error]');
+  await said.waitFor({ timeout: 15000 });
+  assert.match(await said.textContent(), /did not arrive.*press the button again/i);
+  assert.ok(fetched.includes(own), 'the press asked for the training code');
+  block = false;
+  await page.locator('[data-testid=reach-train]').click();
+  // Training runs: section 1 measures the models as soon as a step is done.
+  await note.waitFor({ state: 'detached', timeout: 30000 });
+  await page.locator('table[data-testid=reach-rates]').waitFor();
+  assert.match(await page.locator('[data-testid=reach-what]').textContent(), /after \d+ training steps/);
+  await context.close();
+});
+
+test('/multi-head loads its head study\'s code after the model; if it cannot, the status says so and Try again runs the study', async () => {
+  const { page, context } = await openPage(env.browser);
+  const own = manifest.splits.multi_head_study_start?.find((f) => f.startsWith('split_multi_head_study_start-'));
+  assert.ok(own, 'starting the study is a split point of its own');
+  assert.ok(!manifest.splits.chapter_multi_head.includes(own), 'not in the first screen of /multi-head');
+  let block = true;
+  await page.route(/split_multi_head_study_start-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  await page.goto(`${env.base}/multi-head`);
+  await waitForApp(page);
+  const status = page.locator('[data-testid=study-status]');
+  await status.filter({ hasText: 'did not arrive' }).waitFor({ timeout: 60000 });
+  // The rest of the first screen works without it.
+  await page.locator('[data-testid=live-accuracy]').filter({ hasText: 'held-out accuracy' }).waitFor();
+  block = false;
+  await page.locator('[data-testid=study-retry]').click();
+  await status.filter({ hasText: 'Each head was measured' }).waitFor({ timeout: 90000 });
+  assert.equal(await page.locator('[data-testid=study-retry]').count(), 0);
+  await context.close();
+});

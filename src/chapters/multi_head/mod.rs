@@ -26,7 +26,6 @@ use crate::charts::plots::draw_curves;
 use crate::loader::{split_view, LazySection, PageFuture};
 use crate::models::{coref_model, load_status, Load};
 use crate::router::{field, UrlState};
-use crate::training::Runner;
 use crate::widgets::chart::{draw_from, Chart, Drawing};
 use crate::widgets::choice::{ChoiceButtons, ChoiceGroup};
 use crate::widgets::coref::{analyse, answers_view, LayerPicker, HEADS, LAYERS};
@@ -43,7 +42,7 @@ use leptos::prelude::*;
 use model::{head_name, layer_parts, masked, pruning_chart, pruning_table, ranking, LayerParts};
 use state::MhState;
 use std::sync::Arc;
-use study::Loaded;
+use study::{Loaded, StudyRunner};
 
 /// URL slug of this chapter.
 pub const SLUG: &str = "multi-head";
@@ -73,8 +72,6 @@ fn describe(a: &KindAccuracy) -> String {
 type ModelMemo = Memo<Option<Arc<EncoderClassifier>>>;
 /// The head study's report, once done.
 type ReportMemo = Memo<Option<HeadReport>>;
-/// The head study, started once the model is loaded.
-type StudyRunner = Runner<Option<Loaded>, study::Study>;
 
 /// How far the head study is, or why it stopped.
 fn study_status(study: StudyRunner, report: ReportMemo) -> String {
@@ -224,6 +221,10 @@ fn SwitchSection(
             </div>
             <p class="status" data-testid="study-status">
                 {move || study_status(study, report)}
+                {move || (study.error().as_deref() == Some(study::NOT_LOADED)).then(|| view! {
+                    " "
+                    <button data-testid="study-retry" on:click=move |_| study::start(study)>"Try again"</button>
+                })}
             </p>
         </Section>
     }

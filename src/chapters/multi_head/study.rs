@@ -80,17 +80,44 @@ impl Job for Study {
     }
 }
 
+/// The head study's runner.
+pub type StudyRunner = Runner<Option<Loaded>, Study>;
+
+// The study's own code (every head's measurement, the gradients, the
+// pruning curves) is needed only once the model is there and the study
+// starts: it loads then, after the first screen.
+crate::loader::split_fn!(fn start_study(study: StudyRunner) in multi_head_study_start
+    -> () => study.start());
+
+/// Why the study did not start when its code could not be loaded.
+pub const NOT_LOADED: &str =
+    "its code did not arrive (offline, or the site was updated). Try again, or reload the page.";
+
+/// Starts the study, loading its code first; if that fails the runner's
+/// error says [`NOT_LOADED`].
+pub fn start(study: StudyRunner) {
+    leptos::task::spawn_local(async move {
+        if start_study(study).await.is_err() {
+            study.refuse(NOT_LOADED.into());
+        }
+    });
+}
+
 /// The study of `model` (once loaded) on `sentences`, started as soon as the
 /// model is there. Before that its build fails with an empty message (the
 /// page shows the model's loading status instead).
 pub fn runner(
     model: impl Fn() -> Option<Loaded> + Send + Sync + 'static,
     sentences: Arc<Vec<Sentence>>,
-) -> Runner<Option<Loaded>, Study> {
-    Runner::auto(model, move |m: &Option<Loaded>| match m {
-        Some(Loaded(m)) => Study::new(m, sentences.to_vec()),
-        None => Err(String::new()),
-    })
+) -> StudyRunner {
+    Runner::auto_via(
+        model,
+        move |m: &Option<Loaded>| match m {
+            Some(Loaded(m)) => Study::new(m, sentences.to_vec()),
+            None => Err(String::new()),
+        },
+        start,
+    )
 }
 
 #[cfg(test)]

@@ -43,6 +43,11 @@ split_view!(fn race_part(url: UrlState<state::RnnState>, race: race::RaceRunner)
     => view! { <RaceSection url=url race=race /> }.into_any());
 split_view!(fn paper_part() in rnn_paper
     => view! { <PaperSection /> }.into_any());
+// Training code (the models' backward passes, Adam, the race's loop) is
+// needed only once the race starts: section 1's "Train them now" starts it
+// through this split point (section 3's buttons load with section 3).
+crate::loader::split_fn!(fn start_race(race: race::RaceRunner) in rnn_race_start, preload preload_race_start
+    -> () => race.start());
 
 /// The chapter's page.
 #[component]

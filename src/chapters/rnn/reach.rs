@@ -61,6 +61,21 @@ pub fn ReachSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView 
     });
     let draw = plot_from_result(chart, |area, c, s, th| draw_semilog(area, c, th, s));
     let trained = move || state.with(|s| s.when == When::Trained);
+    // The training code loads on the first start (`super::start_race`), and
+    // is fetched as soon as the button is pointed at or focused.
+    let start_failed = RwSignal::new(false);
+    let train_now = move |_| {
+        leptos::task::spawn_local(async move {
+            start_failed.try_set(super::start_race(race).await.is_err());
+        })
+    };
+    let warm = move || {
+        leptos::task::spawn_local(async {
+            if let Err(e) = super::preload_race_start().await {
+                leptos::logging::warn!("loading the training code: {e}");
+            }
+        })
+    };
     let untrained_note = move || {
         let empty = measured.with(|m| matches!(m, Err(e) if e == NOT_TRAINED));
         empty.then(|| {
@@ -68,11 +83,21 @@ pub fn ReachSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView 
                 <p class="note" data-testid="reach-untrained">
                     {NOT_TRAINED}
                     " "
-                    <button data-testid="reach-train" on:click=move |_| race.start()>
+                    <button
+                        data-testid="reach-train"
+                        on:click=train_now
+                        on:pointerenter=move |_| warm()
+                        on:focus=move |_| warm()
+                    >
                         "Train them now"
                     </button>
                     " (section 3 shows the run; this chart follows it)."
                 </p>
+                {move || start_failed.get().then(|| view! {
+                    <p class="error" role="status" data-testid="reach-train-error">
+                        "The training code did not arrive (offline, or the site was updated): press the button again, or reload the page."
+                    </p>
+                })}
             }
         })
     };
