@@ -90,6 +90,18 @@ impl Lut {
         } as usize;
         self.0.get(i).copied().unwrap_or((0, 0, 0))
     }
+
+    /// The entry nearest `x` steps along the table (`x` in table steps, 0
+    /// to `LUT_SIZE - 1`; clamped, a tie goes up; NaN is the first entry).
+    /// Comparisons and a saturating cast only: no library call in wasm.
+    pub fn step(&self, x: f64) -> Rgb {
+        let i = if x > 0.0 {
+            ((x + 0.5) as usize).min(LUT_SIZE - 1)
+        } else {
+            0
+        };
+        self.0.get(i).copied().unwrap_or((0, 0, 0))
+    }
 }
 
 /// Viridis as a lookup table over `[0, 1]`.
@@ -130,6 +142,32 @@ pub fn text_on(background: Rgb) -> Rgb {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_step_is_the_nearest_entry_clamped() {
+        let lut = sequential_lut();
+        let last = (LUT_SIZE - 1) as f64;
+        let mut rng = attention_core::Rng::new(5);
+        for k in 0..20_000 {
+            let x = if k < 2100 {
+                k as f64 / 2.0 - 10.0
+            } else {
+                -20.0 + (last + 40.0) * rng.uniform()
+            };
+            let want = x.clamp(0.0, last);
+            // Ties go up.
+            let want = if want - want.floor() == 0.5 {
+                want.ceil()
+            } else {
+                want.round()
+            };
+            assert_eq!(lut.step(x), lut.0[want as usize], "x = {x}");
+            assert_eq!(lut.step(x), lut.at(want / last), "x = {x}");
+        }
+        assert_eq!(lut.step(f64::NAN), lut.0[0]);
+        assert_eq!(lut.step(f64::INFINITY), lut.0[LUT_SIZE - 1]);
+        assert_eq!(lut.step(f64::NEG_INFINITY), lut.0[0]);
+    }
+
     use super::*;
 
     #[test]

@@ -42,23 +42,33 @@ impl ColorScale {
         if !v.is_finite() {
             return colormap::MASKED;
         }
-        self.lut().at(self.fraction(v))
+        let (a, b) = self.steps();
+        self.lut().step(v * a + b)
     }
 
     /// The colours of the first `n` of `values` (NaN, grey, past their
     /// end) as opaque RGBA, 4 bytes each: what [`ColorScale::color`] gives,
-    /// with the colour table looked up once and the bytes written in place
-    /// (a 512 x 512 matrix is 262,144 of them on every paint).
+    /// with the colour table and the scale's steps looked up once and the
+    /// bytes written in place (a 512 x 512 matrix is 262,144 of them on
+    /// every paint).
     pub fn rgba(&self, n: usize, values: impl IntoIterator<Item = f64>) -> Vec<u8> {
         let lut = self.lut();
+        let (a, b) = self.steps();
         let mut out = vec![255_u8; n * 4];
-        let values = values.into_iter().chain(std::iter::repeat(f64::NAN));
-        for (px, v) in out.chunks_exact_mut(4).zip(values) {
+        let mut cells = out.chunks_exact_mut(4);
+        // (Values first: when they run out, no cell has been taken.)
+        for (v, px) in values.into_iter().zip(&mut cells) {
             let (r, g, b) = if v.is_finite() {
-                lut.at(self.fraction(v))
+                lut.step(v * a + b)
             } else {
                 colormap::MASKED
             };
+            if let [pr, pg, pb, _] = px {
+                (*pr, *pg, *pb) = (r, g, b);
+            }
+        }
+        let (r, g, b) = colormap::MASKED;
+        for px in cells {
             if let [pr, pg, pb, _] = px {
                 (*pr, *pg, *pb) = (r, g, b);
             }
@@ -74,19 +84,27 @@ impl ColorScale {
         }
     }
 
-    /// Where the finite value `v` falls on the colour table, 0 to 1
-    /// (clamped by the table).
-    fn fraction(&self, v: f64) -> f64 {
-        match *self {
+    /// `(a, b)`: a finite value `v` falls at `v * a + b` steps along the
+    /// colour table (0 at one end, `LUT_SIZE - 1` at the other; outside,
+    /// the table clamps). One multiply and one add a cell, no division.
+    fn steps(&self) -> (f64, f64) {
+        let last = (colormap::LUT_SIZE - 1) as f64;
+        let (a, b) = match *self {
             ColorScale::Sequential { min, max } => {
                 let span = max - min;
                 if span > 0.0 {
-                    (v - min) / span
+                    let a = last / span;
+                    (a, -min * a)
                 } else {
-                    0.5
+                    (0.0, 0.5 * last)
                 }
             }
-            ColorScale::Diverging { abs_max } => (v / abs_max.max(1e-300) + 1.0) / 2.0,
+            ColorScale::Diverging { abs_max } => (last / (2.0 * abs_max.max(1e-300)), 0.5 * last),
+        };
+        if a.is_finite() && b.is_finite() {
+            (a, b)
+        } else {
+            (0.0, 0.5 * last)
         }
     }
 

@@ -18,7 +18,7 @@
 
 use crate::error::{dims, ensure_finite};
 use crate::position::{add_learned, alibi_slopes, rope_rotate, sinusoidal};
-use crate::softmax::{lanes, softmax_rows_with_max};
+use crate::softmax::{lanes, softmax_rows_with_max, thin_product};
 use crate::{AttnError, Mat, MultiHeadWeights, Position};
 
 /// Which key positions a query may see.
@@ -398,7 +398,7 @@ fn head_softmax(h: usize, s: &HeadScores, t: f64, causal: bool) -> Result<HeadSo
     }
     // Every row keeps its diagonal entry, so its maximum is finite.
     let weights = softmax_rows_with_max(&logits, &max);
-    let output = &weights * &s.v;
+    let output = thin_product(&weights, &s.v);
     ensure_finite(&format!("heads[{h}].output"), &output)?;
     Ok(HeadSoftmax {
         logits,

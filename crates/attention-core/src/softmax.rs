@@ -216,6 +216,12 @@ pub(crate) mod lanes {
         scalar::raise_max(col, max)
     }
 
+    /// `y[i] += a * x[i]` (a multiply, then an add: no fused step).
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    pub fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+        scalar::axpy(y, a, x)
+    }
+
     pub mod scalar {
         use super::super::exp_in_range;
 
@@ -254,10 +260,16 @@ pub(crate) mod lanes {
                 *w /= s;
             }
         }
+
+        pub fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y += a * x;
+            }
+        }
     }
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    pub use simd::{divide, raise_max, scale_column, soften_column};
+    pub use simd::{axpy, divide, raise_max, scale_column, soften_column};
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     mod simd {
@@ -357,7 +369,43 @@ pub(crate) mod lanes {
             }
             super::scalar::divide(ws.into_remainder(), ss.remainder());
         }
+
+        pub fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+            let (mut ys, mut xs) = (y.chunks_exact_mut(2), x.chunks_exact(2));
+            let a2 = f64x2_splat(a);
+            for (y, x) in (&mut ys).zip(&mut xs) {
+                if let ([y0, y1], [x0, x1]) = (y, x) {
+                    let r = f64x2_add(f64x2(*y0, *y1), f64x2_mul(a2, f64x2(*x0, *x1)));
+                    (*y0, *y1) = (f64x2_extract_lane::<0>(r), f64x2_extract_lane::<1>(r));
+                }
+            }
+            super::scalar::axpy(ys.into_remainder(), a, xs.remainder());
+        }
     }
+}
+
+/// `w v` for an `n_q x n_kv` matrix `w` and an `n_kv x d` matrix `v`
+/// (`n_q x d`), column by column of `w`: output column `c` gets
+/// `v[j, c] * w[.., j]` added for `j = 0, 1, ...` in order (each entry a
+/// multiply, then an add), the same bits in the scalar and the SIMD loops.
+/// For the thin products of attention (`d` is `d_v`, a few columns), about
+/// four times faster in wasm than the general product, which packs both
+/// operands for its kernel. Err-free: `v` must have `n_kv` rows (the
+/// callers check).
+pub(crate) fn thin_product(w: &Mat, v: &Mat) -> Mat {
+    let (n_q, n_kv) = w.shape();
+    let d = v.ncols();
+    debug_assert_eq!(v.nrows(), n_kv);
+    let mut out = vec![0.0; n_q * d];
+    if n_q == 0 {
+        return Mat::from_vec(0, d, out);
+    }
+    for (j, w_col) in w.as_slice().chunks_exact(n_q).enumerate() {
+        for (c, out_col) in out.chunks_exact_mut(n_q).enumerate() {
+            lanes::axpy(out_col, v[(j, c)], w_col);
+        }
+    }
+    Mat::from_vec(n_q, d, out)
 }
 
 /// [`softmax_rows`] one row at a time: the reference path, and the one that
@@ -382,6 +430,40 @@ mod tests {
     /// How many representable doubles lie between `a` and `b` (same sign).
     fn ulps(a: f64, b: f64) -> u64 {
         a.to_bits().abs_diff(b.to_bits())
+    }
+
+    #[test]
+    fn the_thin_product_sums_key_by_key_and_matches_the_general_one() {
+        let mut rng = crate::Rng::new(11);
+        for (n_q, n_kv, d) in [
+            (1, 1, 1),
+            (3, 5, 2),
+            (7, 7, 8),
+            (64, 33, 3),
+            (0, 4, 2),
+            (5, 0, 3),
+        ] {
+            let w = Mat::from_fn(n_q, n_kv, |_, _| rng.uniform());
+            let v = Mat::from_fn(n_kv, d, |_, _| rng.normal());
+            let got = thin_product(&w, &v);
+            assert_eq!(got.shape(), (n_q, d));
+            for i in 0..n_q {
+                for c in 0..d {
+                    // The order the doc promises, entry by entry.
+                    let mut want = 0.0;
+                    for j in 0..n_kv {
+                        want += v[(j, c)] * w[(i, j)];
+                    }
+                    assert_eq!(
+                        got[(i, c)].to_bits(),
+                        want.to_bits(),
+                        "({i}, {c}) of {n_q} x {n_kv} x {d}"
+                    );
+                }
+            }
+            let general = &w * &v;
+            assert!((&got - &general).amax() <= 1e-12 * (1.0 + general.amax()));
+        }
     }
 
     #[test]

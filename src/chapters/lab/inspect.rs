@@ -216,8 +216,7 @@ impl InspectState {
                 if let Some(i) = self.off.iter().position(|&x| x == (l, h)) {
                     self.off.remove(i);
                 } else {
-                    self.off.push((l, h));
-                    self.off.sort_unstable();
+                    crate::query::insert_sorted(&mut self.off, (l, h));
                 }
             }
             Edit::AllOn => self.off.clear(),

@@ -76,7 +76,7 @@ impl Param<Vec<(usize, usize)>> for OffParam {
         let items = q.get(self.key).map_or("", String::as_str).split(',');
         for item in items.filter(|s| !s.trim().is_empty()).take(MAX_OFF + 8) {
             match parse_head(item) {
-                Some(h) => off.push(h),
+                Some(h) => crate::query::insert_sorted(&mut off, h),
                 None if bad.len() < 4 => {
                     bad.push(format!("“{}”", item.chars().take(12).collect::<String>()))
                 }
@@ -89,8 +89,6 @@ impl Param<Vec<(usize, usize)>> for OffParam {
                 bad.join(", ")
             ));
         }
-        off.sort_unstable();
-        off.dedup();
         off
     }
     fn default_value(&self) -> Vec<(usize, usize)> {

@@ -71,7 +71,7 @@ impl Param<Vec<(usize, usize)>> for OffParam {
         let items = q.get(self.key).map_or("", String::as_str).split(',');
         for item in items.filter(|s| !s.trim().is_empty()) {
             match parse_head(item) {
-                Some(h) => off.push(h),
+                Some(h) => crate::query::insert_sorted(&mut off, h),
                 None => bad.push(format!("“{}”", item.chars().take(12).collect::<String>())),
             }
         }
@@ -81,8 +81,6 @@ impl Param<Vec<(usize, usize)>> for OffParam {
                 bad.join(", ")
             ));
         }
-        off.sort_unstable();
-        off.dedup();
         off
     }
     fn default_value(&self) -> Vec<(usize, usize)> {
@@ -113,8 +111,7 @@ impl MhState {
         if let Some(i) = self.off.iter().position(|&x| x == (layer, head)) {
             self.off.remove(i);
         } else {
-            self.off.push((layer, head));
-            self.off.sort_unstable();
+            crate::query::insert_sorted(&mut self.off, (layer, head));
         }
     }
 }
