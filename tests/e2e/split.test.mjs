@@ -236,8 +236,10 @@ test('/multi-head loads its head study\'s code after the model; if it cannot, th
   await waitForApp(page);
   const status = page.locator('[data-testid=study-status]');
   await status.filter({ hasText: 'did not arrive' }).waitFor({ timeout: 60000 });
-  // The rest of the first screen works without it.
+  // The rest of the first screen works without it; the heads are not
+  // said to be measuring.
   await page.locator('[data-testid=live-accuracy]').filter({ hasText: 'held-out accuracy' }).waitFor();
+  assert.equal(await page.locator('[data-testid=head-1-1] .head-label').textContent(), 'not measured');
   block = false;
   await page.locator('[data-testid=study-retry]').click();
   await status.filter({ hasText: 'Each head was measured' }).waitFor({ timeout: 90000 });

@@ -169,6 +169,8 @@ fn SwitchSection(
     let shipped = coref_model();
     let load_text = move || shipped.with(load_status);
     let n_off = Memo::new(move |_| state.with(|s| s.off.len()));
+    // (An empty error is the study waiting for the model.)
+    let stopped = Signal::derive(move || study.error().is_some_and(|e| !e.is_empty()));
     let live = Memo::new(move |_| {
         current
             .get()
@@ -216,7 +218,7 @@ fn SwitchSection(
             <div class="head-cards" data-testid="head-cards">
                 {(0..LAYERS)
                     .flat_map(|l| (0..HEADS).map(move |h| (l, h)))
-                    .map(|(l, h)| view! { <HeadCard layer=l head=h state=state report=report toggle=toggle /> })
+                    .map(|(l, h)| view! { <HeadCard layer=l head=h state=state report=report stopped=stopped toggle=toggle /> })
                     .collect_view()}
             </div>
             <p class="status" data-testid="study-status">
@@ -317,6 +319,9 @@ fn HeadCard(
     head: usize,
     state: Memo<MhState>,
     report: ReportMemo,
+    /// The head study stopped (its code did not load, say): nothing is
+    /// being measured.
+    stopped: Signal<bool>,
     toggle: Callback<(usize, usize)>,
 ) -> impl IntoView {
     let on = Memo::new(move |_| state.with(|s| s.is_on(layer, head)));
@@ -333,7 +338,10 @@ fn HeadCard(
     view! {
         <div class="head-card" class:off=move || !on.get() data-testid=format!("head-{}-{}", layer + 1, head + 1)>
             <h3>{format!("Layer {} · head {}", layer + 1, head + 1)}</h3>
-            <p class="head-label">{move || info().map_or("measuring…".to_string(), |i| i.pattern.label())}</p>
+            <p class="head-label">{move || info().map_or_else(
+                || if stopped.get() { "not measured" } else { "measuring…" }.to_string(),
+                |i| i.pattern.label(),
+            )}</p>
             <p class="head-nums measure">
                 {move || info().map(|i| format!(
                     "alone off: {} ({}) · gradient {:.1e}",
