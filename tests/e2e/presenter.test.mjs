@@ -195,6 +195,9 @@ test('the presenter bar gives the embed code of the slide shown', async () => {
     await page.goto(`${env.base}/scaling?dk=128&present=4`);
     await waitForApp(page);
     await waitForSlide(page, 4);
+    // The slide's figures are listed once they are there (its section's
+    // code may arrive after the slide's heading).
+    await page.waitForFunction(() => document.querySelectorAll('main [data-slide].slide-current figure canvas').length >= 2);
     await page.locator('[data-testid=present-embed]').click();
     await page.locator('[data-testid=embed-no-controls]').check();
     const options = await page.locator('[data-testid=embed-what] option').allTextContents();
