@@ -723,20 +723,23 @@ impl Job for Count {
     }
 }
 
+/// A job counting to `limit`, failing at `fail_at` (0 cannot be built).
+fn count_to(limit: usize, fail_at: Option<usize>) -> Result<Count, String> {
+    if limit == 0 {
+        Err("nothing to count".to_string())
+    } else {
+        Ok(Count {
+            n: 0,
+            limit,
+            fail_at,
+        })
+    }
+}
+
 /// A counting job on a runner, `limit` from a signal (0 cannot be built).
 fn counting(limit: RwSignal<usize>, fail_at: Option<usize>, auto: bool) -> Runner<usize, Count> {
     let config = move || limit.get();
-    let build = move |&limit: &usize| {
-        if limit == 0 {
-            Err("nothing to count".to_string())
-        } else {
-            Ok(Count {
-                n: 0,
-                limit,
-                fail_at,
-            })
-        }
-    };
+    let build = move |&limit: &usize| count_to(limit, fail_at);
     if auto {
         Runner::auto(config, build)
     } else {
@@ -928,17 +931,7 @@ async fn an_auto_runner_can_start_through_a_loader_that_may_fail() {
     let handle = leptos::mount::mount_to(root.clone(), move || {
         let r = Runner::auto_via(
             move || limit.get(),
-            move |&limit: &usize| {
-                if limit == 0 {
-                    Err("nothing to count".to_string())
-                } else {
-                    Ok(Count {
-                        n: 0,
-                        limit,
-                        fail_at: None,
-                    })
-                }
-            },
+            |&limit: &usize| count_to(limit, None),
             move |r: Runner<usize, Count>| {
                 if offline.get_untracked() {
                     r.refuse("no code".into());
@@ -992,15 +985,7 @@ async fn an_on_demand_runner_builds_its_job_only_when_started() {
             move || limit.get(),
             move |&limit: &usize| {
                 b.set(b.get() + 1);
-                if limit == 0 {
-                    Err("nothing to count".to_string())
-                } else {
-                    Ok(Count {
-                        n: 0,
-                        limit,
-                        fail_at: None,
-                    })
-                }
+                count_to(limit, None)
             },
         );
         s.set(Some(r));

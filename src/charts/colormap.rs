@@ -79,24 +79,23 @@ impl Lut {
 
     /// Colour at `t` in `[0, 1]` (clamped; NaN maps to the middle).
     pub fn at(&self, t: f64) -> Rgb {
-        let t = if t.is_nan() { 0.5 } else { t.clamp(0.0, 1.0) };
-        // `round` (half away from zero) without its library call in wasm:
-        // x >= 0 here, so a tie goes up.
-        let x = t * (LUT_SIZE - 1) as f64;
-        let i = if x - x.trunc() == 0.5 {
-            x.ceil()
-        } else {
-            x.round_ties_even()
-        } as usize;
-        self.0.get(i).copied().unwrap_or((0, 0, 0))
+        let t = if t.is_nan() { 0.5 } else { t };
+        self.step(t * (LUT_SIZE - 1) as f64)
     }
 
     /// The entry nearest `x` steps along the table (`x` in table steps, 0
     /// to `LUT_SIZE - 1`; clamped, a tie goes up; NaN is the first entry).
     /// Comparisons and a saturating cast only: no library call in wasm.
     pub fn step(&self, x: f64) -> Rgb {
-        let i = if x > 0.0 {
-            ((x + 0.5) as usize).min(LUT_SIZE - 1)
+        // `round` (half away from zero) without its library call in wasm:
+        // 0 < x < LUT_SIZE - 1 in the middle arm, so a tie goes up, `x -
+        // whole` is exact and the sum stays in the table.
+        let last = LUT_SIZE - 1;
+        let i = if x >= last as f64 {
+            last
+        } else if x > 0.0 {
+            let whole = x as usize;
+            whole + usize::from(x - whole as f64 >= 0.5)
         } else {
             0
         };
