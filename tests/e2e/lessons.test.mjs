@@ -214,6 +214,8 @@ test('the three ready lessons play through, every view with valid settings', asy
   await withPage(async ({ page }) => {
     await page.goto(`${env.base}/lesson`);
     await waitForApp(page);
+    // The lesson page's code arrives after the shell's header.
+    await page.locator('.ready-lesson').first().waitFor({ timeout: 30000 });
     const ids = await page.locator('.ready-lesson').evaluateAll((es) => es.map((e) => e.dataset.testid));
     assert.deepEqual(ids, ['ready-scaling', 'ready-bottleneck', 'ready-position']);
     const counts = {};
