@@ -6,8 +6,10 @@ Usage: python3 scripts/bundle_size.py [dist]
 With code splitting (dist/split-manifest.json, written by crates/split-wasm)
 it prints the landing page (the shell: its wasm, JS, the split loader and
 the CSS), and for every chapter a cold deep link: the shell plus the chunks
-its first screen loads (the chapter's split point), then what the rest of
-the chapter adds (its later sections, split points named after it, and the
+its first screen loads (the chapter's split point): one pack of them, on
+a visit's first page (crates/split-wasm/src/pack.rs), the figure checked;
+the same files fetched one by one (a page opened later in the visit) are
+printed beside it. Then what the rest of the chapter adds (its later sections, split points named after it, and the
 questions), which loads once the first screen is up. Models (public/models) are reported separately. It
 fails (exit 1) when a figure passes its ceiling below.
 
@@ -54,14 +56,22 @@ if manifest_path.exists():
     print(f"{'landing page (shell)':34} {verdict(shell, GOAL_LANDING, CEILING_LANDING)}")
     failed |= shell > CEILING_LANDING
     splits = manifest["splits"]
+    packs = manifest.get("packs", {})
     pages = sorted(k for k in splits if k.startswith("chapter_") or k == "lesson_page")
     placed = set(pages)
     for split in pages:
         files = splits[split]
-        total = shell + sum(gz(f) for f in files)
+        one_by_one = shell + sum(gz(f) for f in files)
         name = "lesson" if split == "lesson_page" else split.removeprefix("chapter_").replace("_", "-")
-        label = f"deep link /{name} ({len(files)} files)"
-        print(f"{label:34} {verdict(total, GOAL_DEEP_LINK, CEILING_DEEP_LINK)}")
+        if split in packs:
+            total = shell + gz(packs[split])
+            label = f"deep link /{name} (1 pack)"
+            aside = f"  ({len(files)} files one by one: {one_by_one / 1000:.1f} KB)"
+        else:
+            total = one_by_one
+            label = f"deep link /{name} ({len(files)} files)"
+            aside = ""
+        print(f"{label:34} {verdict(total, GOAL_DEEP_LINK, CEILING_DEEP_LINK)}{aside}")
         failed |= total > CEILING_DEEP_LINK
         # Its later sections (splits named after the chapter) and the
         # questions load once the first screen is up.
@@ -73,7 +83,8 @@ if manifest_path.exists():
             for k in later + ["self_check"]:
                 every.update(splits.get(k, []))
             whole = shell + sum(gz(f) for f in every)
-            print(f"{'  then the rest of the chapter':34} {whole - total:>9} B  {(whole - total) / 1000:7.1f} KB more"
+            more = whole - one_by_one
+            print(f"{'  then the rest of the chapter':34} {more:>9} B  {more / 1000:7.1f} KB more"
                   f" ({len(later)} later sections and the questions; {whole / 1000:.1f} KB in all)")
     # What every chapter's first screen loads, on top of the shell: the
     # floor under any deep link (framework code, shared widgets, charts).
@@ -90,7 +101,12 @@ if manifest_path.exists():
         print(f"{label:34} {own:>9} B  {own / 1000:7.1f} KB at most, on top of its page")
 else:
     print("no split-manifest.json: an unsplit build")
-everything = sum(gz(f.name) for f in dist.iterdir() if f.suffix in {".wasm", ".js", ".css"} and f.name != "sw.js")
+# Packs repeat modules that have their own files: not counted here.
+everything = sum(
+    gz(f.name)
+    for f in dist.iterdir()
+    if f.suffix in {".wasm", ".js", ".css"} and f.name != "sw.js" and not f.name.startswith("pack_")
+)
 print(f"{'every chapter (all files)':34} {everything:>9} B  {everything / 1000:7.1f} KB")
 models = sorted((dist / "public" / "models").glob("*.bin"))
 for m in models:

@@ -44,8 +44,10 @@ for slug in $slugs; do
 done
 
 cd "$dir"
-# Every file but the copies of index.html and the worker itself.
-files=$(find . -type f ! -name 404.html ! -name sw.js ! -path './*/index.html' | sed 's|^\./||' | LC_ALL=C sort)
+# Every file but the copies of index.html, the worker itself and the packs
+# (a page's modules in one file, fetched only on a visit no worker serves:
+# crates/split-wasm/src/pack.rs; the worker caches the modules themselves).
+files=$(find . -type f ! -name 404.html ! -name sw.js ! -name 'pack_*' ! -path './*/index.html' | sed 's|^\./||' | LC_ALL=C sort)
 version=$(for f in $files; do sha256sum "$f"; done | sha256sum | cut -c1-16)
 list=$(for f in $files; do printf '  "/%s",\n' "$f"; done)
 {

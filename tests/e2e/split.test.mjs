@@ -1,8 +1,9 @@
 // End-to-end tests of the split build (issue 16, part 1): each chapter's
 // code is a chunk loaded when the chapter opens (dist/split-manifest.json
 // lists the shell's files and each chapter's chunks). A cold deep link
-// fetches the shell and that chapter's chunks, not the others; a chunk
-// that cannot be fetched gives a message and a working retry.
+// fetches the shell and that chapter's chunks (in one pack, the first
+// page of a visit), not the others; a chunk that cannot be fetched gives a
+// message and a working retry.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -32,6 +33,32 @@ const ORDER = Object.keys(CHAPTERS);
 const splitOf = (slug) => `chapter_${slug.replace(/-/g, '_')}`;
 const fileOf = (url) => new URL(url).pathname.replace(/^\//, '');
 
+/** The modules of a pack (crates/split-wasm/src/pack.rs), read here on its
+ * own terms: an empty wasm module whose custom sections are the modules. */
+function unpack(bytes) {
+  assert.deepEqual([...bytes.subarray(0, 8)], [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+  const out = new Map();
+  let i = 8;
+  const leb = () => {
+    let n = 0;
+    for (let shift = 0; ; shift += 7) {
+      const x = bytes[i++];
+      n += (x & 0x7f) * 2 ** shift;
+      if (x < 0x80) return n;
+    }
+  };
+  while (i < bytes.length) {
+    assert.equal(bytes[i++], 0, 'a custom section');
+    const size = leb();
+    const end = i + size;
+    const n = leb();
+    out.set(bytes.subarray(i, i + n).toString('utf8'), bytes.subarray(i + n, end));
+    i = end;
+  }
+  assert.equal(i, bytes.length);
+  return out;
+}
+
 test('the manifest lists a shell and a split point for every chapter', () => {
   assert.equal(manifest.shell.length, 3, JSON.stringify(manifest.shell));
   for (const f of manifest.shell) assert.ok(fs.existsSync(path.join(distDir, f)), f);
@@ -44,7 +71,24 @@ test('the manifest lists a shell and a split point for every chapter', () => {
   assert.ok(manifest.splits.lesson_page && manifest.splits.speaker_view);
 });
 
-test('a cold deep link to each chapter fetches the shell and that chapter\'s chunks only, and works', async () => {
+test('every page has a pack that holds exactly its first screen\'s modules, byte for byte', () => {
+  const pages = Object.keys(manifest.splits).filter((s) => s.startsWith('chapter_') || s === 'lesson_page');
+  assert.deepEqual(Object.keys(manifest.packs).sort(), pages.sort());
+  for (const [split, file] of Object.entries(manifest.packs)) {
+    assert.match(file, new RegExp(`^pack_${split}-[0-9a-f]{16}\\.wasm$`));
+    const modules = unpack(fs.readFileSync(path.join(distDir, file)));
+    assert.deepEqual([...modules.keys()], manifest.splits[split], split);
+    for (const [name, bytes] of modules) {
+      assert.ok(bytes.equals(fs.readFileSync(path.join(distDir, name))), `${split}: ${name}`);
+    }
+  }
+  // The service worker caches the modules, not the packs.
+  const sw = fs.readFileSync(path.join(distDir, 'sw.js'), 'utf8');
+  assert.ok(!sw.includes('pack_'), 'sw.js lists a pack');
+  assert.ok(manifest.splits.chapter_qkv.every((f) => sw.includes(`"/${f}"`)));
+});
+
+test('a cold deep link to each chapter fetches the shell and that chapter\'s pack only, and works', async () => {
   for (const [i, slug] of ORDER.entries()) {
     const { page, context, errors } = await openPage(env.browser);
     const fetched = new Set();
@@ -55,14 +99,20 @@ test('a cold deep link to each chapter fetches the shell and that chapter\'s chu
     assert.equal((await page.textContent('.chapter-head h1')).trim(), CHAPTERS[slug]);
     // A control of the chapter answers (the page is live, not a picture).
     assert.ok(await page.locator('main input, main button, main select').count() > 0, slug);
-    for (const f of [...manifest.shell, ...manifest.splits[splitOf(slug)]]) {
+    for (const f of [...manifest.shell, manifest.packs[splitOf(slug)]]) {
       assert.ok(fetched.has(f), `${slug}: ${f} was not fetched`);
+    }
+    // Every module of the first screen came out of the pack.
+    for (const f of manifest.splits[splitOf(slug)]) {
+      assert.ok(!fetched.has(f), `${slug}: ${f} was fetched on its own`);
     }
     // The only other chapter whose code may arrive is the next one (fetched
     // when the browser is idle).
     const next = ORDER[i + 1];
     for (const other of ORDER) {
-      if (other === slug || other === next) continue;
+      if (other === slug) continue;
+      assert.ok(!fetched.has(manifest.packs[splitOf(other)]), `${slug} fetched ${other}'s pack`);
+      if (other === next) continue;
       const own = `split_${splitOf(other)}-`;
       assert.ok(![...fetched].some((f) => f.startsWith(own)), `${slug} fetched ${other}'s code`);
     }
@@ -88,9 +138,10 @@ test('the landing page needs no chapter code to show', async () => {
 
 test('a chapter whose code cannot be fetched says so, and Try again loads it', async () => {
   const { page, context, errors } = await openPage(env.browser);
-  // The qkv chapter's own module fails (as after a deploy removed it).
+  // The qkv chapter's own module fails (as after a deploy removed it), and
+  // so does the pack that holds it.
   let block = true;
-  await page.route(/split_chapter_qkv-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  await page.route(/(split|pack)_chapter_qkv-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
   await page.goto(`${env.base}/qkv?dk=16`);
   await waitForApp(page);
   const failed = page.locator('[data-testid=load-failed]');
@@ -108,6 +159,43 @@ test('a chapter whose code cannot be fetched says so, and Try again loads it', a
   assert.match(page.url(), /dk=16/, 'the view kept its state');
   // The only errors are the split loader's report of the refused fetch.
   for (const e of errors) assert.match(e, /Failed to fetch|ERR_FAILED|failed to load/i, e);
+  await context.close();
+});
+
+test('a pack that cannot be fetched: the page fetches its modules one by one, and works', async () => {
+  const { page, context, errors } = await openPage(env.browser);
+  const fetched = new Set();
+  page.on('request', (r) => { if (/\.wasm$/.test(r.url())) fetched.add(fileOf(r.url())); });
+  await page.route(/pack_chapter_scaling-[0-9a-f]+\.wasm$/, (route) => route.abort());
+  await page.goto(`${env.base}/scaling?dk=32`);
+  await waitForApp(page);
+  await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
+  assert.equal((await page.textContent('.chapter-head h1')).trim(), CHAPTERS.scaling);
+  assert.ok(fetched.has(manifest.packs.chapter_scaling), 'the pack was tried');
+  for (const f of manifest.splits.chapter_scaling) assert.ok(fetched.has(f), `${f} was not fetched`);
+  assert.equal(await page.locator('[data-testid=load-failed]').count(), 0);
+  // The only error is the browser's report of the refused pack.
+  for (const e of errors) assert.match(e, /Failed to load resource|ERR_FAILED/i, e);
+  await context.close();
+});
+
+test('a page opened after the first fetches its modules one by one, not a pack', async () => {
+  const { page, context, errors } = await openPage(env.browser);
+  const fetched = new Set();
+  page.on('request', (r) => { if (/\.wasm$/.test(r.url())) fetched.add(fileOf(r.url())); });
+  await page.goto(`${env.base}/scaling`);
+  await waitForApp(page);
+  await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
+  await page.locator('.chapters-nav a', { hasText: 'Position' }).click();
+  await page.waitForFunction(() => document.querySelector('.chapter-head h1')?.textContent.includes('Position'), null, { timeout: 30000 });
+  assert.ok(fetched.has(manifest.packs.chapter_scaling));
+  assert.ok(!fetched.has(manifest.packs.chapter_position), 'the second page fetched a pack');
+  assert.ok(fetched.has(manifest.splits.chapter_position.find((f) => f.startsWith('split_chapter_position-'))));
+  // What the two pages share came once, with the first.
+  const shared = manifest.splits.chapter_position.filter((f) => manifest.splits.chapter_scaling.includes(f));
+  assert.ok(shared.length > 0);
+  for (const f of shared) assert.ok(!fetched.has(f), `${f} was fetched again`);
+  assert.deepEqual(errors, []);
   await context.close();
 });
 

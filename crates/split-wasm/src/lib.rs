@@ -27,6 +27,7 @@
 
 pub mod link;
 pub mod merge;
+pub mod pack;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -130,6 +131,8 @@ fn optimise(files: &[PathBuf], flag: &str) -> Result<(), String> {
 pub struct Manifest {
     pub shell: Vec<String>,
     pub splits: BTreeMap<String, Vec<String>>,
+    /// For each page, the pack of its first screen ([`pack`]).
+    pub packs: BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -139,7 +142,8 @@ impl Manifest {
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::json!(v)))
             .collect();
-        serde_json::json!({ "shell": self.shell, "splits": splits }).to_string()
+        serde_json::json!({ "shell": self.shell, "splits": splits, "packs": self.packs })
+            .to_string()
     }
 }
 
@@ -247,6 +251,48 @@ pub fn run(job: &Job) -> Result<Manifest, String> {
         outputs.push((hashed, bytes));
     }
     js = link::rename_files(&js, &names);
+
+    // What each split point loads (its own module and its chunks), and a
+    // pack of that for every page (see [`pack`]).
+    let mut splits: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (split_name, stems) in &split.prefetch_map {
+        let mut files: Vec<String> = Vec::new();
+        for stem in stems {
+            let file = format!("{stem}.wasm");
+            let file = merged_into.get(&file).cloned().unwrap_or(file);
+            let hashed = names
+                .get(&file)
+                .cloned()
+                .ok_or_else(|| format!("{split_name}: no output for {file}"))?;
+            if !files.contains(&hashed) {
+                files.push(hashed);
+            }
+        }
+        splits.insert(split_name.clone(), files);
+    }
+    let bytes_of: BTreeMap<&str, &[u8]> = outputs
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let mut packs = BTreeMap::new();
+    let mut pack_files = Vec::new();
+    for (split_name, files) in splits.iter().filter(|(s, _)| is_page(s)) {
+        let modules = files
+            .iter()
+            .map(|f| {
+                bytes_of
+                    .get(f.as_str())
+                    .map(|b| (f.as_str(), *b))
+                    .ok_or_else(|| format!("{split_name}: no bytes for {f}"))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let bytes = pack::pack(&modules);
+        let name = link::hashed_name(&format!("pack_{split_name}.wasm"), &bytes);
+        packs.insert(split_name.clone(), name.clone());
+        pack_files.push((name, bytes));
+    }
+    outputs.extend(pack_files);
+    js = pack::with_packs(&js, &packs)?;
     let link_name = format!("__wasm_split.{}.js", link::hex_digest(js.as_bytes(), 22));
     let link_ref = format!("./{link_name}");
     if link_ref.len() != LINK_PLACEHOLDER.len() {
@@ -282,25 +328,11 @@ pub fn run(job: &Job) -> Result<Manifest, String> {
         write(&job.staging.join(name), bytes)?;
     }
 
-    let mut manifest = Manifest {
+    let manifest = Manifest {
         shell: vec![file_name(&old_js)?, file_name(&old_wasm)?, link_name],
-        ..Manifest::default()
+        splits,
+        packs,
     };
-    for (split_name, stems) in &split.prefetch_map {
-        let mut files: Vec<String> = Vec::new();
-        for stem in stems {
-            let file = format!("{stem}.wasm");
-            let file = merged_into.get(&file).cloned().unwrap_or(file);
-            let hashed = names
-                .get(&file)
-                .cloned()
-                .ok_or_else(|| format!("{split_name}: no output for {file}"))?;
-            if !files.contains(&hashed) {
-                files.push(hashed);
-            }
-        }
-        manifest.splits.insert(split_name.clone(), files);
-    }
     write(
         &job.staging.join("split-manifest.json"),
         manifest.to_json().as_bytes(),
@@ -661,13 +693,19 @@ mod tests {
     }
 
     #[test]
-    fn manifest_json_lists_shell_and_splits() {
+    fn manifest_json_lists_shell_splits_and_packs() {
         let m = Manifest {
             shell: vec!["a.js".into()],
             splits: [("chapter_qkv".to_string(), vec!["c-1.wasm".to_string()])].into(),
+            packs: [(
+                "chapter_qkv".to_string(),
+                "pack_chapter_qkv-2.wasm".to_string(),
+            )]
+            .into(),
         };
         let v: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
         assert_eq!(v["shell"][0], "a.js");
         assert_eq!(v["splits"]["chapter_qkv"][0], "c-1.wasm");
+        assert_eq!(v["packs"]["chapter_qkv"], "pack_chapter_qkv-2.wasm");
     }
 }

@@ -100,7 +100,7 @@ pub fn alias_merged(
 }
 
 /// The fetcher every loader of the compact link module shares.
-const FETCHER: &str = "const __wasm_split_fetch = (file) => () => {\n    const src = fetch(new URL(file, import.meta.url));\n    src.catch(() => {});\n    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));\n};\n";
+pub(crate) const FETCHER: &str = "const __wasm_split_fetch = (file) => () => {\n    const src = fetch(new URL(file, import.meta.url));\n    src.catch(() => {});\n    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));\n};\n";
 
 fn regex(pattern: &str) -> Result<Regex, String> {
     Regex::new(pattern).map_err(|e| format!("link pattern: {e}"))
