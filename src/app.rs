@@ -140,7 +140,14 @@ pub fn App() -> impl IntoView {
                         "Large type"
                     </button>
                     <Show when=move || chapter_of(page.get()).is_some()>
-                        <button class="pref" data-testid="present" title="Present this chapter one section per screen (P)" on:click=present>
+                        <button
+                            class="pref"
+                            data-testid="present"
+                            title="Present this chapter one section per screen (P)"
+                            on:click=present
+                            on:pointerenter=|_| crate::presenter::prefetch_bar()
+                            on:focus=|_| crate::presenter::prefetch_bar()
+                        >
                             "Present"
                         </button>
                     </Show>

@@ -24,6 +24,7 @@
 //! The decisions are plain functions ([`action_for`], [`target`],
 //! [`embed_code`]), tested natively; [`use_presenter`] wires them to the
 //! keyboard and paints the slides (an effect that only sets classes).
+//! The bar ([`PresenterBar`]) loads its code when presenting starts.
 
 pub mod speaker;
 
@@ -812,9 +813,43 @@ fn open_speaker_window(router: Router) -> bool {
 }
 
 /// The bar at the bottom of a presented chapter: where we are, and buttons
-/// for a mouse or a touch screen.
+/// for a mouse or a touch screen. Its code (the bar, the embed panel, the
+/// speaker window) is behind a split point: fetched when presenting starts
+/// or the Present button is pointed at ([`prefetch_bar`]), not with the
+/// shell every page loads. The keys work without it.
 #[component]
 pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoView {
+    view! {
+        <Show when=move || presenter.presenting()>
+            // While its code loads (or if it cannot), the message stands
+            // where the bar will be.
+            <div class="present-bar-slot">
+                <crate::loader::Lazy
+                    load=move || Box::pin(bar(presenter, title)) as crate::loader::PageFuture
+                    name="The presenter's controls".to_string()
+                    loading="Loading the presenter's controls…".to_string()
+                />
+            </div>
+        </Show>
+    }
+}
+
+crate::loader::split_view!(fn bar(presenter: Presenter, title: Signal<String>) in presenter_bar, preload preload_bar
+    => view! { <Bar presenter=presenter title=title /> }.into_any());
+
+/// Fetches the presenter bar's code (when presenting is near).
+pub fn prefetch_bar() {
+    let mut future = Box::pin(preload_bar());
+    if crate::loader::poll_now(&mut future).is_none() {
+        leptos::task::spawn_local(async move {
+            let _ = future.await;
+        });
+    }
+}
+
+/// [`PresenterBar`]'s content, shown while presenting.
+#[component]
+fn Bar(presenter: Presenter, title: Signal<String>) -> impl IntoView {
     let router = Router::get();
     let position = move || {
         if let Some(l) = presenter.playing.get() {
@@ -871,7 +906,6 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
     };
     let speaker = move || presenter.speaker.get();
     view! {
-        <Show when=move || presenter.presenting()>
             <div class="present-bar" role="navigation" aria-label="Presentation">
                 <button data-testid="present-prev" on:click=move |_| step(Action::Prev)>"◀ Back"</button>
                 <span class="present-where" data-testid="present-where" aria-live="polite">
@@ -943,7 +977,6 @@ pub fn PresenterBar(presenter: Presenter, title: Signal<String>) -> impl IntoVie
                     loading="Loading the speaker view…".to_string()
                 />
             </Show>
-        </Show>
     }
 }
 

@@ -334,3 +334,40 @@ test('/multi-head loads its head study\'s code after the model; if it cannot, th
   assert.equal(await page.locator('[data-testid=study-retry]').count(), 0);
   await context.close();
 });
+
+test('the presenter\'s bar loads when presenting starts, not with a page; if it cannot, it says so and Try again shows it', async () => {
+  const own = manifest.splits.presenter_bar?.find((f) => f.startsWith('split_presenter_bar-'));
+  assert.ok(own, 'the bar is a split point of its own');
+  assert.ok(!manifest.shell.includes(own) && !manifest.splits.chapter_qkv.includes(own), 'not in the shell or a first screen');
+  const { page, context, errors } = await openPage(env.browser);
+  const fetched = [];
+  page.on('request', (r) => fetched.push(fileOf(r.url())));
+  let block = true;
+  await page.route(/split_presenter_bar-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  await page.goto(`${env.base}/qkv`);
+  await waitForApp(page);
+  await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
+  await page.waitForTimeout(500);
+  assert.ok(!fetched.includes(own), 'fetched before presenting');
+  // Keys need no bar: P starts presenting at once, and the bar's code is asked for.
+  await page.keyboard.press('p');
+  await page.waitForFunction(() => /present=1/.test(location.search));
+  const failed = page.locator('[data-testid=load-failed]');
+  await failed.waitFor({ timeout: 30000 });
+  assert.match(await failed.textContent(), /presenter's controls could not be loaded/);
+  assert.ok(fetched.includes(own));
+  // Paging by key still works without it.
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => /present=2/.test(location.search));
+  block = false;
+  await page.getByRole('button', { name: 'Try again' }).click();
+  const where = page.locator('[data-testid=present-where]');
+  await where.waitFor({ timeout: 30000 });
+  assert.match(await where.textContent(), /slide 2 of/);
+  assert.equal(await failed.count(), 0);
+  await page.locator('[data-testid=present-exit]').click();
+  await page.waitForFunction(() => !/present=/.test(location.search));
+  assert.equal(await where.count(), 0);
+  for (const e of errors) assert.match(e, /Failed to fetch|ERR_FAILED|failed to load/i, e);
+  await context.close();
+});

@@ -7,6 +7,7 @@
 //!
 //! * [`attention_trace`] runs (multi-head) attention and returns every
 //!   intermediate matrix;
+//! * [`order`] sorts the short lists the engine builds (insertion: little code);
 //! * [`permutation`] measures permutation equivariance (reorder, compare rows);
 //! * [`position`] holds the positional encodings (sinusoidal, RoPE, ALiBi,
 //!   learned);
@@ -36,6 +37,7 @@ pub mod embed;
 pub mod error;
 pub mod explain;
 pub mod gpt;
+pub mod order;
 pub mod permutation;
 pub mod position;
 pub mod rng;

@@ -168,7 +168,7 @@ pub fn head_name(l: usize, h: usize) -> String {
 /// The ranking table: every head, most important (by accuracy drop) first.
 pub fn ranking(report: &HeadReport) -> TableData {
     let mut heads: Vec<_> = report.heads.iter().collect();
-    heads.sort_by(|a, b| {
+    attention_core::order::sort_small_by(&mut heads, |a, b| {
         b.drop
             .total_cmp(&a.drop)
             .then(b.importance.total_cmp(&a.importance))

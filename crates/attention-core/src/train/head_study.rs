@@ -51,7 +51,7 @@ impl HeadPattern {
             ("each word → itself", self.itself),
             ("each word → the first word", self.first_word),
         ];
-        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        crate::order::sort_small_by(&mut v, |a, b| b.1.total_cmp(&a.1));
         v
     }
 
@@ -303,9 +303,11 @@ impl HeadStudy {
             }
         }
         let mut by_grad = heads.clone();
-        by_grad.sort_by(|a, b| a.2.total_cmp(&b.2));
+        crate::order::sort_small_by(&mut by_grad, |a, b| a.2.total_cmp(&b.2));
         let mut by_drop = heads;
-        by_drop.sort_by(|a, b| a.3.total_cmp(&b.3).then(a.2.total_cmp(&b.2)));
+        crate::order::sort_small_by(&mut by_drop, |a, b| {
+            a.3.total_cmp(&b.3).then(a.2.total_cmp(&b.2))
+        });
         let n = by_grad.len();
         self.orders = Some((
             by_grad.iter().map(|h| (h.0, h.1)).collect(),

@@ -196,7 +196,7 @@ pub fn source_words() -> Vec<&'static str> {
     v.extend(ADJECTIVES.iter().flat_map(|a| [a.0, a.1]));
     v.extend(TRANSITIVE.iter().map(|t| t.0));
     v.extend(INTRANSITIVE.iter().map(|t| t.0));
-    v.sort_unstable();
+    crate::order::sort_small(&mut v);
     v.dedup();
     v
 }
@@ -208,7 +208,7 @@ pub fn target_words() -> Vec<&'static str> {
     v.extend(ADJECTIVES.iter().map(|a| a.2));
     v.extend(TRANSITIVE.iter().flat_map(|t| [t.1, t.2]));
     v.extend(INTRANSITIVE.iter().map(|t| t.1));
-    v.sort_unstable();
+    crate::order::sort_small(&mut v);
     v.dedup();
     v
 }
@@ -322,7 +322,7 @@ impl Corpus {
             if n < lo || n > hi || self.held_out.contains(&b.source) {
                 continue;
             }
-            b.links.sort_unstable();
+            crate::order::sort_small(&mut b.links);
             return Pair {
                 source: b.source,
                 target: b.target,
@@ -397,7 +397,7 @@ pub fn reference(source: &[impl AsRef<str>]) -> Result<Pair, String> {
         }
     }
     let mut b = p.b;
-    b.links.sort_unstable();
+    crate::order::sort_small(&mut b.links);
     Ok(Pair {
         source: words,
         target: b.target,
