@@ -34,10 +34,11 @@ const splitOf = (slug) => `chapter_${slug.replace(/-/g, '_')}`;
 const fileOf = (url) => new URL(url).pathname.replace(/^\//, '');
 
 /** The modules of a pack (crates/split-wasm/src/pack.rs), read here on its
- * own terms: an empty wasm module whose custom sections are the modules. */
+ * own terms: an empty wasm module with an index (each module's sections:
+ * id and length) and a body (the sections grouped by kind: by id, the data
+ * and then the code last). */
 function unpack(bytes) {
   assert.deepEqual([...bytes.subarray(0, 8)], [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
-  const out = new Map();
   let i = 8;
   const leb = () => {
     let n = 0;
@@ -47,15 +48,31 @@ function unpack(bytes) {
       if (x < 0x80) return n;
     }
   };
-  while (i < bytes.length) {
+  const custom = (want) => {
     assert.equal(bytes[i++], 0, 'a custom section');
     const size = leb();
     const end = i + size;
     const n = leb();
-    out.set(bytes.subarray(i, i + n).toString('utf8'), bytes.subarray(i + n, end));
+    assert.equal(bytes.subarray(i, i + n).toString('utf8'), want);
+    const payload = bytes.subarray(i + n, end);
     i = end;
-  }
+    return payload;
+  };
+  const index = JSON.parse(custom('pack-index').toString('utf8'));
+  const body = custom('pack-body');
   assert.equal(i, bytes.length);
+  // Every section of a kind, module after module; the kinds in order.
+  const rank = (id) => ({ 10: 1001, 11: 1000 })[id] ?? id;
+  const pieces = index.flatMap(([, s], m) => s.map(([id, len], j) => ({ id, len, m, j })));
+  pieces.sort((a, b) => rank(a.id) - rank(b.id) || a.m - b.m || a.j - b.j);
+  let at = 0;
+  for (const p of pieces) { p.bytes = body.subarray(at, at + p.len); at += p.len; }
+  assert.equal(at, body.length);
+  const out = new Map();
+  index.forEach(([name], m) => {
+    const own = pieces.filter((p) => p.m === m).sort((a, b) => a.j - b.j);
+    out.set(name, Buffer.concat([bytes.subarray(0, 8), ...own.map((p) => p.bytes)]));
+  });
   return out;
 }
 
@@ -177,6 +194,32 @@ test('a pack that cannot be fetched: the page fetches its modules one by one, an
   // The only error is the browser's report of the refused pack.
   for (const e of errors) assert.match(e, /Failed to load resource|ERR_FAILED/i, e);
   await context.close();
+});
+
+test('a damaged pack (cut short, or with bytes changed): the page fetches its modules one by one, and works', async () => {
+  const good = fs.readFileSync(path.join(distDir, manifest.packs.chapter_scaling));
+  const damages = {
+    'cut short': good.subarray(0, Math.floor(good.length / 2)),
+    // Same length, so the index still adds up: every module after the
+    // first tenth of the body fails to compile.
+    'bytes changed': Buffer.from(good.map((b, i) => (i > good.length / 10 && i % 7 === 0 ? b ^ 0x5a : b))),
+  };
+  for (const [what, body] of Object.entries(damages)) {
+    const { page, context, errors } = await openPage(env.browser);
+    const fetched = new Set();
+    page.on('request', (r) => { if (/\.wasm$/.test(r.url())) fetched.add(fileOf(r.url())); });
+    await page.route(/pack_chapter_scaling-[0-9a-f]+\.wasm$/, (route) => route.fulfill({ status: 200, contentType: 'application/wasm', body }));
+    await page.goto(`${env.base}/scaling`);
+    await waitForApp(page);
+    await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
+    assert.equal((await page.textContent('.chapter-head h1')).trim(), CHAPTERS.scaling, what);
+    await page.locator('main input').first().waitFor({ timeout: 30000 });
+    assert.equal(await page.locator('[data-testid=load-failed]').count(), 0, what);
+    const own = manifest.splits.chapter_scaling.find((f) => f.startsWith('split_chapter_scaling-'));
+    assert.ok(fetched.has(own), `${what}: the chapter's module came from its own file`);
+    assert.deepEqual(errors, [], what);
+    await context.close();
+  }
 });
 
 test('a page opened after the first fetches its modules one by one, not a pack', async () => {

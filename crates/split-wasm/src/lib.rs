@@ -286,7 +286,7 @@ pub fn run(job: &Job) -> Result<Manifest, String> {
                     .ok_or_else(|| format!("{split_name}: no bytes for {f}"))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let bytes = pack::pack(&modules);
+        let bytes = pack::pack(&modules).map_err(|e| format!("{split_name}: {e}"))?;
         let name = link::hashed_name(&format!("pack_{split_name}.wasm"), &bytes);
         packs.insert(split_name.clone(), name.clone());
         pack_files.push((name, bytes));
