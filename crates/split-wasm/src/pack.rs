@@ -72,6 +72,14 @@ pub fn kind_order(id: u8) -> u16 {
     }
 }
 
+/// The section kinds among `ids`, once each, in the body's order.
+fn kinds_of(ids: impl Iterator<Item = u8>) -> Vec<u8> {
+    let mut kinds: Vec<u8> = ids.collect();
+    kinds.sort_by_key(|&k| kind_order(k));
+    kinds.dedup();
+    kinds
+}
+
 /// A module's sections: (id, the raw bytes: id, size and contents).
 fn sections(module: &[u8]) -> Result<Vec<(u8, &[u8])>, String> {
     if module.get(..8) != Some(&HEADER[..]) {
@@ -144,14 +152,8 @@ pub fn pack(modules: &[(&str, &[u8])]) -> Result<Vec<u8>, String> {
             serde_json::json!([name, list])
         })
         .collect();
-    let mut kinds: Vec<u8> = parsed
-        .iter()
-        .flat_map(|(_, s)| s.iter().map(|x| x.0))
-        .collect();
-    kinds.sort_by_key(|&k| kind_order(k));
-    kinds.dedup();
     let mut body = Vec::new();
-    for kind in kinds {
+    for kind in kinds_of(parsed.iter().flat_map(|(_, s)| s.iter().map(|x| x.0))) {
         for (_, secs) in &parsed {
             for (_, raw) in secs.iter().filter(|(id, _)| *id == kind) {
                 body.extend_from_slice(raw);
@@ -183,16 +185,10 @@ pub fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
     }
     let index: Vec<(String, Vec<(u8, usize)>)> =
         serde_json::from_slice(index).map_err(|e| format!("pack: index: {e}"))?;
-    let mut kinds: Vec<u8> = index
-        .iter()
-        .flat_map(|(_, s)| s.iter().map(|x| x.0))
-        .collect();
-    kinds.sort_by_key(|&k| kind_order(k));
-    kinds.dedup();
     // Where each module's sections start in the body.
     let mut starts: Vec<Vec<usize>> = index.iter().map(|(_, s)| vec![0; s.len()]).collect();
     let mut cursor = 0usize;
-    for kind in kinds {
+    for kind in kinds_of(index.iter().flat_map(|(_, s)| s.iter().map(|x| x.0))) {
         for (m, (_, secs)) in index.iter().enumerate() {
             for (j, (id, len)) in secs.iter().enumerate() {
                 if *id == kind {
