@@ -33,6 +33,14 @@ const ORDER = Object.keys(CHAPTERS);
 const splitOf = (slug) => `chapter_${slug.replace(/-/g, '_')}`;
 const fileOf = (url) => new URL(url).pathname.replace(/^\//, '');
 
+/** Refuses every request whose URL matches `pattern` (as when the network
+ * is down or a deploy removed the file) until `unblock()` is called. */
+async function blockUntil(page, pattern) {
+  let blocked = true;
+  await page.route(pattern, (route) => (blocked ? route.abort() : route.continue()));
+  return { unblock: () => { blocked = false; } };
+}
+
 /** The modules of a pack (crates/split-wasm/src/pack.rs), read here on its
  * own terms: an empty wasm module with an index (each module's sections:
  * id and length) and a body (the sections grouped by kind: by id, the data
@@ -157,8 +165,7 @@ test('a chapter whose code cannot be fetched says so, and Try again loads it', a
   const { page, context, errors } = await openPage(env.browser);
   // The qkv chapter's own module fails (as after a deploy removed it), and
   // so does the pack that holds it.
-  let block = true;
-  await page.route(/(split|pack)_chapter_qkv-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  const gate = await blockUntil(page, /(split|pack)_chapter_qkv-[0-9a-f]+\.wasm$/);
   await page.goto(`${env.base}/qkv?dk=16`);
   await waitForApp(page);
   const failed = page.locator('[data-testid=load-failed]');
@@ -168,7 +175,7 @@ test('a chapter whose code cannot be fetched says so, and Try again loads it', a
   // The rest of the app still works: the header, the theme switch.
   await page.getByRole('button', { name: 'Dark theme' }).click();
   assert.equal(await page.evaluate(() => document.documentElement.classList.contains('dark')), true);
-  block = false;
+  gate.unblock();
   await page.getByRole('button', { name: 'Try again' }).click();
   await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
   assert.equal((await page.textContent('.chapter-head h1')).trim(), 'Query, key, value');
@@ -268,8 +275,7 @@ test('a chapter\'s later sections load after its first screen; one that cannot b
     assert.ok(!first.has(manifest.splits[s].find((f) => f.startsWith(`split_${s}-`))), `${s} is in the first screen`);
   }
   const { page, context, errors } = await openPage(env.browser);
-  let block = true;
-  await page.route(/split_multi_head_race-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  const gate = await blockUntil(page, /split_multi_head_race-[0-9a-f]+\.wasm$/);
   await page.goto(`${env.base}/multi-head`);
   await waitForApp(page);
   await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
@@ -288,7 +294,7 @@ test('a chapter\'s later sections load after its first screen; one that cannot b
   const at = order.findIndex((t) => /Several heads/.test(t));
   assert.ok(at > order.findIndex((t) => /Inside one layer/.test(t)), order.join(' | '));
   assert.ok(at < order.findIndex((t) => /Check yourself/.test(t)), order.join(' | '));
-  block = false;
+  gate.unblock();
   await slot.getByRole('button', { name: 'Try again' }).click();
   await page.waitForSelector('#race-title', { timeout: 30000 });
   assert.equal(await page.locator('[data-testid=load-failed]').count(), 0);
@@ -303,8 +309,7 @@ test('the code that writes exported files loads when an export menu opens; if it
   assert.ok(!manifest.splits.chapter_scaling.includes(own), 'not in the first screen of /scaling');
   const fetched = [];
   page.on('request', (r) => fetched.push(fileOf(r.url())));
-  let block = true;
-  await page.route(/split_export_files-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  const gate = await blockUntil(page, /split_export_files-[0-9a-f]+\.wasm$/);
   await page.goto(`${env.base}/scaling?dk=16`);
   await waitForApp(page);
   const menu = page.locator('figure[data-testid="hist-raw"] details.export');
@@ -317,7 +322,7 @@ test('the code that writes exported files loads when an export menu opens; if it
   await said.waitFor({ timeout: 15000 });
   assert.match(await said.textContent(), /did not arrive.*try again/i);
   assert.ok(fetched.includes(own), 'opening the menu asked for the export code');
-  block = false;
+  gate.unblock();
   const [download] = await Promise.all([
     page.waitForEvent('download', { timeout: 30000 }),
     menu.locator('[data-export=csv]').click(),
@@ -334,8 +339,7 @@ test('/rnn loads its training code only when "Train them now" is pressed; if it 
   assert.ok(!manifest.splits.chapter_rnn.includes(own), 'not in the first screen of /rnn');
   const fetched = [];
   page.on('request', (r) => fetched.push(fileOf(r.url())));
-  let block = true;
-  await page.route(/split_rnn_race_start-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  const gate = await blockUntil(page, /split_rnn_race_start-[0-9a-f]+\.wasm$/);
   await page.goto(`${env.base}/rnn?steps=40&dmax=4&at=trained`);
   await waitForApp(page);
   const note = page.locator('[data-testid=reach-untrained]');
@@ -347,7 +351,7 @@ test('/rnn loads its training code only when "Train them now" is pressed; if it 
   await said.waitFor({ timeout: 15000 });
   assert.match(await said.textContent(), /did not arrive.*press the button again/i);
   assert.ok(fetched.includes(own), 'the press asked for the training code');
-  block = false;
+  gate.unblock();
   await page.locator('[data-testid=reach-train]').click();
   // Training runs: section 1 measures the models as soon as a step is done.
   await note.waitFor({ state: 'detached', timeout: 30000 });
@@ -361,8 +365,7 @@ test('/multi-head loads its head study\'s code after the model; if it cannot, th
   const own = manifest.splits.multi_head_study_start?.find((f) => f.startsWith('split_multi_head_study_start-'));
   assert.ok(own, 'starting the study is a split point of its own');
   assert.ok(!manifest.splits.chapter_multi_head.includes(own), 'not in the first screen of /multi-head');
-  let block = true;
-  await page.route(/split_multi_head_study_start-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  const gate = await blockUntil(page, /split_multi_head_study_start-[0-9a-f]+\.wasm$/);
   await page.goto(`${env.base}/multi-head`);
   await waitForApp(page);
   const status = page.locator('[data-testid=study-status]');
@@ -371,7 +374,7 @@ test('/multi-head loads its head study\'s code after the model; if it cannot, th
   // said to be measuring.
   await page.locator('[data-testid=live-accuracy]').filter({ hasText: 'held-out accuracy' }).waitFor();
   assert.equal(await page.locator('[data-testid=head-1-1] .head-label').textContent(), 'not measured');
-  block = false;
+  gate.unblock();
   await page.locator('[data-testid=study-retry]').click();
   await status.filter({ hasText: 'Each head was measured' }).waitFor({ timeout: 90000 });
   assert.equal(await page.locator('[data-testid=study-retry]').count(), 0);
@@ -385,8 +388,7 @@ test('the presenter\'s bar loads when presenting starts, not with a page; if it 
   const { page, context, errors } = await openPage(env.browser);
   const fetched = [];
   page.on('request', (r) => fetched.push(fileOf(r.url())));
-  let block = true;
-  await page.route(/split_presenter_bar-[0-9a-f]+\.wasm$/, (route) => (block ? route.abort() : route.continue()));
+  const gate = await blockUntil(page, /split_presenter_bar-[0-9a-f]+\.wasm$/);
   await page.goto(`${env.base}/qkv`);
   await waitForApp(page);
   await page.waitForSelector('.chapter-head h1', { timeout: 30000 });
@@ -402,7 +404,7 @@ test('the presenter\'s bar loads when presenting starts, not with a page; if it 
   // Paging by key still works without it.
   await page.keyboard.press('ArrowRight');
   await page.waitForFunction(() => /present=2/.test(location.search));
-  block = false;
+  gate.unblock();
   await page.getByRole('button', { name: 'Try again' }).click();
   const where = page.locator('[data-testid=present-where]');
   await where.waitFor({ timeout: 30000 });
