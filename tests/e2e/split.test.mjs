@@ -44,31 +44,39 @@ async function blockUntil(page, pattern) {
 /** The modules of a pack (crates/split-wasm/src/pack.rs), read here on its
  * own terms: an empty wasm module with an index (each module's sections:
  * id and length) and a body (the sections grouped by kind: by id, the data
- * and then the code last). */
+ * and then the code last; the code as every module's head, then all the
+ * function bodies sorted by signature, size and place). */
 function unpack(bytes) {
   assert.deepEqual([...bytes.subarray(0, 8)], [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
-  let i = 8;
-  const leb = () => {
-    let n = 0;
-    for (let shift = 0; ; shift += 7) {
-      const x = bytes[i++];
-      n += (x & 0x7f) * 2 ** shift;
-      if (x < 0x80) return n;
-    }
+  const reader = (buf, at) => {
+    const r = {
+      at,
+      byte: () => { assert.ok(r.at < buf.length, 'past the end'); return buf[r.at++]; },
+      leb: () => {
+        let n = 0;
+        for (let shift = 0; ; shift += 7) {
+          const x = r.byte();
+          n += (x & 0x7f) * 2 ** shift;
+          if (x < 0x80) return n;
+        }
+      },
+    };
+    return r;
   };
+  const top = reader(bytes, 8);
   const custom = (want) => {
-    assert.equal(bytes[i++], 0, 'a custom section');
-    const size = leb();
-    const end = i + size;
-    const n = leb();
-    assert.equal(bytes.subarray(i, i + n).toString('utf8'), want);
-    const payload = bytes.subarray(i + n, end);
-    i = end;
+    assert.equal(top.byte(), 0, 'a custom section');
+    const size = top.leb();
+    const end = top.at + size;
+    const n = top.leb();
+    assert.equal(bytes.subarray(top.at, top.at + n).toString('utf8'), want);
+    const payload = bytes.subarray(top.at + n, end);
+    top.at = end;
     return payload;
   };
   const index = JSON.parse(custom('pack-index').toString('utf8'));
   const body = custom('pack-body');
-  assert.equal(i, bytes.length);
+  assert.equal(top.at, bytes.length);
   // Every section of a kind, module after module; the kinds in order.
   const rank = (id) => ({ 10: 1001, 11: 1000 })[id] ?? id;
   const pieces = index.flatMap(([, s], m) => s.map(([id, len], j) => ({ id, len, m, j })));
@@ -76,6 +84,53 @@ function unpack(bytes) {
   let at = 0;
   for (const p of pieces) { p.bytes = body.subarray(at, at + p.len); at += p.len; }
   assert.equal(at, body.length);
+  // The code: heads first, then the bodies in the order of their keys.
+  const code = pieces.filter((p) => p.id === 10);
+  if (code.length > 0) {
+    const r = reader(body, body.length - code.reduce((t, p) => t + p.len, 0));
+    const fns = [];
+    for (const p of code) {
+      const section = (id) => pieces.find((q) => q.m === p.m && q.id === id)?.bytes;
+      // Function i's signature: the bytes of its type's entry.
+      const types = [];
+      const t = section(1);
+      if (t) {
+        const tr = reader(t, 1);
+        tr.leb();
+        for (let n = tr.leb(); n > 0; n--) {
+          const start = tr.at;
+          assert.equal(tr.byte(), 0x60, 'a function type');
+          // Parameters, then results: one byte each (no typed references here).
+          for (const _ of [0, 1]) for (let v = tr.leb(); v > 0; v--) assert.ok(![0x63, 0x64].includes(tr.byte()));
+          types.push(Buffer.from(t.subarray(start, tr.at)));
+        }
+      }
+      const fr = reader(section(3), 1);
+      fr.leb();
+      const sigs = Array.from({ length: fr.leb() }, () => types[fr.leb()]);
+      const start = r.at;
+      assert.equal(r.byte(), 10);
+      r.leb();
+      const n = r.leb();
+      assert.equal(n, sigs.length, 'one body per function');
+      p.top = body.subarray(start, r.at);
+      p.head = [];
+      for (let k = 0; k < n; k++) {
+        const s0 = r.at;
+        const len = r.leb();
+        p.head.push(body.subarray(s0, r.at));
+        fns.push({ p, k, sig: sigs[k], len });
+      }
+    }
+    const order = fns.map((f, i) => ({ f, i }));
+    order.sort((x, y) => Buffer.compare(x.f.sig, y.f.sig) || x.f.len - y.f.len || x.i - y.i);
+    for (const { f } of order) { f.bytes = body.subarray(r.at, r.at + f.len); r.at += f.len; }
+    assert.equal(r.at, body.length);
+    for (const p of code) {
+      const own = fns.filter((f) => f.p === p);
+      p.bytes = Buffer.concat([p.top, ...own.flatMap((f) => [p.head[f.k], f.bytes])]);
+    }
+  }
   const out = new Map();
   index.forEach(([name], m) => {
     const own = pieces.filter((p) => p.m === m).sort((a, b) => a.j - b.j);
@@ -111,6 +166,27 @@ test('every page has a pack that holds exactly its first screen\'s modules, byte
   const sw = fs.readFileSync(path.join(distDir, 'sw.js'), 'utf8');
   assert.ok(!sw.includes('pack_'), 'sw.js lists a pack');
   assert.ok(manifest.splits.chapter_qkv.every((f) => sw.includes(`"/${f}"`)));
+});
+
+test('the link module\'s own reader rebuilds every pack\'s modules byte for byte, and refuses a damaged pack', () => {
+  const linkFile = manifest.shell.find((f) => f.startsWith('__wasm_split.'));
+  const link = fs.readFileSync(path.join(distDir, linkFile), 'utf8');
+  const start = link.indexOf('function __wasm_split_unpack(');
+  const end = link.indexOf('\nfunction __wasm_split_first(', start);
+  assert.ok(start >= 0 && end > start, 'the link module has its pack reader');
+  const read = new Function(`${link.slice(start, end)}\nreturn __wasm_split_unpack;`)();
+  const arrayBuffer = (buf) => buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
+  for (const [split, file] of Object.entries(manifest.packs)) {
+    const buf = fs.readFileSync(path.join(distDir, file));
+    const files = read(arrayBuffer(buf));
+    assert.deepEqual([...files.keys()], manifest.splits[split].map((f) => `./${f}`), split);
+    for (const [name, bytes] of files) {
+      assert.ok(Buffer.from(bytes).equals(fs.readFileSync(path.join(distDir, name.slice(2)))), `${split}: ${name}`);
+    }
+  }
+  const good = fs.readFileSync(path.join(distDir, manifest.packs.chapter_qkv));
+  assert.throws(() => read(arrayBuffer(good.subarray(0, good.length - 1))), 'cut short by one byte');
+  assert.throws(() => read(arrayBuffer(good.subarray(0, good.length >> 1))), 'cut in half');
 });
 
 test('a cold deep link to each chapter fetches the shell and that chapter\'s pack only, and works', async () => {

@@ -4,22 +4,31 @@
 //! chunk modules it shares with other pages. Fetched one by one, each is
 //! compressed on its own (gzip cannot use what it saw in the file before)
 //! and each costs a request. A pack holds them all, so the first page of a
-//! visit fetches one file, which compresses about a tenth better
+//! visit fetches one file, about a fifth smaller than its modules one by one
 //! (`scripts/bundle_size.py` prints both).
 //!
 //! Inside, the modules' sections are grouped by kind (every module's types,
 //! then every module's imports, ..., the data, then the code): like next to
 //! like, gzip's window finds more repeats, about 3% less than the modules
-//! one after the other. A pack is a valid, empty WebAssembly module (so a
-//! host serves and compresses it like the other `.wasm` files) with two
-//! custom sections:
+//! one after the other. The code goes further: first every module's code
+//! head (the section's id, size and count, and each body's size), then all
+//! the function bodies of all the modules, sorted by signature and size
+//! ([`body_order`]): the copies of one generic function for different
+//! types, scattered over many modules, end up side by side, about 7% less
+//! again. The reader knows every body's signature (from the types and
+//! functions before the code) and size (from the heads), so it can sort the
+//! same way and put each body back. A pack is a valid, empty WebAssembly
+//! module (so a host serves and compresses it like the other `.wasm` files)
+//! with two custom sections:
 //!
 //! ```text
 //! \0asm 01 00 00 00
 //! custom "pack-index": JSON [[file, [[section id, length], ...]], ...]
 //!                      (each module's sections, in the module's order)
 //! custom "pack-body":  the sections' bytes (id, size, contents), by kind
-//!                      in [`kind_order`], then by module, then in order
+//!                      in [`kind_order`], then by module, then in order;
+//!                      for the code, the heads by module, then the bodies
+//!                      in [`body_order`]
 //! ```
 //!
 //! The link module ([`with_packs`]) fetches a pack only for the first page
@@ -135,8 +144,97 @@ fn read_custom<'a>(bytes: &'a [u8], at: &mut usize) -> Result<(&'a str, &'a [u8]
     Ok((name, payload))
 }
 
+/// The contents of a section (its raw bytes less the id and the size).
+fn payload(raw: &[u8]) -> Result<&[u8], String> {
+    let mut at = 1;
+    read_leb(raw, &mut at)?;
+    raw.get(at..).ok_or_else(|| "pack: bad section".into())
+}
+
+/// Skips one value type at `at` in a type section: one byte, or a
+/// reference type (0x63, 0x64) and its heap type (a signed LEB).
+fn skip_valtype(bytes: &[u8], at: &mut usize) -> Result<(), String> {
+    let t = *bytes.get(*at).ok_or("pack: truncated type")?;
+    *at += 1;
+    if t == 0x63 || t == 0x64 {
+        while *bytes.get(*at).ok_or("pack: truncated type")? & 0x80 != 0 {
+            *at += 1;
+        }
+        *at += 1;
+    }
+    Ok(())
+}
+
+/// Each defined function's signature (the bytes of its entry in the type
+/// section: 0x60, the parameters, the results), in the code's order. Only
+/// plain function types are read: anything else is an error.
+fn signatures<'a>(secs: &[(u8, &'a [u8])]) -> Result<Vec<&'a [u8]>, String> {
+    let mut types = Vec::new();
+    if let Some((_, raw)) = secs.iter().find(|(id, _)| *id == 1) {
+        let t = payload(raw)?;
+        let mut at = 0;
+        for _ in 0..read_leb(t, &mut at)? {
+            let start = at;
+            if t.get(at) != Some(&0x60) {
+                return Err("pack: a type that is not a plain function type".into());
+            }
+            at += 1;
+            for _ in 0..2 {
+                for _ in 0..read_leb(t, &mut at)? {
+                    skip_valtype(t, &mut at)?;
+                }
+            }
+            types.push(t.get(start..at).ok_or("pack: truncated type")?);
+        }
+    }
+    let mut sigs = Vec::new();
+    if let Some((_, raw)) = secs.iter().find(|(id, _)| *id == 3) {
+        let f = payload(raw)?;
+        let mut at = 0;
+        for _ in 0..read_leb(f, &mut at)? {
+            let t = read_leb(f, &mut at)?;
+            sigs.push(*types.get(t).ok_or("pack: a function of an unknown type")?);
+        }
+    }
+    Ok(sigs)
+}
+
+/// A code section cut in two: its head (the id, the size, the count and
+/// every body's size, as they were encoded) and the bodies.
+fn cut_code(raw: &[u8]) -> Result<(Vec<u8>, Vec<&[u8]>), String> {
+    let mut at = 1;
+    read_leb(raw, &mut at)?;
+    let n = read_leb(raw, &mut at)?;
+    let mut head = raw.get(..at).ok_or("pack: bad code")?.to_vec();
+    let mut bodies = Vec::new();
+    for _ in 0..n {
+        let start = at;
+        let len = read_leb(raw, &mut at)?;
+        head.extend_from_slice(raw.get(start..at).ok_or("pack: bad code")?);
+        bodies.push(
+            raw.get(at..at + len)
+                .ok_or("pack: a body runs past the end")?,
+        );
+        at += len;
+    }
+    if at != raw.len() {
+        return Err("pack: bytes after the last body".into());
+    }
+    Ok((head, bodies))
+}
+
+/// The order of the function bodies in a pack: by signature, then size,
+/// then where they were (module, position). Bodies that look alike end up
+/// side by side, where gzip finds their repeats (about 7% smaller).
+/// `bodies` is (signature, size) in the modules' order.
+fn body_order(bodies: &[(&[u8], usize)]) -> Vec<usize> {
+    let mut order: Vec<(&(&[u8], usize), usize)> = bodies.iter().zip(0..).collect();
+    order.sort_unstable();
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
 /// The pack of `modules` (file name, bytes), in that order. Errors if a
-/// module is not a wasm module.
+/// module is not a wasm module, or its types or code cannot be read.
 pub fn pack(modules: &[(&str, &[u8])]) -> Result<Vec<u8>, String> {
     let mut parsed = Vec::new();
     for (name, bytes) in modules {
@@ -154,6 +252,27 @@ pub fn pack(modules: &[(&str, &[u8])]) -> Result<Vec<u8>, String> {
         .collect();
     let mut body = Vec::new();
     for kind in kinds_of(parsed.iter().flat_map(|(_, s)| s.iter().map(|x| x.0))) {
+        if kind == 10 {
+            // The code: every module's head, then all the bodies, sorted.
+            let mut keyed = Vec::new();
+            let mut all = Vec::new();
+            for (name, secs) in &parsed {
+                let sigs = signatures(secs).map_err(|e| format!("{name}: {e}"))?;
+                for (_, raw) in secs.iter().filter(|(id, _)| *id == 10) {
+                    let (head, bodies) = cut_code(raw).map_err(|e| format!("{name}: {e}"))?;
+                    if bodies.len() != sigs.len() {
+                        return Err(format!("{name}: the code and the functions disagree"));
+                    }
+                    body.extend_from_slice(&head);
+                    keyed.extend(sigs.iter().zip(&bodies).map(|(s, b)| (*s, b.len())));
+                    all.extend(bodies);
+                }
+            }
+            for b in body_order(&keyed).into_iter().filter_map(|i| all.get(i)) {
+                body.extend_from_slice(b);
+            }
+            continue;
+        }
         for (_, secs) in &parsed {
             for (_, raw) in secs.iter().filter(|(id, _)| *id == kind) {
                 body.extend_from_slice(raw);
@@ -185,29 +304,124 @@ pub fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
     }
     let index: Vec<(String, Vec<(u8, usize)>)> =
         serde_json::from_slice(index).map_err(|e| format!("pack: index: {e}"))?;
-    // Where each module's sections start in the body.
-    let mut starts: Vec<Vec<usize>> = index.iter().map(|(_, s)| vec![0; s.len()]).collect();
+    // Each module's sections (the code's are rebuilt below), by place in
+    // the body.
     let mut cursor = 0usize;
+    let mut code_at = None;
+    let mut places: Vec<Vec<(u8, usize, usize)>> = index.iter().map(|_| Vec::new()).collect();
     for kind in kinds_of(index.iter().flat_map(|(_, s)| s.iter().map(|x| x.0))) {
-        for (m, (_, secs)) in index.iter().enumerate() {
-            for (j, (id, len)) in secs.iter().enumerate() {
-                if *id == kind {
-                    if let Some(slot) = starts.get_mut(m).and_then(|s| s.get_mut(j)) {
-                        *slot = cursor;
-                    }
-                    cursor = cursor.checked_add(*len).ok_or("pack: sizes overflow")?;
-                }
+        if kind == 10 {
+            code_at = Some(cursor);
+        }
+        for ((_, list), place) in index.iter().zip(places.iter_mut()) {
+            for (id, len) in list.iter().filter(|(id, _)| *id == kind) {
+                let end = cursor.checked_add(*len).ok_or("pack: sizes overflow")?;
+                place.push((*id, cursor, end));
+                cursor = end;
             }
         }
     }
     if cursor != body.len() {
         return Err("pack: the index does not match the body".into());
     }
+    let slice = |a: usize, b: usize| body.get(a..b).ok_or("pack: bad section");
+    let mut secs: Vec<Vec<(u8, Vec<u8>)>> = Vec::new();
+    for place in &places {
+        let mut own = Vec::new();
+        for &(id, a, b) in place {
+            own.push((
+                id,
+                if id == 10 {
+                    Vec::new()
+                } else {
+                    slice(a, b)?.to_vec()
+                },
+            ));
+        }
+        secs.push(own);
+    }
+    // The code: the heads, module by module, then the sorted bodies.
+    if let Some(mut p) = code_at {
+        // Per code section: its module, the head up to the count, and each
+        // body's size (where its encoding starts and ends, and its value).
+        let mut heads = Vec::new();
+        let mut keyed = Vec::new();
+        for (m, own) in secs.iter().enumerate() {
+            let Some(&(_, a, b)) = places.get(m).and_then(|pl| pl.iter().find(|x| x.0 == 10))
+            else {
+                continue;
+            };
+            if body.get(p) != Some(&10) {
+                return Err("pack: bad code".into());
+            }
+            let start = p;
+            p += 1;
+            read_leb(body, &mut p)?;
+            let n = read_leb(body, &mut p)?;
+            let top = p;
+            let mut sizes = Vec::new();
+            for _ in 0..n {
+                let s = p;
+                let len = read_leb(body, &mut p)?;
+                sizes.push((s, p, len));
+            }
+            let total = sizes.iter().try_fold(p - start, |t, x| t.checked_add(x.2));
+            if total != Some(b - a) {
+                return Err("pack: a code head that does not match the index".into());
+            }
+            let view: Vec<(u8, &[u8])> = own.iter().map(|(id, raw)| (*id, &raw[..])).collect();
+            let sigs = signatures(&view)?;
+            if sigs.len() != n {
+                return Err("pack: the code and the functions disagree".into());
+            }
+            keyed.extend(sigs.iter().zip(&sizes).map(|(sig, x)| (*sig, x.2)));
+            heads.push((m, start, top, sizes));
+        }
+        let mut at = vec![0usize; keyed.len()];
+        for i in body_order(&keyed) {
+            let (Some(slot), Some((_, len))) = (at.get_mut(i), keyed.get(i)) else {
+                return Err("pack: bad code".into());
+            };
+            *slot = p;
+            p = p.checked_add(*len).ok_or("pack: sizes overflow")?;
+        }
+        if p != body.len() {
+            return Err("pack: the bodies do not match the index".into());
+        }
+        let lens: Vec<usize> = keyed.iter().map(|k| k.1).collect();
+        let mut rebuilt = Vec::new();
+        let mut bodies = at.iter().zip(&lens).map(|(&a, len)| slice(a, a + len));
+        for (m, start, top, sizes) in heads {
+            let mut code = slice(start, top)?.to_vec();
+            for (s, e, _) in sizes {
+                code.extend_from_slice(slice(s, e)?);
+                code.extend_from_slice(bodies.next().ok_or("pack: bad code")??);
+            }
+            rebuilt.push((m, code));
+        }
+        for (m, code) in rebuilt {
+            if let Some(slot) = secs
+                .get_mut(m)
+                .and_then(|own| own.iter_mut().find(|(id, _)| *id == 10))
+            {
+                slot.1 = code;
+            }
+        }
+    }
     let mut out = BTreeMap::new();
-    for ((name, secs), starts) in index.iter().zip(&starts) {
+    for ((name, list), have) in index.iter().zip(secs) {
+        // Back in the module's own order.
+        let mut by_kind: BTreeMap<u8, std::collections::VecDeque<Vec<u8>>> = BTreeMap::new();
+        for (id, raw) in have {
+            by_kind.entry(id).or_default().push_back(raw);
+        }
         let mut module = HEADER.to_vec();
-        for ((_, len), &start) in secs.iter().zip(starts) {
-            module.extend_from_slice(body.get(start..start + len).ok_or("pack: bad section")?);
+        for (id, _) in list {
+            let raw = by_kind
+                .get_mut(id)
+                .and_then(|q| q.pop_front())
+                .ok_or("pack: bad section")?;
+            module.extend_from_slice(&raw);
         }
         out.insert(name.clone(), module);
     }
@@ -224,7 +438,7 @@ const PACK_JS: &str = r#"let __wasm_split_cold = true;
 let __wasm_split_packed = new Set();
 let __wasm_split_pack = Promise.resolve(new Map());
 function __wasm_split_unpack(buf) {
-    const b = new Uint8Array(buf);
+    let b = new Uint8Array(buf);
     let i = 8;
     const leb = () => {
         let n = 0;
@@ -250,23 +464,98 @@ function __wasm_split_unpack(buf) {
     const body = custom("pack-body");
     const rank = (id) => (id === 10 ? 1001 : id === 11 ? 1000 : id);
     const kinds = [...new Set(index.flatMap(([, s]) => s.map(([id]) => id)))].sort((x, y) => rank(x) - rank(y));
-    const starts = index.map(([, s]) => s.map(() => 0));
+    // Each section's bytes; the code's are rebuilt below.
+    const parts = index.map(([, s]) => s.map(() => null));
     let at = 0;
+    let codeAt = -1;
     for (const kind of kinds) {
+        if (kind === 10) codeAt = at;
         index.forEach(([, s], m) => s.forEach(([id, len], j) => {
-            if (id === kind) { starts[m][j] = at; at += len; }
+            if (id === kind) { parts[m][j] = body.subarray(at, at + len); at += len; }
         }));
     }
     if (at !== body.length) throw new Error("bad pack");
+    // Reads LEBs from `b` at `i` (the same reader, pointed elsewhere).
+    const from = (bytes, p) => { b = bytes; i = p; };
+    const whole = b;
+    // Each function's signature: its type's bytes (0x60, params, results).
+    const sigs = (m) => {
+        const sec = (id) => { const j = index[m][1].findIndex(([x]) => x === id); return j < 0 ? null : parts[m][j]; };
+        const types = [];
+        const t = sec(1);
+        if (t) {
+            from(t, 1); leb();
+            for (let n = leb(); n > 0; n--) {
+                const start = i;
+                if (b[i++] !== 0x60) throw new Error("bad pack");
+                for (let k = 0; k < 2; k++) {
+                    for (let v = leb(); v > 0; v--) {
+                        if (i >= b.length) throw new Error("bad pack");
+                        const x = b[i++];
+                        if (x === 0x63 || x === 0x64) { while (b[i] & 0x80) i++; i++; }
+                    }
+                }
+                types.push(String.fromCharCode(...b.subarray(start, i)));
+            }
+        }
+        const out = [];
+        const f = sec(3);
+        if (f) {
+            from(f, 1); leb();
+            for (let n = leb(); n > 0; n--) {
+                const s = types[leb()];
+                if (s === undefined) throw new Error("bad pack");
+                out.push(s);
+            }
+        }
+        return out;
+    };
+    if (codeAt >= 0) {
+        // Every module's code head (id, size, count, the bodies' sizes),
+        // then all the bodies, by signature, size and place.
+        const heads = [];
+        const keyed = [];
+        let p = codeAt;
+        index.forEach(([, s], m) => s.forEach(([id, len], j) => {
+            if (id !== 10) return;
+            from(body, p);
+            if (b[i++] !== 10) throw new Error("bad pack");
+            leb();
+            const n = leb();
+            const top = i;
+            const sizes = [];
+            for (let k = 0; k < n; k++) { const s0 = i; sizes.push([s0, leb(), i]); }
+            const head = { m, j, start: p, top, sizes };
+            if (sizes.reduce((t, [, l]) => t + l, i - p) !== len) throw new Error("bad pack");
+            p = i;
+            const sg = sigs(m);
+            if (sg.length !== n) throw new Error("bad pack");
+            sizes.forEach(([, l], k) => keyed.push({ sig: sg[k], len: l, k: keyed.length, head, place: 0 }));
+            heads.push(head);
+        }));
+        const order = keyed.slice().sort((x, y) => (x.sig < y.sig ? -1 : x.sig > y.sig ? 1 : x.len - y.len || x.k - y.k));
+        for (const e of order) { e.place = p; p += e.len; }
+        if (p !== body.length) throw new Error("bad pack");
+        let k = 0;
+        for (const h of heads) {
+            const total = parts[h.m][h.j].length;
+            const code = new Uint8Array(total);
+            code.set(body.subarray(h.start, h.top));
+            let q = h.top - h.start;
+            for (const [s0, , s1] of h.sizes) {
+                code.set(body.subarray(s0, s1), q); q += s1 - s0;
+                const e = keyed[k++];
+                code.set(body.subarray(e.place, e.place + e.len), q); q += e.len;
+            }
+            parts[h.m][h.j] = code;
+        }
+    }
     const files = new Map();
     index.forEach(([name, s], m) => {
         const module = new Uint8Array(8 + s.reduce((t, [, len]) => t + len, 0));
-        module.set(b.subarray(0, 8));
-        let p = 8;
-        s.forEach(([, len], j) => {
-            module.set(body.subarray(starts[m][j], starts[m][j] + len), p);
-            p += len;
-        });
+        module.set(whole.subarray(0, 8));
+        let q = 8;
+        parts[m].forEach((part) => { module.set(part, q); q += part.length; });
         files.set("./" + name, module);
     });
     return files;
@@ -377,16 +666,64 @@ mod tests {
         m
     }
 
+    /// A type section of plain function types (each entry's bytes given).
+    fn types(entries: &[&[u8]]) -> Vec<u8> {
+        let mut t = Vec::new();
+        leb(entries.len(), &mut t);
+        for e in entries {
+            t.extend_from_slice(e);
+        }
+        t
+    }
+
+    /// A function section: each function's type.
+    fn funcs(of: &[usize]) -> Vec<u8> {
+        let mut f = Vec::new();
+        leb(of.len(), &mut f);
+        for &t in of {
+            leb(t, &mut f);
+        }
+        f
+    }
+
+    /// A code section of these bodies, each size encoded in as few bytes
+    /// as it takes.
+    fn code(bodies: &[&[u8]]) -> Vec<u8> {
+        let mut c = Vec::new();
+        leb(bodies.len(), &mut c);
+        for b in bodies {
+            leb(b.len(), &mut c);
+            c.extend_from_slice(b);
+        }
+        c
+    }
+
+    const VOID: &[u8] = &[0x60, 0, 0]; // () -> ()
+    const I32_I32: &[u8] = &[0x60, 1, 0x7f, 1, 0x7f]; // (i32) -> i32
+    const REF: &[u8] = &[0x60, 1, 0x63, 0x70, 0]; // (ref null func) -> ()
+
     #[test]
     fn a_pack_gives_back_its_modules_byte_for_byte_and_is_an_empty_wasm_module() {
-        let big = vec![7u8; 300]; // a size that takes two LEB bytes
+        let big = vec![7u8; 300]; // a body whose size takes two LEB bytes
+                                  // Module a: bodies of type (i32) -> i32, () -> () and (ref) -> ().
         let a = module(&[
-            (1, b"types-a"),
+            (1, &types(&[VOID, I32_I32, REF])),
             (2, b"imports-a"),
-            (10, &big),
+            (3, &funcs(&[1, 0, 2, 0])),
+            (10, &code(&[b"A-long-i32", b"A-void", b"A-ref", &big])),
             (11, b"data-a"),
         ]);
-        let b = module(&[(1, b"types-b"), (0, b"\x04namecustom"), (10, b"code-b")]);
+        // Module b: one (i32) -> i32 body whose size is encoded in two
+        // bytes where one would do (the pack keeps encodings as they are).
+        let mut b_code = vec![2, 0x85, 0x00];
+        b_code.extend_from_slice(b"B-i32");
+        b_code.extend(std::iter::once(4).chain(*b"B-vd"));
+        let b = module(&[
+            (1, &types(&[I32_I32, VOID])),
+            (0, b"\x04namecustom"),
+            (3, &funcs(&[0, 1])),
+            (10, &b_code),
+        ]);
         let empty = module(&[]);
         let p = pack(&[
             ("chunk_a-00.wasm", &a),
@@ -403,14 +740,29 @@ mod tests {
         // The body holds like with like: both type sections, then the
         // imports, ..., the data, the code last.
         let at = |needle: &[u8]| p.windows(needle.len()).position(|w| w == needle).unwrap();
-        assert!(at(b"types-a") < at(b"types-b"));
-        assert!(at(b"types-b") < at(b"imports-a"));
+        assert!(at(&types(&[VOID, I32_I32, REF])) < at(&types(&[I32_I32, VOID])));
+        assert!(at(&types(&[I32_I32, VOID])) < at(b"imports-a"));
         assert!(at(b"imports-a") < at(b"data-a"));
-        assert!(at(b"data-a") < at(b"code-b"));
+        assert!(at(b"data-a") < at(b"A-long-i32"));
         assert!(
-            at(b"namecustom") < at(b"types-a"),
+            at(b"namecustom") < at(&types(&[VOID, I32_I32, REF])),
             "custom sections (id 0) first"
         );
+        // The bodies come after all the heads, by signature (its bytes),
+        // then size, whichever module they are from: () -> () (B-vd, then
+        // A-void, then the 300 bytes), (ref null func) -> (), then
+        // (i32) -> i32 (B-i32, then A-long-i32).
+        let order = [
+            &b"B-vd"[..],
+            b"A-void",
+            &big[..],
+            b"A-ref",
+            b"B-i32",
+            b"A-long-i32",
+        ];
+        for w in order.windows(2) {
+            assert!(at(w[0]) < at(w[1]), "{:?} before {:?}", w[0], w[1]);
+        }
         assert_eq!(unpack(&pack(&[]).unwrap()).unwrap().len(), 0);
         assert!(pack(&[("x.wasm", b"not wasm")]).is_err());
         assert!(
@@ -421,13 +773,17 @@ mod tests {
 
     #[test]
     fn unpack_refuses_what_is_not_a_pack() {
-        let m = module(&[(1, b"t"), (10, b"code")]);
+        let m = module(&[
+            (1, &types(&[VOID])),
+            (3, &funcs(&[0])),
+            (10, &code(&[b"body"])),
+        ]);
         let p = pack(&[("m.wasm", &m)]).unwrap();
         assert!(unpack(&p[..p.len() - 1]).is_err(), "truncated");
         assert!(unpack(b"not wasm").is_err());
-        let mut code = p.clone();
-        code[8] = 10; // a code section, not a custom one
-        assert!(unpack(&code).is_err());
+        let mut code_id = p.clone();
+        code_id[8] = 10; // a code section, not a custom one
+        assert!(unpack(&code_id).is_err());
         let mut long = HEADER.to_vec();
         long.extend_from_slice(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
         assert!(unpack(&long).is_err(), "an endless size");
@@ -440,6 +796,39 @@ mod tests {
         custom("pack-index", b"{not json", &mut junk);
         custom("pack-body", b"", &mut junk);
         assert!(unpack(&junk).is_err());
+        // Any single byte of the code changed to another: refused, or
+        // another module (never a panic).
+        let code_at = p.windows(4).position(|w| w == b"body").unwrap() - 3;
+        for i in code_at..p.len() {
+            for v in [0u8, 1, 0x7f, 0x80, 0xff] {
+                let mut q = p.clone();
+                q[i] = v;
+                if let Ok(back) = unpack(&q) {
+                    assert_eq!(back.len(), 1);
+                }
+            }
+        }
+        // Modules the pack cannot sort: more bodies than functions, a type
+        // that is not a function type, a function of a type that is not
+        // there.
+        let more = module(&[
+            (1, &types(&[VOID])),
+            (3, &funcs(&[0])),
+            (10, &code(&[b"x", b"y"])),
+        ]);
+        assert!(pack(&[("m.wasm", &more)]).is_err());
+        let structs = module(&[
+            (1, &types(&[&[0x5f, 0]])),
+            (3, &funcs(&[0])),
+            (10, &code(&[b"x"])),
+        ]);
+        assert!(pack(&[("m.wasm", &structs)]).is_err());
+        let unknown = module(&[
+            (1, &types(&[VOID])),
+            (3, &funcs(&[3])),
+            (10, &code(&[b"x"])),
+        ]);
+        assert!(pack(&[("m.wasm", &unknown)]).is_err());
     }
 
     const LINK: &str = "import { initSync } from \"./app.js\";\nfunction wrapAsyncCb(callee) {}\n";
