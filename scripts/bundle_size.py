@@ -25,7 +25,7 @@ import sys
 
 # Enforced ceilings (bytes, gzip -9): lower them as the bundle shrinks.
 CEILING_LANDING = 200_000
-CEILING_DEEP_LINK = 330_000
+CEILING_DEEP_LINK = 320_000
 # The goals (reported).
 GOAL_LANDING = 200_000
 GOAL_DEEP_LINK = 300_000

@@ -11,7 +11,9 @@
 //! the translation and its maps ([`model`]) -> widgets that only paint. The
 //! held-out measurement ([`crate::widgets::translation::LengthSection`]) and
 //! the training from scratch ([`learn::Learner`]) are jobs run by
-//! [`crate::training::Runner`]s.
+//! [`crate::training::Runner`]s. The first screen is section 1 without its
+//! two matrices; they, and sections 2 and 3, load with their own code once
+//! the page is up (src/loader.rs).
 
 pub mod learn;
 pub mod model;
@@ -19,7 +21,7 @@ pub mod state;
 
 use crate::chapters::ChapterHead;
 use crate::charts::lines::{draw_row_diagram, row_diagram_height};
-use crate::loader::{split_view, LazySection, PageFuture};
+use crate::loader::{split_view, Lazy, LazySection, PageFuture};
 use crate::models::TranslatorsRef;
 use crate::router::{field, UrlState};
 use crate::training::Runner;
@@ -54,6 +56,8 @@ split_view!(fn length_part(models: Memo<Option<TranslatorsRef>>, vocab: Arc<Voca
     => view! { <LengthSection models=models vocab=vocab measure=LengthMeasure::Alignment title=LENGTH_TITLE intro=LENGTH_INTRO /> }.into_any());
 split_view!(fn learn_part(url: UrlState<AlignState>) in alignment_learn
     => view! { <LearnSection url=url /> }.into_any());
+split_view!(fn maps_part(input: Memo<Input>, shown: Memo<Option<Shown>>, sel: Memo<Selection>) in alignment_maps
+    => view! { <AlignmentMaps input=input shown=shown sel=sel /> }.into_any());
 
 /// The chapter's page.
 #[component]
@@ -132,7 +136,13 @@ fn LookSection(
             <SelectionControls url=url />
             <p class="measure" data-testid="sentence-aer" aria-live="polite">{sentence_aer}</p>
             <RowDiagramChart input=input shown=shown sel=sel status=status />
-            <AlignmentMaps input=input shown=shown sel=sel />
+            // The two matrices, below the lines, load with their own code
+            // while the learner reads the lines (src/loader.rs).
+            <Lazy
+                load=move || Box::pin(maps_part(input, shown, sel)) as PageFuture
+                name="The matrices".to_string()
+                loading="Loading the matrices…".to_string()
+            />
         </Section>
     }
 }

@@ -5,7 +5,10 @@
 //! the big matrices zoom), picks d_model, d_k, heads, seed, scaling,
 //! temperature and mask, and steps through X -> Q, K, V -> Q K^T -> scaled ->
 //! softmax -> output. Selecting a query token outlines its row everywhere and
-//! breaks its output down into each value row's contribution.
+//! breaks its output down into each value row's contribution. The first
+//! screen is the controls and step 1; steps 2-6 and the close-up of the
+//! selected query load with their own code, fetched while step 1 is on
+//! screen (src/loader.rs).
 //!
 //! Data flow: URL query -> `Memo<(QkvState, notes)>` -> `Memo<QkvScores>`
 //! (the engine's first half, up to the scores) -> `Memo<QkvModel>` (the
@@ -19,6 +22,7 @@ pub mod state;
 
 use crate::chapters::ChapterHead;
 use crate::charts::heatmap::{signed, HeatmapData};
+use crate::loader::{split_view, Lazy, PageFuture};
 use crate::query::Choice;
 use crate::router::{field, UrlState};
 use crate::widgets::choice::OptionGroup;
@@ -382,10 +386,33 @@ fn StepSection(
     }
 }
 
-/// The six steps, X to the output.
+split_view!(fn later_steps(ctx: Ctx) in qkv_steps, preload preload_later_steps
+    => view! { <LaterSteps ctx=ctx /> }.into_any());
+split_view!(fn focus_part(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>) in qkv_focus, preload preload_focus
+    => view! { <FocusDetails model=model head=head selected=selected /> }.into_any());
+
+/// Fetches the code of steps 2-6 and of the close-up while the learner
+/// looks at step 1, so the next step opens at once (a failure is ignored:
+/// showing the step tries again and reports it).
+fn prefetch_later_parts() {
+    // Without the splitter the code is already here.
+    if !cfg!(feature = "split") {
+        return;
+    }
+    leptos::task::spawn_local(async {
+        let _ = preload_later_steps().await;
+        let _ = preload_focus().await;
+    });
+}
+
+/// The six steps, X to the output. The first screen holds step 1; steps
+/// 2-6 load with their own code (`qkv_steps`), fetched while step 1 is on
+/// screen.
 #[component]
 fn Steps(ctx: Ctx) -> impl IntoView {
     let state = ctx.state;
+    let later = move || state.with(|s| s.step != Step::Embed);
+    prefetch_later_parts();
     view! {
         <div class="steps">
             <StepSection
@@ -396,6 +423,22 @@ fn Steps(ctx: Ctx) -> impl IntoView {
             >
                 <MatrixMap ctx=ctx which=Matrix::X title="X" test_id="hm-x" what="n × d_model" />
             </StepSection>
+            <Show when=later>
+                <Lazy
+                    load=move || Box::pin(later_steps(ctx)) as PageFuture
+                    name="These steps".to_string()
+                    loading="Loading these steps…".to_string()
+                />
+            </Show>
+        </div>
+    }
+}
+
+/// Steps 2 to 6, each shown when the stepper is on it (or on "all steps").
+#[component]
+fn LaterSteps(ctx: Ctx) -> impl IntoView {
+    let state = ctx.state;
+    view! {
             <StepSection
                 state=state
                 step=Step::Project
@@ -444,7 +487,6 @@ fn Steps(ctx: Ctx) -> impl IntoView {
                     <MatrixMap ctx=ctx which=Matrix::Output title="Output = concat · W_O" test_id="hm-y" what="n × d_model" />
                 </div>
             </StepSection>
-        </div>
     }
 }
 
@@ -541,9 +583,39 @@ fn WeightsMap(ctx: Ctx) -> impl IntoView {
 /// its breakdown and (entropy, largest weight, Jacobian norm).
 type Focus = (Vec<String>, usize, QueryBreakdown, Option<(f64, f64, f64)>);
 
-/// The selected query's scores, weights and per-key contributions.
+/// What the close-up says while no query is selected.
+const FOCUS_HINT: &str =
+    "Select a query token (or click a row in any matrix) to see how its output is built.";
+
+/// The close-up of the selected query: a hint until one is selected, then
+/// [`FocusDetails`], which loads with its own code (`qkv_focus`, fetched
+/// while step 1 is on screen).
 #[component]
 fn QueryFocus(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>) -> impl IntoView {
+    view! {
+        <section class="query-focus" aria-live="polite" data-testid="query-focus">
+            <h2>"One query, up close"</h2>
+            <Show
+                when=move || selected.with(Option::is_some)
+                fallback=|| view! { <p class="hint">{FOCUS_HINT}</p> }
+            >
+                <Lazy
+                    load=move || Box::pin(focus_part(model, head, selected)) as PageFuture
+                    name="The close-up".to_string()
+                    loading="Loading the close-up…".to_string()
+                />
+            </Show>
+        </section>
+    }
+}
+
+/// The selected query's scores, weights and per-key contributions.
+#[component]
+fn FocusDetails(
+    model: ModelMemo,
+    head: Memo<usize>,
+    selected: Memo<Option<usize>>,
+) -> impl IntoView {
     let info = Memo::new(move |_| {
         let (h, q) = (head.get(), selected.get()?);
         model.with(|m| {
@@ -581,39 +653,29 @@ fn QueryFocus(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>
         .into_any()
     };
     view! {
-        <section class="query-focus" aria-live="polite" data-testid="query-focus">
-            <h2>"One query, up close"</h2>
-            {move || match info.get() {
-                None => {
-                    view! {
-                        <p class="hint">
-                            "Select a query token (or click a row in any matrix) to see how its output is built."
-                        </p>
-                    }
-                        .into_any()
+        {move || match info.get() {
+            None => view! { <p class="hint">{FOCUS_HINT}</p> }.into_any(),
+            Some(focus) => {
+                let keys = page_of(key_start.get(), n_keys.get());
+                focus_details(focus, keys, pager())
+            }
+        }}
+        <Show when=move || info.with(Option::is_some)>
+            <Heatmap
+                title="Contributions: weight × value row"
+                test_id="hm-contrib"
+                subtitle=move || {
+                    contrib
+                        .with(|d| {
+                            format!(
+                                "{} · the rows add up to this query's output row",
+                                fmt_shape(d.rows, d.cols),
+                            )
+                        })
                 }
-                Some(focus) => {
-                    let keys = page_of(key_start.get(), n_keys.get());
-                    focus_details(focus, keys, pager())
-                }
-            }}
-            <Show when=move || info.with(Option::is_some)>
-                <Heatmap
-                    title="Contributions: weight × value row"
-                    test_id="hm-contrib"
-                    subtitle=move || {
-                        contrib
-                            .with(|d| {
-                                format!(
-                                    "{} · the rows add up to this query's output row",
-                                    fmt_shape(d.rows, d.cols),
-                                )
-                            })
-                    }
-                    data=contrib
-                />
-            </Show>
-        </section>
+                data=contrib
+            />
+        </Show>
     }
 }
 
