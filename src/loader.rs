@@ -286,11 +286,26 @@ fn lazy_view(
 /// Fetches `chapter`'s code now (a failure is ignored: opening the chapter
 /// tries again and reports it).
 pub fn prefetch(chapter: &'static Chapter) {
-    let mut future = (chapter.preload)();
-    if poll_now(&mut future).is_none() {
-        leptos::task::spawn_local(async move {
-            let _ = future.await;
-        });
+    fetch_ahead("a chapter", (chapter.preload)());
+}
+
+/// Runs a split point's `preload` future (fetching code before it is
+/// needed): at once if the code is already there, else in the background.
+/// A failure is only logged (naming `what`): using the code later tries
+/// again and tells the learner.
+pub fn fetch_ahead<F>(what: &'static str, future: F)
+where
+    F: Future<Output = Result<(), LoadError>> + 'static,
+{
+    let mut future = Box::pin(future);
+    let report = move |result: Result<(), LoadError>| {
+        if let Err(e) = result {
+            leptos::logging::warn!("loading the code of {what} ahead: {e}");
+        }
+    };
+    match poll_now(&mut future) {
+        Some(result) => report(result),
+        None => leptos::task::spawn_local(async move { report(future.await) }),
     }
 }
 

@@ -839,12 +839,7 @@ crate::loader::split_view!(fn bar(presenter: Presenter, title: Signal<String>) i
 
 /// Fetches the presenter bar's code (when presenting is near).
 pub fn prefetch_bar() {
-    let mut future = Box::pin(preload_bar());
-    if crate::loader::poll_now(&mut future).is_none() {
-        leptos::task::spawn_local(async move {
-            let _ = future.await;
-        });
-    }
+    crate::loader::fetch_ahead("the presenter bar", preload_bar());
 }
 
 /// [`PresenterBar`]'s content, shown while presenting.

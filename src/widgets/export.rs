@@ -242,11 +242,7 @@ pub fn ExportMenu(
     view! {
         <details
             class="export"
-            on:toggle=|_| leptos::task::spawn_local(async {
-                if let Err(e) = preload_export().await {
-                    leptos::logging::warn!("loading the export code: {e}");
-                }
-            })
+            on:toggle=|_| crate::loader::fetch_ahead("the export", preload_export())
         >
             <summary aria-label=move || format!("Export {}", title.get())>"Export"</summary>
             <div class="export-menu" role="group" aria-label="Save this figure as">

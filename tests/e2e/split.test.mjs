@@ -378,6 +378,39 @@ test('a chapter\'s later sections load after its first screen; one that cannot b
   await context.close();
 });
 
+test('/qkv fetches steps 2-6 and the close-up while step 1 is shown; a step whose code cannot be fetched says so, and Try again shows it', async () => {
+  const first = new Set(manifest.splits.chapter_qkv);
+  for (const s of ['qkv_steps', 'qkv_focus']) {
+    const own = manifest.splits[s]?.find((f) => f.startsWith(`split_${s}-`));
+    assert.ok(own && !first.has(own), `${s} is in the first screen`);
+  }
+  const { page, context, errors } = await openPage(env.browser);
+  const fetched = new Set();
+  page.on('request', (r) => { if (/\.wasm$/.test(r.url())) fetched.add(fileOf(r.url())); });
+  const gate = await blockUntil(page, /split_qkv_steps-[0-9a-f]+\.wasm$/);
+  await page.goto(`${env.base}/qkv`);
+  await waitForApp(page);
+  await page.locator('[data-testid=hm-x]').waitFor({ timeout: 30000 });
+  // Both were asked for while step 1 was on screen (the close-up arrives).
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => /split_qkv_focus-/.test(e.name)), null, { timeout: 30000 });
+  assert.ok([...fetched].some((f) => f.startsWith('split_qkv_steps-')), 'steps 2-6 were not asked for');
+  await page.click('button.step[data-step="2"]');
+  const failed = page.locator('.steps [data-testid=load-failed]');
+  await failed.waitFor({ timeout: 30000 });
+  assert.match(await failed.textContent(), /These steps could not be loaded/);
+  // Step 1's matrix is gone (the stepper moved on); the controls still work.
+  assert.equal(await page.locator('[data-testid=hm-x]').count(), 0);
+  gate.unblock();
+  await failed.getByRole('button', { name: 'Try again' }).click();
+  await page.locator('[data-testid=hm-q]').waitFor({ timeout: 30000 });
+  // A query picked: its close-up (already fetched) shows.
+  await page.locator('button.token-pick').first().click();
+  await page.locator('[data-testid=breakdown]').waitFor({ timeout: 30000 });
+  // The only errors are the browser's reports of the refused fetches.
+  for (const e of errors) assert.match(e, /Failed to fetch|ERR_FAILED|failed to load/i, e);
+  await context.close();
+});
+
 test('the code that writes exported files loads when an export menu opens; if it cannot, the menu says so and a second try works', async () => {
   const { page, context } = await openPage(env.browser);
   const own = manifest.splits.export_files.find((f) => f.startsWith('split_export_files-'));

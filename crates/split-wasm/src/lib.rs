@@ -287,6 +287,17 @@ pub fn run(job: &Job) -> Result<Manifest, String> {
             })
             .collect::<Result<Vec<_>, String>>()?;
         let bytes = pack::pack(&modules).map_err(|e| format!("{split_name}: {e}"))?;
+        // A pack that does not give its modules back never ships.
+        let back = pack::unpack(&bytes).map_err(|e| format!("{split_name}: {e}"))?;
+        if back.len() != modules.len()
+            || modules
+                .iter()
+                .any(|(f, b)| back.get(*f).map(Vec::as_slice) != Some(*b))
+        {
+            return Err(format!(
+                "{split_name}: the pack does not give its modules back"
+            ));
+        }
         let name = link::hashed_name(&format!("pack_{split_name}.wasm"), &bytes);
         packs.insert(split_name.clone(), name.clone());
         pack_files.push((name, bytes));

@@ -304,19 +304,26 @@ pub fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
     }
     let index: Vec<(String, Vec<(u8, usize)>)> =
         serde_json::from_slice(index).map_err(|e| format!("pack: index: {e}"))?;
-    // Each module's sections (the code's are rebuilt below), by place in
-    // the body.
+    // Each module's sections, in the module's order (`parts[m][j]`), cut
+    // out kind after kind; the code's are rebuilt below.
+    let mut parts: Vec<Vec<Vec<u8>>> = index
+        .iter()
+        .map(|(_, s)| vec![Vec::new(); s.len()])
+        .collect();
+    let mut code = Vec::new(); // (module, section, length)
     let mut cursor = 0usize;
-    let mut code_at = None;
-    let mut places: Vec<Vec<(u8, usize, usize)>> = index.iter().map(|_| Vec::new()).collect();
     for kind in kinds_of(index.iter().flat_map(|(_, s)| s.iter().map(|x| x.0))) {
-        if kind == 10 {
-            code_at = Some(cursor);
-        }
-        for ((_, list), place) in index.iter().zip(places.iter_mut()) {
-            for (id, len) in list.iter().filter(|(id, _)| *id == kind) {
+        for (m, ((_, list), own)) in index.iter().zip(parts.iter_mut()).enumerate() {
+            for (j, ((id, len), part)) in list.iter().zip(own.iter_mut()).enumerate() {
+                if *id != kind {
+                    continue;
+                }
                 let end = cursor.checked_add(*len).ok_or("pack: sizes overflow")?;
-                place.push((*id, cursor, end));
+                if kind == 10 {
+                    code.push((m, j, *len));
+                } else {
+                    *part = body.get(cursor..end).ok_or("pack: bad section")?.to_vec();
+                }
                 cursor = end;
             }
         }
@@ -324,107 +331,75 @@ pub fn unpack(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
     if cursor != body.len() {
         return Err("pack: the index does not match the body".into());
     }
-    let slice = |a: usize, b: usize| body.get(a..b).ok_or("pack: bad section");
-    let mut secs: Vec<Vec<(u8, Vec<u8>)>> = Vec::new();
-    for place in &places {
-        let mut own = Vec::new();
-        for &(id, a, b) in place {
-            own.push((
-                id,
-                if id == 10 {
-                    Vec::new()
-                } else {
-                    slice(a, b)?.to_vec()
-                },
-            ));
+    let slice = |a: usize, b: usize| body.get(a..b).ok_or("pack: bad code");
+    // The code: every code section's head (id, size, count, the bodies'
+    // sizes), then all the bodies in `body_order`.
+    let mut p = body.len() - code.iter().map(|c| c.2).sum::<usize>();
+    let mut heads = Vec::new(); // (module, section, start, end of the count, sizes)
+    let mut keyed = Vec::new();
+    for &(m, j, len) in &code {
+        let start = p;
+        if body.get(p) != Some(&10) {
+            return Err("pack: bad code".into());
         }
-        secs.push(own);
+        p += 1;
+        read_leb(body, &mut p)?;
+        let n = read_leb(body, &mut p)?;
+        let top = p;
+        let mut sizes = Vec::new(); // (encoding start, end, value)
+        for _ in 0..n {
+            let s = p;
+            let size = read_leb(body, &mut p)?;
+            sizes.push((s, p, size));
+        }
+        if sizes.iter().try_fold(p - start, |t, x| t.checked_add(x.2)) != Some(len) {
+            return Err("pack: a code head that does not match the index".into());
+        }
+        let own = parts.get(m).ok_or("pack: bad code")?;
+        let view: Vec<(u8, &[u8])> = index
+            .get(m)
+            .map(|(_, list)| {
+                list.iter()
+                    .zip(own)
+                    .map(|((id, _), raw)| (*id, &raw[..]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let sigs = signatures(&view)?;
+        if sigs.len() != n {
+            return Err("pack: the code and the functions disagree".into());
+        }
+        keyed.extend(sigs.iter().zip(&sizes).map(|(sig, x)| (*sig, x.2)));
+        heads.push((m, j, start, top, sizes));
     }
-    // The code: the heads, module by module, then the sorted bodies.
-    if let Some(mut p) = code_at {
-        // Per code section: its module, the head up to the count, and each
-        // body's size (where its encoding starts and ends, and its value).
-        let mut heads = Vec::new();
-        let mut keyed = Vec::new();
-        for (m, own) in secs.iter().enumerate() {
-            let Some(&(_, a, b)) = places.get(m).and_then(|pl| pl.iter().find(|x| x.0 == 10))
-            else {
-                continue;
-            };
-            if body.get(p) != Some(&10) {
-                return Err("pack: bad code".into());
-            }
-            let start = p;
-            p += 1;
-            read_leb(body, &mut p)?;
-            let n = read_leb(body, &mut p)?;
-            let top = p;
-            let mut sizes = Vec::new();
-            for _ in 0..n {
-                let s = p;
-                let len = read_leb(body, &mut p)?;
-                sizes.push((s, p, len));
-            }
-            let total = sizes.iter().try_fold(p - start, |t, x| t.checked_add(x.2));
-            if total != Some(b - a) {
-                return Err("pack: a code head that does not match the index".into());
-            }
-            let view: Vec<(u8, &[u8])> = own.iter().map(|(id, raw)| (*id, &raw[..])).collect();
-            let sigs = signatures(&view)?;
-            if sigs.len() != n {
-                return Err("pack: the code and the functions disagree".into());
-            }
-            keyed.extend(sigs.iter().zip(&sizes).map(|(sig, x)| (*sig, x.2)));
-            heads.push((m, start, top, sizes));
+    let mut at = vec![0usize; keyed.len()];
+    for i in body_order(&keyed) {
+        let (Some(slot), Some((_, len))) = (at.get_mut(i), keyed.get(i)) else {
+            return Err("pack: bad code".into());
+        };
+        *slot = p;
+        p = p.checked_add(*len).ok_or("pack: sizes overflow")?;
+    }
+    if p != body.len() {
+        return Err("pack: the bodies do not match the index".into());
+    }
+    let lens: Vec<usize> = keyed.iter().map(|k| k.1).collect();
+    let mut bodies = at.iter().zip(&lens).map(|(&a, len)| slice(a, a + len));
+    for (m, j, start, top, sizes) in heads {
+        let mut section = slice(start, top)?.to_vec();
+        for (s, e, _) in sizes {
+            section.extend_from_slice(slice(s, e)?);
+            section.extend_from_slice(bodies.next().ok_or("pack: bad code")??);
         }
-        let mut at = vec![0usize; keyed.len()];
-        for i in body_order(&keyed) {
-            let (Some(slot), Some((_, len))) = (at.get_mut(i), keyed.get(i)) else {
-                return Err("pack: bad code".into());
-            };
-            *slot = p;
-            p = p.checked_add(*len).ok_or("pack: sizes overflow")?;
-        }
-        if p != body.len() {
-            return Err("pack: the bodies do not match the index".into());
-        }
-        let lens: Vec<usize> = keyed.iter().map(|k| k.1).collect();
-        let mut rebuilt = Vec::new();
-        let mut bodies = at.iter().zip(&lens).map(|(&a, len)| slice(a, a + len));
-        for (m, start, top, sizes) in heads {
-            let mut code = slice(start, top)?.to_vec();
-            for (s, e, _) in sizes {
-                code.extend_from_slice(slice(s, e)?);
-                code.extend_from_slice(bodies.next().ok_or("pack: bad code")??);
-            }
-            rebuilt.push((m, code));
-        }
-        for (m, code) in rebuilt {
-            if let Some(slot) = secs
-                .get_mut(m)
-                .and_then(|own| own.iter_mut().find(|(id, _)| *id == 10))
-            {
-                slot.1 = code;
-            }
+        if let Some(part) = parts.get_mut(m).and_then(|own| own.get_mut(j)) {
+            *part = section;
         }
     }
-    let mut out = BTreeMap::new();
-    for ((name, list), have) in index.iter().zip(secs) {
-        // Back in the module's own order.
-        let mut by_kind: BTreeMap<u8, std::collections::VecDeque<Vec<u8>>> = BTreeMap::new();
-        for (id, raw) in have {
-            by_kind.entry(id).or_default().push_back(raw);
-        }
-        let mut module = HEADER.to_vec();
-        for (id, _) in list {
-            let raw = by_kind
-                .get_mut(id)
-                .and_then(|q| q.pop_front())
-                .ok_or("pack: bad section")?;
-            module.extend_from_slice(&raw);
-        }
-        out.insert(name.clone(), module);
-    }
+    let out = index
+        .iter()
+        .zip(parts)
+        .map(|((name, _), own)| (name.clone(), [HEADER.to_vec(), own.concat()].concat()))
+        .collect();
     Ok(out)
 }
 

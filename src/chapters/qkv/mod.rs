@@ -22,7 +22,7 @@ pub mod state;
 
 use crate::chapters::ChapterHead;
 use crate::charts::heatmap::{signed, HeatmapData};
-use crate::loader::{split_view, Lazy, PageFuture};
+use crate::loader::{fetch_ahead, split_view, Lazy, PageFuture};
 use crate::query::Choice;
 use crate::router::{field, UrlState};
 use crate::widgets::choice::OptionGroup;
@@ -392,17 +392,10 @@ split_view!(fn focus_part(model: ModelMemo, head: Memo<usize>, selected: Memo<Op
     => view! { <FocusDetails model=model head=head selected=selected /> }.into_any());
 
 /// Fetches the code of steps 2-6 and of the close-up while the learner
-/// looks at step 1, so the next step opens at once (a failure is ignored:
-/// showing the step tries again and reports it).
+/// looks at step 1, so the next step opens at once.
 fn prefetch_later_parts() {
-    // Without the splitter the code is already here.
-    if !cfg!(feature = "split") {
-        return;
-    }
-    leptos::task::spawn_local(async {
-        let _ = preload_later_steps().await;
-        let _ = preload_focus().await;
-    });
+    fetch_ahead("steps 2-6", preload_later_steps());
+    fetch_ahead("the close-up", preload_focus());
 }
 
 /// The six steps, X to the output. The first screen holds step 1; steps

@@ -69,13 +69,7 @@ pub fn ReachSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView 
             start_failed.try_set(super::start_race(race).await.is_err());
         })
     };
-    let warm = move || {
-        leptos::task::spawn_local(async {
-            if let Err(e) = super::preload_race_start().await {
-                leptos::logging::warn!("loading the training code: {e}");
-            }
-        })
-    };
+    let warm = move || crate::loader::fetch_ahead("the training", super::preload_race_start());
     let untrained_note = move || {
         let empty = measured.with(|m| matches!(m, Err(e) if e == NOT_TRAINED));
         empty.then(|| {
