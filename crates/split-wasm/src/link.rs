@@ -174,7 +174,26 @@ pub fn compact(js: &str) -> Result<String, String> {
             }
         }
     }
-    Ok(out)
+    // Short names, as the names are written thousands of times: the
+    // loaders become `__c0`, `__c1`, … in the order they are defined, and
+    // the dependency lists lose their spaces.
+    let short: BTreeMap<String, String> = regex(r"const (__chunk_\d+) = makeLoad")?
+        .captures_iter(&out)
+        .filter_map(|c| c.get(1).map(|m| m.as_str().to_string()))
+        .enumerate()
+        .map(|(i, v)| (v, format!("__c{i}")))
+        .collect();
+    let out = regex(r"__chunk_\d+")?.replace_all(&out, |c: &regex::Captures| {
+        let v = c.get(0).map_or("", |m| m.as_str());
+        short.get(v).cloned().unwrap_or_else(|| v.to_string())
+    });
+    let out = regex(r"\[(__c\d+(?:, __c\d+)*)\]")?.replace_all(&out, |c: &regex::Captures| {
+        format!(
+            "[{}]",
+            c.get(1).map_or("", |m| m.as_str()).replace(", ", ",")
+        )
+    });
+    Ok(out.into_owned())
 }
 
 /// Replaces every `"./old"` file reference by `"./new"`.
@@ -195,9 +214,15 @@ pub fn hex_digest(bytes: &[u8], digits: usize) -> String {
     hex
 }
 
-/// `name-<first 16 hex digits of sha256>.ext` for `name.ext`.
+/// Hex digits of a module's hashed name: 40 bits tell a changed file from
+/// the one a browser has cached (a chance of 1 in 10^12 per file that a
+/// change keeps its name), and every name is written in the link module,
+/// which every page loads.
+pub const NAME_DIGITS: usize = 10;
+
+/// `name-<first NAME_DIGITS hex digits of sha256>.ext` for `name.ext`.
 pub fn hashed_name(file: &str, bytes: &[u8]) -> String {
-    let hex = hex_digest(bytes, 16);
+    let hex = hex_digest(bytes, NAME_DIGITS);
     match file.rsplit_once('.') {
         Some((stem, ext)) => format!("{stem}-{hex}.{ext}"),
         None => format!("{file}-{hex}"),
@@ -282,21 +307,20 @@ export const __wasm_split_load_a = wrapAsyncCb(makeLoad(() => {
             "[__chunk_1, __chunk_2, __chunk_3]",
         );
         let out = compact(&merged).unwrap();
-        // One loader per fetched module, each through the shared fetcher.
-        assert!(out.contains(
-            "const __chunk_1 = makeLoad(__wasm_split_fetch(\"./chunk_small0.wasm\"), []);"
-        ));
+        // One loader per fetched module, each through the shared fetcher,
+        // with short names in the order they are defined.
         assert!(
-            out.contains("const __chunk_2 = makeLoad(__wasm_split_fetch(\"./chunk_2.wasm\"), []);")
+            out.contains("const __c0 = makeLoad(__wasm_split_fetch(\"./chunk_small0.wasm\"), []);")
         );
+        assert!(out.contains("const __c1 = makeLoad(__wasm_split_fetch(\"./chunk_2.wasm\"), []);"));
         assert!(out.contains(
-            "export const __wasm_split_load_a = wrapAsyncCb(makeLoad(__wasm_split_fetch(\"./split_a.wasm\"), [__chunk_1, __chunk_2]));"
+            "export const __wasm_split_load_a = wrapAsyncCb(makeLoad(__wasm_split_fetch(\"./split_a.wasm\"), [__c0,__c1]));"
         ));
-        // The alias is gone, and so are the comments.
-        assert!(!out.contains("__chunk_3") && !out.contains("/* "));
+        // The alias is gone, and so are the comments and the long names.
+        assert!(!out.contains("__chunk_") && !out.contains("__c2") && !out.contains("/* "));
         // The fetcher is defined before the first loader uses it.
         let def = out.find("const __wasm_split_fetch").unwrap();
-        assert!(def < out.find("const __chunk_1").unwrap());
+        assert!(def < out.find("const __c0").unwrap());
         assert!(out.len() < merged.len());
         // A dependency without a loader is an error, not a broken page.
         let broken = JS.replace("[__chunk_1, __chunk_2]", "[__chunk_1, __chunk_9]");
@@ -318,11 +342,8 @@ export const __wasm_split_load_a = wrapAsyncCb(makeLoad(() => {
 
     #[test]
     fn hashes_and_integrity_match_known_digests() {
-        // sha256("") starts e3b0c44298fc1c14; sha384("abc") is the FIPS 180-2 example.
-        assert_eq!(
-            hashed_name("chunk_1.wasm", b""),
-            "chunk_1-e3b0c44298fc1c14.wasm"
-        );
+        // sha256("") starts e3b0c44298; sha384("abc") is the FIPS 180-2 example.
+        assert_eq!(hashed_name("chunk_1.wasm", b""), "chunk_1-e3b0c44298.wasm");
         assert_eq!(
             sri(b"abc"),
             "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
