@@ -329,6 +329,60 @@ pub fn prefetch_when_idle(chapter: &'static Chapter, delay_ms: u64) {
     }
 }
 
+/// A value parts of a page share (a training runner, say), made by the
+/// first of its later sections to ask. The page makes only the empty
+/// slot, so it names neither the value's constructor nor what that pulls
+/// in (a job, its models): that code goes with the sections' chunks, not
+/// with the first screen. The value belongs to the page that made the slot
+/// (its signals live as long as the page, not as the section that asked),
+/// and [`Deferred::get`] is tracked, so the first screen can follow it once
+/// it is there.
+pub struct Deferred<T: 'static> {
+    owner: StoredValue<Option<Owner>, LocalStorage>,
+    value: RwSignal<Option<T>, LocalStorage>,
+}
+
+impl<T: 'static> Clone for Deferred<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: 'static> Copy for Deferred<T> {}
+
+impl<T: Copy + 'static> Deferred<T> {
+    /// An empty slot, owned by the current reactive owner (the page).
+    pub fn new() -> Self {
+        Deferred {
+            owner: StoredValue::new_local(Owner::current()),
+            value: RwSignal::new_local(None),
+        }
+    }
+
+    /// The value if a section has made it (tracked).
+    pub fn get(&self) -> Option<T> {
+        self.value.try_get().flatten()
+    }
+
+    /// The value, made by `make` (under the page's owner) on the first call.
+    pub fn get_or_init(&self, make: impl FnOnce() -> T) -> T {
+        if let Some(v) = self.value.try_get_untracked().flatten() {
+            return v;
+        }
+        let v = match self.owner.try_get_value().flatten() {
+            Some(owner) => owner.with(make),
+            None => make(),
+        };
+        self.value.try_set(Some(v));
+        v
+    }
+}
+
+impl<T: Copy + 'static> Default for Deferred<T> {
+    fn default() -> Self {
+        Deferred::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,5 +404,41 @@ mod tests {
                 c.slug
             );
         }
+    }
+
+    #[test]
+    fn deferred_is_made_once_and_belongs_to_the_page() {
+        let page = Owner::new();
+        let (slot, made) = page.with(|| (Deferred::<RwSignal<u32>>::new(), RwSignal::new(0)));
+        let make = || {
+            made.update(|n| *n += 1);
+            RwSignal::new(7)
+        };
+        // The first section to ask makes it, under its own owner...
+        let section = page.with(Owner::new);
+        let a = section.with(|| slot.get_or_init(make));
+        // ...the second gets the same value, not a new one.
+        let b = page.with(Owner::new).with(|| slot.get_or_init(make));
+        assert_eq!(made.get_untracked(), 1);
+        assert_eq!(slot.get().map(|s| s.get_untracked()), Some(7));
+        b.set(8);
+        assert_eq!(a.get_untracked(), 8);
+        // The value outlives the section that asked for it (it is the page's).
+        section.cleanup();
+        assert_eq!(a.try_get_untracked(), Some(8));
+        page.cleanup();
+        assert_eq!(a.try_get_untracked(), None);
+    }
+
+    #[test]
+    fn a_memo_follows_a_deferred_value_once_it_is_made() {
+        let page = Owner::new();
+        page.with(|| {
+            let slot = Deferred::<u32>::new();
+            let seen = Memo::new(move |_| slot.get());
+            assert_eq!(seen.get_untracked(), None);
+            slot.get_or_init(|| 3);
+            assert_eq!(seen.get_untracked(), Some(3));
+        });
     }
 }

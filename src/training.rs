@@ -111,8 +111,9 @@ where
     /// The frame loop in charge (a counter) and the configuration it runs;
     /// an older loop ends itself.
     current_loop: StoredValue<(u64, Option<C>)>,
-    /// Why an on-demand job could not be built when started.
-    start_error: RwSignal<Option<(C, String)>>,
+    /// Why the last start failed, for which configuration, and whether it
+    /// was refused ([`Runner::refuse`]) rather than the job not building.
+    start_error: RwSignal<Option<(C, String, bool)>>,
 }
 
 impl<C, J> Clone for Runner<C, J>
@@ -243,7 +244,7 @@ where
     /// start succeeds or the configuration changes.
     pub fn refuse(&self, why: String) {
         if let Some(c) = self.config.try_get_untracked() {
-            self.start_error.try_set(Some((c, why)));
+            self.start_error.try_set(Some((c, why, true)));
         }
     }
 
@@ -321,15 +322,29 @@ where
                     .filter(|l| l.config == *c)
                     .and_then(|l| l.error.clone())
             });
-            let start = self
-                .start_error
-                .with(|e| e.as_ref().filter(|(ec, _)| ec == c).map(|(_, e)| e.clone()));
+            let start = self.start_error.with(|e| {
+                e.as_ref()
+                    .filter(|(ec, _, _)| ec == c)
+                    .map(|(_, e, _)| e.clone())
+            });
             run.or(start).or_else(|| {
                 fresh
                     .as_ref()
                     .err()
                     .filter(|e| e.as_str() != NOT_STARTED)
                     .cloned()
+            })
+        })
+    }
+
+    /// Whether the current configuration's start was refused
+    /// ([`Runner::refuse`]: its code did not load, say) and not since
+    /// retried with success: the page offers to try again.
+    pub fn refused(&self) -> bool {
+        self.fresh.with(|(c, _)| {
+            self.start_error.with(|e| {
+                e.as_ref()
+                    .is_some_and(|(ec, _, refused)| *refused && ec == c)
             })
         })
     }
@@ -380,7 +395,7 @@ where
                 Some(Err(e)) => {
                     // Eager runners show the reason in their fresh view
                     // already; an on-demand one learns it only now.
-                    self.start_error.set(Some((c, e)));
+                    self.start_error.set(Some((c, e, false)));
                     return;
                 }
                 None => return,

@@ -951,11 +951,13 @@ async fn an_auto_runner_can_start_through_a_loader_that_may_fail() {
     settle().await;
     assert!(!untrack(|| r.running()));
     assert_eq!(untrack(|| r.error()).as_deref(), Some("no code"));
+    assert!(untrack(|| r.refused()), "a refusal offers a retry");
     assert_eq!(untrack(|| r.view()), Ok(0));
     // A retry that loads: the failure is forgotten and the job runs.
     offline.set(false);
     r.start();
     assert_eq!(untrack(|| r.error()), None, "a start forgets the refusal");
+    assert!(!untrack(|| r.refused()));
     assert!(
         wait_for(|| untrack(|| r.view()) == Ok(500)).await,
         "ran once started"
@@ -999,6 +1001,10 @@ async fn an_on_demand_runner_builds_its_job_only_when_started() {
     r.start();
     assert_eq!(builds.get(), 1);
     assert_eq!(untrack(|| r.error()).as_deref(), Some("nothing to count"));
+    assert!(
+        !untrack(|| r.refused()),
+        "a job that does not build is not a refusal"
+    );
     limit.set(300);
     settle().await;
     assert_eq!(

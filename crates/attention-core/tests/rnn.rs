@@ -33,7 +33,9 @@ fn check_cell<C: SequenceLayer>(label: &str, mut cell: C, x: &Mat, rng: &mut Rng
 fn rnn_bptt_matches_finite_differences() {
     for (act, seed) in [(Activation::Tanh, 1), (Activation::Linear, 2)] {
         let mut rng = Rng::new(seed);
-        let mut cell = RnnCell::new(3, 4, act, RecurrentInit::gaussian(0.9), &mut rng).unwrap();
+        // A Gaussian (not orthogonal, not normal) recurrent matrix.
+        let mut cell = RnnCell::new(3, 4, act, RecurrentInit::orthogonal(0.9), &mut rng).unwrap();
+        cell.w_h.value = gaussian(4, 0.9, &mut rng).unwrap();
         cell.b.value = rng.normal_matrix(1, 4, 0.5);
         let x = rng.normal_matrix(6, 3, 1.0);
         check_cell(&format!("rnn {act:?}"), cell, &x, &mut rng);
@@ -44,7 +46,13 @@ fn rnn_bptt_matches_finite_differences() {
 fn gru_bptt_matches_finite_differences() {
     for (radius, seed) in [(0.9, 3), (1.5, 4)] {
         let mut rng = Rng::new(seed);
-        let mut cell = GruCell::new(3, 4, RecurrentInit::gaussian(radius), -1.0, &mut rng).unwrap();
+        let mut cell =
+            GruCell::new(3, 4, RecurrentInit::orthogonal(radius), -1.0, &mut rng).unwrap();
+        // Gaussian recurrent blocks (not orthogonal, not normal).
+        for k in 0..3 {
+            let w = gaussian(4, radius, &mut rng).unwrap();
+            cell.w_h.value.columns_mut(k * 4, 4).copy_from(&w);
+        }
         cell.b.value = rng.normal_matrix(1, 12, 0.5);
         let x = rng.normal_matrix(6, 3, 1.0);
         check_cell(&format!("gru radius {radius}"), cell, &x, &mut rng);
@@ -131,10 +139,15 @@ fn spectral_radius_is_measured_and_set() {
     // Triangular: the eigenvalues are the diagonal, whatever is above it.
     let tri = Mat::from_row_slice(3, 3, &[0.5, 9.0, 9.0, 0.0, -0.7, 9.0, 0.0, 0.0, 0.2]);
     assert!((spectral_radius(&tri).unwrap() - 0.7).abs() < 1e-12);
-    for init in [RecurrentInit::orthogonal(0.5), RecurrentInit::gaussian(1.1)] {
-        let w = init.matrix(32, &mut Rng::new(7)).unwrap();
+    // Both kinds of recurrent matrix have the radius asked for: the
+    // orthogonal one by construction, the Gaussian one by its rescaling.
+    let orth = RecurrentInit::orthogonal(0.5)
+        .matrix(32, &mut Rng::new(7))
+        .unwrap();
+    let gauss = gaussian(32, 1.1, &mut Rng::new(7)).unwrap();
+    for (w, want) in [(orth, 0.5), (gauss, 1.1)] {
         let rho = spectral_radius(&w).unwrap();
-        assert!((rho - init.radius).abs() < 1e-9, "{init:?}: {rho}");
+        assert!((rho - want).abs() < 1e-9, "{want}: {rho}");
     }
     // Orthogonal times rho: every singular value is rho.
     let w = RecurrentInit::orthogonal(0.5)
@@ -147,7 +160,9 @@ fn spectral_radius_is_measured_and_set() {
     assert!(RecurrentInit::orthogonal(-1.0)
         .matrix(4, &mut Rng::new(1))
         .is_err());
-    assert!(RecurrentInit::gaussian(f64::NAN)
+    assert!(gaussian(4, f64::NAN, &mut Rng::new(1)).is_err());
+    assert!(gaussian(0, 1.0, &mut Rng::new(1)).is_err());
+    assert!(RecurrentInit::orthogonal(f64::INFINITY)
         .matrix(4, &mut Rng::new(1))
         .is_err());
 }

@@ -223,7 +223,7 @@ fn SwitchSection(
             </div>
             <p class="status" data-testid="study-status">
                 {move || study_status(study, report)}
-                {move || (study.error().as_deref() == Some(study::NOT_LOADED)).then(|| view! {
+                {move || study.refused().then(|| view! {
                     " "
                     <button data-testid="study-retry" on:click=move |_| study::start(study)>"Try again"</button>
                 })}

@@ -9,8 +9,10 @@
 //! shift-invariant score ([`rope`]); (5) ALiBi's per-head biases and their
 //! effect on the weights ([`alibi`]); (6) the extrapolation experiment: five
 //! models trained in the browser ([`experiment`], [`experiment_view`]).
-//! Sections 3 and 6 show the same five models: the chapter builds their one
-//! runner here and hands it to both.
+//! Sections 3 and 6 show the same five models: their one runner is made by
+//! whichever of the two loads first ([`experiment_runner`]; the first
+//! screen holds only the empty slot, so the models' code loads with those
+//! sections).
 //!
 //! Data flow: URL -> `Memo<PosState>` -> memos of engine output
 //! ([`model`], [`experiment`]) -> widgets that only paint.
@@ -26,7 +28,7 @@ pub mod sinusoidal;
 pub mod state;
 
 use crate::chapters::ChapterHead;
-use crate::loader::{split_view, LazySection, PageFuture};
+use crate::loader::{split_view, Deferred, LazySection, PageFuture};
 use crate::router::UrlState;
 use crate::training::Runner;
 use crate::widgets::notes::Notes;
@@ -51,32 +53,39 @@ fn fmt(v: f64) -> String {
 
 split_view!(fn sin_part(url: UrlState<PosState>) in position_sin
     => view! { <SinusoidalSection url=url /> }.into_any());
-split_view!(fn learned_part(runner: ExpRunner) in position_learned
-    => view! { <LearnedSection runner=runner /> }.into_any());
+split_view!(fn learned_part(url: UrlState<PosState>, runner: Deferred<ExpRunner>) in position_learned
+    => view! { <LearnedSection runner=experiment_runner(url, runner) /> }.into_any());
 split_view!(fn rope_part(url: UrlState<PosState>) in position_rope
     => view! { <RopeSection url=url /> }.into_any());
 split_view!(fn alibi_part(url: UrlState<PosState>) in position_alibi
     => view! { <AlibiSection url=url /> }.into_any());
-split_view!(fn exp_part(url: UrlState<PosState>, runner: ExpRunner) in position_experiment
-    => view! { <ExperimentSection url=url runner=runner /> }.into_any());
+split_view!(fn exp_part(url: UrlState<PosState>, runner: Deferred<ExpRunner>) in position_experiment
+    => view! { <ExperimentSection url=url runner=experiment_runner(url, runner) /> }.into_any());
+
+/// The five models' runner, made by the first of sections 3 and 6 to ask:
+/// a new k, step count or seed is a new experiment.
+fn experiment_runner(url: UrlState<PosState>, slot: Deferred<ExpRunner>) -> ExpRunner {
+    let state = url.state;
+    slot.get_or_init(|| {
+        Runner::new(
+            move || {
+                state.with(|s| ExpConfig {
+                    k: s.k,
+                    steps: s.steps,
+                    seed: s.exp_seed,
+                })
+            },
+            Session::new,
+        )
+    })
+}
 
 /// The chapter's page.
 #[component]
 pub fn PositionChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, PosState::from_query, PosState::to_query);
-    let state = url.state;
-    // The five models of sections 3 and 6: a new k, step count or seed is a
-    // new experiment.
-    let runner = Runner::new(
-        move || {
-            state.with(|s| ExpConfig {
-                k: s.k,
-                steps: s.steps,
-                seed: s.exp_seed,
-            })
-        },
-        Session::new,
-    );
+    // The five models of sections 3 and 6, made when one of them loads.
+    let runner = Deferred::new();
     view! {
         <article class="chapter position">
             <ChapterHead slug=SLUG>
@@ -89,7 +98,7 @@ pub fn PositionChapter() -> impl IntoView {
             // The first screen is section 1; the later ones load with
             // their own code (src/loader.rs).
             <LazySection title=sinusoidal::SIN_TITLE load=move || Box::pin(sin_part(url)) as PageFuture />
-            <LazySection title=learned::LEARNED_TITLE load=move || Box::pin(learned_part(runner)) as PageFuture />
+            <LazySection title=learned::LEARNED_TITLE load=move || Box::pin(learned_part(url, runner)) as PageFuture />
             <LazySection title=rope::ROPE_TITLE load=move || Box::pin(rope_part(url)) as PageFuture />
             <LazySection title=alibi::ALIBI_TITLE load=move || Box::pin(alibi_part(url)) as PageFuture />
             <LazySection title=experiment_view::EXP_TITLE load=move || Box::pin(exp_part(url, runner)) as PageFuture />

@@ -10,8 +10,9 @@
 //!
 //! Data flow: URL -> `Memo<RnnState>` ([`state`]) -> memos of engine
 //! output (`attention_core::train::rnn`) -> widgets that only paint. The
-//! race's runner is made here: section 3 drives it, section 1 measures its
-//! models "after training".
+//! page holds an empty slot for the race ([`race::RaceLink`]): section 3
+//! (which drives it) or section 1's "Train them now" makes the runner, and
+//! section 1 then measures its models "after training".
 
 pub mod model;
 pub mod paper;
@@ -24,7 +25,7 @@ pub mod state;
 pub mod timing;
 
 use crate::chapters::ChapterHead;
-use crate::loader::{split_view, LazySection, PageFuture};
+use crate::loader::{split_view, Deferred, LazySection, PageFuture};
 use crate::router::UrlState;
 use crate::widgets::notes::Notes;
 use crate::widgets::self_check::LazySelfCheck;
@@ -39,21 +40,22 @@ pub const SLUG: &str = "rnn";
 
 split_view!(fn parallel_part(url: UrlState<state::RnnState>) in rnn_parallel
     => view! { <ParallelSection url=url /> }.into_any());
-split_view!(fn race_part(url: UrlState<state::RnnState>, race: race::RaceRunner) in rnn_race
-    => view! { <RaceSection url=url race=race /> }.into_any());
+split_view!(fn race_part(url: UrlState<state::RnnState>, race: Deferred<race::RaceLink>) in rnn_race
+    => view! { <RaceSection url=url race=race::race_link(url.state, race).runner /> }.into_any());
 split_view!(fn paper_part() in rnn_paper
     => view! { <PaperSection /> }.into_any());
 // Training code (the models' backward passes, Adam, the race's loop) is
 // needed only once the race starts: section 1's "Train them now" starts it
 // through this split point (section 3's buttons load with section 3).
-crate::loader::split_fn!(fn start_race(race: race::RaceRunner) in rnn_race_start, preload preload_race_start
-    -> () => race.start());
+crate::loader::split_fn!(fn start_race(url: UrlState<state::RnnState>, race: Deferred<race::RaceLink>) in rnn_race_start, preload preload_race_start
+    -> () => race::race_link(url.state, race).runner.start());
 
 /// The chapter's page.
 #[component]
 pub fn RnnChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, state::RnnState::from_query, state::RnnState::to_query);
-    let race = race::race_runner(url.state);
+    // The race, made by section 3 or section 1's "Train them now".
+    let race = Deferred::new();
     view! {
         <article class="chapter rnn">
             <ChapterHead slug=SLUG>

@@ -92,6 +92,10 @@ pub fn reach_at_init(n: usize, rho: f64, act: Act, seed: u64) -> Result<Vec<Curv
     ])
 }
 
+/// Section 1's curves and a sentence saying what was measured, or why
+/// nothing could be.
+pub type Measured = Result<(Vec<Curve>, String), String>;
+
 /// The race's models measured with their own loss on one held-out
 /// sequence of the task with `n - 2` distractors (length n).
 pub fn reach_trained(

@@ -7,6 +7,8 @@
 //! models, or the measurement of one distance, so no frame waits for a
 //! whole evaluation. Plain data and logic, tested natively.
 
+use super::model::{reach_trained, Measured};
+use super::reach::NOT_TRAINED;
 use crate::charts::cost::{BLUE, GREEN, VERMILLION};
 use crate::charts::plots::{CurveChart, Series};
 use crate::widgets::table::TableData;
@@ -290,6 +292,47 @@ pub fn race_runner(state: leptos::prelude::Memo<super::state::RnnState>) -> Race
     )
 }
 
+/// What section 1 reads of the race: its runner and the measurement of its
+/// models as trained so far. Made by the first part that needs the race
+/// (section 3, or section 1's "Train them now"), so section 1's own code
+/// carries neither the training nor this measurement.
+#[derive(Clone, Copy)]
+pub struct RaceLink {
+    pub runner: RaceRunner,
+    /// [`measure_trained`].
+    pub measure_trained: fn(RaceRunner, usize, u64) -> Measured,
+}
+
+/// The page's race, made on the first call (see [`RaceLink`]).
+pub fn race_link(
+    state: leptos::prelude::Memo<super::state::RnnState>,
+    slot: crate::loader::Deferred<RaceLink>,
+) -> RaceLink {
+    slot.get_or_init(|| RaceLink {
+        runner: race_runner(state),
+        measure_trained,
+    })
+}
+
+/// The race's models as trained so far, measured at length `n` on a
+/// held-out sequence drawn with `seed`, and a sentence saying what was
+/// measured; `Err(NOT_TRAINED)` before the first step (or the run's error).
+pub fn measure_trained(race: RaceRunner, n: usize, seed: u64) -> Measured {
+    race.with(|v| {
+        if v.step == 0 {
+            return Err(NOT_TRAINED.to_string());
+        }
+        reach_trained(&v.models, &v.task, n, seed).map(|c| {
+            let what = format!(
+                "The race's models after {} training steps (they were trained with d up to {}), each with its own loss on one held-out sequence of length {n}. The spectral radius and nonlinearity above do not apply: these models are what training made of them.",
+                v.step, v.settings.d_max
+            );
+            (c, what)
+        })
+    })
+    .unwrap_or_else(|| Err(race.error().unwrap_or_else(|| NOT_TRAINED.into())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +383,37 @@ mod tests {
         // More work does nothing once finished.
         assert!(job.work().expect("works"));
         assert_eq!(job.units(), 60);
+    }
+
+    #[test]
+    fn the_race_link_is_made_once_and_says_untrained_before_a_step() {
+        use leptos::prelude::{Get, Memo, Owner};
+        let page = Owner::new();
+        page.with(|| {
+            let state = Memo::new(|_| crate::chapters::rnn::state::RnnState::default());
+            let slot = crate::loader::Deferred::new();
+            assert!(slot.get().is_none());
+            let a = race_link(state, slot);
+            // The second call gets the same runner (the same signals), not
+            // a new one.
+            let b = race_link(state, slot);
+            a.runner.refuse("marked".into());
+            assert_eq!(b.runner.error().as_deref(), Some("marked"));
+            assert!(b.runner.refused());
+            assert!(slot.get().is_some());
+            // A fresh race for the page's settings, not started: nothing
+            // trained to measure yet.
+            let v = a.runner.view().expect("builds");
+            let fresh = race_link(
+                Memo::new(|_| crate::chapters::rnn::state::RnnState::default()),
+                crate::loader::Deferred::new(),
+            );
+            assert_eq!(
+                (fresh.measure_trained)(fresh.runner, 40, 1).map(|_| ()),
+                Err(NOT_TRAINED.to_string())
+            );
+            assert_eq!((v.step, v.settings.steps), (0, state.get().steps));
+        });
     }
 
     #[test]

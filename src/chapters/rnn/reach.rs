@@ -4,12 +4,11 @@
 //! self-attention layer, at initialisation or after section 3's training;
 //! the fitted decay rate per step is written on the chart.
 
-use super::model::{
-    norms_table, rates_table, reach_at_init, reach_chart, reach_trained, reading, Curve,
-};
-use super::race::RaceRunner;
+use super::model::{norms_table, rates_table, reach_at_init, reach_chart, reading, Measured};
+use super::race::RaceLink;
 use super::state::{RnnState, When, N, RHO, SEED};
 use crate::charts::semilog::draw_semilog;
+use crate::loader::Deferred;
 use crate::router::{field, UrlState};
 use crate::widgets::chart::{plot_from_result, Chart};
 use crate::widgets::choice::ChoiceButtons;
@@ -24,10 +23,10 @@ pub const NOT_TRAINED: &str =
 
 /// Section 1.
 #[component]
-pub fn ReachSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView {
+pub fn ReachSection(url: UrlState<RnnState>, race: Deferred<RaceLink>) -> impl IntoView {
     let state = url.state;
     // The curves and a sentence saying what was measured.
-    let measured = Memo::new(move |_| -> Result<(Vec<Curve>, String), String> {
+    let measured = Memo::new(move |_| -> Measured {
         let (n, rho, act, seed, when) = state.with(|s| (s.n, s.rho, s.act, s.seed, s.when));
         match when {
             When::Init => reach_at_init(n, rho, act, seed).map(|c| {
@@ -36,20 +35,11 @@ pub fn ReachSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView 
                 );
                 (c, what)
             }),
-            When::Trained => race
-                .with(|v| {
-                    if v.step == 0 {
-                        return Err(NOT_TRAINED.to_string());
-                    }
-                    reach_trained(&v.models, &v.task, n, seed).map(|c| {
-                        let what = format!(
-                            "The race's models after {} training steps (they were trained with d up to {}), each with its own loss on one held-out sequence of length {n}. The spectral radius and nonlinearity above do not apply: these models are what training made of them.",
-                            v.step, v.settings.d_max
-                        );
-                        (c, what)
-                    })
-                })
-                .unwrap_or_else(|| Err(race.error().unwrap_or_else(|| NOT_TRAINED.into()))),
+            // Until the race's code has made it, nothing has been trained.
+            When::Trained => match race.get() {
+                Some(link) => (link.measure_trained)(link.runner, n, seed),
+                None => Err(NOT_TRAINED.to_string()),
+            },
         }
     });
     let chart = Memo::new(move |_| {
@@ -66,7 +56,7 @@ pub fn ReachSection(url: UrlState<RnnState>, race: RaceRunner) -> impl IntoView 
     let start_failed = RwSignal::new(false);
     let train_now = move |_| {
         leptos::task::spawn_local(async move {
-            start_failed.try_set(super::start_race(race).await.is_err());
+            start_failed.try_set(super::start_race(url, race).await.is_err());
         })
     };
     let warm = move || crate::loader::fetch_ahead("the training", super::preload_race_start());

@@ -1,86 +1,80 @@
 //! Recurrent weight matrices with a chosen spectral radius, and the
 //! measurement of a matrix's spectral radius.
 //!
-//! The spectral radius `rho(W) = max |lambda_i(W)|` is computed from the
-//! real Schur form `W = Q T Q^T` (nalgebra's Francis QR iteration): the
-//! eigenvalues are the 1 x 1 blocks and the complex pairs of the 2 x 2
-//! blocks of `T`. A random matrix is then rescaled by `rho / rho(G)`, so its
-//! measured radius is the one asked for (to rounding).
+//! The cells draw their recurrent matrices as [`RecurrentInit`] says:
+//! `rho Q` with `Q` the orthogonal factor of the QR decomposition of a
+//! Gaussian matrix (signs fixed so that `Q` is Haar-distributed). Every
+//! eigenvalue and every singular value of `rho Q` has modulus `rho`, so its
+//! spectral radius is `rho` by construction (no measuring needed) and
+//! `||v (rho Q)^k|| = rho^k ||v||` exactly for every row vector v: the case
+//! in which a linear RNN's gradient falls by exactly `rho` per step.
 //!
-//! Two kinds of random matrix ([`Spectrum`]):
-//! * [`Spectrum::Orthogonal`]: `Q` from the QR decomposition of a Gaussian
-//!   matrix (signs fixed so that `Q` is Haar-distributed). Every eigenvalue
-//!   and every singular value of `rho Q` is `rho`, so `||v (rho Q)^k|| =
-//!   rho^k ||v||` exactly for every row vector v: the case in which a linear
-//!   RNN's gradient falls by exactly `rho` per step.
-//! * [`Spectrum::Gaussian`]: `N(0, 1/d)` entries (radius near 1 by the
-//!   circular law) rescaled to `rho`. Not normal: `||W^k||` can exceed
-//!   `rho^k` for small k (transient growth); the rate tends to `rho` only as
-//!   k grows.
+//! [`gaussian`] draws the other classic kind: `N(0, 1/d)` entries (radius
+//! near 1 by the circular law) rescaled by their measured spectral radius.
+//! Not normal: `||W^k||` can exceed `rho^k` for small k (transient growth);
+//! the rate tends to `rho` only as k grows. A cell takes one by replacing
+//! its `w_h` (the gradient checks do, so the cells are checked on matrices
+//! that are not orthogonal).
+//!
+//! [`spectral_radius`] is `max |lambda_i(W)|` from the real Schur form
+//! `W = Q T Q^T` (nalgebra's Francis QR iteration): the eigenvalues are the
+//! 1 x 1 blocks and the complex pairs of the 2 x 2 blocks of `T`.
 
 use crate::{AttnError, Mat, Rng};
 use nalgebra::linalg::Schur;
 
-/// Which seeded random matrix is rescaled to the chosen spectral radius.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Spectrum {
-    /// A random orthogonal matrix times rho (all singular values rho).
-    Orthogonal,
-    /// A Gaussian matrix rescaled by its measured spectral radius.
-    Gaussian,
-}
-
-/// How a cell's recurrent matrix (or matrices) is drawn.
+/// How a cell's recurrent matrix (or matrices) is drawn: `radius` times a
+/// seeded random orthogonal matrix.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RecurrentInit {
-    /// The kind of random matrix.
-    pub spectrum: Spectrum,
-    /// The spectral radius it is rescaled to, finite and >= 0.
+    /// The spectral radius, finite and >= 0.
     pub radius: f64,
 }
 
 impl RecurrentInit {
     /// `rho Q` with Q random orthogonal.
     pub fn orthogonal(radius: f64) -> Self {
-        RecurrentInit {
-            spectrum: Spectrum::Orthogonal,
-            radius,
-        }
+        RecurrentInit { radius }
     }
 
-    /// A Gaussian matrix rescaled to spectral radius `radius`.
-    pub fn gaussian(radius: f64) -> Self {
-        RecurrentInit {
-            spectrum: Spectrum::Gaussian,
-            radius,
-        }
-    }
-
-    /// A seeded `d x d` matrix with spectral radius `self.radius` (measured
-    /// by [`spectral_radius`]). Err if `d` is 0, the radius is negative or
-    /// not finite, or the eigenvalues cannot be computed.
+    /// A seeded `d x d` matrix with spectral radius `self.radius` (every
+    /// eigenvalue has that modulus). Err if `d` is 0 or the radius is
+    /// negative or not finite.
     pub fn matrix(&self, d: usize, rng: &mut Rng) -> Result<Mat, AttnError> {
         super::super::nonzero("d_hidden", d)?;
-        let rho = self.radius;
-        if !(rho.is_finite() && rho >= 0.0) {
-            return Err(AttnError::value(
-                "radius",
-                format!("must be finite and >= 0, got {rho}"),
-            ));
-        }
-        let g = match self.spectrum {
-            Spectrum::Orthogonal => orthogonal(d, rng),
-            Spectrum::Gaussian => rng.normal_matrix(d, d, (1.0 / d as f64).sqrt()),
-        };
-        let measured = spectral_radius(&g)?;
-        if measured <= 0.0 {
-            return Err(AttnError::value(
-                "radius",
-                "the random matrix has spectral radius 0",
-            ));
-        }
-        Ok(g * (rho / measured))
+        let rho = checked_radius(self.radius)?;
+        Ok(orthogonal(d, rng) * rho)
     }
+}
+
+/// `radius` if it is finite and >= 0.
+fn checked_radius(radius: f64) -> Result<f64, AttnError> {
+    if radius.is_finite() && radius >= 0.0 {
+        Ok(radius)
+    } else {
+        Err(AttnError::value(
+            "radius",
+            format!("must be finite and >= 0, got {radius}"),
+        ))
+    }
+}
+
+/// A seeded `d x d` Gaussian matrix (`N(0, 1/d)` entries) rescaled to
+/// spectral radius `radius`, as measured by [`spectral_radius`]. Err if `d`
+/// is 0, the radius is negative or not finite, or the eigenvalues cannot be
+/// computed.
+pub fn gaussian(d: usize, radius: f64, rng: &mut Rng) -> Result<Mat, AttnError> {
+    super::super::nonzero("d_hidden", d)?;
+    let rho = checked_radius(radius)?;
+    let g = rng.normal_matrix(d, d, (1.0 / d as f64).sqrt());
+    let measured = spectral_radius(&g)?;
+    if measured <= 0.0 {
+        return Err(AttnError::value(
+            "radius",
+            "the random matrix has spectral radius 0",
+        ));
+    }
+    Ok(g * (rho / measured))
 }
 
 /// A seeded random orthogonal `d x d` matrix: the Q of the QR decomposition

@@ -12,8 +12,9 @@
 //! * [`RnnCell`]: `h_t = f(x_t W_x + h_{t-1} W_h + b)` with `f = tanh` or the
 //!   identity ([`Activation::Linear`], the case the theory is exact for);
 //! * [`GruCell`]: the gated cell (why a GRU and not an LSTM: see its docs);
-//! * [`init`]: recurrent matrices with a chosen spectral radius
-//!   ([`spectral_radius`] measures it from the real Schur form);
+//! * [`init`]: recurrent matrices with a chosen spectral radius (random
+//!   orthogonal, or [`gaussian`] rescaled by the radius [`spectral_radius`]
+//!   measures from the real Schur form);
 //! * [`reach`]: the per-position norms `||dL_{n-1} / dx_t||` of any
 //!   [`SequenceLayer`] (both cells and one self-attention layer) and their
 //!   fitted decay rate per step;
@@ -39,7 +40,7 @@ pub mod task;
 
 pub use cell::{Activation, RnnCache, RnnCell};
 pub use gru::{GruCache, GruCell};
-pub use init::{spectral_radius, RecurrentInit, Spectrum};
+pub use init::{gaussian, spectral_radius, RecurrentInit};
 pub use model::{
     Body, BodyCache, BodyKind, DistanceAccuracy, RaceConfig, RaceRun, RecallRace, SeqClassifier,
     SeqClassifierCache, SeqClassifierConfig,
