@@ -13,10 +13,8 @@ printed beside it. Then what the rest of the chapter adds (its later sections, s
 questions), which loads once the first screen is up. Models (public/models) are reported separately. It
 fails (exit 1) when a figure passes its ceiling below.
 
-The landing page is held to the goal of issue 16 (200 KB). The deep-link
-ceiling (a chapter's first screen) stops the chapters from growing back; it
-is not yet the goal (300 KB), which is printed beside every figure. KB =
-1000 bytes.
+The landing page and every chapter's first screen (a cold deep link) are
+held to the goals of issue 16: 200 KB and 300 KB. KB = 1000 bytes.
 """
 import gzip
 import json
@@ -25,7 +23,7 @@ import sys
 
 # Enforced ceilings (bytes, gzip -9): lower them as the bundle shrinks.
 CEILING_LANDING = 200_000
-CEILING_DEEP_LINK = 320_000
+CEILING_DEEP_LINK = 300_000
 # The goals (reported).
 GOAL_LANDING = 200_000
 GOAL_DEEP_LINK = 300_000

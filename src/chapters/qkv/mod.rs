@@ -10,19 +10,23 @@
 //! selected query load with their own code, fetched while step 1 is on
 //! screen (src/loader.rs).
 //!
-//! Data flow: URL query -> `Memo<(QkvState, notes)>` -> `Memo<QkvScores>`
-//! (the engine's first half, up to the scores) -> `Memo<QkvModel>` (the
-//! second half, from the temperature and the mask on) -> per-matrix
-//! `Memo<HeatmapData>` (X, Q, K, V and the scores read the first half only,
-//! so a temperature change rebuilds none of them) -> heatmap widgets, whose
-//! effects only paint. Every control writes the URL; nothing else holds state.
+//! Data flow: URL query -> `Memo<(QkvState, notes)>` -> memos of the inputs
+//! (the seeded token vectors and weights; step 1's X is the input itself)
+//! -> `Memo<QkvScores>` (the engine's first half, up to the scores) ->
+//! `Memo<QkvModel>` (the second half, from the temperature and the mask on)
+//! -> per-matrix `Memo<HeatmapData>` (Q, K, V and the scores read the first
+//! half only, so a temperature change rebuilds none of them) -> heatmap
+//! widgets, whose effects only paint. The engine's two memos are made by
+//! the first of steps 2-6 and the close-up to load ([`Ctx::halves`]), so
+//! the first screen carries none of the attention code. Every control
+//! writes the URL; nothing else holds state.
 
 pub mod model;
 pub mod state;
 
 use crate::chapters::ChapterHead;
 use crate::charts::heatmap::{signed, HeatmapData};
-use crate::loader::{fetch_ahead, split_view, Lazy, PageFuture};
+use crate::loader::{fetch_ahead, split_view, Deferred, Lazy, PageFuture};
 use crate::query::Choice;
 use crate::router::{field, UrlState};
 use crate::widgets::choice::OptionGroup;
@@ -30,11 +34,12 @@ use crate::widgets::formula::Formula;
 use crate::widgets::heatmap::{empty_heatmap, table_value, Axes, Heatmap};
 use crate::widgets::notes::Notes;
 use crate::widgets::pager::{follow_selection, page_of, Pager};
-use crate::widgets::seeded::{embed_max, projection_weights};
+use crate::widgets::seeded::{embed_max, projection_weights, Embedded};
 use crate::widgets::self_check::LazySelfCheck;
 use crate::widgets::slider::{FloatSlider, ParamSlider, SeedField, Toggle};
 use crate::widgets::token_editor::TokenEditor;
 use crate::widgets::Bound;
+use attention_core::MultiHeadWeights;
 use leptos::prelude::*;
 use model::{breakdown, dim_labels, Matrix, QkvModel, QkvScores, QueryBreakdown};
 use state::{Masking, QkvState, Step, D_K, D_MODEL, HEADS, MAX_QKV_TOKENS, SEED, TEMPERATURE};
@@ -55,26 +60,52 @@ type ModelMemo = Memo<Result<QkvModel, String>>;
 /// The engine's first half for the current state, or why there is none.
 type FirstMemo = Memo<Result<Arc<QkvScores>, String>>;
 
-/// What every matrix view reads: the state, the model, the head shown, the
-/// selected query and how to select one.
+/// The seeded token vectors for the current state, or why there are none.
+type EmbedMemo = Memo<Result<Embedded, String>>;
+
+/// The seeded weights for the current state, or why there are none.
+type WeightsMemo = Memo<Result<MultiHeadWeights, String>>;
+
+/// What every matrix view reads: the state, the inputs, the model, the head
+/// shown, the selected query and how to select one.
 #[derive(Clone, Copy)]
 struct Ctx {
     state: Memo<QkvState>,
-    first: FirstMemo,
-    model: ModelMemo,
+    embedded: EmbedMemo,
+    weights: WeightsMemo,
+    /// The engine's two halves ([`Ctx::halves`]), made by the first later
+    /// part to need them: step 1 shows X, which is the input itself, so
+    /// the first screen carries no attention code.
+    halves: Deferred<(FirstMemo, ModelMemo)>,
     head: Memo<usize>,
     selected: Memo<Option<usize>>,
     /// Selects a query row (the selected one again deselects).
     select_row: Callback<usize>,
 }
 
-/// The model, recomputed in parts: embeddings and weights change only with
-/// their own inputs; the engine's first half (Q, K, V, scores) only with
-/// them, the scaling and the heads needed, so a temperature or mask change
-/// reruns the second half alone (softmax onward); selecting a query, a
-/// head or a step reruns nothing, and steps 1-5 need only the head shown
-/// (`model::heads_needed`), so only that head is computed.
-fn model_memo(state: Memo<QkvState>) -> (FirstMemo, ModelMemo) {
+impl Ctx {
+    /// The engine's first half and the model ([`model_memo`]), made on the
+    /// first call (by steps 2-6 or the close-up, never by the first screen).
+    fn halves(self) -> (FirstMemo, ModelMemo) {
+        self.halves
+            .get_or_init(|| model_memo(self.state, self.embedded, self.weights))
+    }
+
+    /// The engine's first half.
+    fn first(self) -> FirstMemo {
+        self.halves().0
+    }
+
+    /// The model (both halves).
+    fn model(self) -> ModelMemo {
+        self.halves().1
+    }
+}
+
+/// The token vectors and the weights: embeddings change only with the
+/// text, d_model and the seed, the weights only with their own sizes and
+/// the seed.
+fn input_memos(state: Memo<QkvState>) -> (EmbedMemo, WeightsMemo) {
     let embed_key = Memo::new(move |_| state.with(|s| (s.text.clone(), s.d_model, s.seed)));
     let weight_key = Memo::new(move |_| state.with(|s| (s.d_model, s.heads, s.d_k, s.seed)));
     let embedded = Memo::new(move |_| {
@@ -83,6 +114,20 @@ fn model_memo(state: Memo<QkvState>) -> (FirstMemo, ModelMemo) {
     let weights = Memo::new(move |_| {
         weight_key.with(|&(dm, h, dk, seed)| projection_weights(dm, h, dk, seed))
     });
+    (embedded, weights)
+}
+
+/// The model, recomputed in parts: the engine's first half (Q, K, V,
+/// scores) changes only with the inputs ([`input_memos`]), the scaling and
+/// the heads needed, so a temperature or mask change reruns the second
+/// half alone (softmax onward); selecting a query, a head or a step reruns
+/// nothing, and steps 1-5 need only the head shown (`model::heads_needed`),
+/// so only that head is computed.
+fn model_memo(
+    state: Memo<QkvState>,
+    embedded: EmbedMemo,
+    weights: WeightsMemo,
+) -> (FirstMemo, ModelMemo) {
     // Only the shown head, but for the output steps (which need every head).
     let first_key = Memo::new(move |_| state.with(|s| (s.scale, model::heads_needed(s))));
     let soft_key = Memo::new(move |_| state.with(|s| (s.temperature, model::mask(s))));
@@ -118,19 +163,27 @@ fn model_memo(state: Memo<QkvState>) -> (FirstMemo, ModelMemo) {
 pub fn QkvChapter() -> impl IntoView {
     let url = UrlState::new(SLUG, QkvState::from_query, QkvState::to_query);
     let state = url.state;
-    let (first, model) = model_memo(state);
+    let (embedded, weights) = input_memos(state);
     let ctx = Ctx {
         state,
-        first,
-        model,
+        embedded,
+        weights,
+        halves: Deferred::new(),
         head: Memo::new(move |_| state.with(|s| s.head)),
         selected: Memo::new(move |_| state.with(|s| s.query)),
         select_row: Callback::new(move |r: usize| {
             url.edit(|s| s.query = if s.query == Some(r) { None } else { Some(r) })
         }),
     };
-    let ok = move || model.with(Result::is_ok);
-    let error = move || model.with(|m| m.as_ref().err().cloned().unwrap_or_default());
+    // Why there is nothing to show (no token, say); an engine error past
+    // the inputs is shown by the steps that need the engine.
+    let input_error = move || {
+        embedded
+            .with(|e| e.as_ref().err().cloned())
+            .or_else(|| weights.with(|w| w.as_ref().err().cloned()))
+    };
+    let ok = move || input_error().is_none();
+    let error = move || input_error().unwrap_or_default();
     view! {
         <article class="chapter qkv">
             <ChapterHead slug=SLUG>
@@ -146,7 +199,7 @@ pub fn QkvChapter() -> impl IntoView {
                 <QueryPicker ctx=ctx />
                 <HeadPicker url=url />
                 <Steps ctx=ctx />
-                <QueryFocus model=model head=ctx.head selected=ctx.selected />
+                <QueryFocus ctx=ctx />
             </Show>
             <LazySelfCheck text=include_str!("questions.txt") />
         </article>
@@ -233,8 +286,8 @@ fn QueryPicker(ctx: Ctx) -> impl IntoView {
     // The token list changes rarely: a memo keeps its buttons from being
     // rebuilt on every slider move.
     let tokens = Memo::new(move |_| {
-        ctx.first
-            .with(|m| m.as_ref().map(|m| m.tokens.clone()).unwrap_or_default())
+        ctx.embedded
+            .with(|e| e.as_ref().map(|e| e.tokens.clone()).unwrap_or_default())
     });
     let count = Memo::new(move |_| tokens.with(Vec::len));
     // Past 64 tokens, a page of buttons: the selected query's (a row picked
@@ -304,9 +357,9 @@ fn read_matrix<T>(
     model: impl Fn(&QkvModel) -> Option<T>,
 ) -> Option<T> {
     if which.before_softmax() {
-        ctx.first.with(|m| m.as_ref().ok().and_then(|f| first(f)))
+        ctx.first().with(|m| m.as_ref().ok().and_then(|f| first(f)))
     } else {
-        ctx.model.with(|m| m.as_ref().ok().and_then(model))
+        ctx.model().with(|m| m.as_ref().ok().and_then(model))
     }
 }
 
@@ -338,6 +391,29 @@ fn axes_of(which: Matrix) -> Axes {
     }
 }
 
+/// Step 1's X: the token vectors themselves, read from the input (the
+/// engine's X is the same matrix), so the first screen needs no engine.
+#[component]
+fn InputMap(ctx: Ctx) -> impl IntoView {
+    let data = Memo::new(move |_| {
+        ctx.embedded.with(|e| match e {
+            Ok(e) => signed(&e.x, e.tokens.clone(), dim_labels(e.x.ncols())),
+            Err(_) => empty_heatmap(),
+        })
+    });
+    let shape = Memo::new(move |_| {
+        ctx.embedded
+            .with(|e| e.as_ref().map_or((0, 0), |e| e.x.shape()))
+    });
+    shaped_map(
+        ctx,
+        data,
+        shape,
+        ("X", "hm-x", "n × d_model"),
+        Axes::default(),
+    )
+}
+
 /// A matrix whose subtitle is its shape and what it holds.
 #[component]
 fn MatrixMap(
@@ -347,9 +423,19 @@ fn MatrixMap(
     test_id: &'static str,
     what: &'static str,
 ) -> impl IntoView {
-    let data = matrix_data(ctx, which);
-    let shape = matrix_shape(ctx, which);
-    let axes = axes_of(which);
+    let (data, shape) = (matrix_data(ctx, which), matrix_shape(ctx, which));
+    shaped_map(ctx, data, shape, (title, test_id, what), axes_of(which))
+}
+
+/// The heatmap of one matrix under its title and test id, its subtitle
+/// its shape and what it holds.
+fn shaped_map(
+    ctx: Ctx,
+    data: Memo<HeatmapData>,
+    shape: Memo<(usize, usize)>,
+    (title, test_id, what): (&'static str, &'static str, &'static str),
+    axes: Axes,
+) -> impl IntoView {
     view! {
         <Heatmap
             title=title
@@ -388,8 +474,8 @@ fn StepSection(
 
 split_view!(fn later_steps(ctx: Ctx) in qkv_steps, preload preload_later_steps
     => view! { <LaterSteps ctx=ctx /> }.into_any());
-split_view!(fn focus_part(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>) in qkv_focus, preload preload_focus
-    => view! { <FocusDetails model=model head=head selected=selected /> }.into_any());
+split_view!(fn focus_part(ctx: Ctx) in qkv_focus, preload preload_focus
+    => view! { <FocusDetails model=ctx.model() head=ctx.head selected=ctx.selected /> }.into_any());
 
 /// Fetches the code of steps 2-6 and of the close-up while the learner
 /// looks at step 1, so the next step opens at once.
@@ -414,7 +500,7 @@ fn Steps(ctx: Ctx) -> impl IntoView {
                 title="1 · Tokens become vectors: X"
                 intro="Each token gets a vector of d_model numbers. Here the vectors are fixed random ones chosen by the word and the seed, so the same word always looks the same. Rows are positions."
             >
-                <MatrixMap ctx=ctx which=Matrix::X title="X" test_id="hm-x" what="n × d_model" />
+                <InputMap ctx=ctx />
             </StepSection>
             <Show when=later>
                 <Lazy
@@ -431,7 +517,10 @@ fn Steps(ctx: Ctx) -> impl IntoView {
 #[component]
 fn LaterSteps(ctx: Ctx) -> impl IntoView {
     let state = ctx.state;
+    let model = ctx.model();
+    let engine_error = move || model.with(|m| m.as_ref().err().cloned());
     view! {
+            {move || engine_error().map(|e| view! { <p class="error" role="alert" data-testid="engine-error">{e}</p> })}
             <StepSection
                 state=state
                 step=Step::Project
@@ -487,7 +576,7 @@ fn LaterSteps(ctx: Ctx) -> impl IntoView {
 /// to the scores.
 #[component]
 fn LogitsMap(ctx: Ctx) -> impl IntoView {
-    let (state, model, head) = (ctx.state, ctx.model, ctx.head);
+    let (state, model, head) = (ctx.state, ctx.model(), ctx.head);
     let data = matrix_data(ctx, Matrix::Logits);
     let scale_text = move || {
         model.with(|m| match m {
@@ -517,7 +606,7 @@ fn LogitsMap(ctx: Ctx) -> impl IntoView {
     // The raw scores' spread does not change with the temperature or mask.
     let raw_variance = Memo::new(move |_| {
         let h = head.get();
-        ctx.first.with(|f| f.as_ref().ok()?.score_variance(h))
+        ctx.first().with(|f| f.as_ref().ok()?.score_variance(h))
     });
     let variance_text = move || {
         let h = head.get();
@@ -547,7 +636,7 @@ fn LogitsMap(ctx: Ctx) -> impl IntoView {
 /// Step 5: the weights, with each row's sum.
 #[component]
 fn WeightsMap(ctx: Ctx) -> impl IntoView {
-    let (model, head) = (ctx.model, ctx.head);
+    let (model, head) = (ctx.model(), ctx.head);
     let data = matrix_data(ctx, Matrix::Weights);
     let shape = matrix_shape(ctx, Matrix::Weights);
     let row_sums = move || {
@@ -584,7 +673,8 @@ const FOCUS_HINT: &str =
 /// [`FocusDetails`], which loads with its own code (`qkv_focus`, fetched
 /// while step 1 is on screen).
 #[component]
-fn QueryFocus(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>) -> impl IntoView {
+fn QueryFocus(ctx: Ctx) -> impl IntoView {
+    let selected = ctx.selected;
     view! {
         <section class="query-focus" aria-live="polite" data-testid="query-focus">
             <h2>"One query, up close"</h2>
@@ -593,7 +683,7 @@ fn QueryFocus(model: ModelMemo, head: Memo<usize>, selected: Memo<Option<usize>>
                 fallback=|| view! { <p class="hint">{FOCUS_HINT}</p> }
             >
                 <Lazy
-                    load=move || Box::pin(focus_part(model, head, selected)) as PageFuture
+                    load=move || Box::pin(focus_part(ctx)) as PageFuture
                     name="The close-up".to_string()
                     loading="Loading the close-up…".to_string()
                 />
